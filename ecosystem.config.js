@@ -1,0 +1,57 @@
+// The one PM2 file for this stack. `pnpm pm2:start` (devctl) and plain `pm2 start ecosystem.config.js`
+// read it alike. Services run as built JavaScript (esbuild bundles in services/<x>/dist) with source
+// maps, so PM2 holds the real server process -- no npm/sh wrapper -- and stack traces name the
+// TypeScript file and line. `devctl` reads `depends_on` (ignored by PM2) to start in dependency order.
+const path = require('node:path');
+
+const NAMESPACE = 'devstack';
+
+/** One backend: its PM2 name, folder under services/, port, and the services it needs first. */
+function service(name, folder, port, dependsOn = []) {
+  const cwd = path.join(__dirname, 'services', folder);
+  return {
+    name,
+    namespace: NAMESPACE,
+    cwd,
+    script: 'dist/index.js',
+    node_args: '--enable-source-maps',
+    exec_mode: 'fork',
+    instances: 1,
+    out_file: path.join(cwd, 'logs', 'out.log'),
+    error_file: path.join(cwd, 'logs', 'error.log'),
+    merge_logs: true,
+    time: true,
+    // The service calls process.send('ready') once listening.
+    wait_ready: true,
+    listen_timeout: 10000,
+    kill_timeout: 6000,
+    // Restart policy: back off exponentially on crashes, give up after 10 fast crashes, and never
+    // restart on a configuration error (exit 78, EX_CONFIG): it would fail the same way again.
+    min_uptime: 3000,
+    max_restarts: 10,
+    exp_backoff_restart_delay: 100,
+    stop_exit_codes: [78],
+    max_memory_restart: '512M',
+    autorestart: true,
+    watch: false,
+    pmx: false,
+    automation: false,
+    env: {
+      NODE_ENV: 'development',
+      PORT: String(port),
+    },
+    depends_on: dependsOn,
+  };
+}
+
+module.exports = {
+  apps: [
+    service('data-service', 'data', 3004),
+    service('email-service', 'email', 3002),
+    service('auth-service', 'auth', 3003, ['data-service']),
+    service('form-service', 'form', 3001, ['data-service']),
+    service('worker-service', 'worker', 3005, ['data-service', 'email-service']),
+    service('scheduler-service', 'scheduler', 3006, ['data-service']),
+    service('api-gateway', 'api-gateway', 3000, ['auth-service', 'form-service', 'data-service']),
+  ],
+};

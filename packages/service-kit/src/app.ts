@@ -1,0 +1,118 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { ZodError } from 'zod';
+import { HttpError } from './errors';
+import type { Logger } from './logger';
+import { runWithRequestId } from './request-context';
+import { fieldErrors } from './validation';
+
+export interface ReadinessCheck {
+  /** What is checked, e.g. `database` or `data-service`. */
+  name: string;
+  /** Resolves when the dependency is reachable; throws (with a reason) when it is not. */
+  check: () => Promise<unknown>;
+}
+
+export interface CreateAppOptions {
+  service: string;
+  logger: Logger;
+  readiness?: ReadinessCheck[];
+  /** Extra figures for `GET /health` (e.g. queue depth). */
+  health?: () => Promise<Record<string, unknown>> | Record<string, unknown>;
+  bodyLimit?: number;
+  readinessTimeoutMs?: number;
+}
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/**
+ * Builds a Fastify app with what every service of the stack shares: request ids, one error
+ * handler, `/health` and `/ready`. It never listens: `runService` does, and tests use `inject`.
+ */
+export function createApp(options: CreateAppOptions): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: options.logger,
+    bodyLimit: options.bodyLimit ?? 256 * 1024,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+  }) as unknown as FastifyInstance;
+
+  app.addHook('onRequest', (req, reply, done) => {
+    reply.header('x-request-id', req.id);
+    runWithRequestId(req.id, done);
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    reply.code(404).send({ message: `route ${req.method} ${req.url.split('?')[0]} not found` });
+  });
+
+  app.setErrorHandler((error: FastifyError | HttpError | ZodError | Error, req, reply) => {
+    if (error instanceof ZodError) {
+      const fields = fieldErrors(error);
+      reply.code(400).send({
+        message: `invalid request: ${Object.entries(fields)
+          .map(([k, v]) => `${k}: ${v}`)
+          .join('; ')}`,
+        fields,
+      });
+      return;
+    }
+    if (error instanceof HttpError) {
+      if (error.statusCode >= 500) req.log.error({ err: error, method: req.method, url: req.url }, error.message);
+      reply.code(error.statusCode).send({ message: error.message, ...error.details });
+      return;
+    }
+    const status = (error as FastifyError).statusCode;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      reply.code(status).send({ message: error.message });
+      return;
+    }
+    req.log.error({ err: error, method: req.method, url: req.url }, `unhandled error in ${req.method} ${req.url}`);
+    reply.code(500).send({ message: 'internal server error', requestId: req.id });
+  });
+
+  app.get('/health', async () => ({
+    status: 'ok',
+    service: options.service,
+    pid: process.pid,
+    uptimeSeconds: Math.round(process.uptime()),
+    ...(options.health ? await options.health() : {}),
+  }));
+
+  app.get('/ready', async (_req, reply) => {
+    const timeoutMs = options.readinessTimeoutMs ?? 2000;
+    const checks: Record<string, { ok: boolean; latencyMs: number; error?: string }> = {};
+    await Promise.all(
+      (options.readiness ?? []).map(async ({ name, check }) => {
+        const started = performance.now();
+        let timer: NodeJS.Timeout | undefined;
+        try {
+          await Promise.race([
+            check(),
+            new Promise((_, reject) => {
+              timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+            }),
+          ]);
+          checks[name] = { ok: true, latencyMs: Math.round(performance.now() - started) };
+        } catch (error) {
+          checks[name] = {
+            ok: false,
+            latencyMs: Math.round(performance.now() - started),
+            error: error instanceof Error ? error.message : String(error),
+          };
+        } finally {
+          clearTimeout(timer);
+        }
+      }),
+    );
+    const ready = Object.values(checks).every((c) => c.ok);
+    reply.code(ready ? 200 : 503);
+    return { status: ready ? 'ready' : 'not ready', service: options.service, checks };
+  });
+
+  return app;
+}

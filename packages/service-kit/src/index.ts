@@ -1,0 +1,33 @@
+export { type CreateAppOptions, createApp, type ReadinessCheck } from './app';
+export {
+  baseConfigSchema,
+  type ConfigProblem,
+  ConfigError,
+  type ConfigSource,
+  EX_CONFIG,
+  findRepoRoot,
+  formatConfigError,
+  type LoadedConfig,
+  loadConfig,
+} from './config';
+export {
+  badRequest,
+  conflict,
+  forbidden,
+  HttpError,
+  notFound,
+  UpstreamError,
+  unauthorized,
+} from './errors';
+export {
+  createServiceClient,
+  type RequestOptions,
+  type ServiceClient,
+  type ServiceClientOptions,
+} from './http-client';
+export { createLogger, type Logger, type LoggerOptions, REDACT_PATHS } from './logger';
+export { isSecretName, maskValue } from './mask';
+export { currentRequestId, runWithRequestId } from './request-context';
+export { runService, type ServiceContext, type ServiceDefinition } from './server';
+export { fieldErrors, parseInput } from './validation';
+export { z } from 'zod';

@@ -1,0 +1,119 @@
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import type { z } from 'zod';
+import { ConfigError, EX_CONFIG, formatConfigError, type LoadedConfig, loadConfig } from './config';
+import { createLogger, type Logger } from './logger';
+import { maskValue } from './mask';
+
+export interface ServiceContext<C> {
+  config: C;
+  logger: Logger;
+  serviceDir: string;
+}
+
+export interface ServiceDefinition<S extends z.ZodObject> {
+  /** The PM2 name, e.g. `form-service`. */
+  name: string;
+  schema: S;
+  /** The service's package folder; pass `new URL('..', import.meta.url)` from src/index.ts. */
+  serviceDir: URL | string;
+  build: (ctx: ServiceContext<z.output<S> & BaseConfig>) => Promise<FastifyInstance> | FastifyInstance;
+}
+
+interface BaseConfig {
+  PORT: number;
+  HOST: string;
+  LOG_LEVEL: string;
+  LOG_FORMAT: 'json' | 'pretty';
+  SHUTDOWN_TIMEOUT_MS: number;
+}
+
+function printConfig(name: string, loaded: LoadedConfig<Record<string, unknown>>): void {
+  const variables = Object.keys(loaded.sources).map((key) => {
+    const value = loaded.raw[key] ?? (loaded.config[key] === undefined ? undefined : String(loaded.config[key]));
+    return { name: key, value: maskValue(key, value) ?? null, source: loaded.sources[key] };
+  });
+  process.stdout.write(`${JSON.stringify({ service: name, variables })}\n`);
+}
+
+/**
+ * The one place a service listens. Loads and validates its config (exit 78 with a message naming
+ * each variable when it is wrong), builds the app, listens, tells PM2 it is ready, and shuts down
+ * gracefully within SHUTDOWN_TIMEOUT_MS on SIGINT/SIGTERM. `--print-config` prints the resolved,
+ * masked configuration with the source of each value, and exits.
+ */
+export async function runService<S extends z.ZodObject>(def: ServiceDefinition<S>): Promise<void> {
+  const serviceDir = typeof def.serviceDir === 'string' ? def.serviceDir : fileURLToPath(def.serviceDir);
+  let loaded: LoadedConfig<z.output<S>>;
+  try {
+    loaded = loadConfig(def.schema, { service: def.name, serviceDir });
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      for (const line of formatConfigError(error)) process.stderr.write(`${line}\n`);
+      process.exit(EX_CONFIG);
+    }
+    throw error;
+  }
+  if (process.argv.includes('--print-config')) {
+    printConfig(def.name, loaded as LoadedConfig<Record<string, unknown>>);
+    process.exit(0);
+  }
+
+  const config = loaded.config as z.output<S> & BaseConfig;
+  const logger = createLogger({ service: def.name, level: config.LOG_LEVEL, format: config.LOG_FORMAT });
+
+  process.on('uncaughtException', (error) => {
+    logger.fatal({ err: error }, `uncaught exception: ${error.message}`);
+    process.exit(1);
+  });
+  process.on('unhandledRejection', (reason) => {
+    const err = reason instanceof Error ? reason : new Error(String(reason));
+    logger.fatal({ err }, `unhandled rejection: ${err.message}`);
+    process.exit(1);
+  });
+
+  const app = await def.build({ config, logger, serviceDir });
+
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    logger.info(`${signal} received, closing (at most ${config.SHUTDOWN_TIMEOUT_MS} ms)`);
+    const timer = setTimeout(() => {
+      logger.error(`shutdown did not finish within ${config.SHUTDOWN_TIMEOUT_MS} ms, exiting`);
+      process.exit(1);
+    }, config.SHUTDOWN_TIMEOUT_MS);
+    timer.unref();
+    app.close().then(
+      () => {
+        logger.info('closed');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'error while closing');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+
+  try {
+    await app.listen({ port: config.PORT, host: config.HOST });
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? 'EUNKNOWN';
+    const reason =
+      code === 'EADDRINUSE'
+        ? `port ${config.PORT} is already in use on ${config.HOST}`
+        : code === 'EACCES'
+          ? `no permission to listen on port ${config.PORT}`
+          : (error as Error).message;
+    logger.fatal({ err: error }, `${def.name} could not listen: ${reason}; run \`pnpm devctl diagnose ${def.name}\``);
+    process.stderr.write(
+      `${JSON.stringify({ devctl: 'listen-error', service: def.name, host: config.HOST, port: config.PORT, code })}\n`,
+    );
+    process.exit(1);
+  }
+  logger.info(`${def.name} listening on http://${config.HOST}:${config.PORT}`);
+  process.send?.('ready');
+}
