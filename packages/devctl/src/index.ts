@@ -1,1 +1,3 @@
-export {};
+export { cli } from './cli';
+export { CLIError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './errors';
+export { type Ecosystem, loadEcosystem, type ServiceEntry } from './ecosystem/index';

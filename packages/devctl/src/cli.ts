@@ -1,0 +1,292 @@
+// devctl's command surface: this file only declares commands and options. Each command lives in
+// src/commands/<name>.ts and is loaded when run, so `devctl --help` stays fast.
+import { type ArgsDef, type CommandDef, defineCommand, renderUsage, runCommand } from 'citty';
+import { closest } from 'fastest-levenshtein';
+import { CLIError, EXIT_FAILURE, EXIT_USAGE, usageError } from './errors';
+import { disableColors } from './output/colors';
+
+const json = { type: 'boolean', description: 'machine-readable output (one documented shape)' } as const;
+const verbose = { type: 'boolean', description: 'print stack traces of devctl errors' } as const;
+const names = { type: 'positional', required: false, description: 'service names (PM2 names) or `all`' } as const;
+const wait = { type: 'boolean', description: 'wait until every service answers /health' } as const;
+const build = { type: 'boolean', default: true, description: 'build the services first (--no-build to skip)' } as const;
+const timeout = { type: 'string', description: 'how long --wait waits, in seconds (default 30)' } as const;
+
+/** The positional words after the command name (citty keeps them in `_`). */
+const positionals = (args: { _: string[] }) => args._.filter((a) => a !== undefined);
+
+function command<A extends ArgsDef>(
+  meta: { name: string; description: string },
+  args: A,
+  run: (args: Record<string, unknown> & { _: string[] }) => Promise<unknown>,
+): CommandDef<A> {
+  return defineCommand({
+    meta,
+    args: { ...args, verbose },
+    run: async ({ args: parsed }) => {
+      if ((parsed as Record<string, unknown>).json) disableColors();
+      await run(parsed as Record<string, unknown> & { _: string[] });
+    },
+  });
+}
+
+export const main = defineCommand({
+  meta: {
+    name: 'devctl',
+    version: '0.1.0',
+    description: 'Run the backends under PM2, the frontend with hot reload, and debug them from the terminal',
+  },
+  subCommands: {
+    start: command(
+      { name: 'start', description: 'start backends under PM2 in dependency order (all when no name)' },
+      { names, wait, build, timeout, json },
+      async (a) =>
+        (await import('./commands/start')).runStart({
+          names: positionals(a),
+          wait: Boolean(a.wait),
+          build: a.build !== false,
+          timeoutSeconds: a.timeout ? Number(a.timeout) : undefined,
+          json: Boolean(a.json),
+        }),
+    ),
+    stop: command({ name: 'stop', description: 'stop backends (all of this project when no name)' }, { names, json }, async (a) =>
+      (await import('./commands/lifecycle')).runStop({ names: positionals(a), json: Boolean(a.json) }),
+    ),
+    restart: command(
+      { name: 'restart', description: 'restart backends with fresh .env and code; --wait verifies them' },
+      { names, wait, build, timeout, json },
+      async (a) =>
+        (await import('./commands/lifecycle')).runRestart({
+          names: positionals(a),
+          wait: Boolean(a.wait),
+          build: a.build !== false,
+          timeoutSeconds: a.timeout ? Number(a.timeout) : undefined,
+          json: Boolean(a.json),
+        }),
+    ),
+    delete: command(
+      { name: 'delete', description: 'stop backends and remove them from PM2' },
+      { names, json },
+      async (a) => (await import('./commands/lifecycle')).runDelete({ names: positionals(a), json: Boolean(a.json) }),
+    ),
+    status: command(
+      { name: 'status', description: 'one line per backend: status, pid, port, health, cpu, memory, restarts' },
+      { names, json },
+      async (a) => (await import('./commands/status')).runStatus({ names: positionals(a), json: Boolean(a.json) }),
+    ),
+    logs: command(
+      { name: 'logs', description: 'print the last lines of the logs and exit (follow only with -f)' },
+      {
+        name: { type: 'positional', required: false, description: 'a service (all when omitted)' },
+        lines: { type: 'string', alias: 'n', description: 'how many lines (default 100)' },
+        follow: { type: 'boolean', alias: 'f', description: 'keep printing new lines' },
+        err: { type: 'boolean', description: 'error.log only' },
+        out: { type: 'boolean', description: 'out.log only' },
+        since: { type: 'string', description: 'only lines since 10m, 2h, 1d or an ISO time' },
+        grep: { type: 'string', description: 'only lines matching this regular expression' },
+        raw: { type: 'boolean', description: 'print lines as written, without rendering JSON logs' },
+        json,
+      },
+      async (a) =>
+        (await import('./commands/logs')).runLogs({
+          names: positionals(a),
+          lines: a.lines === undefined ? undefined : String(a.lines),
+          follow: Boolean(a.follow),
+          err: Boolean(a.err),
+          out: Boolean(a.out),
+          since: a.since as string | undefined,
+          grep: a.grep as string | undefined,
+          raw: Boolean(a.raw),
+          json: Boolean(a.json),
+        }),
+    ),
+    monit: command(
+      { name: 'monit', description: 'live view of status, CPU, memory and log tail (q to quit)' },
+      { names, interval: { type: 'string', description: 'refresh every N seconds (default 2)' } },
+      async (a) =>
+        (await import('./commands/monit')).runMonit({
+          names: positionals(a),
+          intervalSeconds: a.interval ? Number(a.interval) : undefined,
+        }),
+    ),
+    env: command(
+      { name: 'env', description: "a service's resolved environment, secrets masked, with each value's source" },
+      { name: { type: 'positional', required: false, description: 'a service (all when omitted)' }, json },
+      async (a) => (await import('./commands/env')).runEnv({ names: positionals(a), json: Boolean(a.json) }),
+    ),
+    diagnose: command(
+      { name: 'diagnose', description: 'find what is wrong with the running stack: root cause, evidence, next step' },
+      { names, json },
+      async (a) => (await import('./commands/diagnose')).runDiagnose({ names: positionals(a), json: Boolean(a.json) }),
+    ),
+    doctor: command(
+      { name: 'doctor', description: 'check the machine and the project before starting' },
+      { json },
+      async (a) => (await import('./commands/doctor')).runDoctor({ json: Boolean(a.json) }),
+    ),
+    dev: command(
+      { name: 'dev', description: 'the frontend with hot reload (not under PM2); --services runs the backends in watch mode' },
+      { services: { type: 'boolean', description: 'run every backend with tsx watch instead (no PM2)' } },
+      async (a) =>
+        a.services
+          ? (await import('./commands/dev-services')).runDevServices({})
+          : (await import('./commands/dev')).runDev({}),
+    ),
+    new: defineCommand({
+      meta: { name: 'new', description: 'scaffold something new' },
+      subCommands: {
+        service: command(
+          { name: 'service', description: 'create services/<name> from the service kit and register it' },
+          {
+            name: { type: 'positional', required: true, description: 'folder and package name, e.g. billing' },
+            port: { type: 'string', description: 'port (default: the next free one)' },
+            'depends-on': { type: 'string', description: 'comma-separated PM2 names it needs first' },
+            route: { type: 'string', description: 'add a gateway route, e.g. /api/billing' },
+            json,
+          },
+          async (a) =>
+            (await import('./commands/new-service')).runNewService({
+              name: String(positionals(a)[0] ?? a.name),
+              port: a.port ? Number(a.port) : undefined,
+              dependsOn: a['depends-on'] ? String(a['depends-on']).split(',').filter(Boolean) : [],
+              route: a.route as string | undefined,
+              json: Boolean(a.json),
+            }),
+        ),
+      },
+    }),
+    remove: defineCommand({
+      meta: { name: 'remove', description: 'remove something scaffolded' },
+      subCommands: {
+        service: command(
+          { name: 'service', description: 'remove services/<name> and its ecosystem entry' },
+          {
+            name: { type: 'positional', required: true, description: 'the service folder name' },
+            yes: { type: 'boolean', alias: 'y', description: 'do not ask for confirmation' },
+          },
+          async (a) =>
+            (await import('./commands/remove-service')).runRemoveService({
+              name: String(positionals(a)[0] ?? a.name),
+              yes: Boolean(a.yes),
+            }),
+        ),
+      },
+    }),
+    init: command(
+      { name: 'init', description: 'create a new project from this template' },
+      {
+        dir: { type: 'positional', required: true, description: 'the new project folder' },
+        name: { type: 'string', description: 'project name (default: the folder name)' },
+        samples: { type: 'boolean', default: true, description: 'keep the sample services (--no-samples drops them)' },
+      },
+      async (a) =>
+        (await import('./commands/init')).runInit({
+          dir: String(positionals(a)[0] ?? a.dir),
+          name: a.name as string | undefined,
+          samples: a.samples !== false,
+        }),
+    ),
+    mcp: command(
+      { name: 'mcp', description: 'a Model Context Protocol server over stdio for coding agents' },
+      { 'read-only': { type: 'boolean', description: 'only the tools that change nothing' } },
+      async (a) => (await import('./commands/mcp')).runMcp({ readOnly: Boolean(a['read-only']) }),
+    ),
+  },
+});
+
+async function subCommandsOf(cmd: CommandDef): Promise<Record<string, CommandDef>> {
+  const sub = typeof cmd.subCommands === 'function' ? await cmd.subCommands() : await cmd.subCommands;
+  return (sub ?? {}) as Record<string, CommandDef>;
+}
+
+async function argsOf(cmd: CommandDef): Promise<ArgsDef> {
+  return ((typeof cmd.args === 'function' ? await cmd.args() : await cmd.args) ?? {}) as ArgsDef;
+}
+
+/** Walks the raw arguments down the command tree, rejecting unknown commands and options (exit 2). */
+async function resolveCommand(rawArgs: string[]): Promise<{ cmd: CommandDef; path: string[]; rest: string[] }> {
+  let cmd: CommandDef = main as CommandDef;
+  const path: string[] = [];
+  let rest = rawArgs;
+  for (;;) {
+    const subs = await subCommandsOf(cmd);
+    const names = Object.keys(subs);
+    if (names.length === 0) break;
+    const word = rest.find((a) => !a.startsWith('-'));
+    if (word === undefined) break;
+    const next = subs[word];
+    if (!next) {
+      const suggestion = closest(word, names);
+      throw usageError(
+        `unknown command "${[...path, word].join(' ')}"; did you mean "${[...path, suggestion].join(' ')}"? (commands: ${names.join(', ')})`,
+      );
+    }
+    path.push(word);
+    rest = rest.filter((_, i) => i !== rest.indexOf(word));
+    cmd = next;
+  }
+  const args = await argsOf(cmd);
+  const known = new Set<string>(['help', 'h']);
+  for (const [name, def] of Object.entries(args)) {
+    if (def.type === 'positional') continue;
+    known.add(name);
+    if (def.type === 'boolean') known.add(`no-${name}`);
+    const aliases = 'alias' in def && def.alias ? (Array.isArray(def.alias) ? def.alias : [def.alias]) : [];
+    for (const alias of aliases) known.add(alias);
+  }
+  for (const token of rest) {
+    if (token === '--') break;
+    if (!token.startsWith('-') || /^-\d/.test(token)) continue;
+    const flag = token.replace(/^--?/, '').split('=')[0] ?? '';
+    const flags = token.startsWith('--') ? [flag] : flag.split('');
+    for (const f of flags) {
+      if (!known.has(f)) {
+        const options = [...known].filter((k) => k.length > 1 && k !== 'help');
+        throw usageError(
+          `unknown option "${token}" for "devctl ${path.join(' ')}"; did you mean "--${closest(f, options)}"? (run devctl ${path.join(' ')} --help)`,
+        );
+      }
+    }
+  }
+  return { cmd, path, rest };
+}
+
+/** The entry point: the only place that prints errors and sets the exit code. */
+export async function cli(rawArgs = process.argv.slice(2)): Promise<number> {
+  const wantsJson = rawArgs.includes('--json');
+  const wantsVerbose = rawArgs.includes('--verbose');
+  try {
+    if (rawArgs.length === 0 || rawArgs[0] === '--help' || rawArgs[0] === '-h') {
+      process.stdout.write(`${await renderUsage(main as CommandDef)}\n`);
+      return rawArgs.length === 0 ? EXIT_USAGE : 0;
+    }
+    if (rawArgs[0] === '--version' || rawArgs[0] === '-v') {
+      process.stdout.write('0.1.0\n');
+      return 0;
+    }
+    const { cmd, path, rest } = await resolveCommand(rawArgs);
+    if (rest.includes('--help') || rest.includes('-h')) {
+      const parent = path.length > 1 ? (await subCommandsOf(main as CommandDef))[path[0] as string] : (main as CommandDef);
+      process.stdout.write(`${await renderUsage(cmd, parent)}\n`);
+      return 0;
+    }
+    if (!cmd.run) {
+      throw usageError(`"devctl ${path.join(' ')}" needs a subcommand (run devctl ${path.join(' ')} --help)`);
+    }
+    await runCommand(cmd, { rawArgs: rest });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (error) {
+    const exitCode = error instanceof CLIError ? error.exitCode : EXIT_FAILURE;
+    const message = error instanceof Error ? error.message : String(error);
+    if (wantsJson) {
+      process.stdout.write(
+        `${JSON.stringify({ error: { message, exitCode, ...(error instanceof CLIError ? error.data : {}) } })}\n`,
+      );
+    } else {
+      process.stderr.write(`devctl: ${message}\n`);
+      if (wantsVerbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+      else if (!(error instanceof CLIError)) process.stderr.write('(run again with --verbose for the stack trace)\n');
+    }
+    return exitCode;
+  }
+}

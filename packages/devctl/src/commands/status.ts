@@ -1,0 +1,3 @@
+import { CLIError } from '../errors';
+// PLACEHOLDER: replaced by the real command.
+export async function runStatus(_options: unknown): Promise<void> { throw new CLIError('status: not implemented yet'); }

@@ -1,0 +1,31 @@
+// The shape of PM2 process data inside devctl. Implemented by src/pm2/index.ts, which talks to the
+// PM2 daemon over its RPC socket in $PM2_HOME (never by parsing PM2's CLI output).
+
+export type Pm2Status = 'online' | 'stopping' | 'stopped' | 'launching' | 'errored' | 'one-launch-status';
+
+/** One PM2 process, without its environment (devctl never copies env values out of PM2). */
+export interface ProcessInfo {
+  name: string;
+  namespace: string;
+  pmId: number;
+  /** PID of the real server process (0 when not running). */
+  pid: number;
+  status: Pm2Status;
+  /** Total restarts PM2 counted. */
+  restarts: number;
+  /** Restarts that happened before min_uptime (crashes while starting). */
+  unstableRestarts: number;
+  /** When the current process started (ms since epoch), or undefined. */
+  startedAt: number | undefined;
+  /** When PM2 first created the app (ms since epoch). */
+  createdAt: number | undefined;
+  /** CPU percent and resident memory in bytes, from PM2's monitor. */
+  cpu: number;
+  memory: number;
+  /** Exit code of the last exit, if any. */
+  exitCode: number | undefined;
+  outLogPath: string | undefined;
+  errLogPath: string | undefined;
+  /** PM2's restart-related settings, as the app was started. */
+  maxMemoryRestart: number | undefined;
+}
