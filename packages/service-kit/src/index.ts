@@ -10,6 +10,7 @@ export {
   type LoadedConfig,
   loadConfig,
 } from './config';
+export { type DevSecret, type ResolveDevSecretOptions, resolveDevSecret } from './dev-secret';
 export {
   badRequest,
   conflict,
