@@ -1,1 +1,25 @@
-export {};
+export { type WaitForHttpOptions, waitForHttp } from './http';
+export { assertNoPm2Daemon, createPm2Home, type Pm2Home } from './pm2';
+export { freePort, freePorts } from './ports';
+export {
+  childPids,
+  isAlive,
+  type KillTreeOptions,
+  killTree,
+  killTreeSync,
+  processTree,
+  type SpawnedProcess,
+  type SpawnProcessOptions,
+  spawnProcess,
+} from './process';
+export {
+  type RunningStack,
+  readStackServices,
+  repoRoot,
+  type StackService,
+  type StartStackOptions,
+  serviceUrlVariable,
+  startStack,
+  startWaves,
+} from './stack';
+export { type TempDir, tempDir } from './temp';
