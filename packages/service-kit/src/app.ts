@@ -41,6 +41,18 @@ export function createApp(options: CreateAppOptions): FastifyInstance {
     return503OnClosing: true,
   }) as unknown as FastifyInstance;
 
+  // Node keeps a keep-alive socket open after its in-flight response even while the server closes,
+  // which would stall a graceful shutdown until the timeout: answer with `connection: close` then.
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  app.addHook('onSend', (_req, reply, payload, done) => {
+    if (closing) reply.header('connection', 'close');
+    done(null, payload);
+  });
+
   app.addHook('onRequest', (req, reply, done) => {
     reply.header('x-request-id', req.id);
     runWithRequestId(req.id, done);
@@ -62,7 +74,8 @@ export function createApp(options: CreateAppOptions): FastifyInstance {
       return;
     }
     if (error instanceof HttpError) {
-      if (error.statusCode >= 500) req.log.error({ err: error, method: req.method, url: req.url }, error.message);
+      if (error.statusCode >= 500)
+        req.log.error({ err: error, method: req.method, url: req.url }, error.message);
       reply.code(error.statusCode).send({ message: error.message, ...error.details });
       return;
     }
@@ -71,7 +84,10 @@ export function createApp(options: CreateAppOptions): FastifyInstance {
       reply.code(status).send({ message: error.message });
       return;
     }
-    req.log.error({ err: error, method: req.method, url: req.url }, `unhandled error in ${req.method} ${req.url}`);
+    req.log.error(
+      { err: error, method: req.method, url: req.url },
+      `unhandled error in ${req.method} ${req.url}`,
+    );
     reply.code(500).send({ message: 'internal server error', requestId: req.id });
   });
 

@@ -73,7 +73,10 @@ function readEnvFile(path: string): Record<string, string> {
  * default, then validates it. Files are read on every call (never cached, never copied into
  * process.env), so an edited .env applies on the next restart.
  */
-export function loadConfig<S extends z.ZodObject>(schema: S, options: LoadConfigOptions): LoadedConfig<z.output<S>> {
+export function loadConfig<S extends z.ZodObject>(
+  schema: S,
+  options: LoadConfigOptions,
+): LoadedConfig<z.output<S>> {
   const env = options.env ?? process.env;
   const rootDir = options.rootDir ?? findRepoRoot(options.serviceDir);
   const serviceFile = join(options.serviceDir, '.env');

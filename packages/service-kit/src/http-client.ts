@@ -45,9 +45,15 @@ export function createServiceClient(options: ServiceClientOptions): ServiceClien
   const where = new URL(baseUrl).host;
   const defaultTimeout = options.timeoutMs ?? 5000;
 
-  async function request<T>(method: string, path: string, body?: unknown, opts: RequestOptions = {}): Promise<T> {
+  async function request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    opts: RequestOptions = {},
+  ): Promise<T> {
     const url = new URL(baseUrl + path);
-    for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    for (const [k, v] of Object.entries(opts.query ?? {}))
+      if (v !== undefined) url.searchParams.set(k, String(v));
     const headers: Record<string, string> = { accept: 'application/json', ...opts.headers };
     const requestId = currentRequestId();
     if (requestId) headers['x-request-id'] = requestId;
@@ -65,7 +71,12 @@ export function createServiceClient(options: ServiceClientOptions): ServiceClien
     } catch (error) {
       const code = errorCode(error);
       if (code === 'ETIMEDOUT' || code === 'UND_ERR_HEADERS_TIMEOUT') {
-        throw new UpstreamError(504, `${options.name} timed out after ${timeoutMs} ms at ${where}`, options.name, code);
+        throw new UpstreamError(
+          504,
+          `${options.name} timed out after ${timeoutMs} ms at ${where}`,
+          options.name,
+          code,
+        );
       }
       throw new UpstreamError(502, `${options.name} unreachable at ${where} (${code})`, options.name, code);
     }
@@ -76,7 +87,12 @@ export function createServiceClient(options: ServiceClientOptions): ServiceClien
     } catch (error) {
       const code = errorCode(error);
       const status = code === 'ETIMEDOUT' ? 504 : 502;
-      throw new UpstreamError(status, `${options.name} broke off its answer at ${where} (${code})`, options.name, code);
+      throw new UpstreamError(
+        status,
+        `${options.name} broke off its answer at ${where} (${code})`,
+        options.name,
+        code,
+      );
     }
     let payload: unknown;
     try {

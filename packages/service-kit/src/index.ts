@@ -1,8 +1,9 @@
+export { z } from 'zod';
 export { type CreateAppOptions, createApp, type ReadinessCheck } from './app';
 export {
   baseConfigSchema,
-  type ConfigProblem,
   ConfigError,
+  type ConfigProblem,
   type ConfigSource,
   EX_CONFIG,
   findRepoRoot,
@@ -31,4 +32,3 @@ export { isSecretName, maskValue } from './mask';
 export { currentRequestId, runWithRequestId } from './request-context';
 export { runService, type ServiceContext, type ServiceDefinition } from './server';
 export { fieldErrors, parseInput } from './validation';
-export { z } from 'zod';

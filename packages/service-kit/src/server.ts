@@ -30,7 +30,8 @@ interface BaseConfig {
 
 function printConfig(name: string, loaded: LoadedConfig<Record<string, unknown>>): void {
   const variables = Object.keys(loaded.sources).map((key) => {
-    const value = loaded.raw[key] ?? (loaded.config[key] === undefined ? undefined : String(loaded.config[key]));
+    const value =
+      loaded.raw[key] ?? (loaded.config[key] === undefined ? undefined : String(loaded.config[key]));
     return { name: key, value: maskValue(key, value) ?? null, source: loaded.sources[key] };
   });
   process.stdout.write(`${JSON.stringify({ service: name, variables })}\n`);
@@ -108,7 +109,10 @@ export async function runService<S extends z.ZodObject>(def: ServiceDefinition<S
         : code === 'EACCES'
           ? `no permission to listen on port ${config.PORT}`
           : (error as Error).message;
-    logger.fatal({ err: error }, `${def.name} could not listen: ${reason}; run \`pnpm devctl diagnose ${def.name}\``);
+    logger.fatal(
+      { err: error },
+      `${def.name} could not listen: ${reason}; run \`pnpm devctl diagnose ${def.name}\``,
+    );
     process.stderr.write(
       `${JSON.stringify({ devctl: 'listen-error', service: def.name, host: config.HOST, port: config.PORT, code })}\n`,
     );

@@ -16,7 +16,11 @@ export function fieldErrors(error: z.ZodError): Record<string, string> {
 }
 
 /** Validates input against a schema or throws a 400 naming each bad field. */
-export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what = 'request body'): z.output<S> {
+export function parseInput<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  what = 'request body',
+): z.output<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const fields = fieldErrors(result.error);
