@@ -1,15 +1,27 @@
 // The shape of PM2 process data inside devctl. Implemented by src/pm2/index.ts, which talks to the
 // PM2 daemon over its RPC socket in $PM2_HOME (never by parsing PM2's CLI output).
 
-export type Pm2Status = 'online' | 'stopping' | 'stopped' | 'launching' | 'errored' | 'one-launch-status';
+export type Pm2Status =
+  | 'online'
+  | 'stopping'
+  | 'stopped'
+  | 'launching'
+  | 'errored'
+  | 'one-launch-status'
+  /** Crashed, and PM2 waits (exponential backoff) before starting it again. */
+  | 'waiting restart';
 
 /** One PM2 process, without its environment (devctl never copies env values out of PM2). */
 export interface ProcessInfo {
   name: string;
   namespace: string;
   pmId: number;
-  /** PID of the real server process (0 when not running). */
+  /** PID of the real server process (0 when not running): below a wrapper such as npm, the innermost. */
   pid: number;
+  /** PID of the process PM2 launched (the wrapper, if any; 0 when not running). */
+  pm2Pid: number;
+  /** How many processes run for this app (1 for a directly run server, 4 for `npm start`). */
+  processCount: number;
   status: Pm2Status;
   /** Total restarts PM2 counted. */
   restarts: number;
@@ -19,7 +31,7 @@ export interface ProcessInfo {
   startedAt: number | undefined;
   /** When PM2 first created the app (ms since epoch). */
   createdAt: number | undefined;
-  /** CPU percent and resident memory in bytes, from PM2's monitor. */
+  /** CPU percent (PM2's monitor) and resident memory in bytes (the whole process tree). */
   cpu: number;
   memory: number;
   /** Exit code of the last exit, if any. */
@@ -28,4 +40,11 @@ export interface ProcessInfo {
   errLogPath: string | undefined;
   /** PM2's restart-related settings, as the app was started. */
   maxMemoryRestart: number | undefined;
+  /** The app's working directory and script as PM2 runs them. */
+  cwd: string | undefined;
+  script: string | undefined;
+  /** Current exponential-backoff delay before the next automatic restart (0 once stable). */
+  restartDelay: number;
+  /** PM2's min_uptime: a run shorter than this counts as an unstable restart. */
+  minUptime: number | undefined;
 }

@@ -1,0 +1,250 @@
+// devctl's connection to PM2. Reads go straight to the daemon's RPC socket (fast, and never starts a
+// daemon); lifecycle calls use the same RPC methods PM2's own CLI uses, with app configurations
+// resolved by PM2's own code (lib/Common.js), so `devctl start` and `pm2 start ecosystem.config.js`
+// give the same processes. No environment value ever leaves this module: ProcessInfo is built from
+// an allow-list of pm2_env fields.
+import { createRequire } from 'node:module';
+import { processTree, residentBytes, serverPid } from '../ports/processes';
+import { connectDaemon, DaemonCallError, type DaemonConnection, pm2Home, rpcSocketPath } from './rpc';
+import type { Pm2Status, ProcessInfo } from './types';
+
+export { DaemonCallError, type DaemonConnection, pm2Home, rpcSocketPath } from './rpc';
+export type { Pm2Status, ProcessInfo } from './types';
+
+/** The pm2_env fields devctl reads; everything else (the environment included) is ignored. */
+interface RawPm2Env {
+  name?: string;
+  namespace?: string;
+  pm_id?: number;
+  status?: string;
+  restart_time?: number;
+  unstable_restarts?: number;
+  pm_uptime?: number;
+  created_at?: number;
+  exit_code?: number;
+  pm_out_log_path?: string;
+  pm_err_log_path?: string;
+  pm_cwd?: string;
+  pm_exec_path?: string;
+  max_memory_restart?: number;
+  min_uptime?: number;
+  prev_restart_delay?: number;
+  version?: string;
+}
+
+export interface RawProcess {
+  name?: string;
+  pid?: number;
+  pm_id?: number;
+  monit?: { memory?: number; cpu?: number };
+  pm2_env?: RawPm2Env;
+}
+
+const KNOWN_STATUSES = new Set<string>([
+  'online',
+  'stopping',
+  'stopped',
+  'launching',
+  'errored',
+  'one-launch-status',
+  'waiting restart',
+]);
+
+/** Maps one entry of the daemon's process list to ProcessInfo, dropping every environment value. */
+export function toProcessInfo(raw: RawProcess): ProcessInfo {
+  const env = raw.pm2_env ?? {};
+  const pm2Pid = Number(raw.pid) || 0;
+  const status = (KNOWN_STATUSES.has(String(env.status)) ? env.status : 'stopped') as Pm2Status;
+  const running = pm2Pid > 0 && (status === 'online' || status === 'launching' || status === 'stopping');
+  const tree = running ? processTree(pm2Pid) : [];
+  // A wrapper (npm -> sh -> node) makes PM2 measure the wrapper alone: count the whole tree.
+  const memory =
+    tree.length > 1 ? tree.reduce((sum, pid) => sum + residentBytes(pid), 0) : Number(raw.monit?.memory) || 0;
+  return {
+    name: String(env.name ?? raw.name ?? ''),
+    namespace: String(env.namespace ?? 'default'),
+    pmId: Number(env.pm_id ?? raw.pm_id ?? -1),
+    pid: running ? serverPid(pm2Pid) : 0,
+    pm2Pid: running ? pm2Pid : 0,
+    processCount: tree.length,
+    status,
+    restarts: Number(env.restart_time) || 0,
+    unstableRestarts: Number(env.unstable_restarts) || 0,
+    startedAt: typeof env.pm_uptime === 'number' ? env.pm_uptime : undefined,
+    createdAt: typeof env.created_at === 'number' ? env.created_at : undefined,
+    cpu: Number(raw.monit?.cpu) || 0,
+    memory,
+    exitCode: typeof env.exit_code === 'number' ? env.exit_code : undefined,
+    outLogPath: env.pm_out_log_path,
+    errLogPath: env.pm_err_log_path,
+    maxMemoryRestart: typeof env.max_memory_restart === 'number' ? env.max_memory_restart : undefined,
+    cwd: env.pm_cwd,
+    script: env.pm_exec_path,
+    restartDelay: Number(env.prev_restart_delay) || 0,
+    minUptime: typeof env.min_uptime === 'number' ? env.min_uptime : undefined,
+  };
+}
+
+/** True when a PM2 daemon answers on $PM2_HOME/rpc.sock. Never starts one. */
+export async function isDaemonRunning(): Promise<boolean> {
+  const connection = await connectDaemon();
+  if (!connection) return false;
+  try {
+    await connection.call('ping');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    connection.close();
+  }
+}
+
+/** The raw process list of the daemon on an open connection (environment included: never print it). */
+export async function rawProcessList(connection: DaemonConnection): Promise<RawProcess[]> {
+  const list = await connection.call<RawProcess[]>('getMonitorData', {});
+  return Array.isArray(list) ? list : [];
+}
+
+export async function processList(
+  connection: DaemonConnection,
+  options: { namespace?: string } = {},
+): Promise<ProcessInfo[]> {
+  const list = (await rawProcessList(connection)).map(toProcessInfo);
+  return options.namespace === undefined ? list : list.filter((p) => p.namespace === options.namespace);
+}
+
+/**
+ * Every PM2 process (of `namespace` when given), without environment values; null when the daemon
+ * is not running. Never starts a daemon.
+ */
+export async function listProcesses(options: { namespace?: string } = {}): Promise<ProcessInfo[] | null> {
+  const connection = await connectDaemon();
+  if (!connection) return null;
+  try {
+    return await processList(connection, options);
+  } finally {
+    connection.close();
+  }
+}
+
+/** Runs `fn` with a connection to a running daemon; null when none runs. Always closes it. */
+export async function withDaemon<T>(fn: (connection: DaemonConnection) => Promise<T>): Promise<T | null> {
+  const connection = await connectDaemon();
+  if (!connection) return null;
+  try {
+    return await fn(connection);
+  } finally {
+    connection.close();
+  }
+}
+
+const pm2Require = () => createRequire(createRequire(import.meta.url).resolve('pm2/package.json'));
+
+/** The version of the installed pm2 package. */
+export function installedPm2Version(): string {
+  return String((pm2Require()('./package.json') as { version: string }).version);
+}
+
+/** The version of the running daemon, or null when none runs. */
+export async function daemonVersion(): Promise<string | null> {
+  return withDaemon((connection) => connection.call<string>('getVersion'));
+}
+
+/**
+ * Starts the PM2 daemon of $PM2_HOME if none runs, through PM2's own client (which creates the
+ * PM2_HOME folders and spawns lib/Daemon.js), then resolves with a connection to it.
+ */
+export async function connectOrLaunchDaemon(): Promise<{ connection: DaemonConnection; launched: boolean }> {
+  const existing = await connectDaemon();
+  if (existing) return { connection: existing, launched: false };
+  const pm2 = pm2Require()('./index.js') as {
+    connect(cb: (error?: Error | null) => void): void;
+    disconnect(cb?: () => void): void;
+  };
+  await new Promise<void>((resolve, reject) => {
+    pm2.connect((error) => (error ? reject(error) : resolve()));
+  });
+  // PM2's client keeps retrying interactor.sock in the background; disconnecting stops its RPC and
+  // bus sockets, and the entry point exits as soon as the command is done.
+  await new Promise<void>((resolve) => pm2.disconnect(() => resolve()));
+  const connection = await connectDaemon();
+  if (!connection) throw new Error(`the PM2 daemon did not come up (its log: ${pm2Home()}/pm2.log)`);
+  return { connection, launched: true };
+}
+
+interface Pm2Common {
+  verifyConfs(apps: unknown[]): unknown[] | Error;
+  resolveAppAttributes(opts: { cwd: string; pm2_home: string }, app: unknown): Record<string, unknown>;
+  mergeEnvironmentVariables(app: unknown, envName?: string, deploy?: unknown): Record<string, unknown>;
+}
+
+let common: Pm2Common | undefined;
+function pm2Common(): Pm2Common {
+  // PM2_DISCRETE_MODE keeps PM2's helpers from printing banners on our stdout.
+  process.env.PM2_DISCRETE_MODE ??= 'true';
+  common ??= pm2Require()('./lib/Common.js') as Pm2Common;
+  return common;
+}
+
+/** Validates ecosystem app objects with PM2's own schema; throws with PM2's message. */
+function verifiedApps(apps: Record<string, unknown>[]): Record<string, unknown>[] {
+  const copies = apps.map((app) => structuredClone(app));
+  const verified = pm2Common().verifyConfs(copies);
+  if (verified instanceof Error) throw new Error(`ecosystem.config.js: ${verified.message}`);
+  return verified as Record<string, unknown>[];
+}
+
+/**
+ * Launches one ecosystem app in the daemon (RPC `prepare`, as `pm2 start ecosystem.config.js`
+ * does). With `wait_ready` the daemon answers once the app sent 'ready' (or listen_timeout passed).
+ */
+export async function launchApp(
+  connection: DaemonConnection,
+  app: Record<string, unknown>,
+  root: string,
+): Promise<ProcessInfo[]> {
+  const [verified] = verifiedApps([app]);
+  const resolved = pm2Common().resolveAppAttributes({ cwd: root, pm2_home: pm2Home() }, verified);
+  const env = (resolved.env ?? {}) as Record<string, unknown>;
+  env.PM2_HOME = pm2Home();
+  resolved.env = env;
+  resolved.env = pm2Common().mergeEnvironmentVariables(resolved);
+  delete (resolved.env as Record<string, unknown>).current_conf;
+  const started = await connection.call<RawProcess[]>('prepare', resolved);
+  return (Array.isArray(started) ? started : []).map(toProcessInfo);
+}
+
+/** The environment update PM2 applies on `pm2 restart ecosystem.config.js`: env and app settings. */
+export function restartEnv(app: Record<string, unknown>): Record<string, unknown> {
+  const [verified] = verifiedApps([app]);
+  const env = pm2Common().mergeEnvironmentVariables(verified);
+  env.updateEnv = true;
+  return env;
+}
+
+export async function stopProcess(connection: DaemonConnection, pmId: number): Promise<void> {
+  await connection.call('stopProcessId', pmId);
+}
+
+/** Restarts (stop, then start) one process, applying `env` (see restartEnv) when given. */
+export async function restartProcess(
+  connection: DaemonConnection,
+  pmId: number,
+  env?: Record<string, unknown>,
+): Promise<void> {
+  await connection.call('restartProcessId', { id: pmId, env: env ?? {} });
+}
+
+export async function deleteProcess(connection: DaemonConnection, pmId: number): Promise<void> {
+  await connection.call('deleteProcessId', pmId);
+}
+
+/** True when the error is the daemon refusing because the process already runs. */
+export function isAlreadyRunningError(error: unknown): boolean {
+  return error instanceof DaemonCallError && /already (online|started)|already exists/.test(error.message);
+}
+
+/** The socket path devctl talks to, for messages. */
+export function daemonAddress(): string {
+  return rpcSocketPath();
+}
