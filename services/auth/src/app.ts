@@ -1,0 +1,39 @@
+import { createApp, createServiceClient, type Logger } from '@repo/service-kit';
+import type { FastifyInstance } from 'fastify';
+import type { AuthConfig } from './config';
+import { loginRoute } from './routes/login';
+import { meRoute } from './routes/me';
+import { signupRoute } from './routes/signup';
+import { verifyRoute } from './routes/verify';
+import { createTokenIssuer } from './tokens';
+import { createUserStore } from './users';
+
+export interface BuildAppOptions {
+  config: AuthConfig;
+  logger: Logger;
+  /** The resolved HS256 secret: JWT_SECRET, or the shared development secret (see index.ts). */
+  jwtSecret: string;
+}
+
+/** auth-service: sign-up, login and token checks; users live in data-service. Never listens. */
+export function buildApp({ config, logger, jwtSecret }: BuildAppOptions): FastifyInstance {
+  const data = createServiceClient({
+    name: 'data-service',
+    baseUrl: config.DATA_SERVICE_URL,
+    timeoutMs: config.UPSTREAM_TIMEOUT_MS,
+  });
+  const app = createApp({
+    service: 'auth-service',
+    logger,
+    bodyLimit: 16 * 1024,
+    readiness: [{ name: 'data-service', check: () => data.get('/health') }],
+  });
+  const users = createUserStore(data);
+  const tokens = createTokenIssuer(jwtSecret, config.JWT_TTL);
+
+  signupRoute(app, { users, tokens });
+  loginRoute(app, { users, tokens });
+  meRoute(app, { users, tokens });
+  verifyRoute(app, { tokens });
+  return app;
+}

@@ -1,0 +1,29 @@
+import { baseConfigSchema, z } from '@repo/service-kit';
+
+const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
+
+/** `90s`, `15m`, `1h`, `7d` -> seconds. */
+const duration = z
+  .string()
+  .regex(/^[1-9]\d*[smhd]$/, 'expected a duration like 15m, 1h or 7d')
+  .transform(
+    (value) => Number(value.slice(0, -1)) * UNIT_SECONDS[value.slice(-1) as keyof typeof UNIT_SECONDS],
+  );
+
+export const configSchema = baseConfigSchema(3003)
+  .extend({
+    // An enum rather than any string: a typo such as `prod` must not silently fall back to a dev secret.
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    DATA_SERVICE_URL: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:3004'),
+    /** HS256 key shared with api-gateway. Unset outside production: a generated one in <root>/.secrets/. */
+    JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    JWT_TTL: duration.default(3600),
+    UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
+  })
+  .superRefine((config, ctx) => {
+    if (config.NODE_ENV === 'production' && config.JWT_SECRET === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'is required when NODE_ENV=production' });
+    }
+  });
+
+export type AuthConfig = z.output<typeof configSchema>;

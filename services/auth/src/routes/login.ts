@@ -1,0 +1,25 @@
+import { parseInput, unauthorized } from '@repo/service-kit';
+import type { FastifyInstance } from 'fastify';
+import { hashPassword, verifyPassword } from '../password';
+import type { TokenIssuer } from '../tokens';
+import type { UserStore } from '../users';
+import { loginBody } from './schemas';
+
+/** One message for an unknown email and a wrong password, so the answer does not tell which accounts exist. */
+export const WRONG_CREDENTIALS = 'wrong email or password';
+
+export function loginRoute(app: FastifyInstance, deps: { users: UserStore; tokens: TokenIssuer }): void {
+  // An unknown email still costs one scrypt verification, so response time does not tell either.
+  const decoyHash = hashPassword('decoy password, never matches');
+
+  app.post('/login', async (req) => {
+    const { email, password } = parseInput(loginBody, req.body);
+    const user = await deps.users.findByEmail(email);
+    const matches = await verifyPassword(password, user?.passwordHash ?? (await decoyHash));
+    if (!user || !matches) {
+      req.log.info({ userId: user?.id, reason: user ? 'wrong password' : 'unknown email' }, 'login refused');
+      throw unauthorized(WRONG_CREDENTIALS);
+    }
+    return { token: await deps.tokens.sign(user) };
+  });
+}

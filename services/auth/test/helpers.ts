@@ -1,0 +1,107 @@
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
+import { createApp, createLogger } from '@repo/service-kit';
+import type { FastifyInstance } from 'fastify';
+import { SignJWT } from 'jose';
+import { configSchema } from '../src/config';
+import { ISSUER } from '../src/tokens';
+
+export const silentLogger = () => createLogger({ service: 'test', level: 'silent' });
+
+export const TEST_SECRET = 'test-secret-test-secret-test-secret-0123';
+
+/** A config as the schema resolves it from these variables. */
+export const testConfig = (env: Record<string, string> = {}) =>
+  configSchema.parse({ NODE_ENV: 'test', JWT_SECRET: TEST_SECRET, ...env });
+
+/** A real HTTP server on a port the OS picks; `define` adds its routes. */
+export async function startStub(
+  define: (app: FastifyInstance) => void,
+): Promise<{ url: string; app: FastifyInstance }> {
+  const app = createApp({ service: 'stub', logger: silentLogger() });
+  define(app);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  if (!address || typeof address === 'string') throw new Error('stub has no TCP address');
+  return { url: `http://127.0.0.1:${address.port}`, app };
+}
+
+/** A URL where nothing listens (a port the OS just handed out and that was closed again). */
+export function closedPortUrl(): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(`http://127.0.0.1:${port}`));
+    });
+  });
+}
+
+interface StoredUser {
+  id: string;
+  email: string;
+  passwordHash: string;
+  createdAt: string;
+}
+
+/** data-service's `/users` routes as docs/internal-api.md describes them, in memory. */
+export function startDataServiceStub() {
+  const users = new Map<string, StoredUser>();
+  const byEmail = (email: string) =>
+    [...users.values()].find((u) => u.email.toLowerCase() === email.toLowerCase());
+  return startStub((app) => {
+    app.post('/users', async (req, reply) => {
+      const { email, passwordHash } = req.body as { email: string; passwordHash: string };
+      if (byEmail(email)) return reply.code(409).send({ message: `a user with email ${email} exists` });
+      const user = { id: randomUUID(), email, passwordHash, createdAt: new Date().toISOString() };
+      users.set(user.id, user);
+      return reply.code(201).send({ id: user.id, email, createdAt: user.createdAt });
+    });
+    app.get('/users/by-email/:email', async (req, reply) => {
+      const user = byEmail((req.params as { email: string }).email);
+      return user ? user : reply.code(404).send({ message: 'user not found' });
+    });
+    app.get('/users/:id', async (req, reply) => {
+      const user = users.get((req.params as { id: string }).id);
+      return user
+        ? { id: user.id, email: user.email, createdAt: user.createdAt }
+        : reply.code(404).send({ message: 'user not found' });
+    });
+  }).then((stub) => ({ ...stub, users }));
+}
+
+const base64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+/** Tokens of every kind a verifier must refuse (and one it must accept). */
+export const tokens = {
+  valid: (sub: string, email: string, secret = TEST_SECRET) =>
+    new SignJWT({ email })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(sub)
+      .setIssuer(ISSUER)
+      .setIssuedAt()
+      .setExpirationTime('1h')
+      .sign(new TextEncoder().encode(secret)),
+  expired: (sub: string, email: string) => {
+    const past = Math.floor(Date.now() / 1000) - 7200;
+    return new SignJWT({ email })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(sub)
+      .setIssuer(ISSUER)
+      .setIssuedAt(past)
+      .setExpirationTime(past + 60)
+      .sign(new TextEncoder().encode(TEST_SECRET));
+  },
+  wrongIssuer: (sub: string, email: string) =>
+    new SignJWT({ email })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(sub)
+      .setIssuer('someone-else')
+      .setExpirationTime('1h')
+      .sign(new TextEncoder().encode(TEST_SECRET)),
+  /** Unsigned: `alg: none` and an empty signature. */
+  algNone: (sub: string, email: string) =>
+    `${base64url({ alg: 'none', typ: 'JWT' })}.${base64url({ sub, email, iss: ISSUER, exp: Math.floor(Date.now() / 1000) + 3600 })}.`,
+};
