@@ -1,0 +1,91 @@
+import { isAbsolute, resolve } from 'node:path';
+import { createApp, createServiceClient, type Logger } from '@repo/service-kit';
+import type { FastifyInstance } from 'fastify';
+import type { EmailConfig } from './config';
+import { sendRoutes } from './routes/send';
+import { EmailSender } from './sender';
+import { outboxTransport } from './transports/outbox';
+import { smtpTransport } from './transports/smtp';
+import type { MailTransport } from './transports/types';
+
+export interface BuildAppOptions {
+  config: EmailConfig;
+  logger: Logger;
+  /** The service folder (services/email): a relative EMAIL_OUTBOX_DIR is resolved from it. */
+  serviceDir: string;
+}
+
+function makeTransport(config: EmailConfig, serviceDir: string): MailTransport {
+  if (config.EMAIL_TRANSPORT === 'smtp') {
+    // The config schema guarantees both for smtp.
+    return smtpTransport({
+      host: config.SMTP_HOST!,
+      port: config.SMTP_PORT!,
+      secure: config.SMTP_SECURE,
+      user: config.SMTP_USER,
+      password: config.SMTP_PASSWORD,
+      timeoutMs: config.SMTP_TIMEOUT_MS,
+      from: config.EMAIL_FROM,
+    });
+  }
+  const dir = isAbsolute(config.EMAIL_OUTBOX_DIR)
+    ? config.EMAIL_OUTBOX_DIR
+    : resolve(serviceDir, config.EMAIL_OUTBOX_DIR);
+  return outboxTransport({ dir, from: config.EMAIL_FROM });
+}
+
+/** The email-service application. Never listens. */
+export function buildApp({ config, logger, serviceDir }: BuildAppOptions): FastifyInstance {
+  const data = createServiceClient({
+    name: 'data-service',
+    baseUrl: config.DATA_SERVICE_URL,
+    timeoutMs: config.UPSTREAM_TIMEOUT_MS,
+  });
+  const transport = makeTransport(config, serviceDir);
+  const sender = new EmailSender(transport, data, logger);
+
+  // The last verification of the transport; /ready re-checks until it succeeds, so a mail server
+  // that comes up after this service is noticed without a restart.
+  let verified: Promise<string> | undefined;
+  const verify = (): Promise<string> => {
+    verified ??= transport.verify().catch((error: unknown) => {
+      verified = undefined;
+      throw error;
+    });
+    return verified;
+  };
+
+  const app = createApp({
+    service: 'email-service',
+    logger,
+    readiness: [
+      { name: 'data-service', check: () => data.get('/health') },
+      { name: transport.name, check: verify },
+    ],
+    health: () => transport.describe(),
+  });
+
+  app.addHook('onReady', async () => {
+    // Not awaited: a slow or absent mail server must not hold up start-up; /ready reports it.
+    verify().then(
+      (where) => {
+        if (transport.name === 'smtp') logger.info(`SMTP connection established to ${where}`);
+        else logger.info(where);
+      },
+      (error: unknown) => {
+        const reason = error instanceof Error ? error.message : String(error);
+        const where = transport.describe();
+        logger.error(
+          { err: error },
+          transport.name === 'smtp'
+            ? `SMTP connection to ${where.smtp} failed: ${reason}`
+            : `outbox folder ${where.outboxDir} is not usable: ${reason}`,
+        );
+      },
+    );
+  });
+  app.addHook('onClose', async () => transport.close());
+
+  sendRoutes(app, { sender });
+  return app;
+}
