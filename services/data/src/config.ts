@@ -1,0 +1,34 @@
+import { baseConfigSchema, z } from '@repo/service-kit';
+
+const POSTGRES_URL_HINT =
+  'must be a postgres:// or postgresql:// URL, e.g. postgres://user:password@127.0.0.1:5432/devstack';
+
+function isPostgresUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'postgres:' || url.protocol === 'postgresql:') && url.pathname.length > 1;
+  } catch {
+    return false;
+  }
+}
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+export const configSchema = baseConfigSchema(3004).extend({
+  /** PostgreSQL when set; the embedded SQLite file otherwise. */
+  DATABASE_URL: z.string().refine(isPostgresUrl, POSTGRES_URL_HINT).optional(),
+  /** The SQLite file, relative to services/data (or absolute, or `:memory:`). */
+  DATABASE_FILE: z.string().min(1).default('data/app.db'),
+  DATABASE_POOL_MAX: int(1, 100).default(10),
+  DATABASE_CONNECT_TIMEOUT_MS: int(100, 60_000).default(3000),
+  DATABASE_BUSY_TIMEOUT_MS: int(0, 60_000).default(5000),
+  /** Attempts before a job goes to `dead`, unless the job sets its own maxAttempts. */
+  JOB_MAX_ATTEMPTS: int(1, 100).default(5),
+  /** How long a claimed job stays leased when the worker asks for no leaseMs. */
+  JOB_LEASE_MS: int(1000, 3_600_000).default(30_000),
+  /** Retry delay after a failed attempt: base x 2^(attempts-1), at most max. */
+  JOB_BACKOFF_BASE_MS: int(1, 3_600_000).default(1000),
+  JOB_BACKOFF_MAX_MS: int(1, 86_400_000).default(300_000),
+});
+
+export type DataConfig = z.output<typeof configSchema>;

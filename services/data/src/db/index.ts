@@ -1,0 +1,33 @@
+import { isAbsolute, resolve } from 'node:path';
+import type { Logger } from '@repo/service-kit';
+import { openPostgres } from './postgres';
+import { openSqlite } from './sqlite';
+import type { Database } from './types';
+
+export { migrate, migrations } from './migrations';
+export * from './types';
+
+export interface DatabaseConfig {
+  DATABASE_URL?: string | undefined;
+  DATABASE_FILE: string;
+  DATABASE_POOL_MAX: number;
+  DATABASE_CONNECT_TIMEOUT_MS: number;
+  DATABASE_BUSY_TIMEOUT_MS: number;
+}
+
+/** PostgreSQL when DATABASE_URL is set, else the embedded SQLite file (relative to the service folder). */
+export function openDatabase(config: DatabaseConfig, serviceDir: string, logger?: Logger): Database {
+  if (config.DATABASE_URL) {
+    return openPostgres({
+      url: config.DATABASE_URL,
+      poolMax: config.DATABASE_POOL_MAX,
+      connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
+      logger,
+    });
+  }
+  const file =
+    config.DATABASE_FILE === ':memory:' || isAbsolute(config.DATABASE_FILE)
+      ? config.DATABASE_FILE
+      : resolve(serviceDir, config.DATABASE_FILE);
+  return openSqlite({ file, busyTimeoutMs: config.DATABASE_BUSY_TIMEOUT_MS });
+}

@@ -1,0 +1,156 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { type Client, createClient, type InValue, LibsqlError, type ResultSet } from '@libsql/client';
+import { SerialQueue } from './serial';
+import {
+  type Database,
+  DatabaseUnavailableError,
+  type Queryable,
+  type QueryResult,
+  type Row,
+  type SqlValue,
+  UniqueViolationError,
+} from './types';
+
+export interface SqliteOptions {
+  /** Absolute path of the database file, or `:memory:`. */
+  file: string;
+  busyTimeoutMs: number;
+}
+
+/** Error codes that mean the file itself is unusable, not that one statement is wrong. */
+const UNAVAILABLE = new Set([
+  'SQLITE_CANTOPEN',
+  'SQLITE_READONLY',
+  'SQLITE_IOERR',
+  'SQLITE_FULL',
+  'SQLITE_CORRUPT',
+  'SQLITE_NOTADB',
+  'SQLITE_BUSY',
+  'SQLITE_LOCKED',
+  'SQLITE_PERM',
+]);
+
+function toRows(result: ResultSet): QueryResult {
+  // libsql rows are array-like objects with a property per column; copy them into plain objects.
+  const rows = result.rows.map((row) => {
+    const plain: Row = {};
+    for (const column of result.columns) plain[column] = row[column];
+    return plain;
+  });
+  return { rows, rowCount: result.columns.length > 0 ? rows.length : result.rowsAffected };
+}
+
+/**
+ * The embedded database: one SQLite file through @libsql/client (a prebuilt binary, no native
+ * build), WAL journal, one connection, and every operation serialized in this process.
+ */
+export function openSqlite(options: SqliteOptions): Database {
+  const { file } = options;
+  const queue = new SerialQueue();
+  let client: Client | undefined;
+  let closed = false;
+
+  const describeError = (error: unknown): unknown => {
+    if (!(error instanceof LibsqlError)) return error;
+    if (
+      error.extendedCode === 'SQLITE_CONSTRAINT_UNIQUE' ||
+      error.extendedCode === 'SQLITE_CONSTRAINT_PRIMARYKEY'
+    ) {
+      return new UniqueViolationError(error.message, { cause: error });
+    }
+    if (UNAVAILABLE.has(error.code) || error.code === 'CLIENT_CLOSED') {
+      return new DatabaseUnavailableError(
+        `SQLite database ${file} is unusable (${error.code}: ${error.message})`,
+        'sqlite',
+        error.code,
+        { cause: error },
+      );
+    }
+    return error;
+  };
+
+  // Opened on first use, so a file that cannot be opened shows in /ready and in answers (503)
+  // instead of stopping the service before it can say why.
+  const connection = async (): Promise<Client> => {
+    if (closed)
+      throw new DatabaseUnavailableError(`SQLite database ${file} is closed`, 'sqlite', 'CLIENT_CLOSED');
+    if (client) return client;
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    const opened = createClient({
+      url: file === ':memory:' ? ':memory:' : `file:${file}`,
+      concurrency: 1,
+      timeout: options.busyTimeoutMs,
+      intMode: 'number',
+    });
+    try {
+      if (file !== ':memory:') await opened.execute('PRAGMA journal_mode = WAL');
+      await opened.execute('PRAGMA foreign_keys = ON');
+    } catch (error) {
+      opened.close();
+      throw error;
+    }
+    client = opened;
+    return client;
+  };
+
+  const run = async (target: Pick<Client, 'execute'>, sql: string, params: readonly SqlValue[]) =>
+    toRows(await target.execute({ sql, args: params as InValue[] }));
+
+  const db: Database = {
+    kind: 'sqlite',
+    location: file,
+    skipLockedClause: '',
+
+    query<R extends object = Row>(sql: string, params: readonly SqlValue[] = []) {
+      return queue.run(async () => {
+        try {
+          return (await run(await connection(), sql, params)) as QueryResult<R>;
+        } catch (error) {
+          throw describeError(error);
+        }
+      });
+    },
+
+    transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+      return queue.run(async () => {
+        let tx: Awaited<ReturnType<Client['transaction']>>;
+        try {
+          tx = await (await connection()).transaction('write');
+        } catch (error) {
+          throw describeError(error);
+        }
+        const scoped: Queryable = {
+          query: async <R extends object = Row>(sql: string, params: readonly SqlValue[] = []) => {
+            try {
+              return (await run(tx, sql, params)) as QueryResult<R>;
+            } catch (error) {
+              throw describeError(error);
+            }
+          },
+        };
+        try {
+          const result = await fn(scoped);
+          await tx.commit();
+          return result;
+        } catch (error) {
+          tx.close(); // rolls back what is still open
+          throw describeError(error);
+        }
+      });
+    },
+
+    async ping() {
+      await db.query('SELECT 1 AS ok');
+    },
+
+    close() {
+      return queue.run(async () => {
+        closed = true;
+        client?.close();
+        client = undefined;
+      });
+    },
+  };
+  return db;
+}

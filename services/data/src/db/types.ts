@@ -1,0 +1,59 @@
+import { HttpError } from '@repo/service-kit';
+
+export type SqlValue = string | number | null;
+export type Row = Record<string, unknown>;
+
+export interface QueryResult<R extends object = Row> {
+  rows: R[];
+  /** Rows returned, or rows changed by a statement that returns none. */
+  rowCount: number;
+}
+
+/** Something SQL can run on: the database itself, or an open transaction. */
+export interface Queryable {
+  /** SQL with `?` placeholders, written once for both adapters. */
+  query<R extends object = Row>(sql: string, params?: readonly SqlValue[]): Promise<QueryResult<R>>;
+}
+
+export type DatabaseKind = 'sqlite' | 'postgres';
+
+export interface Database extends Queryable {
+  readonly kind: DatabaseKind;
+  /** Where the data lives, for messages and `/health`: the file, or host:port/database (never credentials). */
+  readonly location: string;
+  /**
+   * Appended to a `SELECT ... LIMIT n` that picks rows to update, so that concurrent claimers skip
+   * each other's rows instead of waiting (PostgreSQL). Empty for SQLite, whose writes are serial.
+   */
+  readonly skipLockedClause: string;
+  /**
+   * Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. Inside,
+   * use only `tx`: calling the database itself would wait for the transaction (SQLite: deadlock).
+   */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** Resolves when the database answers; throws an error that names the database when it does not. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A unique constraint refused a row (email taken, idempotency key used). */
+export class UniqueViolationError extends Error {
+  override name = 'UniqueViolationError';
+}
+
+/**
+ * The database cannot be reached or used at all (server down, file unwritable). Answered as 503 with
+ * a message that names the database, e.g. `PostgreSQL unreachable at 127.0.0.1:5432 (ECONNREFUSED)`.
+ */
+export class DatabaseUnavailableError extends HttpError {
+  override name = 'DatabaseUnavailableError';
+  constructor(
+    message: string,
+    readonly kind: DatabaseKind,
+    readonly code: string,
+    options?: { cause?: unknown },
+  ) {
+    super(503, message, { database: kind, code });
+    if (options?.cause !== undefined) this.cause = options.cause;
+  }
+}

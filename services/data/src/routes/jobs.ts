@@ -1,0 +1,82 @@
+import { notFound, parseInput, z } from '@repo/service-kit';
+import { JOB_STATUSES } from '../queue';
+import type { RouteContext } from './context';
+
+/** The fields of a new job, shared with the job given alongside a submission. */
+export const jobInputFields = {
+  type: z.string().min(1).max(100),
+  payload: z.record(z.string(), z.unknown()).optional(),
+  idempotencyKey: z.string().min(1).max(200),
+  maxAttempts: z.number().int().min(1).max(100).optional(),
+};
+
+const enqueueBody = z.strictObject({ ...jobInputFields, runAt: z.iso.datetime({ offset: true }).optional() });
+
+const claimBody = z.strictObject({
+  worker: z.string().min(1).max(200),
+  limit: z.number().int().min(1).max(100).optional(),
+  leaseMs: z.number().int().min(1000).max(3_600_000).optional(),
+  types: z.array(z.string().min(1).max(100)).min(1).max(50).optional(),
+});
+
+const leaseBody = z.strictObject({ leaseToken: z.string().min(1) });
+const failBody = z.strictObject({ leaseToken: z.string().min(1), error: z.string().min(1) });
+const idParams = z.strictObject({ id: z.string().min(1) });
+
+const listQuery = z.strictObject({
+  status: z.enum(JOB_STATUSES).optional(),
+  type: z.string().min(1).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+const purgeQuery = z.strictObject({ olderThan: z.iso.datetime({ offset: true }).optional() });
+
+export function jobRoutes({ app, store }: RouteContext): void {
+  app.post('/jobs', async (req, reply) => {
+    const { runAt, ...body } = parseInput(enqueueBody, req.body);
+    const { job, created } = await store.queue.enqueue({
+      ...body,
+      runAt: runAt === undefined ? undefined : Date.parse(runAt),
+    });
+    reply.code(created ? 201 : 200);
+    return job;
+  });
+
+  app.post('/jobs/claim', async (req) => {
+    const body = parseInput(claimBody, req.body);
+    return { jobs: await store.queue.claim(body) };
+  });
+
+  app.get('/jobs/stats', async () => store.queue.stats());
+
+  app.get('/jobs', async (req) => {
+    const query = parseInput(listQuery, req.query, 'query string');
+    return { jobs: await store.queue.list(query) };
+  });
+
+  app.delete('/jobs/dead', async (req) => {
+    const { olderThan } = parseInput(purgeQuery, req.query, 'query string');
+    return {
+      purged: await store.queue.purgeDead(olderThan === undefined ? undefined : Date.parse(olderThan)),
+    };
+  });
+
+  app.get('/jobs/:id', async (req) => {
+    const { id } = parseInput(idParams, req.params, 'path');
+    const job = await store.queue.get(id);
+    if (!job) throw notFound(`job ${id} not found`);
+    return job;
+  });
+
+  app.post('/jobs/:id/ack', async (req) => {
+    const { id } = parseInput(idParams, req.params, 'path');
+    const { leaseToken } = parseInput(leaseBody, req.body);
+    return store.queue.ack(id, leaseToken);
+  });
+
+  app.post('/jobs/:id/fail', async (req) => {
+    const { id } = parseInput(idParams, req.params, 'path');
+    const { leaseToken, error } = parseInput(failBody, req.body);
+    return store.queue.fail(id, leaseToken, error);
+  });
+}
