@@ -53,7 +53,13 @@ const fieldSchema = z
   });
 
 export const createFormSchema = z.strictObject({
-  title: z.string().trim().min(1, 'must not be empty').max(200),
+  // One line: the title goes into email subjects.
+  title: z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(200)
+    .regex(/^[^\r\n]*$/, 'must be one line'),
   fields: z
     .array(fieldSchema)
     .min(1, 'a form needs at least one field')

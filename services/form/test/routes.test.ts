@@ -91,6 +91,12 @@ describe('forms', () => {
     expect(data.forms.some((f) => f.title === '')).toBe(false);
   });
 
+  it('refuses a title of more than one line, since it becomes an email subject', async () => {
+    const res = await createForm({ ...contactForm, title: 'Contact\nBcc: everyone@example.com' });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().fields).toEqual({ title: 'must be one line' });
+  });
+
   it('reports duplicate field names once the fields themselves are valid', async () => {
     const res = await createForm({
       title: 'Dup',
