@@ -160,7 +160,7 @@ export async function startStack(options: StartStackOptions = {}): Promise<Runni
     processes.set(service.name, child);
     const exitedEarly = child.exited.then(({ code, signal, error }) => {
       throw new Error(
-        `${service.name} exited before it was healthy (code ${code}, signal ${signal}${error ? `, ${error.message}` : ''}); its output:\n${child.output().slice(-4000)}`,
+        `exited before it was healthy (code ${code}, signal ${signal}${error ? `, ${error.message}` : ''})`,
       );
     });
     try {
@@ -170,9 +170,8 @@ export async function startStack(options: StartStackOptions = {}): Promise<Runni
       ]);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      throw new Error(
-        `${service.name} did not start: ${message}\n--- ${service.name} output ---\n${child.output().slice(-4000)}`,
-      );
+      const output = child.output().slice(-4000) || '(none)';
+      throw new Error(`${service.name} did not start: ${message}\n--- ${service.name} output ---\n${output}`);
     } finally {
       exitedEarly.catch(() => {});
     }
