@@ -76,7 +76,19 @@ export function openSqlite(options: SqliteOptions): Database {
     if (closed)
       throw new DatabaseUnavailableError(`SQLite database ${file} is closed`, 'sqlite', 'CLIENT_CLOSED');
     if (client) return client;
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    if (file !== ':memory:') {
+      try {
+        mkdirSync(dirname(file), { recursive: true });
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code ?? 'EUNKNOWN';
+        throw new DatabaseUnavailableError(
+          `SQLite database ${file} cannot be created: its folder ${dirname(file)} is not usable (${code})`,
+          'sqlite',
+          code,
+          { cause: error },
+        );
+      }
+    }
     const opened = createClient({
       url: file === ':memory:' ? ':memory:' : `file:${file}`,
       concurrency: 1,
