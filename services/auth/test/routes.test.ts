@@ -18,7 +18,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await app?.close();
-  await data?.app.close();
+  await data?.close();
 });
 
 const signup = (body: unknown) => app.inject({ method: 'POST', url: '/signup', payload: body as object });

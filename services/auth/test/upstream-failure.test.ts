@@ -60,7 +60,7 @@ describe('data-service too slow', () => {
   afterAll(async () => {
     release();
     await app?.close();
-    await stub?.app.close();
+    await stub?.close();
   });
 
   it('login answers 504 naming data-service once UPSTREAM_TIMEOUT_MS passes', async () => {
@@ -88,7 +88,7 @@ describe('data-service answering off contract', () => {
   });
   afterAll(async () => {
     await app?.close();
-    await stub?.app.close();
+    await stub?.close();
   });
 
   it('signup answers 502 saying which call broke the contract', async () => {

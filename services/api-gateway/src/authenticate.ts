@@ -1,0 +1,58 @@
+import { unauthorized } from '@repo/service-kit';
+import type { FastifyRequest } from 'fastify';
+import { errors, jwtVerify } from 'jose';
+
+/** The `iss` auth-service puts in every token (docs/internal-api.md). */
+export const ISSUER = 'devstack-auth';
+
+export interface AuthenticatedUser {
+  id: string;
+  email: string;
+}
+
+/** Why a token was refused, in words a client can act on (the token is theirs, nothing leaks). */
+function refusal(error: unknown): string {
+  if (error instanceof errors.JWTExpired) return 'token expired, log in again';
+  if (error instanceof errors.JWSSignatureVerificationFailed)
+    return 'invalid token (signature does not match)';
+  if (error instanceof errors.JOSEAlgNotAllowed) return 'invalid token (algorithm not allowed)';
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    return `invalid token (claim "${error.claim}" ${error.reason === 'missing' ? 'missing' : 'not accepted'})`;
+  }
+  return 'invalid token (malformed)';
+}
+
+export type Authenticate = (req: FastifyRequest) => Promise<AuthenticatedUser>;
+
+/**
+ * Checks the request's `Authorization: Bearer <jwt>` locally with the secret shared with
+ * auth-service (HS256 only, so `alg: none` and key-confusion tokens are refused), and answers the
+ * user or throws a 401. No call to auth-service per request.
+ */
+export function createAuthenticator(secret: string): Authenticate {
+  const key = new TextEncoder().encode(secret);
+  return async (req) => {
+    const header = req.headers.authorization;
+    const match = header?.match(/^Bearer +([\w-]+\.[\w-]*\.[\w-]*)$/i);
+    if (!match) {
+      throw unauthorized(
+        header ? 'authorization header is not "Bearer <token>"' : 'authentication required: no bearer token',
+      );
+    }
+    let payload: Record<string, unknown>;
+    try {
+      ({ payload } = await jwtVerify(match[1] as string, key, {
+        issuer: ISSUER,
+        algorithms: ['HS256'],
+        requiredClaims: ['exp'],
+      }));
+    } catch (error) {
+      throw unauthorized(refusal(error));
+    }
+    const { sub, email } = payload;
+    if (typeof sub !== 'string' || sub === '' || typeof email !== 'string') {
+      throw unauthorized('invalid token (no subject or email)');
+    }
+    return { id: sub, email };
+  };
+}

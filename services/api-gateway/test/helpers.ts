@@ -1,0 +1,154 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { createApp, createLogger } from '@repo/service-kit';
+import type { FastifyInstance } from 'fastify';
+import { SignJWT } from 'jose';
+import { buildApp } from '../src/app';
+import { ISSUER } from '../src/authenticate';
+import { configSchema } from '../src/config';
+
+export const silentLogger = () => createLogger({ service: 'test', level: 'silent' });
+
+export const TEST_SECRET = 'gateway-test-secret-gateway-test-secret';
+
+export interface Stub {
+  url: string;
+  app: FastifyInstance;
+  /**
+   * Closes the server and every connection at once. fetch (undici) may open a spare keep-alive
+   * connection that never carries a request; a plain close() waits for the client to drop it (~4 s).
+   */
+  close(): Promise<void>;
+}
+
+/** A real HTTP server on a port the OS picks; `define` adds its routes. */
+export async function startStub(define: (app: FastifyInstance) => void): Promise<Stub> {
+  const app = createApp({ service: 'stub', logger: silentLogger() });
+  define(app);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  if (!address || typeof address === 'string') throw new Error('stub has no TCP address');
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    app,
+    async close() {
+      const closing = app.close();
+      app.server.closeAllConnections();
+      await closing;
+    },
+  };
+}
+
+/** A URL where nothing listens (a port the OS just handed out and that was closed again). */
+export function closedPortUrl(): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(`http://127.0.0.1:${port}`));
+    });
+  });
+}
+
+/** The gateway with every upstream URL pointing at a closed port unless given. */
+export async function buildGateway(env: Record<string, string>) {
+  const nowhere = await closedPortUrl();
+  const config = configSchema.parse({
+    NODE_ENV: 'test',
+    JWT_SECRET: TEST_SECRET,
+    AUTH_SERVICE_URL: nowhere,
+    FORM_SERVICE_URL: nowhere,
+    EMAIL_SERVICE_URL: nowhere,
+    DATA_SERVICE_URL: nowhere,
+    WORKER_SERVICE_URL: nowhere,
+    SCHEDULER_SERVICE_URL: nowhere,
+    ...env,
+  });
+  return buildApp({ config, logger: silentLogger(), jwtSecret: TEST_SECRET });
+}
+
+const base64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+const key = (secret: string) => new TextEncoder().encode(secret);
+
+/** Tokens as auth-service issues them, and every kind the gateway must refuse. */
+export const tokens = {
+  valid: (sub: string, email = `${sub}@example.org`, secret = TEST_SECRET) =>
+    new SignJWT({ email })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(sub)
+      .setIssuer(ISSUER)
+      .setIssuedAt()
+      .setExpirationTime('1h')
+      .sign(key(secret)),
+  expired: (sub: string) => {
+    const past = Math.floor(Date.now() / 1000) - 7200;
+    return new SignJWT({ email: `${sub}@example.org` })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(sub)
+      .setIssuer(ISSUER)
+      .setIssuedAt(past)
+      .setExpirationTime(past + 60)
+      .sign(key(TEST_SECRET));
+  },
+  wrongSignature: (sub: string) =>
+    tokens.valid(sub, `${sub}@example.org`, 'another-secret-another-secret-another'),
+  wrongIssuer: (sub: string) =>
+    new SignJWT({ email: `${sub}@example.org` })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(sub)
+      .setIssuer('someone-else')
+      .setExpirationTime('1h')
+      .sign(key(TEST_SECRET)),
+  noExpiry: (sub: string) =>
+    new SignJWT({ email: `${sub}@example.org` })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(sub)
+      .setIssuer(ISSUER)
+      .sign(key(TEST_SECRET)),
+  /** Unsigned: `alg: none` and an empty signature. */
+  algNone: async (sub: string) =>
+    `${base64url({ alg: 'none', typ: 'JWT' })}.${base64url({ sub, email: `${sub}@example.org`, iss: ISSUER, exp: Math.floor(Date.now() / 1000) + 3600 })}.`,
+};
+
+export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+/**
+ * A service's real entry (src/index.ts through tsx, as `pnpm dev:services` runs it) in its own
+ * process, with only the variables given (plus PATH). `stop` kills it by pid if it still runs.
+ */
+export function startService(dir: string, env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', 'src/index.ts'], {
+    cwd: dir,
+    env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  return {
+    child,
+    stderr: () => stderr,
+    stop() {
+      if (child.exitCode === null && child.signalCode === null && child.pid)
+        process.kill(child.pid, 'SIGKILL');
+    },
+  };
+}
+
+/** Polls `<url>/health` until it answers; fails early, with its stderr, if the process exits. */
+export async function waitForHealth(url: string, service: { child: ChildProcess; stderr: () => string }) {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    if (service.child.exitCode !== null) {
+      throw new Error(`service exited with ${service.child.exitCode}: ${service.stderr()}`);
+    }
+    try {
+      return await fetch(`${url}/health`);
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  throw new Error(`${url}/health never answered: ${service.stderr()}`);
+}
