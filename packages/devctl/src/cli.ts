@@ -7,9 +7,17 @@ import { disableColors } from './output/colors';
 
 const json = { type: 'boolean', description: 'machine-readable output (one documented shape)' } as const;
 const verbose = { type: 'boolean', description: 'print stack traces of devctl errors' } as const;
-const names = { type: 'positional', required: false, description: 'service names (PM2 names) or `all`' } as const;
+const names = {
+  type: 'positional',
+  required: false,
+  description: 'service names (PM2 names) or `all`',
+} as const;
 const wait = { type: 'boolean', description: 'wait until every service answers /health' } as const;
-const build = { type: 'boolean', default: true, description: 'build the services first (--no-build to skip)' } as const;
+const build = {
+  type: 'boolean',
+  default: true,
+  description: 'build the services first (--no-build to skip)',
+} as const;
 const timeout = { type: 'string', description: 'how long --wait waits, in seconds (default 30)' } as const;
 
 /** The positional words after the command name (citty keeps them in `_`). */
@@ -19,7 +27,7 @@ function command<A extends ArgsDef>(
   meta: { name: string; description: string },
   args: A,
   run: (args: Record<string, unknown> & { _: string[] }) => Promise<unknown>,
-): CommandDef<A> {
+): CommandDef {
   return defineCommand({
     meta,
     args: { ...args, verbose },
@@ -27,7 +35,7 @@ function command<A extends ArgsDef>(
       if ((parsed as Record<string, unknown>).json) disableColors();
       await run(parsed as Record<string, unknown> & { _: string[] });
     },
-  });
+  }) as unknown as CommandDef;
 }
 
 export const main = defineCommand({
@@ -49,8 +57,11 @@ export const main = defineCommand({
           json: Boolean(a.json),
         }),
     ),
-    stop: command({ name: 'stop', description: 'stop backends (all of this project when no name)' }, { names, json }, async (a) =>
-      (await import('./commands/lifecycle')).runStop({ names: positionals(a), json: Boolean(a.json) }),
+    stop: command(
+      { name: 'stop', description: 'stop backends (all of this project when no name)' },
+      { names, json },
+      async (a) =>
+        (await import('./commands/lifecycle')).runStop({ names: positionals(a), json: Boolean(a.json) }),
     ),
     restart: command(
       { name: 'restart', description: 'restart backends with fresh .env and code; --wait verifies them' },
@@ -67,12 +78,17 @@ export const main = defineCommand({
     delete: command(
       { name: 'delete', description: 'stop backends and remove them from PM2' },
       { names, json },
-      async (a) => (await import('./commands/lifecycle')).runDelete({ names: positionals(a), json: Boolean(a.json) }),
+      async (a) =>
+        (await import('./commands/lifecycle')).runDelete({ names: positionals(a), json: Boolean(a.json) }),
     ),
     status: command(
-      { name: 'status', description: 'one line per backend: status, pid, port, health, cpu, memory, restarts' },
+      {
+        name: 'status',
+        description: 'one line per backend: status, pid, port, health, cpu, memory, restarts',
+      },
       { names, json },
-      async (a) => (await import('./commands/status')).runStatus({ names: positionals(a), json: Boolean(a.json) }),
+      async (a) =>
+        (await import('./commands/status')).runStatus({ names: positionals(a), json: Boolean(a.json) }),
     ),
     logs: command(
       { name: 'logs', description: 'print the last lines of the logs and exit (follow only with -f)' },
@@ -110,14 +126,21 @@ export const main = defineCommand({
         }),
     ),
     env: command(
-      { name: 'env', description: "a service's resolved environment, secrets masked, with each value's source" },
+      {
+        name: 'env',
+        description: "a service's resolved environment, secrets masked, with each value's source",
+      },
       { name: { type: 'positional', required: false, description: 'a service (all when omitted)' }, json },
       async (a) => (await import('./commands/env')).runEnv({ names: positionals(a), json: Boolean(a.json) }),
     ),
     diagnose: command(
-      { name: 'diagnose', description: 'find what is wrong with the running stack: root cause, evidence, next step' },
+      {
+        name: 'diagnose',
+        description: 'find what is wrong with the running stack: root cause, evidence, next step',
+      },
       { names, json },
-      async (a) => (await import('./commands/diagnose')).runDiagnose({ names: positionals(a), json: Boolean(a.json) }),
+      async (a) =>
+        (await import('./commands/diagnose')).runDiagnose({ names: positionals(a), json: Boolean(a.json) }),
     ),
     doctor: command(
       { name: 'doctor', description: 'check the machine and the project before starting' },
@@ -125,7 +148,11 @@ export const main = defineCommand({
       async (a) => (await import('./commands/doctor')).runDoctor({ json: Boolean(a.json) }),
     ),
     dev: command(
-      { name: 'dev', description: 'the frontend with hot reload (not under PM2); --services runs the backends in watch mode' },
+      {
+        name: 'dev',
+        description:
+          'the frontend with hot reload (not under PM2); --services runs the backends in watch mode',
+      },
       { services: { type: 'boolean', description: 'run every backend with tsx watch instead (no PM2)' } },
       async (a) =>
         a.services
@@ -138,7 +165,11 @@ export const main = defineCommand({
         service: command(
           { name: 'service', description: 'create services/<name> from the service kit and register it' },
           {
-            name: { type: 'positional', required: true, description: 'folder and package name, e.g. billing' },
+            name: {
+              type: 'positional',
+              required: true,
+              description: 'folder and package name, e.g. billing',
+            },
             port: { type: 'string', description: 'port (default: the next free one)' },
             'depends-on': { type: 'string', description: 'comma-separated PM2 names it needs first' },
             route: { type: 'string', description: 'add a gateway route, e.g. /api/billing' },
@@ -177,7 +208,11 @@ export const main = defineCommand({
       {
         dir: { type: 'positional', required: true, description: 'the new project folder' },
         name: { type: 'string', description: 'project name (default: the folder name)' },
-        samples: { type: 'boolean', default: true, description: 'keep the sample services (--no-samples drops them)' },
+        samples: {
+          type: 'boolean',
+          default: true,
+          description: 'keep the sample services (--no-samples drops them)',
+        },
       },
       async (a) =>
         (await import('./commands/init')).runInit({
@@ -204,7 +239,9 @@ async function argsOf(cmd: CommandDef): Promise<ArgsDef> {
 }
 
 /** Walks the raw arguments down the command tree, rejecting unknown commands and options (exit 2). */
-async function resolveCommand(rawArgs: string[]): Promise<{ cmd: CommandDef; path: string[]; rest: string[] }> {
+async function resolveCommand(
+  rawArgs: string[],
+): Promise<{ cmd: CommandDef; path: string[]; rest: string[] }> {
   let cmd: CommandDef = main as CommandDef;
   const path: string[] = [];
   let rest = rawArgs;
@@ -266,7 +303,8 @@ export async function cli(rawArgs = process.argv.slice(2)): Promise<number> {
     }
     const { cmd, path, rest } = await resolveCommand(rawArgs);
     if (rest.includes('--help') || rest.includes('-h')) {
-      const parent = path.length > 1 ? (await subCommandsOf(main as CommandDef))[path[0] as string] : (main as CommandDef);
+      const parent =
+        path.length > 1 ? (await subCommandsOf(main as CommandDef))[path[0] as string] : (main as CommandDef);
       process.stdout.write(`${await renderUsage(cmd, parent)}\n`);
       return 0;
     }
@@ -285,7 +323,8 @@ export async function cli(rawArgs = process.argv.slice(2)): Promise<number> {
     } else {
       process.stderr.write(`devctl: ${message}\n`);
       if (wantsVerbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
-      else if (!(error instanceof CLIError)) process.stderr.write('(run again with --verbose for the stack trace)\n');
+      else if (!(error instanceof CLIError))
+        process.stderr.write('(run again with --verbose for the stack trace)\n');
     }
     return exitCode;
   }

@@ -6,5 +6,7 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   throw error;
 });
 
-const code = await cli();
-process.exitCode = code;
+// Exit as soon as the command is done: PM2's client (used only to launch a daemon) keeps retrying
+// a socket in the background for a while. Writes to pipes and files are synchronous on Linux, so
+// nothing printed is lost.
+void cli().then((code) => process.exit(code));

@@ -1,3 +1,153 @@
-import { CLIError } from '../errors';
-// PLACEHOLDER: replaced by the real command.
-export async function runStatus(_options: unknown): Promise<void> { throw new CLIError('status: not implemented yet'); }
+// `devctl status`: one line per backend of this project's namespace, with a live /health probe.
+// A stopped daemon is not an error for a listing: it prints one line saying so and how to start,
+// and exits 0 (the JSON says `daemon.running: false`).
+import { type Ecosystem, loadEcosystem, resolveServices } from '../ecosystem/index';
+import { c } from '../output/colors';
+import { formatBytes, formatDuration } from '../output/format';
+import { renderTable } from '../output/table';
+import { listProcesses, pm2Home } from '../pm2/index';
+import { isRunningState, type ServiceState, serviceState } from '../pm2/state';
+import type { ProcessInfo } from '../pm2/types';
+import { type HealthResult, probeHealth } from '../ports/health';
+
+export interface StatusOptions {
+  names: string[];
+  json: boolean;
+}
+
+/** One service in `devctl status --json` (documented in the README; never an environment value). */
+export interface ServiceStatus {
+  name: string;
+  status: ServiceState;
+  /** PM2's own status word, or null when PM2 does not know the service. */
+  pm2Status: string | null;
+  /** False for a process of this namespace that ecosystem.config.js no longer declares. */
+  inEcosystem: boolean;
+  pmId: number | null;
+  pid: number | null;
+  port: number | null;
+  health: HealthResult | null;
+  cpu: number;
+  memoryBytes: number;
+  uptimeMs: number | null;
+  restarts: number;
+  unstableRestarts: number;
+  exitCode: number | null;
+}
+
+export interface StatusReport {
+  namespace: string;
+  daemon: { running: boolean; pm2Home: string };
+  services: ServiceStatus[];
+}
+
+const HEALTH_TIMEOUT_MS = 1500;
+
+/** Builds the status of the named services (all when none), probing /health of those running. */
+export async function collectStatus(ecosystem: Ecosystem, names: string[]): Promise<StatusReport> {
+  const services = resolveServices(ecosystem, names);
+  const processes = await listProcesses({ namespace: ecosystem.namespace });
+  const now = Date.now();
+  const entries: {
+    name: string;
+    port: number | undefined;
+    info: ProcessInfo | undefined;
+    inEcosystem: boolean;
+  }[] = services.map((service) => ({
+    name: service.name,
+    port: service.port,
+    info: processes?.find((p) => p.name === service.name),
+    inEcosystem: true,
+  }));
+  if (processes && names.filter((n) => n !== 'all').length === 0) {
+    const declared = new Set(ecosystem.services.map((s) => s.name));
+    for (const info of processes) {
+      if (!declared.has(info.name))
+        entries.push({ name: info.name, port: undefined, info, inEcosystem: false });
+    }
+  }
+  const statuses = await Promise.all(
+    entries.map(async ({ name, port, info, inEcosystem }): Promise<ServiceStatus> => {
+      const status = serviceState(info, now);
+      const running = isRunningState(status);
+      const health =
+        running && port !== undefined ? await probeHealth(port, { timeoutMs: HEALTH_TIMEOUT_MS }) : null;
+      return {
+        name,
+        status,
+        pm2Status: info?.status ?? null,
+        inEcosystem,
+        pmId: info ? info.pmId : null,
+        pid: info && info.pid > 0 ? info.pid : null,
+        port: port ?? null,
+        health,
+        cpu: running ? (info?.cpu ?? 0) : 0,
+        memoryBytes: running ? (info?.memory ?? 0) : 0,
+        uptimeMs: running && info?.startedAt !== undefined ? Math.max(0, now - info.startedAt) : null,
+        restarts: info?.restarts ?? 0,
+        unstableRestarts: info?.unstableRestarts ?? 0,
+        exitCode: info?.exitCode ?? null,
+      };
+    }),
+  );
+  return {
+    namespace: ecosystem.namespace,
+    daemon: { running: processes !== null, pm2Home: pm2Home() },
+    services: statuses,
+  };
+}
+
+function paintStatus(status: ServiceState): string {
+  if (status === 'online') return c.green(status);
+  if (status === 'errored' || status === 'crash-loop') return c.red(status);
+  if (status === 'launching' || status === 'stopping') return c.yellow(status);
+  return c.gray(status);
+}
+
+function healthCell(health: HealthResult | null): string {
+  if (!health) return c.gray('-');
+  if (health.ok) return c.green(`ok ${health.latencyMs}ms`);
+  if (health.statusCode !== null) return c.red(`fail ${health.statusCode}`);
+  return c.red(health.error?.startsWith('no answer') ? 'timeout' : (health.error ?? 'fail').toLowerCase());
+}
+
+export function renderStatus(report: StatusReport): string {
+  if (!report.daemon.running) {
+    return `${c.yellow('PM2 daemon is not running')} (PM2_HOME=${report.daemon.pm2Home}): no service of ${report.namespace} runs; start them with ${c.bold('pnpm pm2:start')}\n`;
+  }
+  const table = renderTable(report.services, [
+    { header: 'name', cell: (s) => (s.inEcosystem ? s.name : `${s.name} ${c.gray('(not in ecosystem)')}`) },
+    { header: 'status', cell: (s) => paintStatus(s.status) },
+    { header: 'pid', cell: (s) => (s.pid ? String(s.pid) : '-'), right: true },
+    { header: 'port', cell: (s) => (s.port ? String(s.port) : '-'), right: true },
+    { header: 'health', cell: (s) => healthCell(s.health) },
+    { header: 'cpu', cell: (s) => (s.pid ? `${s.cpu}%` : '-'), right: true },
+    { header: 'memory', cell: (s) => (s.pid ? formatBytes(s.memoryBytes) : '-'), right: true },
+    { header: 'uptime', cell: (s) => (s.uptimeMs === null ? '-' : formatDuration(s.uptimeMs)), right: true },
+    { header: 'restarts', cell: (s) => String(s.restarts), right: true },
+    { header: 'exit', cell: (s) => (s.exitCode === null ? '-' : String(s.exitCode)), right: true },
+  ]);
+  const troubled = report.services.filter(
+    (s) => s.status === 'errored' || s.status === 'crash-loop' || (s.health !== null && !s.health.ok),
+  );
+  const notStarted = report.services.filter((s) => s.status === 'not started' || s.status === 'stopped');
+  const hints: string[] = [];
+  if (troubled.length > 0) {
+    const names = troubled.map((s) => s.name).join(' ');
+    hints.push(`${c.red('unhealthy:')} ${names}; find out why with ${c.bold(`devctl diagnose ${names}`)}`);
+  }
+  if (notStarted.length > 0 && notStarted.length < report.services.length) {
+    hints.push(
+      `not running: ${notStarted.map((s) => s.name).join(' ')}; start with ${c.bold('devctl start')}`,
+    );
+  } else if (notStarted.length === report.services.length && report.services.length > 0) {
+    hints.push(`nothing of ${report.namespace} runs; start the stack with ${c.bold('pnpm pm2:start')}`);
+  }
+  return table + hints.map((h) => `${h}\n`).join('');
+}
+
+export async function runStatus(options: StatusOptions): Promise<void> {
+  const ecosystem = loadEcosystem();
+  const report = await collectStatus(ecosystem, options.names);
+  process.stdout.write(options.json ? `${JSON.stringify(report)}\n` : renderStatus(report));
+}

@@ -1,7 +1,8 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
-import { CLIError } from '../errors';
+import { closest } from 'fastest-levenshtein';
+import { CLIError, usageError } from '../errors';
 
 /** One backend as ecosystem.config.js declares it. */
 export interface ServiceEntry {
@@ -81,4 +82,165 @@ export function loadEcosystem(root = findProjectRoot()): Ecosystem {
   });
   const namespace = services[0]?.namespace ?? 'default';
   return { root, file, namespace, services };
+}
+
+/** The ecosystem entries named (all for none or `all`); an unknown name is a usage error (exit 2). */
+export function resolveServices(ecosystem: Ecosystem, names: string[]): ServiceEntry[] {
+  const wanted = [...new Set(names.filter((name) => name !== 'all'))];
+  if (wanted.length === 0) return ecosystem.services;
+  const known = ecosystem.services.map((service) => service.name);
+  const unknown = wanted.filter((name) => !known.includes(name));
+  if (unknown.length > 0) {
+    const first = unknown[0] as string;
+    const suggestion = known.length > 0 ? ` did you mean ${closest(first, known)}?` : '';
+    throw usageError(
+      `unknown service "${unknown.join('", "')}" in ${ecosystem.file};${suggestion} (services: ${known.join(', ') || 'none'})`,
+      { unknown, known, suggestion: known.length > 0 ? closest(first, known) : null },
+    );
+  }
+  return ecosystem.services.filter((service) => wanted.includes(service.name));
+}
+
+/** `services` plus everything they depend on, directly or not, in ecosystem order. */
+export function withDependencies(ecosystem: Ecosystem, services: ServiceEntry[]): ServiceEntry[] {
+  const byName = new Map(ecosystem.services.map((s) => [s.name, s]));
+  const wanted = new Set<string>();
+  const visit = (service: ServiceEntry) => {
+    if (wanted.has(service.name)) return;
+    wanted.add(service.name);
+    for (const dep of service.dependsOn) {
+      const entry = byName.get(dep);
+      if (entry) visit(entry);
+    }
+  };
+  for (const service of services) visit(service);
+  return ecosystem.services.filter((s) => wanted.has(s.name));
+}
+
+/**
+ * The services in start order, grouped in waves: each wave depends only on earlier ones, so a wave's
+ * services can start in parallel. Dependencies outside `services` are taken as already satisfied.
+ */
+export function dependencyWaves(services: ServiceEntry[]): ServiceEntry[][] {
+  const names = new Set(services.map((s) => s.name));
+  const placed = new Set<string>();
+  const waves: ServiceEntry[][] = [];
+  let left = [...services];
+  while (left.length > 0) {
+    const wave = left.filter((s) => s.dependsOn.every((dep) => !names.has(dep) || placed.has(dep)));
+    if (wave.length === 0) {
+      throw new CLIError(
+        `ecosystem.config.js: depends_on forms a cycle between ${left.map((s) => s.name).join(', ')}; remove one of the dependencies`,
+      );
+    }
+    for (const s of wave) placed.add(s.name);
+    waves.push(wave);
+    left = left.filter((s) => !placed.has(s.name));
+  }
+  return waves;
+}
+
+/** One problem in ecosystem.config.js: the entry and the field at fault. */
+export interface EcosystemProblem {
+  service: string;
+  field: string;
+  message: string;
+}
+
+/**
+ * Checks what would make a start fail or act on the wrong thing: duplicate names or ports, a missing
+ * cwd, an invalid PORT, unknown or cyclic depends_on. With `checkScripts`, also that each script
+ * exists (run it after building: services run their built output).
+ */
+export function ecosystemProblems(
+  ecosystem: Ecosystem,
+  options: { checkScripts?: boolean } = {},
+): EcosystemProblem[] {
+  const problems: EcosystemProblem[] = [];
+  const seenNames = new Map<string, number>();
+  const seenPorts = new Map<number, string>();
+  const known = new Set(ecosystem.services.map((s) => s.name));
+  for (const service of ecosystem.services) {
+    const { name } = service;
+    if (!name || name === 'undefined') {
+      problems.push({ service: '(unnamed)', field: 'name', message: 'an app has no name' });
+      continue;
+    }
+    seenNames.set(name, (seenNames.get(name) ?? 0) + 1);
+    if (seenNames.get(name) === 2)
+      problems.push({ service: name, field: 'name', message: `the name ${name} is used twice` });
+    const rawPort = service.env.PORT;
+    if (rawPort !== undefined && service.port === undefined) {
+      problems.push({
+        service: name,
+        field: 'env.PORT',
+        message: `PORT ${JSON.stringify(rawPort)} is not a port number`,
+      });
+    } else if (service.port !== undefined) {
+      if (service.port < 1 || service.port > 65535) {
+        problems.push({
+          service: name,
+          field: 'env.PORT',
+          message: `PORT ${service.port} is outside 1-65535`,
+        });
+      }
+      const other = seenPorts.get(service.port);
+      if (other) {
+        problems.push({
+          service: name,
+          field: 'env.PORT',
+          message: `port ${service.port} is also used by ${other}`,
+        });
+      } else seenPorts.set(service.port, name);
+    }
+    if (!existsSync(service.cwd) || !statSync(service.cwd).isDirectory()) {
+      problems.push({ service: name, field: 'cwd', message: `the folder ${service.cwd} does not exist` });
+    } else if (!service.script) {
+      problems.push({ service: name, field: 'script', message: 'no script is set' });
+    } else if (options.checkScripts && !existsSync(resolve(service.cwd, service.script))) {
+      problems.push({
+        service: name,
+        field: 'script',
+        message: `${join(service.folder, service.script)} does not exist (build it: pnpm devctl start ${name}, or pnpm --filter ${packageName(service) ?? name} build)`,
+      });
+    }
+    for (const dep of service.dependsOn) {
+      if (!known.has(dep)) {
+        problems.push({
+          service: name,
+          field: 'depends_on',
+          message: `depends on ${dep}, which is not in the ecosystem`,
+        });
+      }
+    }
+  }
+  try {
+    dependencyWaves(ecosystem.services.filter((s) => s.dependsOn.every((d) => known.has(d))));
+  } catch (error) {
+    problems.push({ service: '(several)', field: 'depends_on', message: (error as Error).message });
+  }
+  return problems;
+}
+
+/** Throws one CLIError listing every problem (entry and field), so nothing starts from a bad file. */
+export function assertValidEcosystem(ecosystem: Ecosystem, options: { checkScripts?: boolean } = {}): void {
+  const problems = ecosystemProblems(ecosystem, options);
+  if (problems.length === 0) return;
+  throw new CLIError(
+    `${ecosystem.file} has ${problems.length === 1 ? 'a problem' : `${problems.length} problems`}; nothing was started:\n${problems
+      .map((p) => `  ${p.service}: ${p.field}: ${p.message}`)
+      .join('\n')}`,
+    1,
+    { problems },
+  );
+}
+
+/** The workspace package name of a service (`name` in <cwd>/package.json), for turbo --filter. */
+export function packageName(service: ServiceEntry): string | undefined {
+  try {
+    const pkg = JSON.parse(readFileSync(join(service.cwd, 'package.json'), 'utf8')) as { name?: string };
+    return pkg.name;
+  } catch {
+    return undefined;
+  }
 }

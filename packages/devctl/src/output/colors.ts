@@ -1,6 +1,11 @@
-import pc from 'picocolors';
+// Colours through node's own util.styleText (no module to load at start-up). Off for --json,
+// NO_COLOR, TERM=dumb and output that is not a terminal; FORCE_COLOR turns them on.
+import { styleText } from 'node:util';
 
-let enabled = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR && process.env.TERM !== 'dumb';
+let enabled =
+  (Boolean(process.stdout.isTTY) || Boolean(process.env.FORCE_COLOR && process.env.FORCE_COLOR !== '0')) &&
+  !process.env.NO_COLOR &&
+  process.env.TERM !== 'dumb';
 
 /** Turns colours off (for --json, or when a command knows its output is parsed). */
 export function disableColors(): void {
@@ -12,19 +17,20 @@ export function colorsEnabled(): boolean {
 }
 
 type Paint = (text: string) => string;
+type Style = Parameters<typeof styleText>[0];
 const wrap =
-  (fn: Paint): Paint =>
+  (style: Style): Paint =>
   (text) =>
-    enabled ? fn(text) : text;
+    enabled ? styleText(style, text) : text;
 
 export const c = {
-  bold: wrap(pc.bold),
-  dim: wrap(pc.dim),
-  red: wrap(pc.red),
-  green: wrap(pc.green),
-  yellow: wrap(pc.yellow),
-  blue: wrap(pc.blue),
-  cyan: wrap(pc.cyan),
-  magenta: wrap(pc.magenta),
-  gray: wrap(pc.gray),
+  bold: wrap('bold'),
+  dim: wrap('dim'),
+  red: wrap('red'),
+  green: wrap('green'),
+  yellow: wrap('yellow'),
+  blue: wrap('blue'),
+  cyan: wrap('cyan'),
+  magenta: wrap('magenta'),
+  gray: wrap('gray'),
 };

@@ -1,0 +1,53 @@
+import type { ProcessInfo } from './types';
+
+/** The state devctl shows for a service: PM2's status, with crash loops told apart. */
+export type ServiceState =
+  | 'online'
+  | 'launching'
+  | 'stopping'
+  | 'stopped'
+  | 'errored'
+  | 'crash-loop'
+  /** In the ecosystem but not in PM2 (never started, or deleted). */
+  | 'not started';
+
+/** PM2 forgets the backoff delay after 30 s of uptime (EXP_BACKOFF_RESET_TIMER). */
+const BACKOFF_RESET_MS = 30_000;
+
+/**
+ * Derives the state from one PM2 snapshot. A crash loop is a process PM2 keeps restarting:
+ * waiting out an exponential backoff, or up again for less than the backoff reset window (or its
+ * min_uptime) after unstable restarts. PM2 itself says "errored" only once it gives up.
+ */
+export function serviceState(info: ProcessInfo | undefined, now = Date.now()): ServiceState {
+  if (!info) return 'not started';
+  switch (info.status) {
+    case 'errored':
+      return 'errored';
+    case 'waiting restart':
+      return 'crash-loop';
+    case 'stopped':
+      return 'stopped';
+    case 'stopping':
+      return 'stopping';
+    case 'launching':
+    case 'one-launch-status':
+    case 'online': {
+      const uptime = info.startedAt === undefined ? 0 : now - info.startedAt;
+      const recentlyCrashed =
+        (info.restartDelay > 0 &&
+          uptime < BACKOFF_RESET_MS &&
+          (info.unstableRestarts > 0 || info.restarts >= 2)) ||
+        (info.unstableRestarts > 0 && uptime < (info.minUptime ?? 1000));
+      if (recentlyCrashed) return 'crash-loop';
+      return info.status === 'online' ? 'online' : 'launching';
+    }
+    default:
+      return 'stopped';
+  }
+}
+
+/** True for states in which the process runs (or is about to). */
+export function isRunningState(state: ServiceState): boolean {
+  return state === 'online' || state === 'launching' || state === 'crash-loop';
+}
