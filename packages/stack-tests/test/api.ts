@@ -62,15 +62,3 @@ export async function pollUntil<T>(
   }
   return value;
 }
-
-/** The header block of an .eml file with folded lines joined, as `name -> value` (lower-case names). */
-export function emlHeaders(eml: string): Map<string, string> {
-  const head = eml.split(/\r?\n\r?\n/, 1)[0] ?? '';
-  const unfolded = head.replace(/\r?\n[ \t]+/g, ' ');
-  const headers = new Map<string, string>();
-  for (const line of unfolded.split(/\r?\n/)) {
-    const colon = line.indexOf(':');
-    if (colon > 0) headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
-  }
-  return headers;
-}

@@ -71,7 +71,7 @@ export interface StartStackOptions {
   envFor?: Record<string, Record<string, string>>;
   /** LOG_LEVEL of every service (default `warn`). */
   logLevel?: string;
-  /** How long each service may take to answer /health (default 20 s). */
+  /** How long each service may take to answer /health (default 30 s: a loaded 2-core machine is slow to start node). */
   healthTimeoutMs?: number;
   /** Keep the temp folder (database, outbox) after stop(), for debugging. */
   keepTemp?: boolean;
@@ -130,7 +130,7 @@ export async function startStack(options: StartStackOptions = {}): Promise<Runni
     const variable = serviceUrlVariable(s.name);
     if (variable) serviceUrls[variable] = urls[s.name] as string;
   }
-  const healthTimeoutMs = options.healthTimeoutMs ?? 20_000;
+  const healthTimeoutMs = options.healthTimeoutMs ?? 30_000;
 
   const environment = (name: string): NodeJS.ProcessEnv => ({
     // A minimal environment: nothing of the developer's shell (DATABASE_URL, SMTP_*) leaks in.
