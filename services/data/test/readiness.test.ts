@@ -1,5 +1,5 @@
 // What data-service says when its database is unusable, and that it keeps data across restarts.
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app';
@@ -49,7 +49,7 @@ describe('an unreachable PostgreSQL', () => {
 });
 
 describe('an unusable SQLite file', () => {
-  it('answers /ready 503 naming the file and the reason', async () => {
+  it('answers 503 naming the file and the reason, and recovers without a restart once fixed', async () => {
     const blocker = dir.file('not-a-folder');
     writeFileSync(blocker, 'x');
     const { app } = await sqliteApp(`${blocker}/app.db`);
@@ -59,6 +59,21 @@ describe('an unusable SQLite file', () => {
       expect(ready.json().checks.database.error).toBe(
         `SQLite database ${blocker}/app.db cannot be created: its folder ${blocker} is not usable (EEXIST)`,
       );
+      const refused = await app.inject({
+        method: 'POST',
+        url: '/users',
+        payload: { email: 'a@b.co', passwordHash: 'h' },
+      });
+      expect(refused.statusCode).toBe(503);
+
+      rmSync(blocker);
+      expect((await app.inject({ url: '/ready' })).statusCode).toBe(200);
+      const created = await app.inject({
+        method: 'POST',
+        url: '/users',
+        payload: { email: 'a@b.co', passwordHash: 'h' },
+      });
+      expect(created.statusCode).toBe(201);
     } finally {
       await app.close();
     }

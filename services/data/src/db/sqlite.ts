@@ -159,6 +159,8 @@ export function openSqlite(options: SqliteOptions): Database {
     close() {
       return queue.run(async () => {
         closed = true;
+        // Fold the WAL back into the file, so app.db alone holds every committed write once stopped.
+        await client?.execute('PRAGMA wal_checkpoint(TRUNCATE)').catch(() => undefined);
         client?.close();
         client = undefined;
       });
