@@ -1,1 +1,10 @@
-export {};
+import { runService } from '@repo/service-kit';
+import { buildApp } from './app';
+import { configSchema } from './config';
+
+await runService({
+  name: 'worker-service',
+  schema: configSchema,
+  serviceDir: new URL('..', import.meta.url),
+  build: ({ config, logger }) => buildApp({ config, logger }),
+});
