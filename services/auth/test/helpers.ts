@@ -1,3 +1,4 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { createApp, createLogger } from '@repo/service-kit';
@@ -121,3 +122,42 @@ export const tokens = {
   algNone: (sub: string, email: string) =>
     `${base64url({ alg: 'none', typ: 'JWT' })}.${base64url({ sub, email, iss: ISSUER, exp: Math.floor(Date.now() / 1000) + 3600 })}.`,
 };
+
+/**
+ * A service's real entry (src/index.ts through tsx, as `pnpm dev:services` runs it) in its own
+ * process, with only the variables given (plus PATH). `stop` kills it by pid if it still runs.
+ */
+export function startService(dir: string, env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', 'src/index.ts'], {
+    cwd: dir,
+    env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  return {
+    child,
+    stderr: () => stderr,
+    stop() {
+      if (child.exitCode === null && child.signalCode === null && child.pid)
+        process.kill(child.pid, 'SIGKILL');
+    },
+  };
+}
+
+/** Polls `<url>/health` until it answers; fails early, with its stderr, if the process exits. */
+export async function waitForHealth(url: string, service: { child: ChildProcess; stderr: () => string }) {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    if (service.child.exitCode !== null) {
+      throw new Error(`service exited with ${service.child.exitCode}: ${service.stderr()}`);
+    }
+    try {
+      return await fetch(`${url}/health`);
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  throw new Error(`${url}/health never answered: ${service.stderr()}`);
+}
