@@ -4,7 +4,7 @@
 //
 // initdb and postgres refuse to run as root, so when the tests run as root the server runs as the
 // `postgres` OS user (created with useradd if it is missing).
-import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { chown, mkdtemp } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -131,10 +131,22 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
 
   let started = false;
   let stopped = false;
+  let watchdog: ChildProcess | undefined;
+
+  const stopWatchdog = () => {
+    if (watchdog?.pid === undefined) return;
+    try {
+      process.kill(-watchdog.pid, 'SIGKILL'); // its own process group: the shell and its sleep
+    } catch {
+      // already gone
+    }
+    watchdog = undefined;
+  };
 
   const stopSync = () => {
     if (stopped) return;
     stopped = true;
+    stopWatchdog();
     if (started) {
       const [cmd, args] = asServerUser(bin('pg_ctl'), ['stop', '-D', dataDir, '-m', 'immediate', '-w']);
       spawnSync(cmd, args, { cwd: dir, stdio: 'ignore', timeout: 10_000 });
@@ -208,9 +220,12 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
       }
     }
 
+    watchdog = startWatchdog({ pgCtl: bin('pg_ctl'), dataDir, dir, asServerUser: owner !== undefined });
+
     const stop = async () => {
       if (stopped) return;
       stopped = true;
+      stopWatchdog();
       process.removeListener('exit', stopSync);
       try {
         const [cmd, args] = asServerUser(bin('pg_ctl'), [
@@ -236,6 +251,39 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     process.removeListener('exit', stopSync);
     throw error;
   }
+}
+
+/**
+ * A detached shell that outlives this process: once this process is gone without calling stop()
+ * (killed by a signal, a test runner's timeout, SIGKILL), it stops the server and removes the folder.
+ */
+function startWatchdog(options: {
+  pgCtl: string;
+  dataDir: string;
+  dir: string;
+  asServerUser: boolean;
+}): ChildProcess {
+  const script = [
+    'while kill -0 "$1" 2>/dev/null; do sleep 1; done',
+    `if [ "$5" = 1 ]; then runuser -u ${SERVER_USER} -- "$4" stop -D "$2" -m immediate -w; else "$4" stop -D "$2" -m immediate -w; fi`,
+    'rm -rf "$3"',
+  ].join('\n');
+  const child = spawn(
+    'sh',
+    [
+      '-c',
+      script,
+      'pg-test-watchdog',
+      String(process.pid),
+      options.dataDir,
+      options.dir,
+      options.pgCtl,
+      options.asServerUser ? '1' : '0',
+    ],
+    { detached: true, stdio: 'ignore', cwd: options.dir },
+  );
+  child.unref();
+  return child;
 }
 
 /** Kills the postmaster named in postmaster.pid, if it is still there (a stop that failed or hung). */
