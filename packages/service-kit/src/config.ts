@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
+import { maskValue } from './mask';
 
 export type ConfigSource = 'process' | 'service .env' | 'root .env' | 'default';
 
@@ -112,7 +113,7 @@ export function loadConfig<S extends z.ZodObject>(
       const message =
         value === undefined
           ? 'is required but not set'
-          : `has an invalid value ${JSON.stringify(value)}: ${issue.message}`;
+          : `has an invalid value ${JSON.stringify(maskValue(variable, value))}: ${issue.message}`;
       problems.push({ variable, message, file: relServiceFile });
     }
     throw new ConfigError(options.service, problems);

@@ -85,6 +85,11 @@ export async function runService<S extends z.ZodObject>(def: ServiceDefinition<S
       process.exit(1);
     }, config.SHUTDOWN_TIMEOUT_MS);
     timer.unref();
+    // Keep-alive sockets that are idle (or become idle once their response is sent) would hold
+    // server.close() open until the client drops them: close them as soon as they are idle.
+    const sweeper = setInterval(() => app.server.closeIdleConnections(), 100);
+    sweeper.unref();
+    app.server.closeIdleConnections();
     app.close().then(
       () => {
         logger.info('closed');

@@ -99,3 +99,18 @@ describe('loadConfig', () => {
     });
   });
 });
+
+describe('config errors never print a secret', () => {
+  it('masks the rejected value of a secret variable', () => {
+    const { serviceDir } = fixture({});
+    const secretSchema = baseConfigSchema(3999).extend({ JWT_SECRET: z.string().min(32) });
+    try {
+      loadConfig(secretSchema, { service: 's', serviceDir, env: { JWT_SECRET: 'too-short-secret' } });
+      expect.unreachable();
+    } catch (error) {
+      const text = formatConfigError(error as ConfigError).join('\n');
+      expect(text).toContain('JWT_SECRET has an invalid value "****"');
+      expect(text).not.toContain('too-short-secret');
+    }
+  });
+});
