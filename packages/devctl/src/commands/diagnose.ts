@@ -1,3 +1,15 @@
-import { CLIError } from '../errors';
-// PLACEHOLDER: replaced by the real command.
-export async function runDiagnose(_options: unknown): Promise<void> { throw new CLIError('diagnose: not implemented yet'); }
+// devctl diagnose [names...] [--json]: what is wrong with the running stack, the root cause first,
+// with evidence, source location and the next command. Exit 0 with no error finding, 1 with one.
+import { EXIT_FAILURE } from '../errors';
+
+export interface DiagnoseCommandOptions {
+  names: string[];
+  json: boolean;
+}
+
+export async function runDiagnose(options: DiagnoseCommandOptions): Promise<void> {
+  const { diagnose, renderReport } = await import('../diagnose/index');
+  const report = await diagnose({ names: options.names });
+  process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderReport(report)}\n`);
+  if (report.findings.some((finding) => finding.severity === 'error')) process.exitCode = EXIT_FAILURE;
+}

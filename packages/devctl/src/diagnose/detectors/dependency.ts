@@ -1,0 +1,324 @@
+// A dependency unreachable: another service of the stack, the database at DATABASE_URL, the SMTP
+// server. Evidence comes from the kit client's messages (`data-service unreachable at
+// 127.0.0.1:3004 (ECONNREFUSED)`, `... timed out after 5000 ms at ...`), connection errors with an
+// address (`connect ECONNREFUSED 127.0.0.1:5432`), failing /ready checks, and a live TCP check.
+// When the dependency is itself a stack service that is down, the finding belongs to it: the
+// root-cause pass moves it there (form-service failing because data-service is stopped reports
+// data-service).
+import type { ServiceSnapshot, Snapshot } from '../collect';
+import { type Dependency, describeDependency, isLocalHost } from '../dependencies';
+import type { LoggedError } from '../log-tail';
+import type { Evidence } from '../types';
+import {
+  type Candidate,
+  clock,
+  errorEvidence,
+  isDown,
+  isNew,
+  iso,
+  newErrors,
+  restartCommand,
+  serviceNamed,
+  systemEvidence,
+} from './shared';
+
+export interface DependencyFailure {
+  /** The stack service named in the message, if any. */
+  name: string | undefined;
+  host: string | undefined;
+  port: number | undefined;
+  /** ECONNREFUSED, ETIMEDOUT, HTTP_503... */
+  reason: string;
+}
+
+const HOST = String.raw`(\[[^\]]+\]|[\w.-]+)`;
+const UNREACHABLE = new RegExp(String.raw`([\w.-]+) unreachable at ${HOST}:(\d+) \((\w+)\)`, 'g');
+const TIMED_OUT = new RegExp(String.raw`([\w.-]+) timed out after \d+ ms at ${HOST}:(\d+)`, 'g');
+const CONNECT = new RegExp(
+  String.raw`\b(ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|ECONNRESET|EAI_AGAIN)\b:? ?${HOST}?:?(\d+)?`,
+);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'ECONNRESET',
+  'EAI_AGAIN',
+  'ESOCKET',
+  'ECONNECTION',
+]);
+
+const stripBrackets = (host: string) => host.replace(/^\[|\]$/g, '');
+
+/**
+ * What a message says about an unreachable dependency: the deepest one named (in `form-service
+ * failed: 502 data-service unreachable at ...` that is data-service), or a bare connection error.
+ */
+export function parseDependencyFailure(text: string, code?: string): DependencyFailure | undefined {
+  const named = [...text.matchAll(UNREACHABLE)].map((m) => ({
+    name: m[1],
+    host: stripBrackets(m[2] as string),
+    port: Number(m[3]),
+    reason: m[4] as string,
+  }));
+  const timedOut = [...text.matchAll(TIMED_OUT)].map((m) => ({
+    name: m[1],
+    host: stripBrackets(m[2] as string),
+    port: Number(m[3]),
+    reason: 'ETIMEDOUT',
+  }));
+  const all = [...named, ...timedOut];
+  if (all.length > 0) return all[all.length - 1];
+  const connect = CONNECT.exec(text);
+  if (connect) {
+    return {
+      name: undefined,
+      host: connect[2] ? stripBrackets(connect[2]) : undefined,
+      port: connect[3] ? Number(connect[3]) : undefined,
+      reason: connect[1] as string,
+    };
+  }
+  if (code && NETWORK_CODES.has(code))
+    return { name: undefined, host: undefined, port: undefined, reason: code };
+  return undefined;
+}
+
+/** The dependency failure an error describes, if it is one. */
+export function failureOfError(error: LoggedError): DependencyFailure | undefined {
+  if (error.origin === 'config-error' || error.origin === 'listen-error') return undefined;
+  const text = [error.message, error.errorMessage ?? ''].join(' | ');
+  const failure = parseDependencyFailure(text, error.code);
+  if (failure && failure.port === undefined && error.record) {
+    // pg / nodemailer errors carry the address in fields
+    const err = error.record.err as Record<string, unknown> | undefined;
+    if (err && typeof err.port === 'number') {
+      failure.port = err.port;
+      failure.host = typeof err.address === 'string' ? err.address : failure.host;
+    }
+  }
+  return failure;
+}
+
+interface Observation {
+  failure: DependencyFailure;
+  time: number;
+  evidence: Evidence;
+}
+
+/** Matches a failure to one of the service's dependencies (by name, then by address). */
+function targetOf(
+  snapshot: Snapshot,
+  service: ServiceSnapshot,
+  failure: DependencyFailure,
+): Dependency | undefined {
+  if (failure.name) {
+    const stack = serviceNamed(snapshot, failure.name);
+    if (stack) {
+      const configured = service.dependencies.find((d) => d.kind === 'service' && d.name === failure.name);
+      return {
+        name: failure.name,
+        kind: 'service',
+        host: failure.host ?? configured?.host ?? '127.0.0.1',
+        port: failure.port ?? configured?.port ?? stack.entry.port ?? 0,
+        variable: configured?.variable,
+        file: configured?.file,
+      };
+    }
+  }
+  const byAddress = service.dependencies.find(
+    (d) =>
+      d.port === failure.port &&
+      (failure.host === undefined ||
+        d.host === failure.host ||
+        (isLocalHost(d.host) && isLocalHost(failure.host))),
+  );
+  if (byAddress) return byAddress;
+  if (failure.port !== undefined && (failure.host === undefined || isLocalHost(failure.host))) {
+    const stack = snapshot.services.find((s) => s.entry.port === failure.port && s !== service);
+    if (stack)
+      return {
+        name: stack.entry.name,
+        kind: 'service',
+        host: failure.host ?? '127.0.0.1',
+        port: failure.port,
+        variable: undefined,
+        file: undefined,
+      };
+  }
+  if (failure.host !== undefined && failure.port !== undefined) {
+    return {
+      name: `${failure.host}:${failure.port}`,
+      kind: 'service',
+      host: failure.host,
+      port: failure.port,
+      variable: undefined,
+      file: undefined,
+    };
+  }
+  return undefined;
+}
+
+function observations(snapshot: Snapshot, service: ServiceSnapshot): Observation[] {
+  const name = service.entry.name;
+  const found: Observation[] = [];
+  for (const error of newErrors(service)) {
+    const failure = failureOfError(error);
+    if (failure) found.push({ failure, time: error.time, evidence: errorEvidence(snapshot, name, error) });
+  }
+  const checks = (
+    service.ready?.body as { checks?: Record<string, { ok?: boolean; error?: string }> } | undefined
+  )?.checks;
+  for (const [check, result] of Object.entries(checks ?? {})) {
+    if (result?.ok !== false) continue;
+    const reason = String(result.error ?? 'failed');
+    const failure =
+      parseDependencyFailure(reason) ??
+      (serviceNamed(snapshot, check) ? { name: check, host: undefined, port: undefined, reason } : undefined);
+    if (!failure) continue;
+    if (!failure.name && serviceNamed(snapshot, check)) failure.name = check;
+    found.push({
+      failure,
+      time: snapshot.now,
+      evidence: systemEvidence(
+        snapshot,
+        name,
+        `GET /ready -> ${service.ready?.status}: ${check}: ${reason}`,
+        'probe',
+      ),
+    });
+  }
+  return found;
+}
+
+/** `variable in file`, or the ecosystem entry when no variable sets it. */
+const whereSet = (dependency: Dependency, service: ServiceSnapshot) =>
+  dependency.variable
+    ? `${dependency.variable} in ${dependency.file ?? `${service.entry.folder}/.env`}`
+    : 'ecosystem.config.js';
+
+function externalNext(dependency: Dependency, service: ServiceSnapshot): string {
+  const name = service.entry.name;
+  const where = `${dependency.host}:${dependency.port}`;
+  if (dependency.kind === 'database') {
+    return `start PostgreSQL at ${where} (or remove DATABASE_URL from ${dependency.file ?? `${service.entry.folder}/.env`} to use the embedded database), then ${restartCommand(name)}`;
+  }
+  if (dependency.kind === 'smtp') {
+    return `start the SMTP server at ${where} (or set EMAIL_TRANSPORT=outbox in ${service.entry.folder}/.env), then ${restartCommand(name)}`;
+  }
+  return `make ${where} reachable (set in ${whereSet(dependency, service)}), then ${restartCommand(name)}`;
+}
+
+export function detectDependencies(snapshot: Snapshot): Candidate[] {
+  const found: Candidate[] = [];
+  for (const service of snapshot.services) {
+    const name = service.entry.name;
+    const groups = new Map<string, { dependency: Dependency; seen: Observation[] }>();
+    for (const observation of observations(snapshot, service)) {
+      const dependency = targetOf(snapshot, service, observation.failure);
+      if (!dependency) continue;
+      const key = dependency.kind === 'service' ? dependency.name : `${dependency.host}:${dependency.port}`;
+      const group = groups.get(key) ?? { dependency, seen: [] };
+      group.seen.push(observation);
+      groups.set(key, group);
+    }
+    // Databases and SMTP servers are checked even before the service tried them.
+    for (const dependency of service.dependencies) {
+      if (dependency.kind === 'service' || service.state === 'missing') continue;
+      const key = `${dependency.host}:${dependency.port}`;
+      const reason = snapshot.external.get(key);
+      if (reason && !groups.has(key)) groups.set(key, { dependency, seen: [] });
+    }
+
+    for (const { dependency, seen } of groups.values()) {
+      const last = seen[seen.length - 1];
+      const reasons = [...new Set(seen.map((o) => o.failure.reason))].join(', ');
+      const evidence = seen.slice(-3).map((o) => o.evidence);
+      const target = dependency.kind === 'service' ? serviceNamed(snapshot, dependency.name) : undefined;
+      if (target) {
+        if (isDown(target)) {
+          // The dependency's own finding is the root cause; this one moves there.
+          found.push({
+            kind: 'dependency-unreachable',
+            service: name,
+            severity: 'error',
+            role: 'state',
+            causedBy: target.entry.name,
+            summary: `${name} cannot reach ${describeDependency(dependency)} (${reasons})`,
+            evidence,
+            location: null,
+            next: startCommandFor(target.entry.name),
+          });
+          continue;
+        }
+        const expectedPort = target.entry.port;
+        if (expectedPort !== undefined && dependency.port !== expectedPort) {
+          found.push({
+            kind: 'dependency-unreachable',
+            service: name,
+            severity: 'error',
+            role: 'cause',
+            summary: `${name} calls ${target.entry.name} at ${dependency.host}:${dependency.port} (${reasons}), but ${target.entry.name} listens on port ${expectedPort}`,
+            evidence,
+            location: null,
+            next: `set ${dependency.variable ?? `${target.entry.name.replace(/-service$/, '').toUpperCase()}_SERVICE_URL`}=http://127.0.0.1:${expectedPort} in ${dependency.file ?? `${service.entry.folder}/.env`}, then ${restartCommand(name)}`,
+          });
+          continue;
+        }
+        // The target is healthy now: failures from before its last start are history.
+        const recent = seen.filter(
+          (o) => target.since === undefined || o.time >= Math.floor(target.since / 1000) * 1000,
+        );
+        if (recent.length === 0 || !last) continue;
+        found.push({
+          kind: 'dependency-unreachable',
+          service: name,
+          severity: 'warning',
+          role: 'cause',
+          summary: `${name} failed to reach ${target.entry.name} ${recent.length} time(s), last at ${clock(last.time)} (${reasons}); ${target.entry.name} answers /health now`,
+          evidence,
+          location: null,
+          next: `pnpm devctl logs ${target.entry.name} --since 10m (slow or restarting?), then pnpm devctl diagnose ${name}`,
+        });
+        continue;
+      }
+      // A database, an SMTP server or another address outside the stack.
+      const key = `${dependency.host}:${dependency.port}`;
+      const nowReason = snapshot.external.get(key);
+      if (nowReason === null) {
+        if (!last || !seen.some((o) => isNew(service, { time: o.time, precise: false }))) continue;
+        found.push({
+          kind: 'dependency-unreachable',
+          service: name,
+          severity: 'warning',
+          role: 'cause',
+          summary: `${name} could not reach ${describeDependency(dependency)} at ${clock(last.time)} (${reasons}); it accepts connections now`,
+          evidence,
+          location: null,
+          next: `if it keeps failing: ${restartCommand(name)}`,
+        });
+        continue;
+      }
+      found.push({
+        kind: 'dependency-unreachable',
+        service: name,
+        severity: 'error',
+        role: 'cause',
+        summary: `${name} cannot reach ${describeDependency(dependency)}: ${nowReason ?? reasons}${dependency.file ? ` (set in ${dependency.file})` : ''}`,
+        evidence: [
+          ...evidence,
+          {
+            time: iso(snapshot.now),
+            service: name,
+            stream: 'system',
+            text: `TCP connect ${key}: ${nowReason ?? 'not checked'}`,
+          },
+        ],
+        location: null,
+        next: externalNext(dependency, service),
+      });
+    }
+  }
+  return found;
+}
+
+const startCommandFor = (name: string) => `pnpm devctl start ${name} --wait`;

@@ -1,0 +1,108 @@
+// Errors thrown by the project's code: uncaught exceptions and unhandled rejections (the kit logs
+// them as fatal, `uncaught exception: <msg>`, then exits; before the kit's handlers are installed
+// Node prints its own multi-line report), errors that answered a request with 500 (the kit's error
+// handler logs them with method and url), and other errors logged with a stack in our code.
+// Each carries type, message, the repository-relative TypeScript location of the first frame in
+// the project's own code, and the stack.
+import type { ServiceSnapshot, Snapshot } from '../collect';
+import type { LoggedError } from '../log-tail';
+import { formatLocation, ownLocation } from '../stack';
+import type { FindingKind, SourceLocation } from '../types';
+import { failureOfError } from './dependency';
+import { isModuleNotFound } from './module-not-found';
+import { type Candidate, errorEvidence, logsCommand, newErrors, occurrences, restartCommand } from './shared';
+
+/** How long after a start an error still counts as "at start". */
+const START_WINDOW_MS = 5000;
+
+function kindOf(error: LoggedError): FindingKind | undefined {
+  if (error.origin === 'node') return 'uncaught-exception';
+  if (error.origin !== 'pino' || error.level < 50) return undefined;
+  if (/^uncaught exception\b/i.test(error.message)) return 'uncaught-exception';
+  if (/^unhandled rejection\b/i.test(error.message)) return 'unhandled-rejection';
+  if (error.method && error.url && error.stack) return 'request-error';
+  if (error.stack) return 'logged-error';
+  return undefined;
+}
+
+const LISTENING = /\blistening (on|at)\b/i;
+
+/**
+ * "At start" when the process that failed had not yet said it listens (the kit logs `<svc>
+ * listening on ...` once up; pino lines carry the pid, which tells one run from the next). Node's
+ * own report means the kit's handlers were not even installed: that is start-up too.
+ */
+function atStart(service: ServiceSnapshot, error: LoggedError): boolean {
+  if (error.origin === 'node') return true;
+  const pid = error.record?.pid;
+  if (typeof pid === 'number') {
+    return !service.lines.some(
+      (line) =>
+        line.record?.pid === pid && LISTENING.test(String(line.record.msg ?? '')) && line.time <= error.time,
+    );
+  }
+  const starts = service.events.filter((event) => event.kind === 'starting').map((event) => event.time);
+  const runStart = Math.max(0, ...starts.filter((start) => start <= error.time));
+  return runStart > 0 && error.time - runStart <= START_WINDOW_MS;
+}
+
+interface Group {
+  kind: FindingKind;
+  errors: LoggedError[];
+  location: SourceLocation | null;
+}
+
+const headline = (error: LoggedError) => {
+  const type = error.type ?? 'Error';
+  const message =
+    error.errorMessage ?? error.message.replace(/^(uncaught exception|unhandled rejection): /i, '');
+  return `${type}: ${message}`;
+};
+
+export function detectExceptions(snapshot: Snapshot): Candidate[] {
+  const found: Candidate[] = [];
+  const root = snapshot.ecosystem.root;
+  for (const service of snapshot.services) {
+    const name = service.entry.name;
+    const groups = new Map<string, Group>();
+    for (const error of newErrors(service)) {
+      const kind = kindOf(error);
+      if (!kind || isModuleNotFound(error) || failureOfError(error)) continue;
+      const location = error.stack ? ownLocation(error.stack, root, service.entry.folder) : null;
+      // Background errors (logged, not thrown) count only when they point at our code.
+      if (kind === 'logged-error' && !location) continue;
+      const key = `${kind}|${headline(error)}|${location ? formatLocation(location) : ''}`;
+      const group = groups.get(key) ?? { kind, errors: [], location };
+      group.errors.push(error);
+      groups.set(key, group);
+    }
+    for (const { kind, errors, location } of groups.values()) {
+      const last = errors[errors.length - 1] as LoggedError;
+      const where = location ? ` at ${formatLocation(location)}` : '';
+      const count = occurrences(errors.map((error) => error.time));
+      let summary: string;
+      if (kind === 'request-error') {
+        summary = `${name} answered 500 to ${last.method} ${last.url}: ${headline(last)}${where}${count}`;
+      } else if (kind === 'logged-error') {
+        summary = `${name} logged an error: ${headline(last)}${where}${count}`;
+      } else {
+        const what = kind === 'unhandled-rejection' ? 'an unhandled rejection' : 'an uncaught exception';
+        const when = atStart(service, last) ? 'at start' : 'while running';
+        summary = `${name} crashed ${when} on ${what}: ${headline(last)}${where}${count}`;
+      }
+      found.push({
+        kind,
+        service: name,
+        severity: kind === 'logged-error' ? 'warning' : 'error',
+        role: 'cause',
+        summary,
+        evidence: [errorEvidence(snapshot, name, last)],
+        location,
+        next: location
+          ? `fix ${formatLocation(location)} (${headline(last)}), then ${restartCommand(name)}`
+          : `read the stack: ${logsCommand(name)}; fix it, then ${restartCommand(name)}`,
+      });
+    }
+  }
+  return found;
+}

@@ -1,0 +1,25 @@
+// Every detector, in no particular order: the root-cause pass ranks what they find.
+import { detectConfigErrors } from './config-error';
+import { detectCrashLoops } from './crash-loop';
+import { detectDependencies } from './dependency';
+import { detectExceptions } from './exception';
+import { detectMemory } from './memory';
+import { detectModuleNotFound } from './module-not-found';
+import { detectNotRunning } from './not-running';
+import { detectPortConflicts } from './port-conflict';
+import type { Detector } from './shared';
+import { detectUnhealthy } from './unhealthy';
+
+export const detectors: Detector[] = [
+  detectConfigErrors,
+  detectExceptions,
+  detectModuleNotFound,
+  detectCrashLoops,
+  detectPortConflicts,
+  detectDependencies,
+  detectUnhealthy,
+  detectMemory,
+  detectNotRunning,
+];
+
+export type { Candidate, Detector } from './shared';

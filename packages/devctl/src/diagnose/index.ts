@@ -1,0 +1,86 @@
+// devctl diagnose: collect the evidence once, run every detector on it, attribute root causes.
+// Also the verdict `restart --wait` ends with.
+import { type Ecosystem, loadEcosystem, resolveServices } from '../ecosystem/index';
+import { collect, type ServiceSnapshot, type Snapshot } from './collect';
+import { detectors } from './detectors/index';
+import { clock, mib } from './detectors/shared';
+import { attributeRootCauses } from './root-cause';
+import type { DiagnoseReport } from './types';
+
+export type { DiagnoseReport, Evidence, Finding, FindingKind, Severity, SourceLocation } from './types';
+
+export interface DiagnoseOptions {
+  /** PM2 names; every service of the ecosystem when empty. Unknown names are a usage error. */
+  names?: string[];
+  /** Only errors since this time count for the named services (instead of their last start). */
+  since?: Date;
+  ecosystem?: Ecosystem;
+  /** How long memory is watched when a process looks like it grows (default 1500 ms). */
+  memoryWindowMs?: number;
+}
+
+function probeText(probe: ServiceSnapshot['health']): string {
+  if (!probe) return 'not probed';
+  return probe.status ? String(probe.status) : (probe.error ?? 'failed');
+}
+
+function checkedLines(snapshot: Snapshot): string[] {
+  const lines = [
+    snapshot.daemonRunning
+      ? `PM2 daemon (PM2_HOME=${snapshot.pm2Home}): running; its log of starts, exits and restarts`
+      : `PM2 daemon (PM2_HOME=${snapshot.pm2Home}): not running`,
+  ];
+  for (const service of snapshot.services) {
+    if (!snapshot.selected.has(service.entry.name)) continue;
+    const parts: string[] = [service.state + (service.process?.pid ? ` (pid ${service.process.pid})` : '')];
+    const errors = service.errors.filter(
+      (e) => e.level >= 50 && (service.since === undefined || e.time >= service.since),
+    ).length;
+    parts.push(
+      `logs since ${service.since ? clock(service.since) : 'the start of the tail'} (${errors} error${errors === 1 ? '' : 's'})`,
+    );
+    if (service.state === 'online') {
+      parts.push(`/health ${probeText(service.health)}`, `/ready ${probeText(service.ready)}`);
+    }
+    if (service.entry.port !== undefined) {
+      parts.push(
+        `port ${service.entry.port} ${service.portHolder ? `held by pid ${service.portHolder.pid ?? '?'}` : 'ok'}`,
+      );
+    }
+    const last = service.memory[service.memory.length - 1];
+    if (last) parts.push(`memory ${mib(last.bytes)} (${service.memory.length} samples)`);
+    for (const dependency of service.dependencies) {
+      if (dependency.kind === 'service') continue;
+      const reason = snapshot.external.get(`${dependency.host}:${dependency.port}`);
+      parts.push(
+        `${dependency.kind} ${dependency.host}:${dependency.port} ${reason === null ? 'reachable' : (reason ?? 'not checked')}`,
+      );
+    }
+    lines.push(`${service.entry.name}: ${parts.join(', ')}`);
+  }
+  return lines;
+}
+
+export async function diagnose(options: DiagnoseOptions = {}): Promise<DiagnoseReport> {
+  const ecosystem = options.ecosystem ?? loadEcosystem();
+  const selected = resolveServices(ecosystem, options.names ?? []).map((service) => service.name);
+  const snapshot = await collect({
+    ecosystem,
+    selected: options.names && options.names.length > 0 ? selected : [],
+    since: options.since?.getTime(),
+    memoryWindowMs: options.memoryWindowMs,
+  });
+  const candidates = detectors.flatMap((detect) => detect(snapshot));
+  const findings = attributeRootCauses(candidates, snapshot.selected);
+  return { healthy: findings.length === 0, checked: checkedLines(snapshot), findings };
+}
+
+/**
+ * The verdict at the end of `restart --wait`: healthy with no new error since `since` (the
+ * restart), or the new problems as findings (most severe first). Same shape as diagnose --json.
+ */
+export function verdictAfterRestart(services: string[], since: Date): Promise<DiagnoseReport> {
+  return diagnose({ names: services, since });
+}
+
+export { renderReport } from './render';

@@ -1,0 +1,216 @@
+// The recent tail of a service's logs, read from the end (the cost does not grow with the file), and
+// the errors in it: pino lines of level error/fatal, the kit's structured start-up lines
+// (`{"devctl":"config-error"|"listen-error"}`), and Node's own multi-line error output.
+import { existsSync } from 'node:fs';
+import { parseLine } from '../logs/entry';
+import { readLinesBackward } from '../logs/reverse-lines';
+
+export interface LogLine {
+  /** ms since epoch: the pino time when present, else PM2's prefix (second precision). */
+  time: number;
+  stream: 'out' | 'err';
+  /** The line without PM2's time prefix. */
+  text: string;
+  /** The line as a JSON object, when it is one (pino or devctl lines). */
+  record?: Record<string, unknown>;
+}
+
+/** At most this many lines are read from the end of each file: enough for several stack traces. */
+export const TAIL_LINES = { err: 400, out: 120 } as const;
+
+const PM2_PREFIX = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?: /;
+
+function asRecord(text: string): Record<string, unknown> | undefined {
+  if (!text.startsWith('{') || !text.endsWith('}')) return undefined;
+  try {
+    const value: unknown = JSON.parse(text);
+    return value !== null && typeof value === 'object' && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The last `limit` lines of one log, oldest first. A line without a time takes its newer neighbour's. */
+export function readTail(file: string | undefined, stream: 'out' | 'err', limit: number): LogLine[] {
+  if (!file || !existsSync(file)) return [];
+  const newestFirst: LogLine[] = [];
+  let newerTime = Date.now();
+  try {
+    for (const raw of readLinesBackward(file)) {
+      const parsed = parseLine(raw, '', stream);
+      const time = parsed.time?.getTime() ?? newerTime;
+      newerTime = time;
+      const text = raw.replace(PM2_PREFIX, '');
+      newestFirst.push({ time, stream, text, record: asRecord(text.trim()) });
+      if (newestFirst.length >= limit) break;
+    }
+  } catch {
+    // unreadable log (permissions, removed while reading): diagnose with what the rest shows
+  }
+  return newestFirst.reverse();
+}
+
+/** Both logs of a service merged in time order (stable: err after out on equal times). */
+export function mergeTails(out: LogLine[], err: LogLine[]): LogLine[] {
+  return [...out, ...err].sort(
+    (a, b) => a.time - b.time || (a.stream === b.stream ? 0 : a.stream === 'out' ? -1 : 1),
+  );
+}
+
+/** Lines PM2 or Node write that are not the service's problem. */
+const INFORMATIONAL = [
+  /^\[PM2\]/,
+  /^PM2 (log|error):/,
+  /TypeScript support unavailable|ts-node|Install typescript/i,
+  /^\(node:\d+\) (\w+Warning|\[DEP\d+\])/,
+  /^\(Use `node --trace-(warnings|deprecation)/,
+  /^\s*$/,
+];
+
+export const isInformational = (text: string) => INFORMATIONAL.some((pattern) => pattern.test(text));
+
+export type ErrorOrigin = 'pino' | 'node' | 'config-error' | 'listen-error' | 'text';
+
+/** One error found in a log. */
+export interface LoggedError {
+  time: number;
+  stream: 'out' | 'err';
+  origin: ErrorOrigin;
+  /** True when `time` has millisecond precision (a pino time), false for PM2's second prefix. */
+  precise: boolean;
+  /** pino level (40 warn, 50 error, 60 fatal); 60 for Node's own crash output. */
+  level: number;
+  /** The log message (pino `msg`), or the error's header line for Node output. */
+  message: string;
+  type?: string;
+  errorMessage?: string;
+  code?: string;
+  stack?: string;
+  method?: string;
+  url?: string;
+  record?: Record<string, unknown>;
+  /** The lines as written (without PM2's prefix), for evidence. */
+  lines: string[];
+}
+
+const str = (value: unknown) => (typeof value === 'string' ? value : undefined);
+
+function fromPino(line: LogLine, record: Record<string, unknown>): LoggedError {
+  const err = (record.err && typeof record.err === 'object' ? record.err : undefined) as
+    | Record<string, unknown>
+    | undefined;
+  const req = (record.req && typeof record.req === 'object' ? record.req : undefined) as
+    | Record<string, unknown>
+    | undefined;
+  return {
+    time: line.time,
+    stream: line.stream,
+    origin: 'pino',
+    precise: record.time !== undefined,
+    level: Number(record.level),
+    message: str(record.msg) ?? str(err?.message) ?? '',
+    type: str(err?.type),
+    errorMessage: str(err?.message),
+    code: str(err?.code),
+    stack: str(err?.stack),
+    method: str(record.method) ?? str(req?.method),
+    url: str(record.url) ?? str(req?.url),
+    record,
+    lines: [line.text],
+  };
+}
+
+// `TypeError: x`, `Error [ERR_MODULE_NOT_FOUND]: Cannot find package 'x' imported from /a/b.js`.
+const ERROR_HEADER = /^([A-Za-z_$][\w$.]*)(?: \[([A-Z0-9_]+)\])?: (.+)$/;
+const FRAME_LINE = /^\s+at /;
+
+/**
+ * Node's own output for an error nobody caught (at module load, before the kit's handlers):
+ * a source line, a caret, a blank, `Type: message`, the frames, maybe `{ code: ... }`, `Node.js vX`.
+ * Consecutive plain err lines within two seconds form one block.
+ */
+function nodeErrorFromBlock(block: LogLine[]): LoggedError | undefined {
+  const texts = block.map((line) => line.text);
+  for (let index = 0; index < texts.length; index++) {
+    const header = ERROR_HEADER.exec(texts[index] as string);
+    if (!header) continue;
+    const frames: string[] = [];
+    for (let next = index + 1; next < texts.length && FRAME_LINE.test(texts[next] as string); next++) {
+      frames.push(texts[next] as string);
+    }
+    const codeLine = texts.slice(index + 1).find((text) => /^\s+code: '([A-Z0-9_]+)'/.test(text));
+    const code = header[2] ?? (codeLine ? /code: '([A-Z0-9_]+)'/.exec(codeLine)?.[1] : undefined);
+    if (frames.length === 0 && !code) continue;
+    const first = block[0] as LogLine;
+    return {
+      time: first.time,
+      stream: first.stream,
+      origin: 'node',
+      precise: false,
+      level: 60,
+      message: texts[index] as string,
+      type: header[1],
+      errorMessage: header[3],
+      code,
+      stack: [texts[index], ...frames].join('\n').replace(/ \{$/, ''),
+      lines: texts.filter((text) => text.trim() !== ''),
+    };
+  }
+  return undefined;
+}
+
+/** Every error in the merged tail, oldest first. Warnings (level 40) are kept for dependency failures. */
+export function findErrors(lines: LogLine[]): LoggedError[] {
+  const errors: LoggedError[] = [];
+  let block: LogLine[] = [];
+  const flush = () => {
+    if (block.length === 0) return;
+    const found = nodeErrorFromBlock(block);
+    if (found) errors.push(found);
+    else {
+      const meaningful = block.filter((line) => !isInformational(line.text));
+      const last = meaningful[meaningful.length - 1];
+      if (last && last.stream === 'err') {
+        errors.push({
+          time: last.time,
+          stream: 'err',
+          origin: 'text',
+          precise: false,
+          level: 50,
+          message: last.text,
+          lines: meaningful.slice(-5).map((line) => line.text),
+        });
+      }
+    }
+    block = [];
+  };
+  for (const line of lines) {
+    const record = line.record;
+    if (record) {
+      flush();
+      if (record.devctl === 'config-error' || record.devctl === 'listen-error') {
+        errors.push({
+          time: line.time,
+          stream: line.stream,
+          origin: record.devctl,
+          precise: false,
+          level: 60,
+          message: line.text,
+          record,
+          lines: [line.text],
+        });
+      } else if (typeof record.level === 'number' && record.level >= 40) {
+        errors.push(fromPino(line, record));
+      }
+      continue;
+    }
+    if (line.stream !== 'err') continue;
+    const previous = block[block.length - 1];
+    if (previous && line.time - previous.time > 2000) flush();
+    block.push(line);
+  }
+  flush();
+  return errors;
+}

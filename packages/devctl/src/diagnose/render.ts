@@ -1,0 +1,85 @@
+// The human rendering of a diagnose report: one block per finding (severity, service, kind, the
+// summary, evidence lines with their times, the source location, the next step), or "stack
+// healthy" with what was checked. `--json` prints the report itself instead.
+import { c } from '../output/colors';
+import type { DiagnoseReport, Evidence, Finding } from './types';
+
+/** Evidence lines shown per item; the rest is in --json. */
+const MAX_LINES_PER_EVIDENCE = 8;
+
+/** Frames in dependencies and Node's internals, shown as a count: the project's frames matter. */
+const FOREIGN_FRAME = /^\s+at (?:.*node_modules|.*\(node:|node:)/;
+
+function withoutForeignFrames(text: string): string[] {
+  const lines: string[] = [];
+  let hidden = 0;
+  const flush = () => {
+    if (hidden > 0)
+      lines.push(
+        c.dim(`    ... ${hidden} frame${hidden === 1 ? '' : 's'} in node_modules or node internals`),
+      );
+    hidden = 0;
+  };
+  for (const line of text.split('\n')) {
+    if (FOREIGN_FRAME.test(line)) {
+      hidden++;
+      continue;
+    }
+    flush();
+    lines.push(line);
+  }
+  flush();
+  return lines;
+}
+
+function renderEvidence(item: Evidence, finding: Finding): string[] {
+  const time = item.time.slice(11, 19);
+  const who = item.service === finding.service ? '' : `${item.service} `;
+  const head = c.dim(`${time} ${who}[${item.stream}]`);
+  const lines = withoutForeignFrames(item.text);
+  const shown = lines.slice(0, MAX_LINES_PER_EVIDENCE);
+  const out = [`    ${head} ${shown[0] ?? ''}`];
+  const indent = ' '.repeat(5 + time.length + who.length + item.stream.length + 2);
+  for (const line of shown.slice(1)) out.push(`${indent}${line}`);
+  if (lines.length > shown.length)
+    out.push(`${indent}${c.dim(`... ${lines.length - shown.length} more lines (--json has them all)`)}`);
+  return out;
+}
+
+function renderFinding(finding: Finding): string[] {
+  const mark = finding.severity === 'error' ? c.red('✖ error') : c.yellow('▲ warning');
+  const lines = [`${mark}  ${c.bold(finding.service)}  ${c.cyan(finding.kind)}`, `  ${finding.summary}`];
+  if (finding.evidence.length > 0) {
+    lines.push(`  ${c.dim('evidence:')}`);
+    for (const item of finding.evidence) lines.push(...renderEvidence(item, finding));
+  }
+  if (finding.location) {
+    lines.push(
+      `  ${c.dim('where:')} ${finding.location.file}:${finding.location.line}:${finding.location.column}`,
+    );
+  }
+  lines.push(`  ${c.dim('next:')}  ${c.bold(finding.next)}`);
+  return lines;
+}
+
+export function renderReport(report: DiagnoseReport): string {
+  if (report.findings.length === 0) {
+    return [
+      `${c.green('✔ stack healthy')}: no problem found`,
+      c.dim('checked:'),
+      ...report.checked.map((line) => `  ${line}`),
+    ].join('\n');
+  }
+  const errors = report.findings.filter((f) => f.severity === 'error').length;
+  const warnings = report.findings.length - errors;
+  const counts = [
+    errors ? `${errors} error${errors === 1 ? '' : 's'}` : '',
+    warnings ? `${warnings} warning${warnings === 1 ? '' : 's'}` : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
+  const blocks = report.findings.map((finding) => renderFinding(finding).join('\n'));
+  return [`${c.bold(`diagnose: ${counts}`)} ${c.dim('(most severe first)')}`, '', blocks.join('\n\n')].join(
+    '\n',
+  );
+}

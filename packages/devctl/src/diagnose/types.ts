@@ -1,0 +1,59 @@
+// The shapes diagnose produces. `DiagnoseReport` is what `devctl diagnose --json` prints; its fields
+// are documented in docs/diagnose.md and stay stable across versions (new kinds may be added).
+
+export type Severity = 'error' | 'warning';
+
+export type FindingKind =
+  | 'config-error'
+  | 'uncaught-exception'
+  | 'unhandled-rejection'
+  | 'request-error'
+  | 'logged-error'
+  | 'crash-loop'
+  | 'port-conflict'
+  | 'dependency-unreachable'
+  | 'module-not-found'
+  | 'unhealthy'
+  | 'memory-growth'
+  | 'stopped'
+  | 'missing';
+
+/** One piece of evidence: a log line (with its time), a PM2 event, a probe answer or a fact. */
+export interface Evidence {
+  /** ISO time the line was written or the fact observed. */
+  time: string;
+  /** Whose evidence it is (a finding about data-service can quote form-service's log). */
+  service: string;
+  /** `out` / `err` (the service's logs), `pm2` (PM2's daemon log), `probe` (HTTP), `system` (/proc, PM2 state). */
+  stream: 'out' | 'err' | 'pm2' | 'probe' | 'system';
+  text: string;
+}
+
+/** A repository-relative source position, e.g. services/form/src/routes/submit.ts:12:9. */
+export interface SourceLocation {
+  file: string;
+  line: number;
+  column: number;
+}
+
+export interface Finding {
+  kind: FindingKind;
+  /** The PM2 name of the service at fault (the root cause), or `all`. */
+  service: string;
+  severity: Severity;
+  /** One line: what is wrong. */
+  summary: string;
+  evidence: Evidence[];
+  location: SourceLocation | null;
+  /** The next step: the exact command to run, or the file and line to edit. */
+  next: string;
+}
+
+export interface DiagnoseReport {
+  /** True when there is no finding at all. */
+  healthy: boolean;
+  /** What was looked at, one short line each (e.g. "form-service: PM2 state, logs, /health, /ready"). */
+  checked: string[];
+  /** Most severe first. */
+  findings: Finding[];
+}

@@ -1,0 +1,326 @@
+// Every fault diagnose knows, injected into real processes under a real PM2 daemon, then diagnosed
+// by the real devctl bin: kind, root-cause service, source location and next step.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { SpawnedProcess } from '@repo/test-utils';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DiagnoseReport, Finding } from '../src/diagnose/types';
+import {
+  type FixtureApp,
+  type FixtureStack,
+  get,
+  pm2LogText,
+  pm2Status,
+  startFixtureStack,
+  waitUntil,
+} from './fixtures/diagnose/harness';
+
+const apps: FixtureApp[] = [
+  { name: 'catalog', folder: 'catalog' },
+  { name: 'inventory', folder: 'catalog' },
+  {
+    name: 'orders',
+    folder: 'orders',
+    dependsOn: ['inventory'],
+    env: { INVENTORY_SERVICE_URL: 'http://127.0.0.1:{{port:inventory}}' },
+  },
+  { name: 'orders-boom', folder: 'orders' },
+  { name: 'orders-crash', folder: 'orders' },
+  {
+    name: 'orders-start',
+    folder: 'orders',
+    env: { FAULT: 'start-throw' },
+    maxRestarts: 3,
+    minUptime: 10_000,
+  },
+  { name: 'orders-reject', folder: 'orders', env: { FAULT: 'rejection' }, maxRestarts: 3, minUptime: 10_000 },
+  { name: 'orders-loop', folder: 'orders', env: { FAULT: 'exit3' }, maxRestarts: 3, minUptime: 10_000 },
+  { name: 'orders-port', folder: 'orders', maxRestarts: 3, minUptime: 10_000 },
+  { name: 'orders-orphan', folder: 'orders', maxRestarts: 3, minUptime: 10_000 },
+  { name: 'orders-ready', folder: 'orders', env: { FAULT: 'not-ready' } },
+  { name: 'orders-hang', folder: 'orders', env: { FAULT: 'hang-health' } },
+  { name: 'orders-leak', folder: 'orders', env: { FAULT: 'leak' }, maxMemoryRestart: '4G' },
+  { name: 'orders-memory', folder: 'orders', env: { FAULT: 'leak' }, maxMemoryRestart: '150M' },
+  {
+    name: 'catalog-db',
+    folder: 'catalog',
+    env: { DATABASE_URL: 'postgres://fixture:s3cret-pw@127.0.0.1:{{free}}/shop' },
+  },
+  { name: 'billing', folder: 'billing' },
+  { name: 'mailer', folder: 'mailer', maxRestarts: 3, minUptime: 10_000 },
+  { name: 'reports', folder: 'catalog', notStarted: true },
+];
+
+let stack: FixtureStack;
+let report: DiagnoseReport;
+let human: { code: number | null; stdout: string };
+let jsonExitCode: number | null;
+let foreignHolder: SpawnedProcess;
+let orphanHolder: SpawnedProcess;
+
+const exits = (name: string) =>
+  (pm2LogText(stack).match(new RegExp(`App \\[${name}:\\d+\\] exited`, 'g')) ?? []).length;
+const healthy = async (name: string) =>
+  (await get(stack.url(name, '/health')).catch(() => ({ status: 0 }))).status === 200;
+const findingOf = (service: string, kind?: string): Finding => {
+  const found = report.findings.find((f) => f.service === service && (kind === undefined || f.kind === kind));
+  if (!found)
+    throw new Error(
+      `no ${kind ?? ''} finding for ${service}; findings: ${JSON.stringify(report.findings.map((f) => [f.service, f.kind]))}`,
+    );
+  return found;
+};
+/** The 1-based line of the first line of `file` (under the fixture root) containing `text`. */
+const lineOf = (file: string, text: string) =>
+  readFileSync(join(stack.root, file), 'utf8')
+    .split('\n')
+    .findIndex((line) => line.includes(text)) + 1;
+
+beforeAll(async () => {
+  stack = await startFixtureStack(apps, {
+    workerIntervalMs: 1000,
+    beforeStart: async (s) => {
+      foreignHolder = await s.holdPort(s.ports['orders-port'] as number, 'foreign');
+      orphanHolder = await s.holdPort(s.ports['orders-orphan'] as number, 'project');
+    },
+  });
+  for (const name of ['inventory', 'orders', 'orders-boom', 'orders-crash']) {
+    await waitUntil(`${name} healthy`, () => healthy(name));
+  }
+  // A dependency goes down; its dependent fails on the next request.
+  await stack.pm2('stop', 'inventory');
+  expect((await get(stack.url('orders', '/orders/42'))).status).toBe(502);
+  // A handler throws (500); a request crashes the process (PM2 restarts it).
+  expect((await get(stack.url('orders-boom', '/boom'))).status).toBe(500);
+  expect((await get(stack.url('orders-crash', '/crash'))).status).toBe(202);
+  await waitUntil(
+    'orders-crash to crash and come back',
+    async () => exits('orders-crash') >= 1 && (await healthy('orders-crash')),
+  );
+  // Crash loops run until PM2 gives up (3 unstable restarts).
+  for (const name of [
+    'orders-start',
+    'orders-reject',
+    'orders-loop',
+    'orders-port',
+    'orders-orphan',
+    'mailer',
+  ]) {
+    await waitUntil(`${name} to be given up by PM2`, () => exits(name) >= 3, 60_000);
+  }
+  await waitUntil(
+    'a max_memory_restart reload',
+    () => pm2LogText(stack).includes('exceeds --max-memory-restart'),
+    60_000,
+  );
+  // Memory is only judged on processes past their start-up.
+  await waitUntil(
+    'orders-leak to run 9 s',
+    async () => ((await pm2Status(stack, 'orders-leak'))?.uptimeMs ?? 0) >= 9000,
+  );
+
+  const json = await stack.devctl('diagnose', '--json');
+  jsonExitCode = json.code;
+  report = JSON.parse(json.stdout) as DiagnoseReport;
+  human = await stack.devctl('diagnose');
+}, 240_000);
+
+afterAll(async () => {
+  await stack?.cleanup();
+});
+
+describe('diagnose on a stack with every fault', () => {
+  it('exits 1 and lists errors before warnings', () => {
+    expect(jsonExitCode).toBe(1);
+    expect(report.healthy).toBe(false);
+    const severities = report.findings.map((f) => f.severity);
+    expect(
+      severities.indexOf('warning') === -1 || severities.lastIndexOf('error') < severities.indexOf('warning'),
+    ).toBe(true);
+  });
+
+  it('config error: names the variable and the file to set it in', () => {
+    const finding = findingOf('billing', 'config-error');
+    expect(finding.severity).toBe('error');
+    expect(finding.summary).toContain('PAYMENT_API_KEY is required but not set');
+    expect(finding.next).toBe(
+      'set PAYMENT_API_KEY in services/billing/.env (see services/billing/.env.example), then pnpm devctl restart billing --wait',
+    );
+    expect(finding.evidence.some((e) => e.text.includes('config error in billing: PAYMENT_API_KEY'))).toBe(
+      true,
+    );
+  });
+
+  it('uncaught exception at start: type, message, TypeScript location, stack; the crash loop joins it', () => {
+    const finding = findingOf('orders-start', 'uncaught-exception');
+    const line = lineOf('services/orders/src/faults/startup.ts', 'throw new Error');
+    expect(finding.location).toEqual({
+      file: 'services/orders/src/faults/startup.ts',
+      line,
+      column: expect.any(Number),
+    });
+    expect(finding.summary).toContain('crashed at start');
+    expect(finding.summary).toContain('Error: warehouse connection string "warehouse://" has no host');
+    expect(finding.summary).toMatch(/crash loop: \d+ crashes since .*exit code 1; PM2 gave up \(errored\)/);
+    expect(finding.evidence[0]?.text).toContain(
+      `at connectWarehouse (services/orders/src/faults/startup.ts:${line}:`,
+    );
+    expect(finding.next).toMatch(
+      new RegExp(
+        `^fix services/orders/src/faults/startup.ts:${line}:\\d+ .* then pnpm devctl restart orders-start --wait$`,
+      ),
+    );
+    expect(report.findings.filter((f) => f.service === 'orders-start' && f.kind === 'crash-loop')).toEqual(
+      [],
+    );
+  });
+
+  it('uncaught exception at request time: the request that crashed the process', () => {
+    const finding = findingOf('orders-crash', 'uncaught-exception');
+    const line = lineOf('services/orders/src/routes/crash.ts', 'throw new RangeError');
+    expect(finding.summary).toContain('crashed while running');
+    expect(finding.summary).toContain('RangeError: invoice total out of range: -1');
+    expect(finding.location).toMatchObject({ file: 'services/orders/src/routes/crash.ts', line });
+  });
+
+  it('unhandled rejection: the async function that rejected', () => {
+    const finding = findingOf('orders-reject', 'unhandled-rejection');
+    const line = lineOf('services/orders/src/faults/prices.ts', '.currency.toUpperCase()');
+    expect(finding.summary).toContain("TypeError: Cannot read properties of undefined (reading 'currency')");
+    expect(finding.location).toMatchObject({ file: 'services/orders/src/faults/prices.ts', line });
+  });
+
+  it('an error answered with 500: the handler line, not node_modules', () => {
+    const finding = findingOf('orders-boom', 'request-error');
+    const line = lineOf('services/orders/src/routes/boom.ts', 'discount.percent');
+    expect(finding.summary).toContain('answered 500 to GET /boom');
+    expect(finding.location).toMatchObject({ file: 'services/orders/src/routes/boom.ts', line });
+    expect(finding.next).toContain(`fix services/orders/src/routes/boom.ts:${line}:`);
+  });
+
+  it('crash loop without a known cause: crashes, exit codes, PM2 gave up, the last error line', () => {
+    const finding = findingOf('orders-loop', 'crash-loop');
+    expect(finding.summary).toMatch(
+      /orders-loop is crash-looping: \d+ crashes since \S+, exit code 3; PM2 gave up \(errored\)/,
+    );
+    expect(finding.summary).toContain(
+      'last error: worker pool: cannot open queue file /nonexistent/orders/queue.db',
+    );
+    expect(finding.evidence.some((e) => e.stream === 'pm2' && e.text.includes('exited with code [3]'))).toBe(
+      true,
+    );
+    expect(finding.next).toContain('pnpm devctl logs orders-loop --err --lines 50');
+  });
+
+  it('port held by a foreign process: its pid and command line, not an orphan', () => {
+    const finding = findingOf('orders-port', 'port-conflict');
+    expect(finding.summary).toContain(
+      `port ${stack.ports['orders-port']} is held by pid ${foreignHolder.pid}`,
+    );
+    expect(finding.summary).toContain('server.mjs');
+    expect(finding.summary).toContain('not part of this project');
+    expect(finding.next).toContain(`stop pid ${foreignHolder.pid}`);
+  });
+
+  it('port held by an orphan of this project: kill it', () => {
+    const finding = findingOf('orders-orphan', 'port-conflict');
+    expect(finding.summary).toContain(`held by pid ${orphanHolder.pid}`);
+    expect(finding.summary).toContain('an orphan of this project');
+    expect(finding.next).toBe(
+      `kill ${orphanHolder.pid} (a leftover of this project), then pnpm devctl restart orders-orphan --wait`,
+    );
+  });
+
+  it('a stopped dependency is the root cause, not the service that fails because of it', () => {
+    const finding = findingOf('inventory');
+    expect(finding.kind).toBe('stopped');
+    expect(finding.severity).toBe('error');
+    expect(finding.summary).toContain('orders fails because of it');
+    expect(
+      finding.evidence.some((e) => e.service === 'orders' && e.text.includes('inventory unreachable at')),
+    ).toBe(true);
+    expect(finding.next).toBe('pnpm devctl start inventory --wait');
+    expect(report.findings.filter((f) => f.service === 'orders')).toEqual([]);
+  });
+
+  it('the database at DATABASE_URL unreachable: host:port, where it is set, no password', () => {
+    const finding = findingOf('catalog-db', 'dependency-unreachable');
+    expect(finding.summary).toMatch(
+      /catalog-db cannot reach the database at 127\.0\.0\.1:\d+ \(DATABASE_URL\): ECONNREFUSED/,
+    );
+    expect(finding.next).toMatch(/^start PostgreSQL at 127\.0\.0\.1:\d+ \(or remove DATABASE_URL/);
+    expect(JSON.stringify(report)).not.toContain('s3cret-pw');
+  });
+
+  it('a module not found: the import in the source, and pnpm install', () => {
+    const finding = findingOf('mailer', 'module-not-found');
+    const line = lineOf('services/mailer/src/transport.ts', "from 'smtp-fixture-transport'");
+    expect(finding.summary).toContain("package 'smtp-fixture-transport' is not installed");
+    expect(finding.location).toMatchObject({ file: 'services/mailer/src/transport.ts', line });
+    expect(finding.next).toBe('pnpm install, then pnpm devctl restart mailer --wait');
+  });
+
+  it('online but not ready: the reason /ready gives', () => {
+    const finding = findingOf('orders-ready', 'unhealthy');
+    expect(finding.summary).toBe(
+      'orders-ready is online but not ready: queue: queue folder /var/lib/orders-queue is not writable (EACCES)',
+    );
+  });
+
+  it('online but /health does not answer: the timeout', () => {
+    const finding = findingOf('orders-hang', 'unhealthy');
+    expect(finding.summary).toMatch(/GET \/health no answer within \d+ ms/);
+  });
+
+  it('memory growing steadily: the figures', () => {
+    const finding = findingOf('orders-leak', 'memory-growth');
+    expect(finding.severity).toBe('warning');
+    expect(finding.summary).toMatch(
+      /resident memory grows steadily: \d+ MiB -> \d+ MiB in \d\.\d s \(\+\d+ MiB\/s\)/,
+    );
+  });
+
+  it('restarts caused by max_memory_restart', () => {
+    const finding = findingOf('orders-memory', 'memory-growth');
+    expect(finding.severity).toBe('error');
+    expect(finding.summary).toMatch(
+      /PM2 restarted it \d+ times? for going past max_memory_restart \(150 MiB\)/,
+    );
+  });
+
+  it('a service missing from PM2', () => {
+    const finding = findingOf('reports', 'missing');
+    expect(finding.summary).toBe('reports is not in PM2 (never started, or deleted)');
+    expect(finding.next).toBe('pnpm devctl start reports --wait');
+  });
+
+  it('healthy services have no finding', () => {
+    expect(report.findings.filter((f) => f.service === 'catalog')).toEqual([]);
+    expect(report.checked.some((line) => line.startsWith('catalog: online'))).toBe(true);
+  });
+
+  it('prints the same findings for a person, and exits 1', () => {
+    expect(human.code).toBe(1);
+    expect(human.stdout).toMatch(/^diagnose: \d+ errors, \d+ warnings? \(most severe first\)/);
+    expect(human.stdout).toContain('✖ error  billing  config-error');
+    expect(human.stdout).toContain('where: services/orders/src/routes/boom.ts:');
+    expect(human.stdout).toContain('next:  pnpm install, then pnpm devctl restart mailer --wait');
+    expect(human.stdout).not.toContain('\u001b[');
+  });
+
+  it('diagnose <name> reports that service and the root cause of its failure', async () => {
+    const result = await stack.devctl('diagnose', 'orders', '--json');
+    const named = JSON.parse(result.stdout) as DiagnoseReport;
+    expect(named.findings.map((f) => [f.service, f.kind])).toEqual([['inventory', 'stopped']]);
+    expect(named.checked.filter((line) => /^[\w-]+: /.test(line)).map((line) => line.split(':')[0])).toEqual([
+      'orders',
+    ]);
+    expect(result.code).toBe(1);
+  });
+
+  it('an unknown service name is a usage error (exit 2) with a suggestion', async () => {
+    const result = await stack.devctl('diagnose', 'order');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('did you mean orders?');
+  });
+});
