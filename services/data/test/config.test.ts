@@ -52,6 +52,7 @@ describe('data-service configuration', () => {
     ['JOB_BACKOFF_BASE_MS', '1.5', /invalid value "1.5"/],
     ['DATABASE_POOL_MAX', '-1', /invalid value "-1"/],
     ['DATABASE_BUSY_TIMEOUT_MS', 'forever', /invalid value "forever"/],
+    ['DATABASE_SQLITE_SYNCHRONOUS', 'OFF', /invalid value "OFF"/],
     ['PORT', '70000', /invalid value "70000"/],
   ])('refuses %s=%s, naming the variable', (variable, value, message) => {
     const found = problems({ [variable]: value });

@@ -103,6 +103,26 @@ describe('the embedded database', () => {
     }
   });
 
+  it('syncs every commit by default, and only checkpoints with DATABASE_SQLITE_SYNCHRONOUS=NORMAL', async () => {
+    for (const [setting, expected] of [
+      [undefined, 2],
+      ['NORMAL', 1],
+    ] as const) {
+      const config = testConfig({
+        DATABASE_FILE: dir.file(`sync-${setting}.db`),
+        ...(setting && { DATABASE_SQLITE_SYNCHRONOUS: setting }),
+      });
+      const db = openDatabase(config, dir.dir);
+      const { rows } = await db.query<{ synchronous: number }>('PRAGMA synchronous');
+      const journal = await db.query<{ journal_mode: string }>('PRAGMA journal_mode');
+      await db.close();
+      expect({ synchronous: rows[0]?.synchronous, journal: journal.rows[0]?.journal_mode }).toEqual({
+        synchronous: expected,
+        journal: 'wal',
+      });
+    }
+  });
+
   it('resolves a relative DATABASE_FILE against the service folder', async () => {
     const config = testConfig({ DATABASE_FILE: 'data/relative.db' });
     const db = openDatabase(config, dir.dir);

@@ -13,6 +13,7 @@ export interface DatabaseConfig {
   DATABASE_POOL_MAX: number;
   DATABASE_CONNECT_TIMEOUT_MS: number;
   DATABASE_BUSY_TIMEOUT_MS: number;
+  DATABASE_SQLITE_SYNCHRONOUS: 'FULL' | 'NORMAL';
 }
 
 /** PostgreSQL when DATABASE_URL is set, else the embedded SQLite file (relative to the service folder). */
@@ -29,5 +30,9 @@ export function openDatabase(config: DatabaseConfig, serviceDir: string, logger?
     config.DATABASE_FILE === ':memory:' || isAbsolute(config.DATABASE_FILE)
       ? config.DATABASE_FILE
       : resolve(serviceDir, config.DATABASE_FILE);
-  return openSqlite({ file, busyTimeoutMs: config.DATABASE_BUSY_TIMEOUT_MS });
+  return openSqlite({
+    file,
+    busyTimeoutMs: config.DATABASE_BUSY_TIMEOUT_MS,
+    synchronous: config.DATABASE_SQLITE_SYNCHRONOUS,
+  });
 }

@@ -16,6 +16,8 @@ export interface SqliteOptions {
   /** Absolute path of the database file, or `:memory:`. */
   file: string;
   busyTimeoutMs: number;
+  /** FULL (default): every commit reaches the disk. NORMAL: only checkpoints do (WAL stays consistent). */
+  synchronous?: 'FULL' | 'NORMAL';
 }
 
 /** Error codes that mean the file itself is unusable, not that one statement is wrong. */
@@ -97,6 +99,7 @@ export function openSqlite(options: SqliteOptions): Database {
     });
     try {
       if (file !== ':memory:') await opened.execute('PRAGMA journal_mode = WAL');
+      await opened.execute(`PRAGMA synchronous = ${options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
       await opened.execute('PRAGMA foreign_keys = ON');
     } catch (error) {
       opened.close();
