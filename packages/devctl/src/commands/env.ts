@@ -1,3 +1,167 @@
+// `devctl env [name]`: the environment a service resolves at start, secrets masked, with where each
+// value comes from. devctl imports no service code: it runs the service's built entry with
+// `--print-config` (the service kit prints {service, variables: [{name, value, source}]}, masked,
+// and exits) under the same environment PM2 gives it (devctl's own plus the ecosystem's env), then
+// masks again, so a service that forgets to mask cannot leak a secret through devctl.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { buildServices } from '../ecosystem/build';
+import { type Ecosystem, loadEcosystem, resolveServices, type ServiceEntry } from '../ecosystem/index';
 import { CLIError } from '../errors';
-// PLACEHOLDER: replaced by the real command.
-export async function runEnv(_options: unknown): Promise<void> { throw new CLIError('env: not implemented yet'); }
+import { c } from '../output/colors';
+import { maskValue } from '../output/mask';
+import { renderTable } from '../output/table';
+
+export interface EnvOptions {
+  names: string[];
+  json: boolean;
+}
+
+/** One variable in `devctl env --json`. */
+export interface EnvVariable {
+  name: string;
+  /** Masked when secret; null when unset (the schema default applies, or it is optional). */
+  value: string | null;
+  /** process | service .env | root .env | default */
+  source: string;
+  /** For `process`: who set it, `ecosystem.config.js` (the app's env) or `shell` (devctl's environment). */
+  setBy: string | null;
+}
+
+export interface ServiceEnv {
+  name: string;
+  folder: string;
+  variables: EnvVariable[];
+}
+
+const PRINT_TIMEOUT_MS = 15_000;
+
+function nodeArgs(app: Record<string, unknown>): string[] {
+  const raw = app.node_args ?? app.nodeArgs ?? app.interpreter_args;
+  if (Array.isArray(raw)) return raw.map(String);
+  if (typeof raw === 'string' && raw.trim()) return raw.trim().split(/\s+/);
+  return [];
+}
+
+interface PrintedConfig {
+  service?: string;
+  variables?: { name: string; value: string | null; source: string }[];
+}
+
+function maskConfigMessage(line: string): string {
+  // `config error in x: JWT_SECRET has an invalid value "abc": ...` must not show a secret's value.
+  return line.replace(
+    /(\b[A-Z][A-Z0-9_]*) has an invalid value "((?:[^"\\]|\\.)*)"/g,
+    (whole, name: string, value: string) => {
+      const masked = maskValue(name, value);
+      return masked === value ? whole : `${name} has an invalid value "${masked}"`;
+    },
+  );
+}
+
+/** Runs `<script> --print-config` the way PM2 would run the service, and parses its answer. */
+async function printConfig(service: ServiceEntry): Promise<ServiceEnv> {
+  const script = resolve(service.cwd, service.script);
+  const child = spawn(process.execPath, [...nodeArgs(service.app), script, '--print-config'], {
+    cwd: service.cwd,
+    env: { ...process.env, ...service.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString('utf8');
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8');
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), PRINT_TIMEOUT_MS);
+  const code = await new Promise<number | null>((done) => {
+    child.once('error', () => done(null));
+    child.once('close', (exitCode) => done(exitCode));
+  });
+  clearTimeout(timer);
+  const printed = stdout
+    .split('\n')
+    .reverse()
+    .map((line) => {
+      try {
+        return JSON.parse(line) as PrintedConfig;
+      } catch {
+        return undefined;
+      }
+    })
+    .find((parsed) => parsed && Array.isArray(parsed.variables));
+  if (!printed?.variables) {
+    const evidence = stderr
+      .split('\n')
+      .filter((line) => line.trim() && !line.startsWith('{'))
+      .slice(-8)
+      .map(maskConfigMessage)
+      .join('\n  ');
+    const why =
+      code === 78
+        ? 'its configuration is invalid'
+        : code === null
+          ? `it did not answer within ${PRINT_TIMEOUT_MS / 1000} s`
+          : `it exited with code ${code} without printing its configuration (does it use the service kit's runService?)`;
+    throw new CLIError(
+      `env: cannot resolve the environment of ${service.name}: ${why}${evidence ? `:\n  ${evidence}` : ''}\nnext: devctl diagnose ${service.name}`,
+      1,
+      { service: service.name, exitCode: code },
+    );
+  }
+  return {
+    name: service.name,
+    folder: service.folder,
+    variables: printed.variables.map((variable) => ({
+      name: variable.name,
+      value: maskValue(variable.name, variable.value),
+      source: variable.source,
+      setBy:
+        variable.source === 'process'
+          ? variable.name in service.env
+            ? 'ecosystem.config.js'
+            : 'shell'
+          : null,
+    })),
+  };
+}
+
+async function ensureBuilt(ecosystem: Ecosystem, services: ServiceEntry[]): Promise<void> {
+  const missing = services.filter((s) => !existsSync(resolve(s.cwd, s.script)));
+  if (missing.length === 0) return;
+  await buildServices(ecosystem.root, missing);
+  const stillMissing = missing.filter((s) => !existsSync(resolve(s.cwd, s.script)));
+  if (stillMissing.length > 0) {
+    throw new CLIError(
+      `env: ${stillMissing.map((s) => `${s.folder}/${s.script}`).join(', ')} does not exist and no build made it; build the service (pnpm build) and try again`,
+    );
+  }
+}
+
+function sourceCell(variable: EnvVariable): string {
+  const text = variable.setBy ? `${variable.source} (${variable.setBy})` : variable.source;
+  return variable.source === 'default' ? c.gray(text) : text;
+}
+
+export async function runEnv(options: EnvOptions): Promise<void> {
+  const ecosystem = loadEcosystem();
+  const services = resolveServices(ecosystem, options.names);
+  await ensureBuilt(ecosystem, services);
+  const resolved = await Promise.all(services.map(printConfig));
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify({ services: resolved })}\n`);
+    return;
+  }
+  const blocks = resolved.map(
+    (service) =>
+      `${c.bold(service.name)} ${c.gray(`(${service.folder})`)}\n${renderTable(service.variables, [
+        { header: 'variable', cell: (v) => v.name },
+        { header: 'value', cell: (v) => (v.value === null ? c.gray('(unset)') : v.value) },
+        { header: 'source', cell: sourceCell },
+      ])}`,
+  );
+  process.stdout.write(blocks.join('\n'));
+}

@@ -149,13 +149,14 @@ export interface EcosystemProblem {
 
 /**
  * Checks what would make a start fail or act on the wrong thing: duplicate names or ports, a missing
- * cwd, an invalid PORT, unknown or cyclic depends_on. With `checkScripts`, also that each script
- * exists (run it after building: services run their built output).
+ * cwd, an invalid PORT, unknown or cyclic depends_on. Also that the script
+ * exists, for the services in `checkScriptsOf` (check after building: services run their built output).
  */
 export function ecosystemProblems(
   ecosystem: Ecosystem,
-  options: { checkScripts?: boolean } = {},
+  options: { checkScriptsOf?: ServiceEntry[] } = {},
 ): EcosystemProblem[] {
+  const checkScripts = new Set((options.checkScriptsOf ?? []).map((s) => s.name));
   const problems: EcosystemProblem[] = [];
   const seenNames = new Map<string, number>();
   const seenPorts = new Map<number, string>();
@@ -197,7 +198,7 @@ export function ecosystemProblems(
       problems.push({ service: name, field: 'cwd', message: `the folder ${service.cwd} does not exist` });
     } else if (!service.script) {
       problems.push({ service: name, field: 'script', message: 'no script is set' });
-    } else if (options.checkScripts && !existsSync(resolve(service.cwd, service.script))) {
+    } else if (checkScripts.has(name) && !existsSync(resolve(service.cwd, service.script))) {
       problems.push({
         service: name,
         field: 'script',
@@ -223,7 +224,10 @@ export function ecosystemProblems(
 }
 
 /** Throws one CLIError listing every problem (entry and field), so nothing starts from a bad file. */
-export function assertValidEcosystem(ecosystem: Ecosystem, options: { checkScripts?: boolean } = {}): void {
+export function assertValidEcosystem(
+  ecosystem: Ecosystem,
+  options: { checkScriptsOf?: ServiceEntry[] } = {},
+): void {
   const problems = ecosystemProblems(ecosystem, options);
   if (problems.length === 0) return;
   throw new CLIError(

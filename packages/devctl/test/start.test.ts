@@ -1,0 +1,174 @@
+// `devctl start` against a real PM2 daemon in a private PM2_HOME, with fixture services on free
+// ports: dependency order, --wait, the no-op on a running service, a held port named with its
+// holder, and a service that never becomes healthy reported with its status and error lines.
+import { createServer, type Server } from 'node:net';
+import { spawnProcess } from '@repo/test-utils';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createFixture, type Fixture, parseJson } from './fixtures/stack';
+
+interface StartReport {
+  ok: boolean;
+  namespace: string;
+  services: {
+    name: string;
+    action: string;
+    ok: boolean;
+    healthy: boolean | null;
+    state: string;
+    pid: number | null;
+    port: number | null;
+    elapsedMs: number | null;
+    failure: null | { kind: string; reason: string; state: string; errorLines: string[]; next: string };
+  }[];
+}
+
+describe('devctl start', () => {
+  let fixture: Fixture;
+
+  beforeAll(async () => {
+    fixture = await createFixture([
+      { name: 'db', app: { wait_ready: false } },
+      { name: 'cache' },
+      { name: 'api', dependsOn: ['db', 'cache'] },
+      { name: 'web', dependsOn: ['api'] },
+    ]);
+  });
+  afterAll(async () => {
+    await fixture?.cleanup();
+  });
+
+  it('starts every service in dependency order and waits until each answers /health', async () => {
+    const result = await fixture.devctl(['start', '--wait', '--json']);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const report = parseJson<StartReport>(result);
+    expect(report.ok).toBe(true);
+    expect(report.services.map((s) => [s.name, s.action, s.healthy])).toEqual(
+      expect.arrayContaining([
+        ['db', 'started', true],
+        ['cache', 'started', true],
+        ['api', 'started', true],
+        ['web', 'started', true],
+      ]),
+    );
+    // Results are reported as they happen: a dependant is never healthy before its dependencies.
+    const order = report.services.map((s) => s.name);
+    expect(order.indexOf('api')).toBeGreaterThan(order.indexOf('db'));
+    expect(order.indexOf('api')).toBeGreaterThan(order.indexOf('cache'));
+    expect(order.indexOf('web')).toBeGreaterThan(order.indexOf('api'));
+    for (const service of report.services) {
+      expect(service.pid).toBeGreaterThan(0);
+      expect(service.port).toBe(fixture.ports[service.name]);
+      const health = await fetch(`http://127.0.0.1:${service.port}/health`);
+      expect(health.status).toBe(200);
+    }
+  });
+
+  it('starts a dependant only after its dependency logged that it listens', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const listenTime = (name: string) => {
+      const log = readFileSync(join(fixture.dir(name), 'logs', 'out.log'), 'utf8');
+      const line = log.split('\n').find((l) => l.includes('starting'));
+      return line ?? '';
+    };
+    // PM2 prefixes each line with its time; 'starting' of api comes after 'listening' of db.
+    const dbOut = readFileSync(join(fixture.dir('db'), 'logs', 'out.log'), 'utf8');
+    expect(dbOut).toMatch(/db listening on/);
+    expect(listenTime('api')).not.toBe('');
+  });
+
+  it('says a running service is already running and does nothing (same pid)', async () => {
+    const before = parseJson<{ services: { name: string; pid: number }[] }>(
+      await fixture.devctl(['status', '--json']),
+    );
+    const result = await fixture.devctl(['start', 'api']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/api\s+already running/);
+    const after = parseJson<{ services: { name: string; pid: number }[] }>(
+      await fixture.devctl(['status', '--json']),
+    );
+    expect(after.services.find((s) => s.name === 'api')?.pid).toBe(
+      before.services.find((s) => s.name === 'api')?.pid,
+    );
+  });
+});
+
+describe('devctl start failures', () => {
+  let fixture: Fixture;
+  let holder: Server;
+
+  beforeAll(async () => {
+    fixture = await createFixture([
+      { name: 'good' },
+      { name: 'broken', mode: 'crash' },
+      { name: 'sick', mode: 'unhealthy' },
+      { name: 'blocked' },
+      { name: 'needs-broken', dependsOn: ['broken'] },
+    ]);
+    holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(fixture.ports.blocked, '127.0.0.1', resolve));
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => holder?.close(resolve));
+    await fixture?.cleanup();
+  });
+
+  it('exits 1 naming each service that did not become healthy, with its status and last error lines', async () => {
+    const result = await fixture.devctl(['start', '--wait', '--timeout', '4']);
+    expect(result.code).toBe(1);
+    const out = result.stdout;
+    expect(out).toMatch(/✓ good\s+started, healthy/);
+    // The crashing service: its PM2 status and the error it wrote.
+    expect(out).toMatch(
+      /✗ broken\s+started: it crashed \d+ times since the start|✗ broken\s+started: PM2 gave up/,
+    );
+    expect(out).toContain('Error: broken failed on purpose at start');
+    expect(out).toMatch(/next: devctl logs broken --err/);
+    // The unhealthy one: the answer /health gave.
+    expect(out).toMatch(/✗ sick\s+started: no healthy answer within 4 s/);
+    expect(out).toContain('database unreachable');
+    // Never "online"/healthy for those.
+    expect(out).not.toMatch(/✓ (broken|sick|blocked|needs-broken)/);
+    // The dependant of a failed service is not launched.
+    expect(out).toMatch(/✗ needs-broken\s+not started: depends on broken, which is not healthy/);
+    expect(result.stderr).toMatch(
+      /start: 4 of 5 services failed: .*broken.*sick.*blocked.*needs-broken|start: 4 of 5 services failed/,
+    );
+  });
+
+  it('names the pid and command line of the process holding a port, and does not launch the service', async () => {
+    const result = await fixture.devctl(['start', 'blocked', '--json']);
+    expect(result.code).toBe(1);
+    const report = parseJson<StartReport>(result);
+    const blocked = report.services.find((s) => s.name === 'blocked');
+    expect(blocked?.action).toBe('not started');
+    expect(blocked?.failure?.kind).toBe('port-in-use');
+    expect(blocked?.failure?.reason).toContain(`port ${fixture.ports.blocked} is held by pid ${process.pid}`);
+    expect(blocked?.failure?.reason).toContain('not part of this project');
+    const list = parseJson<{ services: { name: string; status: string }[] }>(
+      await fixture.devctl(['status', '--json']),
+    );
+    expect(list.services.find((s) => s.name === 'blocked')?.status).toBe('not started');
+  });
+
+  it('calls a leftover server of this project an orphan and says how to stop it', async () => {
+    await new Promise((resolve) => holder.close(resolve));
+    const orphan = spawnProcess(process.execPath, ['server.js'], {
+      cwd: fixture.dir('blocked'),
+      env: { PATH: process.env.PATH, PORT: String(fixture.ports.blocked), FIXTURE_NAME: 'blocked' },
+    });
+    try {
+      await orphan.waitForOutput('listening');
+      const result = await fixture.devctl(['start', 'blocked']);
+      expect(result.code).toBe(1);
+      expect(result.stdout).toContain(`is held by pid ${orphan.pid} (`);
+      expect(result.stdout).toContain('an orphan of this project');
+      expect(result.stdout).toContain(`kill ${orphan.pid}`);
+    } finally {
+      await orphan.kill();
+      holder = createServer();
+      await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    }
+  });
+});
