@@ -52,7 +52,7 @@ describe('readLinesBackward', () => {
   }
 
   it('handles a missing final newline, empty lines, CRLF and multi-byte characters at chunk edges', () => {
-    const text = '\nfirst\r\n\n€uro ✓ ünï\n' + `${'é'.repeat(5000)}\n` + '\n' + 'last without newline';
+    const text = `\nfirst\r\n\n€uro ✓ ünï\n${'é'.repeat(5000)}\n\nlast without newline`;
     const edge = join(dir, 'edge.log');
     writeFileSync(edge, text);
     const expected = ['', 'first', '', '€uro ✓ ünï', 'é'.repeat(5000), '', 'last without newline'];

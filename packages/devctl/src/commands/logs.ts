@@ -1,5 +1,5 @@
 import { relative } from 'node:path';
-import { loadEcosystem } from '../ecosystem/index';
+import { loadEcosystem, resolveServices } from '../ecosystem/index';
 import { usageError } from '../errors';
 import {
   followSources,
@@ -13,7 +13,6 @@ import {
   snapshotSizes,
 } from '../logs/index';
 import type { RenderOptions } from '../logs/render';
-import { resolveServices } from '../logs/resolve-services';
 import { writeLines } from '../logs/stdout';
 import { c } from '../output/colors';
 
