@@ -87,6 +87,8 @@ export interface RunningStack {
   /** DATABASE_FILE (absolute). */
   databaseFile: string;
   services: StackService[];
+  /** Milliseconds from spawn to the first healthy /health answer, per service (a figure, not a bound). */
+  startupMs: Record<string, number>;
   /** Everything a service wrote to stdout and stderr (JSON log lines). */
   logs(name: string): string;
   /** The running process of a service. */
@@ -150,8 +152,10 @@ export async function startStack(options: StartStackOptions = {}): Promise<Runni
   });
 
   const processes = new Map<string, SpawnedProcess>();
+  const startupMs: Record<string, number> = {};
 
   const start = async (service: StackService) => {
+    const started = performance.now();
     const child = spawnProcess(process.execPath, ['--enable-source-maps', 'dist/index.js'], {
       cwd: service.cwd,
       env: environment(service.name),
@@ -168,6 +172,7 @@ export async function startStack(options: StartStackOptions = {}): Promise<Runni
         waitForHttp(`${urls[service.name]}/health`, { timeoutMs: healthTimeoutMs }),
         exitedEarly,
       ]);
+      startupMs[service.name] = Math.round(performance.now() - started);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       const output = child.output().slice(-4000) || '(none)';
@@ -209,6 +214,7 @@ export async function startStack(options: StartStackOptions = {}): Promise<Runni
     outboxDir,
     databaseFile,
     services,
+    startupMs,
     logs: (name) => processes.get(known(name).name)?.output() ?? '',
     process: (name) => {
       const child = processes.get(known(name).name);
