@@ -22,7 +22,13 @@ export interface PollerStatus {
   lastError: { jobId: string; type: string; message: string; at: string } | null;
 }
 
-const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
+/** An error's message for logs and the job's lastError; never empty, since data-service requires one. */
+const message = (error: unknown) => {
+  const text = error instanceof Error ? error.message : String(error);
+  return (
+    text.trim() === '' ? `${error instanceof Error ? error.name : 'error'} without a message` : text
+  ).slice(0, 2000);
+};
 
 /**
  * Claims jobs from data-service and runs them: at least once, since a job whose ack is lost is
