@@ -9,5 +9,7 @@ export default defineConfig({
     environment: 'jsdom',
     include: ['src/**/*.test.{ts,tsx}'],
     setupFiles: ['src/test-setup.ts'],
+    // Typing with user-event is slow on a loaded two-core machine; a bound, not a timing assertion.
+    testTimeout: 30_000,
   },
 });
