@@ -1,9 +1,9 @@
 // devctl's command surface: this file only declares commands and options. Each command lives in
 // src/commands/<name>.ts and is loaded when run, so `devctl --help` stays fast.
-import { type ArgsDef, type CommandDef, defineCommand, renderUsage, runCommand } from 'citty';
+import { type ArgsDef, type CommandDef, defineCommand, parseArgs, renderUsage } from 'citty';
 import { closest } from 'fastest-levenshtein';
 import { CLIError, EXIT_FAILURE, EXIT_USAGE, usageError } from './errors';
-import { disableColors } from './output/colors';
+import { colorsEnabled, disableColors } from './output/colors';
 
 const json = { type: 'boolean', description: 'machine-readable output (one documented shape)' } as const;
 const verbose = { type: 'boolean', description: 'print stack traces of devctl errors' } as const;
@@ -23,19 +23,49 @@ const timeout = { type: 'string', description: 'how long --wait waits, in second
 /** The positional words after the command name (citty keeps them in `_`). */
 const positionals = (args: { _: string[] }) => args._.filter((a) => a !== undefined);
 
-function command<A extends ArgsDef>(
+/** A leaf command: its options object is built from the parsed arguments by `toOptions`. */
+export interface LeafCommand<O = unknown> extends CommandDef {
+  toOptions: (args: Parsed) => O;
+  execute: (options: O) => Promise<unknown>;
+}
+
+type Parsed = Record<string, unknown> & { _: string[] };
+
+function command<O>(
   meta: { name: string; description: string },
-  args: A,
-  run: (args: Record<string, unknown> & { _: string[] }) => Promise<unknown>,
-): CommandDef {
-  return defineCommand({
+  args: ArgsDef,
+  toOptions: (args: Parsed) => O,
+  execute: (options: O) => Promise<unknown>,
+): LeafCommand<O> {
+  const def = defineCommand({
     meta,
     args: { ...args, verbose },
     run: async ({ args: parsed }) => {
-      if ((parsed as Record<string, unknown>).json) disableColors();
-      await run(parsed as Record<string, unknown> & { _: string[] });
+      await execute(toOptions(parsed as Parsed));
     },
-  }) as unknown as CommandDef;
+  }) as unknown as LeafCommand<O>;
+  def.toOptions = toOptions;
+  def.execute = execute;
+  return def;
+}
+
+/** A positive number of seconds (or undefined when the option is absent); exit 2 otherwise. */
+function seconds(option: string, value: unknown): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const number = Number(value);
+  if (!Number.isFinite(number) || number <= 0) {
+    throw usageError(`${option} must be a positive number of seconds, not "${String(value)}"`);
+  }
+  return number;
+}
+
+function portNumber(option: string, value: unknown): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 1 || number > 65535) {
+    throw usageError(`${option} must be a port number (1-65535), not "${String(value)}"`);
+  }
+  return number;
 }
 
 export const main = defineCommand({
@@ -48,38 +78,38 @@ export const main = defineCommand({
     start: command(
       { name: 'start', description: 'start backends under PM2 in dependency order (all when no name)' },
       { names, wait, build, timeout, json },
-      async (a) =>
-        (await import('./commands/start')).runStart({
-          names: positionals(a),
-          wait: Boolean(a.wait),
-          build: a.build !== false,
-          timeoutSeconds: a.timeout ? Number(a.timeout) : undefined,
-          json: Boolean(a.json),
-        }),
+      (a) => ({
+        names: positionals(a),
+        wait: Boolean(a.wait),
+        build: a.build !== false,
+        timeoutSeconds: seconds('--timeout', a.timeout),
+        json: Boolean(a.json),
+      }),
+      async (o) => (await import('./commands/start')).runStart(o),
     ),
     stop: command(
       { name: 'stop', description: 'stop backends (all of this project when no name)' },
       { names, json },
-      async (a) =>
-        (await import('./commands/lifecycle')).runStop({ names: positionals(a), json: Boolean(a.json) }),
+      (a) => ({ names: positionals(a), json: Boolean(a.json) }),
+      async (o) => (await import('./commands/lifecycle')).runStop(o),
     ),
     restart: command(
       { name: 'restart', description: 'restart backends with fresh .env and code; --wait verifies them' },
       { names, wait, build, timeout, json },
-      async (a) =>
-        (await import('./commands/lifecycle')).runRestart({
-          names: positionals(a),
-          wait: Boolean(a.wait),
-          build: a.build !== false,
-          timeoutSeconds: a.timeout ? Number(a.timeout) : undefined,
-          json: Boolean(a.json),
-        }),
+      (a) => ({
+        names: positionals(a),
+        wait: Boolean(a.wait),
+        build: a.build !== false,
+        timeoutSeconds: seconds('--timeout', a.timeout),
+        json: Boolean(a.json),
+      }),
+      async (o) => (await import('./commands/lifecycle')).runRestart(o),
     ),
     delete: command(
       { name: 'delete', description: 'stop backends and remove them from PM2' },
       { names, json },
-      async (a) =>
-        (await import('./commands/lifecycle')).runDelete({ names: positionals(a), json: Boolean(a.json) }),
+      (a) => ({ names: positionals(a), json: Boolean(a.json) }),
+      async (o) => (await import('./commands/lifecycle')).runDelete(o),
     ),
     status: command(
       {
@@ -87,8 +117,8 @@ export const main = defineCommand({
         description: 'one line per backend: status, pid, port, health, cpu, memory, restarts',
       },
       { names, json },
-      async (a) =>
-        (await import('./commands/status')).runStatus({ names: positionals(a), json: Boolean(a.json) }),
+      (a) => ({ names: positionals(a), json: Boolean(a.json) }),
+      async (o) => (await import('./commands/status')).runStatus(o),
     ),
     logs: command(
       { name: 'logs', description: 'print the last lines of the logs and exit (follow only with -f)' },
@@ -103,27 +133,24 @@ export const main = defineCommand({
         raw: { type: 'boolean', description: 'print lines as written, without rendering JSON logs' },
         json,
       },
-      async (a) =>
-        (await import('./commands/logs')).runLogs({
-          names: positionals(a),
-          lines: a.lines === undefined ? undefined : String(a.lines),
-          follow: Boolean(a.follow),
-          err: Boolean(a.err),
-          out: Boolean(a.out),
-          since: a.since as string | undefined,
-          grep: a.grep as string | undefined,
-          raw: Boolean(a.raw),
-          json: Boolean(a.json),
-        }),
+      (a) => ({
+        names: positionals(a),
+        lines: a.lines === undefined ? undefined : String(a.lines),
+        follow: Boolean(a.follow),
+        err: Boolean(a.err),
+        out: Boolean(a.out),
+        since: a.since as string | undefined,
+        grep: a.grep as string | undefined,
+        raw: Boolean(a.raw),
+        json: Boolean(a.json),
+      }),
+      async (o) => (await import('./commands/logs')).runLogs(o),
     ),
     monit: command(
       { name: 'monit', description: 'live view of status, CPU, memory and log tail (q to quit)' },
       { names, interval: { type: 'string', description: 'refresh every N seconds (default 2)' } },
-      async (a) =>
-        (await import('./commands/monit')).runMonit({
-          names: positionals(a),
-          intervalSeconds: a.interval ? Number(a.interval) : undefined,
-        }),
+      (a) => ({ names: positionals(a), intervalSeconds: seconds('--interval', a.interval) }),
+      async (o) => (await import('./commands/monit')).runMonit(o),
     ),
     env: command(
       {
@@ -131,7 +158,8 @@ export const main = defineCommand({
         description: "a service's resolved environment, secrets masked, with each value's source",
       },
       { name: { type: 'positional', required: false, description: 'a service (all when omitted)' }, json },
-      async (a) => (await import('./commands/env')).runEnv({ names: positionals(a), json: Boolean(a.json) }),
+      (a) => ({ names: positionals(a), json: Boolean(a.json) }),
+      async (o) => (await import('./commands/env')).runEnv(o),
     ),
     diagnose: command(
       {
@@ -139,13 +167,14 @@ export const main = defineCommand({
         description: 'find what is wrong with the running stack: root cause, evidence, next step',
       },
       { names, json },
-      async (a) =>
-        (await import('./commands/diagnose')).runDiagnose({ names: positionals(a), json: Boolean(a.json) }),
+      (a) => ({ names: positionals(a), json: Boolean(a.json) }),
+      async (o) => (await import('./commands/diagnose')).runDiagnose(o),
     ),
     doctor: command(
       { name: 'doctor', description: 'check the machine and the project before starting' },
       { json },
-      async (a) => (await import('./commands/doctor')).runDoctor({ json: Boolean(a.json) }),
+      (a) => ({ json: Boolean(a.json) }),
+      async (o) => (await import('./commands/doctor')).runDoctor(o),
     ),
     dev: command(
       {
@@ -154,8 +183,9 @@ export const main = defineCommand({
           'the frontend with hot reload (not under PM2); --services runs the backends in watch mode',
       },
       { services: { type: 'boolean', description: 'run every backend with tsx watch instead (no PM2)' } },
-      async (a) =>
-        a.services
+      (a) => ({ services: Boolean(a.services) }),
+      async (o) =>
+        o.services
           ? (await import('./commands/dev-services')).runDevServices({})
           : (await import('./commands/dev')).runDev({}),
     ),
@@ -175,14 +205,14 @@ export const main = defineCommand({
             route: { type: 'string', description: 'add a gateway route, e.g. /api/billing' },
             json,
           },
-          async (a) =>
-            (await import('./commands/new-service')).runNewService({
-              name: String(positionals(a)[0] ?? a.name),
-              port: a.port ? Number(a.port) : undefined,
-              dependsOn: a['depends-on'] ? String(a['depends-on']).split(',').filter(Boolean) : [],
-              route: a.route as string | undefined,
-              json: Boolean(a.json),
-            }),
+          (a) => ({
+            name: String(positionals(a)[0] ?? a.name),
+            port: portNumber('--port', a.port),
+            dependsOn: a['depends-on'] ? String(a['depends-on']).split(',').filter(Boolean) : [],
+            route: a.route as string | undefined,
+            json: Boolean(a.json),
+          }),
+          async (o) => (await import('./commands/new-service')).runNewService(o),
         ),
       },
     }),
@@ -195,11 +225,8 @@ export const main = defineCommand({
             name: { type: 'positional', required: true, description: 'the service folder name' },
             yes: { type: 'boolean', alias: 'y', description: 'do not ask for confirmation' },
           },
-          async (a) =>
-            (await import('./commands/remove-service')).runRemoveService({
-              name: String(positionals(a)[0] ?? a.name),
-              yes: Boolean(a.yes),
-            }),
+          (a) => ({ name: String(positionals(a)[0] ?? a.name), yes: Boolean(a.yes) }),
+          async (o) => (await import('./commands/remove-service')).runRemoveService(o),
         ),
       },
     }),
@@ -214,17 +241,18 @@ export const main = defineCommand({
           description: 'keep the sample services (--no-samples drops them)',
         },
       },
-      async (a) =>
-        (await import('./commands/init')).runInit({
-          dir: String(positionals(a)[0] ?? a.dir),
-          name: a.name as string | undefined,
-          samples: a.samples !== false,
-        }),
+      (a) => ({
+        dir: String(positionals(a)[0] ?? a.dir),
+        name: a.name as string | undefined,
+        samples: a.samples !== false,
+      }),
+      async (o) => (await import('./commands/init')).runInit(o),
     ),
     mcp: command(
       { name: 'mcp', description: 'a Model Context Protocol server over stdio for coding agents' },
       { 'read-only': { type: 'boolean', description: 'only the tools that change nothing' } },
-      async (a) => (await import('./commands/mcp')).runMcp({ readOnly: Boolean(a['read-only']) }),
+      (a) => ({ readOnly: Boolean(a['read-only']) }),
+      async (o) => (await import('./commands/mcp')).runMcp(o),
     ),
   },
 });
@@ -288,13 +316,41 @@ async function resolveCommand(
   return { cmd, path, rest };
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escape sequences start with ESC
+const ANSI = /\u001b\[[0-9;]*m/g;
+
+/** citty colours its usage text whatever the output; devctl's colour rules apply instead. */
+const plain = (text: string) => (colorsEnabled() ? text : text.replace(ANSI, ''));
+
+export interface CommandLine {
+  /** The command words, e.g. ['start'] or ['new', 'service']. */
+  path: string[];
+  /** The options object the command's run function receives. */
+  options: unknown;
+  command: LeafCommand;
+}
+
+/**
+ * Parses a command line down to the command and its typed options, without running anything:
+ * unknown commands or options, and bad option values, are usage errors (exit 2).
+ */
+export async function parseCommandLine(rawArgs: string[]): Promise<CommandLine> {
+  const { cmd, path, rest } = await resolveCommand(rawArgs);
+  const leaf = cmd as Partial<LeafCommand>;
+  if (typeof leaf.toOptions !== 'function') {
+    throw usageError(`"devctl ${path.join(' ')}" needs a subcommand (run devctl ${path.join(' ')} --help)`);
+  }
+  const parsed = parseArgs(rest, await argsOf(cmd)) as unknown as Parsed;
+  return { path, options: leaf.toOptions(parsed), command: cmd as LeafCommand };
+}
+
 /** The entry point: the only place that prints errors and sets the exit code. */
 export async function cli(rawArgs = process.argv.slice(2)): Promise<number> {
   const wantsJson = rawArgs.includes('--json');
   const wantsVerbose = rawArgs.includes('--verbose');
   try {
     if (rawArgs.length === 0 || rawArgs[0] === '--help' || rawArgs[0] === '-h') {
-      process.stdout.write(`${await renderUsage(main as CommandDef)}\n`);
+      process.stdout.write(`${plain(await renderUsage(main as CommandDef))}\n`);
       return rawArgs.length === 0 ? EXIT_USAGE : 0;
     }
     if (rawArgs[0] === '--version' || rawArgs[0] === '-v') {
@@ -305,13 +361,12 @@ export async function cli(rawArgs = process.argv.slice(2)): Promise<number> {
     if (rest.includes('--help') || rest.includes('-h')) {
       const parent =
         path.length > 1 ? (await subCommandsOf(main as CommandDef))[path[0] as string] : (main as CommandDef);
-      process.stdout.write(`${await renderUsage(cmd, parent)}\n`);
+      process.stdout.write(`${plain(await renderUsage(cmd, parent))}\n`);
       return 0;
     }
-    if (!cmd.run) {
-      throw usageError(`"devctl ${path.join(' ')}" needs a subcommand (run devctl ${path.join(' ')} --help)`);
-    }
-    await runCommand(cmd, { rawArgs: rest });
+    const { command: leaf, options } = await parseCommandLine(rawArgs);
+    if ((options as { json?: boolean }).json) disableColors();
+    await leaf.execute(options);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
     const exitCode = error instanceof CLIError ? error.exitCode : EXIT_FAILURE;

@@ -1,7 +1,9 @@
 // `devctl start` against a real PM2 daemon in a private PM2_HOME, with fixture services on free
 // ports: dependency order, --wait, the no-op on a running service, a held port named with its
 // holder, and a service that never becomes healthy reported with its status and error lines.
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
 import { spawnProcess } from '@repo/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFixture, type Fixture, parseJson } from './fixtures/stack';
@@ -64,18 +66,17 @@ describe('devctl start', () => {
     }
   });
 
-  it('starts a dependant only after its dependency logged that it listens', async () => {
-    const { readFileSync } = await import('node:fs');
-    const { join } = await import('node:path');
-    const listenTime = (name: string) => {
+  it('launches a dependant only after each of its dependencies listened', async () => {
+    const at = (name: string, event: 'starting' | 'listening') => {
       const log = readFileSync(join(fixture.dir(name), 'logs', 'out.log'), 'utf8');
-      const line = log.split('\n').find((l) => l.includes('starting'));
-      return line ?? '';
+      const line = log.split('\n').find((l) => l.includes(`${name} ${event}`));
+      const iso = / at (\d{4}-\d\d-\d\dT[\d:.]+Z)/.exec(line ?? '')?.[1];
+      if (!iso) throw new Error(`no "${event}" line in the log of ${name}:\n${log}`);
+      return Date.parse(iso);
     };
-    // PM2 prefixes each line with its time; 'starting' of api comes after 'listening' of db.
-    const dbOut = readFileSync(join(fixture.dir('db'), 'logs', 'out.log'), 'utf8');
-    expect(dbOut).toMatch(/db listening on/);
-    expect(listenTime('api')).not.toBe('');
+    expect(at('api', 'starting')).toBeGreaterThanOrEqual(at('db', 'listening'));
+    expect(at('api', 'starting')).toBeGreaterThanOrEqual(at('cache', 'listening'));
+    expect(at('web', 'starting')).toBeGreaterThanOrEqual(at('api', 'listening'));
   });
 
   it('says a running service is already running and does nothing (same pid)', async () => {

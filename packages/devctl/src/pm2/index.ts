@@ -29,6 +29,7 @@ interface RawPm2Env {
   max_memory_restart?: number;
   min_uptime?: number;
   prev_restart_delay?: number;
+  exp_backoff_restart_delay?: number;
   version?: string;
 }
 
@@ -81,6 +82,7 @@ export function toProcessInfo(raw: RawProcess): ProcessInfo {
     cwd: env.pm_cwd,
     script: env.pm_exec_path,
     restartDelay: Number(env.prev_restart_delay) || 0,
+    backoffBaseDelay: Number(env.exp_backoff_restart_delay) || 0,
     minUptime: typeof env.min_uptime === 'number' ? env.min_uptime : undefined,
   };
 }

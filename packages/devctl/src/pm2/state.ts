@@ -15,9 +15,9 @@ export type ServiceState =
 const BACKOFF_RESET_MS = 30_000;
 
 /**
- * Derives the state from one PM2 snapshot. A crash loop is a process PM2 keeps restarting:
- * waiting out an exponential backoff, or up again for less than the backoff reset window (or its
- * min_uptime) after unstable restarts. PM2 itself says "errored" only once it gives up.
+ * Derives the state from one PM2 snapshot. A crash loop is a process PM2 keeps restarting: waiting
+ * out a restart delay, or up again after consecutive automatic restarts for less than the backoff
+ * reset window (or its min_uptime). PM2 itself says "errored" only once it gives up.
  */
 export function serviceState(info: ProcessInfo | undefined, now = Date.now()): ServiceState {
   if (!info) return 'not started';
@@ -34,11 +34,13 @@ export function serviceState(info: ProcessInfo | undefined, now = Date.now()): S
     case 'one-launch-status':
     case 'online': {
       const uptime = info.startedAt === undefined ? 0 : now - info.startedAt;
+      // PM2 sets the backoff delay to its base on every exit, a requested restart included, and
+      // grows it only on consecutive automatic restarts; a requested restart resets
+      // unstable_restarts but may count itself once. So: two or more of either means a loop.
+      const backoffGrew = info.backoffBaseDelay > 0 && info.restartDelay > info.backoffBaseDelay;
       const recentlyCrashed =
-        (info.restartDelay > 0 &&
-          uptime < BACKOFF_RESET_MS &&
-          (info.unstableRestarts > 0 || info.restarts >= 2)) ||
-        (info.unstableRestarts > 0 && uptime < (info.minUptime ?? 1000));
+        (backoffGrew && uptime < BACKOFF_RESET_MS) ||
+        (info.unstableRestarts >= 2 && uptime < (info.minUptime ?? 1000));
       if (recentlyCrashed) return 'crash-loop';
       return info.status === 'online' ? 'online' : 'launching';
     }

@@ -45,6 +45,8 @@ export interface ProcessInfo {
   script: string | undefined;
   /** Current exponential-backoff delay before the next automatic restart (0 once stable). */
   restartDelay: number;
+  /** The app's exp_backoff_restart_delay (the first delay), 0 when it has none. */
+  backoffBaseDelay: number;
   /** PM2's min_uptime: a run shorter than this counts as an unstable restart. */
   minUptime: number | undefined;
 }
