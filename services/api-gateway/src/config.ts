@@ -1,4 +1,6 @@
 import { baseConfigSchema, z } from '@repo/service-kit';
+import { generatedRouteConfig } from './routes/forward';
+import { generatedRoutes } from './routes/generated';
 
 const serviceUrl = (port: number) => z.url({ protocol: /^https?$/ }).default(`http://127.0.0.1:${port}`);
 
@@ -31,6 +33,8 @@ export const configSchema = baseConfigSchema(3000)
       .max(10 * 1024 * 1024)
       .default(100 * 1024),
   })
+  // <SERVICE>_URL of each service that `devctl new service --route` added (routes/generated.ts).
+  .extend(generatedRouteConfig(generatedRoutes))
   .superRefine((config, ctx) => {
     if (config.NODE_ENV === 'production' && config.JWT_SECRET === undefined) {
       ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'is required when NODE_ENV=production' });

@@ -1,6 +1,8 @@
 import { findRepoRoot, resolveDevSecret, runService } from '@repo/service-kit';
 import { buildApp } from './app';
 import { configSchema } from './config';
+import { resolveForwardedRoutes } from './routes/forward';
+import { generatedRoutes } from './routes/generated';
 
 await runService({
   name: 'api-gateway',
@@ -17,6 +19,7 @@ await runService({
       );
       jwtSecret = secret.value;
     }
-    return buildApp({ config, logger, jwtSecret });
+    const forwardedRoutes = resolveForwardedRoutes(generatedRoutes, config);
+    return buildApp({ config, logger, jwtSecret, forwardedRoutes });
   },
 });

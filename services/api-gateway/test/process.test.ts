@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { generatedRoutes } from '../src/routes/generated';
 import { closedPortUrl, startService, waitForHealth } from './helpers';
 
 const serviceDir = new URL('..', import.meta.url).pathname;
@@ -36,7 +37,8 @@ describe('api-gateway as a process', () => {
     });
     const report = await fetch(`${gateway}/api/health`);
     expect(report.status).toBe(200);
-    expect(((await report.json()) as { down: string[] }).down).toHaveLength(6);
+    // The six sample backends, and each service that `devctl new service --route` added.
+    expect(((await report.json()) as { down: string[] }).down).toHaveLength(6 + generatedRoutes.length);
     service.child.kill('SIGTERM');
     const [code] = await once(service.child, 'exit');
     expect(code).toBe(0);

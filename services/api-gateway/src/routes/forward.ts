@@ -1,0 +1,144 @@
+import { UpstreamError, z } from '@repo/service-kit';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Authenticate } from '../authenticate';
+
+/** One entry of routes/generated.ts: a public prefix forwarded to one service. */
+export interface GeneratedRoute {
+  /** The public prefix, e.g. `/api/billing`: it and everything under it go to the service. */
+  prefix: string;
+  /** The service's PM2 name, e.g. `billing-service`. */
+  service: string;
+  /** The service's port in ecosystem.config.js: the default of its URL variable. */
+  port: number;
+  /** `bearer`: the gateway checks the JWT and passes the user as `x-user-id`; `public`: no check. */
+  auth: 'public' | 'bearer';
+}
+
+/** A generated route with the service's base URL taken from the configuration. */
+export interface ForwardedRoute extends GeneratedRoute {
+  baseUrl: string;
+}
+
+/** The config variable holding a service's base URL: `billing-service` -> `BILLING_SERVICE_URL`. */
+export const urlVariable = (service: string): string => `${service.toUpperCase().replace(/-/g, '_')}_URL`;
+
+/**
+ * The config schema fields of the generated routes: one URL variable per service, defaulting to
+ * `http://127.0.0.1:<port>`. Typed as no fields, so the static config type stays exact; the values
+ * are read by name in resolveForwardedRoutes.
+ */
+export function generatedRouteConfig(routes: readonly GeneratedRoute[]): Record<never, z.ZodType> {
+  return Object.fromEntries(
+    routes.map((route) => [
+      urlVariable(route.service),
+      z.url({ protocol: /^https?$/ }).default(`http://127.0.0.1:${route.port}`),
+    ]),
+  );
+}
+
+/** The routes with their base URLs from the validated configuration (see generatedRouteConfig). */
+export function resolveForwardedRoutes(routes: readonly GeneratedRoute[], config: object): ForwardedRoute[] {
+  const values = config as Record<string, unknown>;
+  return routes.map((route) => ({
+    ...route,
+    baseUrl: String(values[urlVariable(route.service)] ?? `http://127.0.0.1:${route.port}`),
+  }));
+}
+
+function errorCode(error: unknown): string {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current; depth++) {
+    const c = current as { code?: unknown; cause?: unknown; name?: unknown };
+    if (typeof c.code === 'string') return c.code;
+    if (c.name === 'TimeoutError') return 'ETIMEDOUT';
+    current = c.cause;
+  }
+  return 'EUNKNOWN';
+}
+
+const BODYLESS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Registers `<prefix>` and `<prefix>/*` of every route: the request goes to the service with the
+ * prefix removed (`/api/billing/items?x=1` -> `<BILLING_SERVICE_URL>/items?x=1`), and its status
+ * and body come back as they are. Failures are answered like every other gateway route, naming
+ * the service: 502 unreachable or a 5xx (the body of a 5xx is not passed on), 504 timed out.
+ * A client-sent `x-user-id` is never forwarded. Hand-written rather than a proxy library: the
+ * services speak small JSON bodies, and failures must have the stack's `{message, upstream, code}`.
+ */
+export function forwardRoutes(
+  app: FastifyInstance,
+  options: { routes: readonly ForwardedRoute[]; authenticate: Authenticate; timeoutMs: number },
+): void {
+  for (const route of options.routes) {
+    const base = route.baseUrl.replace(/\/+$/, '');
+    const where = new URL(base).host;
+    const forward = async (req: FastifyRequest, reply: FastifyReply) => {
+      const headers: Record<string, string> = {
+        accept: req.headers.accept ?? 'application/json',
+        'x-request-id': req.id,
+      };
+      if (route.auth === 'bearer') headers['x-user-id'] = (await options.authenticate(req)).id;
+      let body: string | Buffer | undefined;
+      if (!BODYLESS.has(req.method) && req.body !== undefined && req.body !== null) {
+        const isRaw = typeof req.body === 'string' || Buffer.isBuffer(req.body);
+        body = isRaw ? (req.body as string | Buffer) : JSON.stringify(req.body);
+        headers['content-type'] = isRaw ? String(req.headers['content-type']) : 'application/json';
+      }
+      const rest = req.url.slice(route.prefix.length);
+      const path = rest.startsWith('/') ? rest : `/${rest}`;
+
+      let response: Response;
+      let text: string;
+      try {
+        response = await fetch(base + path, {
+          method: req.method,
+          headers,
+          body,
+          signal: AbortSignal.timeout(options.timeoutMs),
+        });
+        text = await response.text();
+      } catch (error) {
+        const code = errorCode(error);
+        if (code === 'ETIMEDOUT' || code === 'UND_ERR_HEADERS_TIMEOUT') {
+          throw new UpstreamError(
+            504,
+            `${route.service} timed out after ${options.timeoutMs} ms at ${where}`,
+            route.service,
+            code,
+          );
+        }
+        throw new UpstreamError(
+          502,
+          `${route.service} unreachable at ${where} (${code})`,
+          route.service,
+          code,
+        );
+      }
+      if (response.status >= 500) {
+        let message = response.statusText;
+        try {
+          const parsed = JSON.parse(text) as { message?: unknown };
+          if (typeof parsed.message === 'string') message = parsed.message;
+        } catch {
+          // not JSON: keep the status text
+        }
+        const status = response.status === 503 || response.status === 504 ? response.status : 502;
+        throw new UpstreamError(
+          status,
+          `${route.service} failed: ${response.status} ${message}`,
+          route.service,
+          `HTTP_${response.status}`,
+        );
+      }
+      reply.code(response.status);
+      const contentType = response.headers.get('content-type');
+      if (contentType) reply.header('content-type', contentType);
+      const location = response.headers.get('location');
+      if (location) reply.header('location', location);
+      return reply.send(text);
+    };
+    app.all(route.prefix, forward);
+    app.all(`${route.prefix}/*`, forward);
+  }
+}
