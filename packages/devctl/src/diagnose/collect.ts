@@ -3,11 +3,11 @@
 // reachability of databases and SMTP servers, and resident memory samples. Reads are bounded (log
 // tails from the end, one /proc scan only when a port is held by someone unexpected) so the whole
 // collection costs about the same on a 1 GiB log as on an empty one.
-import { readdirSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import type { Ecosystem, ServiceEntry } from '../ecosystem/index';
 import { listProcesses, pm2Home } from '../pm2/index';
 import type { ProcessInfo } from '../pm2/types';
-import { listeningInodes, type PortHolder, portHolder } from '../ports/holders';
+import { type PortHolder, portHolder } from '../ports/holders';
 import { processTree, residentBytes } from '../ports/processes';
 import { type Dependency, dependenciesOf, isLocalHost } from './dependencies';
 import { findErrors, type LoggedError, type LogLine, mergeTails, readTail, TAIL_LINES } from './log-tail';
@@ -123,11 +123,37 @@ function socketInodes(pid: number): Set<string> {
   return inodes;
 }
 
+/** Listening TCP sockets (IPv4 and IPv6) by local port: their inodes, read once per run. */
+function listeners(): Map<number, string[]> {
+  const byPort = new Map<number, string[]>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text: string;
+    try {
+      text = readFileSync(table, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      // sl local_address rem_address st ... inode (10th field); st 0A is LISTEN
+      const fields = line.trim().split(/\s+/);
+      const local = fields[1];
+      if (!local || fields[3] !== '0A' || !fields[9] || fields[9] === '0') continue;
+      const port = Number.parseInt(local.slice(local.lastIndexOf(':') + 1), 16);
+      byPort.set(port, [...(byPort.get(port) ?? []), fields[9]]);
+    }
+  }
+  return byPort;
+}
+
 /** The process holding the service's port when it is not the service itself. */
-function foreignHolder(service: ServiceSnapshot, root: string): PortHolder | undefined {
+function foreignHolder(
+  service: ServiceSnapshot,
+  root: string,
+  listening: Map<number, string[]>,
+): PortHolder | undefined {
   const port = service.entry.port;
   if (port === undefined) return undefined;
-  const inodes = listeningInodes(port);
+  const inodes = listening.get(port) ?? [];
   if (inodes.length === 0) return undefined;
   const pid = service.process?.pm2Pid || service.process?.pid || 0;
   if (pid > 0 && service.state !== 'missing') {
@@ -252,10 +278,6 @@ export async function collect(options: CollectOptions): Promise<Snapshot> {
     service.events = process ? (events.get(`${process.name}:${process.pmId}`) ?? []) : [];
     service.state = effectiveState(process, service.events, stopExitCodes(service.entry));
     if (!relevant.has(service.entry.name)) continue;
-    const out = readTail(process?.outLogPath ?? service.entry.outFile, 'out', TAIL_LINES.out);
-    const err = readTail(process?.errLogPath ?? service.entry.errorFile, 'err', TAIL_LINES.err);
-    service.lines = mergeTails(out, err);
-    service.errors = findErrors(service.lines);
     const requested = lastRequestedStart(service.events);
     const created = process?.createdAt;
     // PM2's log has second precision; its created_at (reset by every restart asked for) has ms.
@@ -263,11 +285,22 @@ export async function collect(options: CollectOptions): Promise<Snapshot> {
       requested !== undefined && created !== undefined && created >= requested && created - requested < 1500;
     const override = selected.has(service.entry.name) ? options.since : undefined;
     service.since = override ?? (preciseCreated ? created : (requested ?? created ?? process?.startedAt));
+    // Only what was written since the baseline matters: the rest of a 1 GiB log is never read.
+    const out = readTail(process?.outLogPath ?? service.entry.outFile, 'out', TAIL_LINES.out, service.since);
+    const err = readTail(
+      process?.errLogPath ?? service.entry.errorFile,
+      'err',
+      TAIL_LINES.err,
+      service.since,
+    );
+    service.lines = mergeTails(out, err);
+    service.errors = findErrors(service.lines);
   }
   sampleMemory(looked);
 
   await Promise.all([probes, externalChecks]);
-  for (const service of looked) service.portHolder = foreignHolder(service, ecosystem.root);
+  const listening = listeners();
+  for (const service of looked) service.portHolder = foreignHolder(service, ecosystem.root, listening);
 
   sampleMemory(looked);
   const growing = looked.filter(looksLikeGrowing);

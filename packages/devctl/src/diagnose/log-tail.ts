@@ -2,7 +2,6 @@
 // the errors in it: pino lines of level error/fatal, the kit's structured start-up lines
 // (`{"devctl":"config-error"|"listen-error"}`), and Node's own multi-line error output.
 import { existsSync } from 'node:fs';
-import { parseLine } from '../logs/entry';
 import { readLinesBackward } from '../logs/reverse-lines';
 
 export interface LogLine {
@@ -11,17 +10,27 @@ export interface LogLine {
   stream: 'out' | 'err';
   /** The line without PM2's time prefix. */
   text: string;
-  /** The line as a JSON object, when it is one (pino or devctl lines). */
+  /** True when the line is a JSON object (a pino or devctl line), parsed or not. */
+  structured: boolean;
+  /**
+   * The parsed object, for the structured lines diagnose reads: warnings and errors, the kit's
+   * devctl lines, and "listening" lines. Other lines are never parsed (most of a log is info).
+   */
   record?: Record<string, unknown>;
 }
 
 /** At most this many lines are read from the end of each file: enough for several stack traces. */
 export const TAIL_LINES = { err: 400, out: 120 } as const;
 
-const PM2_PREFIX = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?: /;
+/** Lines this much older than the baseline still matter (PM2's prefix has second precision). */
+const BEFORE_BASELINE_MS = 2000;
+
+const PM2_PREFIX = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2}(?:\.\d+)?)(Z|[+-]\d{2}:?\d{2})?: /;
+const PINO_TIME = /"time":(?:"([^"]+)"|(\d{10,}))/;
+/** Worth parsing: level 40-60, a devctl line, or the kit saying it listens. */
+const WORTH_PARSING = /"level":[456]\d\b|"devctl":|listening (on|at)\b/;
 
 function asRecord(text: string): Record<string, unknown> | undefined {
-  if (!text.startsWith('{') || !text.endsWith('}')) return undefined;
   try {
     const value: unknown = JSON.parse(text);
     return value !== null && typeof value === 'object' && !Array.isArray(value)
@@ -32,18 +41,45 @@ function asRecord(text: string): Record<string, unknown> | undefined {
   }
 }
 
-/** The last `limit` lines of one log, oldest first. A line without a time takes its newer neighbour's. */
-export function readTail(file: string | undefined, stream: 'out' | 'err', limit: number): LogLine[] {
+function parseTail(raw: string, stream: 'out' | 'err', newerTime: number): LogLine {
+  const prefix = PM2_PREFIX.exec(raw);
+  let time = prefix ? new Date(`${prefix[1]}T${prefix[2]}${prefix[3] ?? ''}`).getTime() : Number.NaN;
+  const text = prefix ? raw.slice(prefix[0].length) : raw;
+  const body = text.trim();
+  const structured = body.startsWith('{') && body.endsWith('}');
+  let record: Record<string, unknown> | undefined;
+  if (structured) {
+    const pino = PINO_TIME.exec(body);
+    if (pino) {
+      const precise = pino[1] !== undefined ? new Date(pino[1]).getTime() : Number(pino[2]);
+      if (!Number.isNaN(precise)) time = precise;
+    }
+    if (WORTH_PARSING.test(body)) record = asRecord(body);
+  }
+  return { time: Number.isNaN(time) ? newerTime : time, stream, text, structured, record };
+}
+
+/**
+ * The last lines of one log, oldest first, read from the end: at most `limit`, and none older than
+ * `since` (less a margin): what happened before the baseline is history. A line without a time takes
+ * its newer neighbour's.
+ */
+export function readTail(
+  file: string | undefined,
+  stream: 'out' | 'err',
+  limit: number,
+  since?: number,
+): LogLine[] {
   if (!file || !existsSync(file)) return [];
   const newestFirst: LogLine[] = [];
+  const oldest = since === undefined ? Number.NEGATIVE_INFINITY : since - BEFORE_BASELINE_MS;
   let newerTime = Date.now();
   try {
     for (const raw of readLinesBackward(file)) {
-      const parsed = parseLine(raw, '', stream);
-      const time = parsed.time?.getTime() ?? newerTime;
-      newerTime = time;
-      const text = raw.replace(PM2_PREFIX, '');
-      newestFirst.push({ time, stream, text, record: asRecord(text.trim()) });
+      const line = parseTail(raw, stream, newerTime);
+      if (line.time < oldest) break;
+      newerTime = line.time;
+      newestFirst.push(line);
       if (newestFirst.length >= limit) break;
     }
   } catch {
@@ -188,8 +224,9 @@ export function findErrors(lines: LogLine[]): LoggedError[] {
   };
   for (const line of lines) {
     const record = line.record;
-    if (record) {
+    if (line.structured) {
       flush();
+      if (!record) continue;
       if (record.devctl === 'config-error' || record.devctl === 'listen-error') {
         errors.push({
           time: line.time,

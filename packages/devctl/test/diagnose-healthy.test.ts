@@ -1,0 +1,121 @@
+// A healthy stack has no finding; noise (an error from before the last restart the user asked
+// for, the restart itself, Node's warnings in error.log) stays out; and the verdict that
+// `restart --wait` ends with sees only what happened since the restart.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verdictAfterRestart } from '../src/diagnose/index';
+import type { DiagnoseReport } from '../src/diagnose/types';
+import { type FixtureStack, get, pm2Status, startFixtureStack, waitUntil } from './fixtures/diagnose/harness';
+
+let stack: FixtureStack;
+
+const healthy = async (name: string) =>
+  (await get(stack.url(name, '/health')).catch(() => ({ status: 0 }))).status === 200;
+
+async function diagnoseJson(...names: string[]): Promise<{ code: number | null; report: DiagnoseReport }> {
+  const result = await stack.devctl('diagnose', ...names, '--json');
+  return { code: result.code, report: JSON.parse(result.stdout) as DiagnoseReport };
+}
+
+/** Runs `fn` with this process's environment pointing at the fixture (for in-process calls). */
+async function withFixtureEnv<T>(fn: () => Promise<T>): Promise<T> {
+  const saved = { PM2_HOME: process.env.PM2_HOME, DEVCTL_ROOT: process.env.DEVCTL_ROOT };
+  process.env.PM2_HOME = stack.pm2Home.home;
+  process.env.DEVCTL_ROOT = stack.root;
+  try {
+    return await fn();
+  } finally {
+    for (const [key, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  }
+}
+
+beforeAll(async () => {
+  stack = await startFixtureStack([
+    { name: 'inventory', folder: 'catalog' },
+    {
+      name: 'orders',
+      folder: 'orders',
+      dependsOn: ['inventory'],
+      env: { INVENTORY_SERVICE_URL: 'http://127.0.0.1:{{port:inventory}}' },
+    },
+    { name: 'orders-noise', folder: 'orders', env: { FAULT: 'noise' } },
+    { name: 'billing', folder: 'billing', env: { PAYMENT_API_KEY: 'pk_test_fixture' } },
+  ]);
+  for (const name of ['inventory', 'orders', 'orders-noise', 'billing']) {
+    await waitUntil(`${name} healthy`, () => healthy(name));
+  }
+}, 120_000);
+
+afterAll(async () => {
+  await stack?.cleanup();
+});
+
+describe('diagnose on a healthy stack', () => {
+  it('finds nothing, says what it checked, and exits 0', async () => {
+    const { code, report } = await diagnoseJson();
+    expect(report.findings).toEqual([]);
+    expect(report.healthy).toBe(true);
+    expect(code).toBe(0);
+    expect(report.checked[0]).toMatch(/^PM2 daemon \(PM2_HOME=.*\): running/);
+    for (const name of ['inventory', 'orders', 'orders-noise', 'billing']) {
+      expect(report.checked.find((line) => line.startsWith(`${name}: `))).toMatch(
+        new RegExp(`^${name}: online \\(pid \\d+\\), logs since .*, /health 200, /ready 200, port \\d+ ok`),
+      );
+    }
+  });
+
+  it('prints "stack healthy" for a person', async () => {
+    const result = await stack.devctl('diagnose');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^✔ stack healthy: no problem found\nchecked:\n {2}PM2 daemon/);
+  });
+
+  it('treats Node warnings in error.log as noise', () => {
+    const errorLog = readFileSync(join(stack.root, 'services/orders/logs/orders-noise.error.log'), 'utf8');
+    expect(errorLog).toContain('ExperimentalWarning: the orders queue API is experimental');
+  });
+});
+
+describe('noise is not a finding', () => {
+  it('an error newer than the last start is a finding (the control)', async () => {
+    expect((await get(stack.url('orders', '/boom'))).status).toBe(500);
+    const { code, report } = await diagnoseJson('orders');
+    expect(report.findings.map((f) => [f.service, f.kind])).toEqual([['orders', 'request-error']]);
+    expect(code).toBe(1);
+  });
+
+  it('after a restart the user asked for, the older error and the restart are not findings', async () => {
+    // PM2 prefixes have second precision: let the restart fall in a later second than the error.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await stack.pm2('restart', 'orders');
+    await waitUntil('orders healthy again', () => healthy('orders'));
+    expect((await pm2Status(stack, 'orders'))?.restarts).toBe(1);
+    const { code, report } = await diagnoseJson();
+    expect(report.findings).toEqual([]);
+    expect(code).toBe(0);
+  });
+});
+
+describe('verdictAfterRestart (the end of restart --wait)', () => {
+  it('is healthy when nothing went wrong since the restart', async () => {
+    const since = new Date();
+    await stack.pm2('restart', 'orders-noise');
+    await waitUntil('orders-noise healthy again', () => healthy('orders-noise'));
+    const verdict = await withFixtureEnv(() => verdictAfterRestart(['orders-noise'], since));
+    expect(verdict).toMatchObject({ healthy: true, findings: [] });
+  });
+
+  it('reports a new problem since the restart as a finding', async () => {
+    const since = new Date();
+    await stack.pm2('stop', 'inventory');
+    expect((await get(stack.url('orders', '/orders/7'))).status).toBe(502);
+    const verdict = await withFixtureEnv(() => verdictAfterRestart(['orders'], since));
+    expect(verdict.healthy).toBe(false);
+    expect(verdict.findings.map((f) => [f.service, f.kind, f.severity])).toEqual([['inventory', 'stopped', 'error']]);
+    expect(verdict.findings[0]?.summary).toContain('orders fails because of it');
+  });
+});
