@@ -8,6 +8,8 @@ import { outboxTransport } from './transports/outbox';
 import { smtpTransport } from './transports/smtp';
 import type { MailTransport } from './transports/types';
 
+const VERIFIED_FOR_MS = 30_000;
+
 export interface BuildAppOptions {
   config: EmailConfig;
   logger: Logger;
@@ -44,15 +46,19 @@ export function buildApp({ config, logger, serviceDir }: BuildAppOptions): Fasti
   const transport = makeTransport(config, serviceDir);
   const sender = new EmailSender(transport, data, logger);
 
-  // The last verification of the transport; /ready re-checks until it succeeds, so a mail server
-  // that comes up after this service is noticed without a restart.
-  let verified: Promise<string> | undefined;
+  // /ready reuses a successful verification for VERIFIED_FOR_MS and re-checks after it, or at once
+  // after a failure: a mail server that comes up (or goes down) later is noticed without a restart,
+  // and frequent readiness probes do not open an SMTP connection each.
+  let verified: { result: Promise<string>; at: number } | undefined;
   const verify = (): Promise<string> => {
-    verified ??= transport.verify().catch((error: unknown) => {
-      verified = undefined;
-      throw error;
-    });
-    return verified;
+    if (!verified || Date.now() - verified.at > VERIFIED_FOR_MS) {
+      const attempt = { result: transport.verify(), at: Date.now() };
+      attempt.result.catch(() => {
+        if (verified === attempt) verified = undefined;
+      });
+      verified = attempt;
+    }
+    return verified.result;
   };
 
   const app = createApp({

@@ -13,7 +13,7 @@ interface ReceivedMail {
 }
 
 /** A real SMTP server (the smtp-server package) on a free port that keeps what it receives. */
-async function startSmtpServer() {
+async function startSmtpServer(port = 0) {
   const received: ReceivedMail[] = [];
   const server = new SMTPServer({
     authOptional: true,
@@ -33,9 +33,13 @@ async function startSmtpServer() {
       });
     },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.server.address() as AddressInfo;
-  return { port, received, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', () => resolve()));
+  const address = server.server.address() as AddressInfo;
+  return {
+    port: address.port,
+    received,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
 
 /** A port nothing listens on: taken from the OS, then released. */
@@ -167,6 +171,29 @@ describe('smtp transport when the server is unreachable', () => {
       expect(data.records.has('submission:smtp-down')).toBe(false);
     } finally {
       await app.close();
+    }
+  });
+
+  it('turns ready once the SMTP server comes up, without a restart', async () => {
+    const port = await closedPort();
+    const app = buildApp({
+      config: testConfig({
+        DATA_SERVICE_URL: data.url,
+        EMAIL_TRANSPORT: 'smtp',
+        SMTP_HOST: '127.0.0.1',
+        SMTP_PORT: String(port),
+      }),
+      logger: captureLogger().logger,
+      serviceDir: tempDir('email-smtp-late-'),
+    });
+    let late: Awaited<ReturnType<typeof startSmtpServer>> | undefined;
+    try {
+      expect((await app.inject({ method: 'GET', url: '/ready' })).statusCode).toBe(503);
+      late = await startSmtpServer(port);
+      expect((await app.inject({ method: 'GET', url: '/ready' })).statusCode).toBe(200);
+    } finally {
+      await app.close();
+      await late?.close();
     }
   });
 });
