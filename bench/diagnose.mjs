@@ -8,8 +8,9 @@
 //   node bench/diagnose.mjs [--runs 7] [--log-mib 1024] [--keep]
 //
 // --keep leaves the stack running and prints the environment to reach it (kill the daemon after).
-import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import {
+  closeSync,
   cpSync,
   existsSync,
   mkdirSync,
@@ -21,7 +22,6 @@ import {
   symlinkSync,
   writeFileSync,
   writeSync,
-  closeSync,
 } from 'node:fs';
 import { request } from 'node:http';
 import { createRequire } from 'node:module';
@@ -215,7 +215,8 @@ async function main() {
     cpSync(join(fixture, 'ecosystem.config.js'), join(root, 'ecosystem.config.js'));
     writeFileSync(join(root, 'pnpm-workspace.yaml'), 'packages: []\n');
     mkdirSync(join(root, 'node_modules'));
-    for (const name of KIT_PACKAGES) symlinkSync(join(kitDir, 'node_modules', name), join(root, 'node_modules', name), 'dir');
+    for (const name of KIT_PACKAGES)
+      symlinkSync(join(kitDir, 'node_modules', name), join(root, 'node_modules', name), 'dir');
     await build({
       absWorkingDir: join(root, 'services', 'catalog'),
       entryPoints: ['src/index.ts'],
@@ -230,7 +231,8 @@ async function main() {
       logLevel: 'error',
     });
     const apps = [];
-    for (const [name, dependsOn] of SERVICES) apps.push({ name, folder: 'catalog', port: await freePort(), dependsOn });
+    for (const [name, dependsOn] of SERVICES)
+      apps.push({ name, folder: 'catalog', port: await freePort(), dependsOn });
     writeFileSync(join(root, 'stack.json'), JSON.stringify({ namespace: 'bench-diagnose', apps }, null, 2));
 
     // 1 GiB in all: per service out.log ~3/4, error.log ~1/4 of its share.
@@ -243,14 +245,20 @@ async function main() {
     }
 
     const env = {
-      ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(PM2_|DEVCTL_|NODE_OPTIONS)/.test(key))),
+      ...Object.fromEntries(
+        Object.entries(process.env).filter(([key]) => !/^(PM2_|DEVCTL_|NODE_OPTIONS)/.test(key)),
+      ),
       PM2_HOME: home,
       PM2_NO_INTERACTION: 'true',
       PM2_DISCRETE_MODE: 'true',
       DEVCTL_ROOT: root,
       NO_COLOR: '1',
     };
-    execFileSync(process.execPath, [pm2Bin, 'start', 'ecosystem.config.js'], { cwd: root, env, stdio: 'ignore' });
+    execFileSync(process.execPath, [pm2Bin, 'start', 'ecosystem.config.js'], {
+      cwd: root,
+      env,
+      stdio: 'ignore',
+    });
     const deadline = Date.now() + 60_000;
     for (const app of apps) {
       while ((await get(`http://127.0.0.1:${app.port}/health`)) !== 200) {
@@ -262,7 +270,9 @@ async function main() {
     await new Promise((resolve) => setTimeout(resolve, 9000));
 
     if (args.keep) {
-      console.log(`stack kept: PM2_HOME=${home} DEVCTL_ROOT=${root} (kill $(cat ${home}/pm2.pid) and rm -rf both when done)`);
+      console.log(
+        `stack kept: PM2_HOME=${home} DEVCTL_ROOT=${root} (kill $(cat ${home}/pm2.pid) and rm -rf both when done)`,
+      );
       return;
     }
 
@@ -271,14 +281,17 @@ async function main() {
     const warm = timed(process.execPath, [devctlBin, 'diagnose', '--json'], env);
     const report = JSON.parse(warm.result.stdout);
     if (!report.healthy) {
-      throw new Error(`the bench stack should be healthy (its logs are history):\n${warm.result.stdout.slice(0, 2000)}`);
+      throw new Error(
+        `the bench stack should be healthy (its logs are history):\n${warm.result.stdout.slice(0, 2000)}`,
+      );
     }
     const anchor = [];
     const diagnose = [];
     for (let i = 0; i < runs; i++) {
       anchor.push(timed(process.execPath, ['-e', '0'], env).ms);
       const run = timed(process.execPath, [devctlBin, 'diagnose', '--json'], env);
-      if (run.result.status !== 0) throw new Error(`diagnose exited ${run.result.status}: ${run.result.stderr}`);
+      if (run.result.status !== 0)
+        throw new Error(`diagnose exited ${run.result.status}: ${run.result.stderr}`);
       diagnose.push(run.ms);
     }
     const anchorMs = median(anchor);
@@ -289,7 +302,9 @@ async function main() {
     );
     console.log(`node -e 0 (anchor, same run, interleaved): median ${anchorMs.toFixed(0)} ms`);
     console.log(`ratio ${ratio.toFixed(2)}x (target <= 5x) ${ratio <= 5 ? 'OK' : 'OVER TARGET'}`);
-    console.log(`runs (ms): diagnose ${diagnose.map((ms) => ms.toFixed(0)).join(' ')} | node -e 0 ${anchor.map((ms) => ms.toFixed(0)).join(' ')}`);
+    console.log(
+      `runs (ms): diagnose ${diagnose.map((ms) => ms.toFixed(0)).join(' ')} | node -e 0 ${anchor.map((ms) => ms.toFixed(0)).join(' ')}`,
+    );
     process.exitCode = ratio <= 5 ? 0 : 1;
   } finally {
     if (!args.keep) cleanup();

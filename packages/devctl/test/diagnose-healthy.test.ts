@@ -115,7 +115,9 @@ describe('verdictAfterRestart (the end of restart --wait)', () => {
     expect((await get(stack.url('orders', '/orders/7'))).status).toBe(502);
     const verdict = await withFixtureEnv(() => verdictAfterRestart(['orders'], since));
     expect(verdict.healthy).toBe(false);
-    expect(verdict.findings.map((f) => [f.service, f.kind, f.severity])).toEqual([['inventory', 'stopped', 'error']]);
+    expect(verdict.findings.map((f) => [f.service, f.kind, f.severity])).toEqual([
+      ['inventory', 'stopped', 'error'],
+    ]);
     expect(verdict.findings[0]?.summary).toContain('orders fails because of it');
   });
 });
