@@ -1,16 +1,8 @@
 // `devctl logs` as a user runs it: the real bin (process.execPath + bin/devctl.js) in a temporary
 // project whose ecosystem.config.js points at generated PM2-style logs. No PM2 is needed to read logs.
-import { execFileSync, spawnSync } from 'node:child_process';
-import {
-  appendFileSync,
-  mkdirSync,
-  readdirSync,
-  renameSync,
-  statSync,
-  truncateSync,
-  writeFileSync,
-} from 'node:fs';
-import { dirname, join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, mkdirSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnProcess, tempDir } from '@repo/test-utils';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
@@ -23,8 +15,8 @@ import {
   writeServiceLogs,
 } from './logs-fixtures';
 
-const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..');
-const bin = join(packageDir, 'bin', 'devctl.js');
+// The bin rebuilds dist/ itself when a file in src/ is newer (atomically, so parallel runs are safe).
+const bin = fileURLToPath(new URL('../bin/devctl.js', import.meta.url));
 const project = tempDir('devctl-logs-cli-');
 const root = project.path;
 const logsOf = (service: string) => join(root, 'logs', service);
@@ -32,33 +24,16 @@ const logsOf = (service: string) => join(root, 'logs', service);
 let form: WrittenLine[];
 let auth: WrittenLine[];
 
-/** Rebuilds dist/ when a source file is newer, under a lock shared with other test files. */
-function ensureFreshBuild(): void {
-  const newest = (dir: string): number =>
-    Math.max(
-      0,
-      ...readdirSync(dir, { withFileTypes: true }).map((entry) =>
-        entry.isDirectory() ? newest(join(dir, entry.name)) : statSync(join(dir, entry.name)).mtimeMs,
-      ),
-    );
-  let built = 0;
-  try {
-    built = statSync(join(packageDir, 'dist', 'main.js')).mtimeMs;
-  } catch {}
-  if (newest(join(packageDir, 'src')) > built) {
-    execFileSync('flock', ['/tmp/devctl-build.lock', process.execPath, 'build.mjs'], { cwd: packageDir });
-  }
-}
-
-beforeAll(() => {
-  ensureFreshBuild();
+beforeAll(async () => {
   writeEcosystem(root, ['form-service', 'auth-service', 'data-service']);
   // Two services on interleaved seconds (form on even, auth on odd ones) so the merge order is known.
   const start = Math.floor(Date.now() / 1000) * 1000 - 3_600_000;
   form = writeServiceLogs(logsOf('form-service'), 'form-service', 300, new Date(start), 2000);
   auth = writeServiceLogs(logsOf('auth-service'), 'auth-service', 40, new Date(start + 521_000), 2000);
 });
-afterAll(() => project.cleanup());
+afterAll(() => {
+  project.cleanup();
+});
 
 const env = () => ({
   PATH: process.env.PATH,
