@@ -106,6 +106,7 @@ describe('devctl start failures', () => {
       { name: 'sick', mode: 'unhealthy' },
       { name: 'blocked' },
       { name: 'needs-broken', dependsOn: ['broken'] },
+      { name: 'misconfigured', mode: 'config-error' },
     ]);
     holder = createServer();
     await new Promise<void>((resolve) => holder.listen(fixture.ports.blocked, '127.0.0.1', resolve));
@@ -130,12 +131,16 @@ describe('devctl start failures', () => {
     expect(out).toMatch(/✗ sick\s+started: no healthy answer within 4 s/);
     expect(out).toContain('database unreachable');
     // Never "online"/healthy for those.
-    expect(out).not.toMatch(/✓ (broken|sick|blocked|needs-broken)/);
+    expect(out).not.toMatch(/✓ (broken|sick|blocked|needs-broken|misconfigured)/);
     // The dependant of a failed service is not launched.
     expect(out).toMatch(/✗ needs-broken\s+not started: depends on broken, which is not healthy/);
-    expect(result.stderr).toMatch(
-      /start: 4 of 5 services failed: .*broken.*sick.*blocked.*needs-broken|start: 4 of 5 services failed/,
-    );
+    // A configuration error (exit 78, in stop_exit_codes) fails at once, not after the timeout.
+    expect(out).toMatch(/✗ misconfigured\s+started: it exited with code 78 and PM2 did not restart it/);
+    expect(out).toContain('FIXTURE_API_TOKEN is required but not set');
+    expect(result.stderr).toMatch(/start: 5 of 6 services failed: /);
+    for (const name of ['broken', 'sick', 'blocked', 'needs-broken', 'misconfigured']) {
+      expect(result.stderr).toContain(name);
+    }
   });
 
   it('names the pid and command line of the process holding a port, and does not launch the service', async () => {

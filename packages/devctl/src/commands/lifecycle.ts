@@ -147,7 +147,7 @@ async function stopOrDelete(options: StopOptions, verb: 'stop' | 'delete'): Prom
         wave.map(async (info) => {
           const started = performance.now();
           const port = ecosystem.services.find((s) => s.name === info.name)?.port ?? null;
-          const alreadyStopped = info.status === 'stopped';
+          const alreadyStopped = serviceState(info) === 'stopped';
           try {
             if (verb === 'delete') await deleteProcess(connection, info.pmId);
             else if (!alreadyStopped) await stopProcess(connection, info.pmId);

@@ -30,6 +30,8 @@ interface RawPm2Env {
   min_uptime?: number;
   prev_restart_delay?: number;
   exp_backoff_restart_delay?: number;
+  stop_exit_codes?: unknown;
+  autorestart?: unknown;
   version?: string;
 }
 
@@ -83,6 +85,10 @@ export function toProcessInfo(raw: RawProcess): ProcessInfo {
     script: env.pm_exec_path,
     restartDelay: Number(env.prev_restart_delay) || 0,
     backoffBaseDelay: Number(env.exp_backoff_restart_delay) || 0,
+    stopExitCodes: (Array.isArray(env.stop_exit_codes) ? env.stop_exit_codes : [env.stop_exit_codes])
+      .map(Number)
+      .filter((code) => Number.isInteger(code)),
+    autorestart: env.autorestart !== false && env.autorestart !== 'false',
     minUptime: typeof env.min_uptime === 'number' ? env.min_uptime : undefined,
   };
 }

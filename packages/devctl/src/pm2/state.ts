@@ -25,6 +25,11 @@ export function serviceState(info: ProcessInfo | undefined, now = Date.now()): S
     case 'errored':
       return 'errored';
     case 'waiting restart':
+      // PM2 (7.0.4) also leaves this status on an app it will NOT restart, when it has an
+      // exp_backoff_restart_delay and exited with a stop_exit_codes code (or autorestart is off).
+      if (!info.autorestart || (info.exitCode !== undefined && info.stopExitCodes.includes(info.exitCode))) {
+        return 'stopped';
+      }
       return 'crash-loop';
     case 'stopped':
       return 'stopped';

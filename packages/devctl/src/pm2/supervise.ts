@@ -175,8 +175,8 @@ export async function waitUntilHealthy(
     if (info.status === 'errored') {
       return fail('errored', `PM2 gave up restarting it (errored after ${info.restarts} restarts)`);
     }
-    if (info.status === 'stopped') {
-      const code = info.exitCode === undefined ? '' : ` with exit code ${info.exitCode}`;
+    if (state === 'stopped') {
+      const code = info.exitCode === undefined ? '' : ` with code ${info.exitCode}`;
       return fail('stopped', `it exited${code} and PM2 did not restart it`);
     }
     const crashes = info.restarts - options.restartsBefore;

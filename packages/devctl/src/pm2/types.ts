@@ -47,6 +47,9 @@ export interface ProcessInfo {
   restartDelay: number;
   /** The app's exp_backoff_restart_delay (the first delay), 0 when it has none. */
   backoffBaseDelay: number;
+  /** Exit codes after which PM2 does not restart the app (stop_exit_codes), and its autorestart. */
+  stopExitCodes: number[];
+  autorestart: boolean;
   /** PM2's min_uptime: a run shorter than this counts as an unstable restart. */
   minUptime: number | undefined;
 }

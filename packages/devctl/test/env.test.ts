@@ -1,0 +1,90 @@
+// `devctl env`: the environment a service resolves, with each value's source, secrets masked by
+// devctl itself (the fixture service prints its configuration unmasked on purpose).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createFixture, type Fixture, parseJson } from './fixtures/stack';
+
+const TOKEN = 'tok-7a6b5c4d3e2f-secret';
+const DB_PASSWORD = 'hunter2-db-pw';
+
+interface EnvJson {
+  services: {
+    name: string;
+    folder: string;
+    variables: { name: string; value: string | null; source: string; setBy: string | null }[];
+  }[];
+}
+
+describe('devctl env', () => {
+  let fixture: Fixture;
+
+  beforeAll(async () => {
+    fixture = await createFixture([
+      { name: 'api', env: { FIXTURE_API_TOKEN: TOKEN } },
+      { name: 'mailer' },
+      { name: 'ghost', app: { script: 'missing.js' } },
+    ]);
+    writeFileSync(
+      join(fixture.dir('api'), '.env'),
+      `DATABASE_URL=postgres://app:${DB_PASSWORD}@db.local:5432/app\n`,
+    );
+    writeFileSync(join(fixture.root, '.env'), 'GREETING=hola\n');
+    mkdirSync(fixture.dir('mailer'), { recursive: true });
+  });
+  afterAll(async () => {
+    await fixture?.cleanup();
+  });
+
+  it('gives each variable its value and source, masking secrets by name and passwords in URLs', async () => {
+    const result = await fixture.devctl(['env', 'api', '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    const [api] = parseJson<EnvJson>(result).services;
+    expect(api?.name).toBe('api');
+    expect(api?.folder).toBe(join('services', 'api'));
+    const byName = Object.fromEntries((api?.variables ?? []).map((v) => [v.name, v]));
+    expect(byName.PORT).toEqual({
+      name: 'PORT',
+      value: String(fixture.ports.api),
+      source: 'process',
+      setBy: 'ecosystem.config.js',
+    });
+    expect(byName.FIXTURE_API_TOKEN).toEqual({
+      name: 'FIXTURE_API_TOKEN',
+      value: '****',
+      source: 'process',
+      setBy: 'ecosystem.config.js',
+    });
+    expect(byName.DATABASE_URL).toEqual({
+      name: 'DATABASE_URL',
+      value: 'postgres://app:****@db.local:5432/app',
+      source: 'service .env',
+      setBy: null,
+    });
+    expect(byName.GREETING).toEqual({ name: 'GREETING', value: 'hola', source: 'root .env', setBy: null });
+    expect(result.stdout).not.toContain(TOKEN);
+    expect(result.stdout).not.toContain(DB_PASSWORD);
+  });
+
+  it('prints a table per service for people, never a secret', async () => {
+    const result = await fixture.devctl(['env', 'api', 'mailer']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain(`api (${join('services', 'api')})`);
+    expect(result.stdout).toMatch(/^variable\s+value\s+source$/m);
+    expect(result.stdout).toMatch(/^FIXTURE_API_TOKEN\s+\*\*\*\*\s+process \(ecosystem\.config\.js\)$/m);
+    expect(result.stdout).toContain(`mailer (${join('services', 'mailer')})`);
+    expect(result.stdout).toMatch(/^GREETING\s+hola\s+root \.env$/m);
+    expect(result.stdout).toMatch(/^FIXTURE_API_TOKEN\s+\(unset\)\s+default$/m);
+    expect(result.stdout).not.toContain(TOKEN);
+    expect(result.stdout).not.toContain(DB_PASSWORD);
+  });
+
+  it('exits 1 naming the service whose entry cannot run, and 2 for an unknown name', async () => {
+    const missing = await fixture.devctl(['env', 'ghost']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain(join('services', 'ghost', 'missing.js'));
+    const unknown = await fixture.devctl(['env', 'mailr']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('did you mean mailer?');
+  });
+});
