@@ -47,7 +47,10 @@ describe('devctl stop, restart, delete', () => {
       ok: boolean;
       services: { name: string; action: string; healthy: boolean; pid: number }[];
       logLines: { service: string; stream: string; text: string }[];
+      verdict: { healthy: boolean; findings: unknown[] };
     }>(result);
+    // diagnose's verdict over the restarted service, counting only what happened since.
+    expect(report.verdict).toMatchObject({ healthy: true, findings: [] });
     expect(report.services).toEqual([
       expect.objectContaining({ name: 'api', action: 'restarted', healthy: true }),
     ]);
@@ -70,6 +73,7 @@ describe('devctl stop, restart, delete', () => {
     expect(result.stdout).toMatch(/✓ api\s+restarted, healthy/);
     expect(result.stdout).toContain('api greeting: hallo');
     expect(result.stdout).toMatch(/api log since the restart/);
+    expect(result.stdout).toContain('✓ verdict: healthy, no new error since the restart');
   });
 
   it('restart of a stopped service starts it', async () => {

@@ -15,6 +15,7 @@ import {
   type ServiceEntry,
 } from '../ecosystem/index';
 import { usageError } from '../errors';
+import { parseLine, renderEntry } from '../logs/index';
 import { c } from '../output/colors';
 import { nameWidth } from '../output/report';
 import {
@@ -36,7 +37,6 @@ import {
   type LogMarks,
   markLogs,
   ProcessWatcher,
-  type ServiceResult,
   waitUntilHealthy,
 } from '../pm2/supervise';
 import type { ProcessInfo } from '../pm2/types';
@@ -61,27 +61,6 @@ export interface RestartLogLine {
   stream: 'out' | 'err';
   text: string;
 }
-
-/**
- * What `restart --wait` hands to the diagnose verdict: the services restarted, with their results
- * and the log lines they wrote since the restart. src/commands/diagnose.ts may export
- * `restartVerdict(input)`; when it does, restart prints its lines (and puts `json` in --json).
- */
-export interface RestartVerdictInput {
-  ecosystem: Ecosystem;
-  results: ServiceResult[];
-  logLines: RestartLogLine[];
-  json: boolean;
-}
-export interface RestartVerdict {
-  /** True when every restarted service is healthy with no new error since the restart. */
-  ok: boolean;
-  /** Lines for people. */
-  lines: string[];
-  /** The verdict for --json (under `verdict`). */
-  json?: unknown;
-}
-export type RestartVerdictFn = (input: RestartVerdictInput) => Promise<RestartVerdict | null>;
 
 /** The processes of this namespace that `names` designate (all for none or `all`); unknown: exit 2. */
 function selectProcesses(
@@ -235,6 +214,19 @@ function logLinesSince(service: ServiceEntry, marks: LogMarks, maxLines: number)
 
 const RESTART_LOG_LINES = 60;
 
+/** The lines of one service, rendered like `devctl logs` renders them. */
+function renderLogLines(name: string, lines: RestartLogLine[]): string {
+  if (lines.length === 0) return c.gray(`${name} wrote no log line since the restart\n`);
+  let previous = new Date();
+  const rendered = lines.map((line) => {
+    const parsed = parseLine(line.text, line.service, line.stream);
+    const time = parsed.time ?? previous;
+    previous = time;
+    return `  ${renderEntry({ ...parsed, time }, { mode: 'text', showService: false })}`;
+  });
+  return `${c.bold(name)} ${c.gray(`log since the restart (${lines.length} lines; more: devctl logs ${name})`)}\n${rendered.join('\n')}\n`;
+}
+
 export async function runRestart(options: RestartOptions): Promise<void> {
   const limitMs = timeoutMs(options.timeoutSeconds);
   const ecosystem = loadEcosystem();
@@ -247,6 +239,7 @@ export async function runRestart(options: RestartOptions): Promise<void> {
   const { connection, launched } = await connectOrLaunchDaemon();
   if (launched) reporter.line(c.gray(`started the PM2 daemon (PM2_HOME=${pm2Home()})`));
   const marksByName = new Map<string, LogMarks>();
+  const restartedAt = new Date();
   try {
     const watcher = new ProcessWatcher(connection, ecosystem.namespace);
     const failedNames = new Set<string>();
@@ -375,30 +368,28 @@ export async function runRestart(options: RestartOptions): Promise<void> {
   });
   if (!options.json) {
     for (const service of targets) {
-      const lines = logLines.filter((l) => l.service === service.name);
       if (!marksByName.has(service.name)) continue;
       process.stdout.write(
-        lines.length === 0
-          ? c.gray(`${service.name} wrote no log line since the restart\n`)
-          : `${c.bold(service.name)} ${c.gray(`log since the restart (${lines.length} lines; more: devctl logs ${service.name})`)}\n${lines
-              .map((l) => `  ${l.stream === 'err' ? c.red('err') : c.gray('out')} ${l.text}`)
-              .join('\n')}\n`,
+        renderLogLines(
+          service.name,
+          logLines.filter((l) => l.service === service.name),
+        ),
       );
     }
   }
-  const verdict = await restartVerdict({ ecosystem, results, logLines, json: options.json });
-  if (verdict && !options.json) for (const line of verdict.lines) process.stdout.write(`${line}\n`);
-  finishReport('restart', results, options.json, {
-    namespace: ecosystem.namespace,
-    logLines,
-    ...(verdict ? { verdict: verdict.json ?? { ok: verdict.ok, lines: verdict.lines } } : {}),
-  });
-  if (verdict && !verdict.ok && results.every((r) => r.ok)) process.exitCode = 1;
-}
-
-/** The diagnose helper's verdict, when src/commands/diagnose.ts provides one. */
-async function restartVerdict(input: RestartVerdictInput): Promise<RestartVerdict | null> {
-  const diagnose = (await import('./diagnose')) as { restartVerdict?: RestartVerdictFn };
-  if (typeof diagnose.restartVerdict !== 'function') return null;
-  return diagnose.restartVerdict(input);
+  // The verdict: diagnose over the restarted services, counting only what happened since.
+  const { verdictAfterRestart, renderReport } = await import('../diagnose/index');
+  const verdict = await verdictAfterRestart(
+    targets.map((t) => t.name),
+    restartedAt,
+  );
+  if (!options.json) {
+    process.stdout.write(
+      verdict.healthy
+        ? `${c.green('✓ verdict:')} healthy, no new error since the restart\n`
+        : `${renderReport(verdict)}\n`,
+    );
+  }
+  finishReport('restart', results, options.json, { namespace: ecosystem.namespace, logLines, verdict });
+  if (!verdict.healthy) process.exitCode = 1;
 }
