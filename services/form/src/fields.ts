@@ -26,7 +26,9 @@ const fieldSchema = z
   .strictObject({
     name: z
       .string()
-      .regex(FIELD_NAME, 'must be an identifier: a letter or _, then letters, digits or _ (at most 64)'),
+      .regex(FIELD_NAME, 'must be an identifier: a letter or _, then letters, digits or _ (at most 64)')
+      // Answers arrive as a JSON object keyed by field name, where `__proto__` cannot be a plain key.
+      .refine((name) => name !== '__proto__', 'is reserved: __proto__ cannot name a field'),
     label: z.string().trim().min(1, 'must not be empty').max(200),
     type: z.enum(FIELD_TYPES),
     required: z.boolean().default(false),
@@ -133,22 +135,26 @@ function checkAnswer(field: FormField, value: unknown): { value: AnswerValue } |
  * names the form does not have. Valid answers come back normalised (numbers parsed, emails trimmed).
  */
 export function checkAnswers(fields: FormField[], answers: Record<string, unknown>): AnswersCheck {
-  const problems: Record<string, string> = {};
-  const clean: Record<string, AnswerValue> = {};
+  // Collected as entries and built with Object.fromEntries, which defines own properties: a key
+  // such as `__proto__` is then reported like any other instead of setting a prototype.
+  const problems: [string, string][] = [];
+  const clean: [string, AnswerValue][] = [];
   const known = new Set(fields.map((f) => f.name));
   for (const name of Object.keys(answers)) {
-    if (!known.has(name)) problems[name] = 'unknown field: this form has no such field';
+    if (!known.has(name)) problems.push([name, 'unknown field: this form has no such field']);
   }
   for (const field of fields) {
     // Own keys only: a field named e.g. `constructor` must not read Object.prototype.
     const value = Object.hasOwn(answers, field.name) ? answers[field.name] : undefined;
     if (isMissing(value)) {
-      if (field.required) problems[field.name] = 'is required';
+      if (field.required) problems.push([field.name, 'is required']);
       continue;
     }
     const result = checkAnswer(field, value);
-    if ('problem' in result) problems[field.name] = result.problem;
-    else clean[field.name] = result.value;
+    if ('problem' in result) problems.push([field.name, result.problem]);
+    else clean.push([field.name, result.value]);
   }
-  return Object.keys(problems).length > 0 ? { ok: false, problems } : { ok: true, answers: clean };
+  return problems.length > 0
+    ? { ok: false, problems: Object.fromEntries(problems) }
+    : { ok: true, answers: Object.fromEntries(clean) };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkAnswers, type FormField } from '../src/fields';
+import { checkAnswers, createFormSchema, type FormField } from '../src/fields';
 
 const field = (type: FormField['type'], extra: Partial<FormField> = {}): FormField[] => [
   { name: 'f', label: 'F', type, required: true, ...extra },
@@ -30,6 +30,20 @@ describe('checkAnswers', () => {
   it('does not mistake inherited properties for answers', () => {
     const fields: FormField[] = [{ name: 'constructor', label: 'C', type: 'text', required: false }];
     expect(checkAnswers(fields, {})).toEqual({ ok: true, answers: {} });
+  });
+
+  it('reports an answer named __proto__ as unknown instead of setting a prototype', () => {
+    const fields: FormField[] = [{ name: 'a', label: 'A', type: 'text', required: false }];
+    const checked = checkAnswers(fields, JSON.parse('{"__proto__":"x"}'));
+    expect(checked.ok).toBe(false);
+    expect(!checked.ok && Object.keys(checked.problems)).toEqual(['__proto__']);
+  });
+
+  it('refuses __proto__ as a field name', () => {
+    const body = { title: 'T', fields: [{ name: '__proto__', label: 'L', type: 'text', required: true }] };
+    const parsed = createFormSchema.safeParse(body);
+    expect(parsed.success).toBe(false);
+    expect(parsed.error?.issues[0]?.message).toMatch(/reserved/);
   });
 
   it('matches choices exactly', () => {

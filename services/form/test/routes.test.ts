@@ -191,6 +191,17 @@ describe('submissions', () => {
     expect(res.json().fields).toEqual({ name: 'is required', email: 'is required', topic: 'is required' });
   });
 
+  it('answers 400 naming an unknown field next to answers, like every body of the stack', async () => {
+    const form = (await createForm()).json();
+    const res = await app.inject({
+      method: 'POST',
+      url: `/forms/${form.id}/submissions`,
+      payload: { answers: { name: 'Ed', email: 'ed@example.com', topic: 'sales' }, formId: 'other' },
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().fields).toEqual({ formId: 'unknown field' });
+  });
+
   it('answers 400 when answers is not an object, and 404 for an unknown form', async () => {
     const form = (await createForm()).json();
     const bad = await app.inject({

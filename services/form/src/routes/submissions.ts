@@ -5,7 +5,7 @@ import type { FormStore } from '../data';
 import { checkAnswers } from '../fields';
 import { requireUserId } from '../owner';
 
-const submissionBody = z.object({
+const submissionBody = z.strictObject({
   answers: z.record(z.string(), z.unknown(), { error: 'must be an object of {<field name>: value}' }),
 });
 
