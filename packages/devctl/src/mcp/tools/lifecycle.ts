@@ -54,19 +54,21 @@ export async function stopTool(args: { service: string }, context: CallContext):
   return jsonResult(await run(['stop'], { service: args.service }, context));
 }
 
+/** Healthy the way `restart --wait` judges it (its exit code): diagnose found nothing new. */
 function verdictIsOk(verdict: unknown): boolean {
   if (verdict === null || typeof verdict !== 'object') return true;
-  const record = verdict as { ok?: unknown; findings?: { severity?: string }[] };
+  const record = verdict as { healthy?: unknown; ok?: unknown; findings?: unknown[] };
+  if (typeof record.healthy === 'boolean') return record.healthy;
   if (typeof record.ok === 'boolean') return record.ok;
-  return !(record.findings ?? []).some((finding) => finding.severity === 'error');
+  return (record.findings ?? []).length === 0;
 }
 
 export async function restartTool(args: LifecycleArgs, context: CallContext): Promise<CallToolResult> {
   const startedAt = new Date();
   const report = await run(['restart', '--wait'], args, context);
   const services = (report.services as { name: string }[] | undefined) ?? [];
-  // `restart --wait --json` carries diagnose's verdict when the diagnose command provides one;
-  // otherwise ask diagnose directly about what happened since the restart began.
+  // `restart --wait --json` carries diagnose's verdict; should it ever lack one, ask diagnose
+  // directly what happened since the restart began, so the tool always answers with a verdict.
   const verdict: unknown =
     report.verdict ??
     (services.length > 0
