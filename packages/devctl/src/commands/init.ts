@@ -1,3 +1,141 @@
-import { CLIError } from '../errors';
-// PLACEHOLDER: replaced by the real command.
-export async function runInit(_options: unknown): Promise<void> { throw new CLIError('init: not implemented yet'); }
+// `devctl init <dir> [--name my-app] [--no-samples]`: a new project from this one. Copies the
+// template's files (git's view of them: tracked and not ignored), renames the project (root
+// package name, PM2 namespace, other mentions of its name), leaves out the sample services with
+// --no-samples, writes a fresh .env.example, runs `git init`, and prints what to run next.
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { ecosystemProblems, findProjectRoot, loadEcosystem } from '../ecosystem/index';
+import { CLIError, usageError } from '../errors';
+import { c } from '../output/colors';
+import { projectNameProblem } from '../scaffold/names';
+import { planProject, TemplateError } from '../scaffold/project';
+import { isEmptyOrMissing } from '../scaffold/project-files';
+
+export interface InitOptions {
+  /** The new project's folder (created; must be missing or empty). */
+  dir: string;
+  /** The project name; defaults to the folder's name. */
+  name?: string;
+  /** Keep the sample services (false for --no-samples). */
+  samples: boolean;
+}
+
+const isInside = (path: string, folder: string) =>
+  path === folder || path.startsWith(folder.endsWith(sep) ? folder : folder + sep);
+
+function gitInit(dir: string): string {
+  try {
+    execFileSync('git', ['init', '--quiet', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+    return 'git repository initialised (nothing committed yet)';
+  } catch (error) {
+    const reason = (error as { stderr?: Buffer }).stderr?.toString().trim() || (error as Error).message;
+    return `git init failed (${reason}); run it yourself: cd ${dir} && git init`;
+  }
+}
+
+/**
+ * Lays out the JSON files devctl re-serialised with the project's own formatter (Biome, from the
+ * template's node_modules: the new project has none yet), so `pnpm lint` passes in the new project.
+ */
+function reformat(root: string, target: string, paths: string[]): string | undefined {
+  if (paths.length === 0) return undefined;
+  const biome = join(root, 'node_modules', '.bin', 'biome');
+  if (!existsSync(biome))
+    return `not laid out by Biome (not installed here): run pnpm lint --write in the new project`;
+  try {
+    execFileSync(biome, ['format', '--write', ...paths], {
+      cwd: target,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    return undefined;
+  } catch (error) {
+    const reason =
+      (error as { stderr?: Buffer }).stderr?.toString().trim().split('\n')[0] ?? (error as Error).message;
+    return `Biome could not lay out ${paths.join(', ')} (${reason}); run pnpm format in the new project`;
+  }
+}
+
+export async function runInit(options: InitOptions): Promise<void> {
+  const root = findProjectRoot();
+  const target = resolve(process.cwd(), options.dir);
+  if (isInside(target, root)) {
+    throw usageError(
+      `${target} is inside this project (${root}); create the new project next to it, e.g. devctl init ../${basename(target)}`,
+    );
+  }
+  if (isInside(root, target)) {
+    throw usageError(`${target} contains this project (${root}); choose a new, empty folder`);
+  }
+  if (!isEmptyOrMissing(target)) {
+    throw new CLIError(
+      `${target} already exists and is not empty; choose a new folder (nothing was written)`,
+    );
+  }
+  const name = options.name ?? basename(target);
+  const problem = projectNameProblem(name);
+  if (problem) {
+    throw usageError(
+      `"${name}" cannot be the project name: ${problem}. Pass one with --name, e.g. devctl init ${options.dir} --name my-app`,
+    );
+  }
+
+  let plan: ReturnType<typeof planProject>;
+  try {
+    plan = planProject(root, { name, samples: options.samples });
+  } catch (error) {
+    if (error instanceof TemplateError)
+      throw new CLIError(`cannot make ${target}: ${error.message} (nothing was written)`);
+    throw error;
+  }
+
+  mkdirSync(target, { recursive: true });
+  for (const [path, file] of plan.files) {
+    const destination = join(target, path);
+    mkdirSync(dirname(destination), { recursive: true });
+    writeFileSync(destination, file.content);
+    chmodSync(destination, file.mode);
+  }
+
+  // The new ecosystem must load and be consistent, or the project would not start.
+  const problems = ecosystemProblems(loadEcosystem(target));
+  if (problems.length > 0) {
+    throw new CLIError(
+      `${target} was written, but its ecosystem.config.js has problems (a devctl bug; please report it):\n${problems
+        .map((p) => `  ${p.service}: ${p.field}: ${p.message}`)
+        .join('\n')}\nDelete the folder before trying again: rm -r ${target}`,
+    );
+  }
+  const git = gitInit(target);
+  const formatting = reformat(root, target, plan.reformat);
+
+  const fromHere = relative(process.cwd(), target);
+  const where = fromHere.startsWith(`..${sep}..`) ? target : fromHere;
+  const out = (line = '') => process.stdout.write(`${line}\n`);
+  out(
+    `${c.green('Created')} ${c.bold(name)} in ${target} from ${root} (${plan.files.size} files, listed by ${plan.listedBy === 'git' ? 'git ls-files' : 'a walk of the folder'}${options.samples ? '' : ', without the sample services'}).`,
+  );
+  out(
+    plan.renamed.skippedBecause
+      ? `  renamed: package.json name and PM2 namespace to ${name}; other mentions of "${plan.sourceName}" were left alone (${plan.renamed.skippedBecause})`
+      : `  renamed: ${plan.sourceName} -> ${name} (package.json name, PM2 namespace, ${plan.renamed.mentions} mentions in ${plan.renamed.files} files)`,
+  );
+  if (!options.samples) {
+    out(`  left out: ${plan.leftOut.filter((p) => !p.startsWith('services/api-gateway/')).join(', ')}`);
+    out(
+      `  api-gateway: only /api/health and the generated routes (src/routes/generated.ts); its sample routes and their tests (${plan.leftOut.filter((p) => p.startsWith('services/api-gateway/')).length} files) were left out`,
+    );
+    out(`  ecosystem.config.js: ${plan.droppedServices.join(', ')} removed`);
+  }
+  out(`  .env.example: written fresh; no .env, secrets, logs, data or node_modules were copied`);
+  out(`  ${git}`);
+  if (formatting) out(`  ${c.yellow(formatting)}`);
+  out();
+  out(c.bold('Next:'));
+  out(`  cd ${where}`);
+  out('  pnpm install');
+  out('  pnpm pm2:start                 # builds, starts the backends under PM2, waits until healthy');
+  out('  curl http://127.0.0.1:3000/api/health');
+  out('  pnpm devctl new service billing --route /api/billing   # see docs/new-service.md');
+  out(`  git add -A && git commit -m "${name}: start from the ${plan.sourceName} template"`);
+}

@@ -1,3 +1,312 @@
-import { CLIError } from '../errors';
-// PLACEHOLDER: replaced by the real command.
-export async function runNewService(_options: unknown): Promise<void> { throw new CLIError('new-service: not implemented yet'); }
+// `devctl new service <name> [--port N] [--depends-on a,b] [--route /api/<x>]`: services/<name>
+// from the service kit, registered in ecosystem.config.js (one `service(...)` line) and, with
+// --route, in the gateway's generated routes. Everything is checked before anything is written,
+// and a failure while writing undoes what was written.
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, join } from 'node:path';
+import { closest } from 'fastest-levenshtein';
+import { type Ecosystem, loadEcosystem } from '../ecosystem/index';
+import { CLIError, usageError } from '../errors';
+import { c } from '../output/colors';
+import { describeHolder, portHolder } from '../ports/holders';
+import { EcosystemShapeError, formatServiceLine, insertServiceLine } from '../scaffold/ecosystem-text';
+import {
+  appendEnvExample,
+  GATEWAY_ENV_EXAMPLE,
+  type GeneratedRouteEntry,
+  handWrittenApiSegments,
+  insertGeneratedRoute,
+  parseGeneratedRoutes,
+  prefixesOverlap,
+  REGISTRY_FILE,
+  ROUTE_PREFIX,
+} from '../scaffold/gateway-text';
+import { assertServiceName, serviceNames, urlVariable } from '../scaffold/names';
+import { canListen, pickPort, RESERVED_PORTS } from '../scaffold/ports';
+import { type ServiceSpec, serviceFiles } from '../scaffold/service-files';
+
+export interface NewServiceOptions {
+  name: string;
+  port?: number;
+  /** PM2 names of the services it calls, started before it. */
+  dependsOn: string[];
+  /** A gateway prefix such as /api/billing. */
+  route?: string;
+  json: boolean;
+}
+
+/** The `--json` answer of `devctl new service`. */
+export interface NewServiceResult {
+  service: {
+    name: string;
+    pm2Name: string;
+    package: string;
+    folder: string;
+    port: number;
+    url: string;
+    dependsOn: string[];
+    route: string | null;
+  };
+  /** Files written or changed, relative to the project root. */
+  files: string[];
+  ecosystemLine: string;
+  nextSteps: string[];
+}
+
+/** Package names of the workspace's packages (apps/*, packages/*, services/*). */
+function workspacePackageNames(root: string): Map<string, string> {
+  const names = new Map<string, string>();
+  for (const group of ['apps', 'packages', 'services']) {
+    const dir = join(root, group);
+    if (!existsSync(dir)) continue;
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (!entry.isDirectory()) continue;
+      try {
+        const pkg = JSON.parse(readFileSync(join(dir, entry.name, 'package.json'), 'utf8')) as {
+          name?: string;
+        };
+        if (pkg.name) names.set(pkg.name, `${group}/${entry.name}`);
+      } catch {
+        // not a package
+      }
+    }
+  }
+  return names;
+}
+
+function checkDependencies(ecosystem: Ecosystem, dependsOn: string[]): ServiceSpec['dependencies'] {
+  const known = ecosystem.services.map((s) => s.name);
+  const unknown = dependsOn.filter((name) => !known.includes(name));
+  if (unknown.length > 0) {
+    const suggestion = known.length > 0 ? closest(unknown[0] as string, known) : undefined;
+    throw usageError(
+      `--depends-on: unknown service "${unknown.join('", "')}" in ${ecosystem.file};${suggestion ? ` did you mean ${suggestion}?` : ''} (services: ${known.join(', ') || 'none'})`,
+      { unknown, known, suggestion: suggestion ?? null },
+    );
+  }
+  return dependsOn.map((name) => {
+    const service = ecosystem.services.find((s) => s.name === name);
+    if (service?.port === undefined) {
+      throw new CLIError(
+        `--depends-on ${name}: its entry in ${ecosystem.file} has no env.PORT, so where it listens is unknown; give it one`,
+      );
+    }
+    return { pm2Name: name, port: service.port };
+  });
+}
+
+async function choosePort(ecosystem: Ecosystem, wanted: number | undefined): Promise<number> {
+  const taken = new Map<number, string>();
+  for (const service of ecosystem.services)
+    if (service.port !== undefined) taken.set(service.port, service.name);
+  if (wanted === undefined) return pickPort(new Set(taken.keys()));
+  if (!Number.isInteger(wanted) || wanted < 1 || wanted > 65535) {
+    throw usageError(`--port must be a whole number from 1 to 65535 (got ${wanted})`);
+  }
+  const owner = taken.get(wanted);
+  if (owner) {
+    throw new CLIError(
+      `port ${wanted} is taken: ${owner} uses it in ${ecosystem.file}; pick another or leave out --port`,
+      1,
+      {
+        port: wanted,
+        service: owner,
+      },
+    );
+  }
+  if (RESERVED_PORTS.has(wanted)) {
+    throw new CLIError(`port ${wanted} is the frontend's (Vite); pick another or leave out --port`, 1, {
+      port: wanted,
+    });
+  }
+  if (!(await canListen(wanted))) {
+    const holder = portHolder(wanted, ecosystem.root);
+    throw new CLIError(
+      `port ${wanted} is taken: ${holder ? describeHolder(holder) : 'something listens on it'}; pick another or leave out --port`,
+      1,
+      { port: wanted, pid: holder?.pid ?? null },
+    );
+  }
+  return wanted;
+}
+
+function checkRoute(root: string, prefix: string): string {
+  if (!ROUTE_PREFIX.test(prefix)) {
+    throw usageError(`--route must look like /api/<name> in lowercase (e.g. /api/billing), not "${prefix}"`);
+  }
+  const registry = join(root, REGISTRY_FILE);
+  if (!existsSync(registry)) {
+    throw new CLIError(
+      `--route needs the gateway's registry of generated routes, ${REGISTRY_FILE}, which this project does not have; add the route to services/api-gateway by hand, or leave out --route`,
+    );
+  }
+  const text = readFileSync(registry, 'utf8');
+  const clash = parseGeneratedRoutes(text).find((entry) => prefixesOverlap(entry.prefix, prefix));
+  if (clash) {
+    throw new CLIError(
+      `--route ${prefix} overlaps ${clash.prefix}, which already goes to ${clash.service} (${REGISTRY_FILE}); choose another prefix`,
+      1,
+    );
+  }
+  const segment = prefix.split('/')[2] as string;
+  if (handWrittenApiSegments(root).has(segment)) {
+    throw new CLIError(
+      `--route ${prefix}: the gateway already routes /api/${segment} in services/api-gateway/src; choose another prefix`,
+      1,
+    );
+  }
+  return text;
+}
+
+export async function runNewService(options: NewServiceOptions): Promise<void> {
+  assertServiceName(options.name, 'new service');
+  const ecosystem = loadEcosystem();
+  const { root } = ecosystem;
+  const names = serviceNames(options.name);
+
+  if (existsSync(join(root, names.folder))) {
+    throw new CLIError(
+      `${names.folder} already exists; choose another name, or remove it first: devctl remove service ${names.name}`,
+      1,
+      {
+        folder: names.folder,
+      },
+    );
+  }
+  if (ecosystem.services.some((s) => s.name === names.pm2Name)) {
+    throw new CLIError(`${ecosystem.file} already has an app named ${names.pm2Name}; choose another name`, 1);
+  }
+  const owner = workspacePackageNames(root).get(names.packageName);
+  if (owner)
+    throw new CLIError(`the package name ${names.packageName} is taken by ${owner}; choose another name`, 1);
+
+  const dependencies = checkDependencies(ecosystem, [...new Set(options.dependsOn)]);
+  const registryText = options.route === undefined ? undefined : checkRoute(root, options.route);
+  const port = await choosePort(ecosystem, options.port);
+  const spec: ServiceSpec = { ...names, port, dependencies };
+  const entry = {
+    name: names.pm2Name,
+    folder: names.name,
+    port,
+    dependsOn: dependencies.map((d) => d.pm2Name),
+  };
+
+  const ecosystemText = readFileSync(ecosystem.file, 'utf8');
+  let newEcosystemText: string;
+  try {
+    newEcosystemText = insertServiceLine(ecosystemText, entry);
+  } catch (error) {
+    if (!(error instanceof EcosystemShapeError)) throw error;
+    throw new CLIError(
+      `cannot add ${names.pm2Name} to ${ecosystem.file}: ${error.message}. Nothing was written; add this line to its apps array by hand, then run the command again without it:\n  ${formatServiceLine('', entry)}`,
+    );
+  }
+  const route: GeneratedRouteEntry | undefined =
+    options.route === undefined
+      ? undefined
+      : { prefix: options.route, service: names.pm2Name, port, auth: 'public' };
+
+  const written: string[] = [];
+  const restore: [string, string][] = [];
+  const serviceDir = join(root, names.folder);
+  try {
+    for (const [path, content] of Object.entries(serviceFiles(spec))) {
+      const file = join(serviceDir, path);
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, content);
+      written.push(`${names.folder}/${path}`);
+    }
+    mkdirSync(join(serviceDir, 'logs'), { recursive: true });
+
+    restore.push([ecosystem.file, ecosystemText]);
+    writeFileSync(ecosystem.file, newEcosystemText);
+    written.push('ecosystem.config.js');
+    const reloaded = loadEcosystem(root).services.find((s) => s.name === names.pm2Name);
+    // realpath: the ecosystem's __dirname is a real path, the root may have come through a symlink.
+    if (!reloaded || reloaded.port !== port || realpathSync(reloaded.cwd) !== realpathSync(serviceDir)) {
+      throw new CLIError(
+        `${ecosystem.file} did not load ${names.pm2Name} as written (found ${reloaded ? `port ${reloaded.port}, cwd ${reloaded.cwd}` : 'no such app'}); it was restored`,
+      );
+    }
+
+    if (route && registryText !== undefined) {
+      const registry = join(root, REGISTRY_FILE);
+      restore.push([registry, registryText]);
+      writeFileSync(registry, insertGeneratedRoute(registryText, route));
+      written.push(REGISTRY_FILE);
+      const envExample = join(root, GATEWAY_ENV_EXAMPLE);
+      const envText = existsSync(envExample) ? readFileSync(envExample, 'utf8') : '';
+      restore.push([envExample, envText]);
+      writeFileSync(envExample, appendEnvExample(envText, route));
+      written.push(GATEWAY_ENV_EXAMPLE);
+    }
+  } catch (error) {
+    for (const [file, text] of restore.reverse()) writeFileSync(file, text);
+    rmSync(serviceDir, { recursive: true, force: true });
+    throw error instanceof CLIError
+      ? error
+      : new CLIError(
+          `creating ${names.folder} failed: ${(error as Error).message}; everything written was undone`,
+        );
+  }
+
+  const nextSteps = [
+    'pnpm install',
+    `pnpm devctl start ${names.pm2Name} --wait`,
+    `curl http://127.0.0.1:${port}/health`,
+    `pnpm --filter ${names.packageName} test`,
+  ];
+  if (route) {
+    const gatewayPort = ecosystem.services.find((s) => s.name === 'api-gateway')?.port ?? 3000;
+    nextSteps.push(
+      `pnpm devctl restart api-gateway --wait   # then: curl http://127.0.0.1:${gatewayPort}${route.prefix}/items`,
+    );
+  }
+  const result: NewServiceResult = {
+    service: {
+      name: names.name,
+      pm2Name: names.pm2Name,
+      package: names.packageName,
+      folder: names.folder,
+      port,
+      url: `http://127.0.0.1:${port}`,
+      dependsOn: entry.dependsOn,
+      route: route?.prefix ?? null,
+    },
+    files: written,
+    ecosystemLine: formatServiceLine('', entry),
+    nextSteps,
+  };
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    return;
+  }
+  const out = (line = '') => process.stdout.write(`${line}\n`);
+  out(
+    `${c.green('Created')} ${c.bold(names.pm2Name)}: ${names.folder}, package ${names.packageName}, port ${port}${entry.dependsOn.length > 0 ? `, depends on ${entry.dependsOn.join(', ')}` : ''}`,
+  );
+  out(
+    `  files: ${written
+      .filter((f) => f.startsWith(names.folder))
+      .map((f) => f.slice(names.folder.length + 1))
+      .join(', ')}`,
+  );
+  out(`  ecosystem.config.js: ${result.ecosystemLine}`);
+  if (route) {
+    out(
+      `  gateway: ${route.prefix}/* -> ${names.pm2Name} (${REGISTRY_FILE}; URL variable ${urlVariable(names.pm2Name)})`,
+    );
+  }
+  out();
+  out(c.bold('Next:'));
+  for (const step of nextSteps) out(`  ${step}`);
+  out(`  (the walk-through: docs/new-service.md)`);
+}

@@ -1,0 +1,133 @@
+// The gateway's registry of generated routes (services/api-gateway/src/routes/generated.ts) and its
+// .env.example, edited as text one entry at a time, like ecosystem.config.js.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { urlVariable } from './names';
+
+export const GATEWAY_FOLDER = join('services', 'api-gateway');
+export const REGISTRY_FILE = join(GATEWAY_FOLDER, 'src', 'routes', 'generated.ts');
+export const GATEWAY_ENV_EXAMPLE = join(GATEWAY_FOLDER, '.env.example');
+
+export interface GeneratedRouteEntry {
+  prefix: string;
+  service: string;
+  port: number;
+  auth: 'public' | 'bearer';
+}
+
+/** A route prefix devctl accepts: /api/ then lowercase path segments, e.g. /api/billing or /api/v2/billing. */
+export const ROUTE_PREFIX = /^\/api(\/[a-z0-9][a-z0-9._-]*)+$/;
+
+const ENTRY =
+  /\{\s*prefix:\s*['"]([^'"]+)['"]\s*,\s*service:\s*['"]([^'"]+)['"]\s*,\s*port:\s*(\d+)\s*,\s*auth:\s*['"](public|bearer)['"]\s*,?\s*\}/g;
+
+/** Removes comments, so a commented-out example entry or a path in a doc comment is not read as code. */
+const withoutComments = (text: string) =>
+  text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|\s)\/\/.*$/gm, '$1');
+
+export function parseGeneratedRoutes(text: string): GeneratedRouteEntry[] {
+  return [...withoutComments(text).matchAll(ENTRY)].map((match) => ({
+    prefix: match[1] as string,
+    service: match[2] as string,
+    port: Number(match[3]),
+    auth: match[4] as 'public' | 'bearer',
+  }));
+}
+
+export function formatGeneratedRoute(entry: GeneratedRouteEntry): string {
+  return `{ prefix: '${entry.prefix}', service: '${entry.service}', port: ${entry.port}, auth: '${entry.auth}' },`;
+}
+
+const ARRAY_START = /^(\s*)export const generatedRoutes\b[^=]*=\s*\[\s*(\];?)?\s*$/;
+
+/** The registry's text with one entry added as the last element of `generatedRoutes`. */
+export function insertGeneratedRoute(text: string, entry: GeneratedRouteEntry): string {
+  const lines = text.split('\n');
+  const start = lines.findIndex((line) => ARRAY_START.test(line));
+  if (start === -1) throw new Error('no line "export const generatedRoutes ... = [" in the registry');
+  const match = ARRAY_START.exec(lines[start] as string) as RegExpExecArray;
+  const indent = `${match[1] ?? ''}  `;
+  if (match[2]) {
+    // `= [];` on one line: open it up.
+    lines.splice(
+      start,
+      1,
+      (lines[start] as string).replace(/\[\s*\];?\s*$/, '['),
+      `${indent}${formatGeneratedRoute(entry)}`,
+      '];',
+    );
+    return lines.join('\n');
+  }
+  const close = lines.findIndex((line, index) => index > start && /^\s*\];?\s*$/.test(line));
+  if (close === -1) throw new Error('the generatedRoutes array has no closing "];" line');
+  lines.splice(close, 0, `${indent}${formatGeneratedRoute(entry)}`);
+  return lines.join('\n');
+}
+
+/** The registry's text without the entry of `service`; undefined when it has none. */
+export function removeGeneratedRoute(text: string, service: string): string | undefined {
+  const lines = text.split('\n');
+  const quoted = new RegExp(`service:\\s*['"]${service.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}['"]`);
+  const at = lines.findIndex((line) => quoted.test(line) && !/^\s*\/\//.test(line));
+  if (at === -1) return undefined;
+  // An entry may have been formatted over several lines: from its `{` to its `}`.
+  let first = at;
+  while (first > 0 && !(lines[first] as string).includes('{')) first--;
+  let last = at;
+  while (last < lines.length - 1 && !(lines[last] as string).includes('}')) last++;
+  lines.splice(first, last - first + 1);
+  const start = lines.findIndex((line) => ARRAY_START.test(line));
+  if (start !== -1 && /^\s*\];?\s*$/.test(lines[start + 1] ?? '')) {
+    // Nothing left between `[` and `];`: back to the one-line form it was inserted into.
+    lines.splice(start, 2, `${(lines[start] as string).replace(/\[\s*$/, '[];')}`);
+  }
+  return lines.join('\n');
+}
+
+/** The block `new service --route` appends to the gateway's .env.example for one service. */
+export function envExampleBlock(entry: GeneratedRouteEntry): string {
+  return `\n# ${entry.service}, behind ${entry.prefix} (added by devctl new service --route)\n${urlVariable(entry.service)}=http://127.0.0.1:${entry.port}\n`;
+}
+
+export function appendEnvExample(text: string, entry: GeneratedRouteEntry): string {
+  return `${text.endsWith('\n') || text === '' ? text : `${text}\n`}${envExampleBlock(entry).slice(text === '' ? 1 : 0)}`;
+}
+
+/** The .env.example text without the variable of `service` (and the block's comment when devctl wrote it). */
+export function removeEnvExample(text: string, entry: GeneratedRouteEntry): string {
+  const block = envExampleBlock(entry);
+  if (text.includes(block)) return text.replace(block, '');
+  const variable = urlVariable(entry.service);
+  return text
+    .split('\n')
+    .filter((line) => !line.startsWith(`${variable}=`))
+    .join('\n');
+}
+
+/**
+ * The first path segments under /api/ that the gateway's hand-written code routes (`'/api/forms'`
+ * -> `forms`), from the string literals of its src/ files other than the registry.
+ */
+export function handWrittenApiSegments(root: string): Set<string> {
+  const registry = join(root, REGISTRY_FILE);
+  const segments = new Set<string>();
+  const folders = [join(root, GATEWAY_FOLDER, 'src')];
+  while (folders.length > 0) {
+    const folder = folders.pop() as string;
+    if (!existsSync(folder)) continue;
+    for (const entry of readdirSync(folder, { withFileTypes: true })) {
+      const path = join(folder, entry.name);
+      if (entry.isDirectory()) folders.push(path);
+      else if (/\.tsx?$/.test(entry.name) && path !== registry) {
+        const code = withoutComments(readFileSync(path, 'utf8'));
+        for (const match of code.matchAll(/['"`]\/api\/([a-z0-9._-]+)/g)) segments.add(match[1] as string);
+      }
+    }
+  }
+  return segments;
+}
+
+/** True when one prefix is the other or lies under it (`/api/billing` and `/api/billing/v2`). */
+export function prefixesOverlap(a: string, b: string): boolean {
+  return a === b || a.startsWith(`${b}/`) || b.startsWith(`${a}/`);
+}

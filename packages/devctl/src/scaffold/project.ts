@@ -1,0 +1,254 @@
+// The files of a new project made from this one (`devctl init`): the template's files, renamed,
+// and without the samples when asked. Computed in memory first, so nothing is written when the
+// template cannot be turned into a consistent project.
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseServiceLines, removeServiceLine, rewriteDependencies, setNamespace } from './ecosystem-text';
+import { appendEnvExample, GATEWAY_ENV_EXAMPLE, parseGeneratedRoutes, REGISTRY_FILE } from './gateway-text';
+import { projectNameProblem } from './names';
+import { isText, listProjectFiles, renameWord } from './project-files';
+import { GATEWAY, GATEWAY_SAMPLE_DEPENDENCIES, isSamplePath, SAMPLE_SERVICE_FOLDERS } from './samples';
+import { filesUnder, templatesDir } from './templates';
+
+export interface PlannedFile {
+  content: Buffer;
+  mode: number;
+}
+
+export interface ProjectPlan {
+  files: Map<string, PlannedFile>;
+  /** Where the file list came from: `git ls-files` or a walk of the folder. */
+  listedBy: 'git' | 'walk';
+  sourceName: string;
+  /** Mentions of the source project's name replaced, and the files they were in. */
+  renamed: { mentions: number; files: number; skippedBecause?: string };
+  /** Paths left out as samples (folders summarised as `services/auth/`). */
+  leftOut: string[];
+  /** PM2 names of the services left out. */
+  droppedServices: string[];
+  /** JSON files re-serialised after an edit, to lay out again with the project's formatter. */
+  reformat: string[];
+}
+
+export interface PlanOptions {
+  name: string;
+  samples: boolean;
+}
+
+/** Thrown when the template cannot become a consistent project; the message says why. */
+export class TemplateError extends Error {
+  override name = 'TemplateError';
+}
+
+const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
+
+const DEPENDENCY_FIELDS = ['dependencies', 'devDependencies', 'peerDependencies', 'optionalDependencies'];
+
+/** package.json without dependencies on `dropped` packages; undefined when nothing changed. */
+function withoutDependencies(text: string, dropped: Set<string>): string | undefined {
+  const pkg = JSON.parse(text) as Record<string, Record<string, string> | unknown>;
+  let changed = false;
+  for (const field of DEPENDENCY_FIELDS) {
+    const deps = pkg[field] as Record<string, string> | undefined;
+    if (!deps) continue;
+    for (const name of Object.keys(deps)) {
+      if (dropped.has(name)) {
+        delete deps[name];
+        changed = true;
+      }
+    }
+  }
+  return changed ? json(pkg) : undefined;
+}
+
+/** turbo.json without `dependsOn` entries on tasks of `dropped` packages; undefined when unchanged. */
+function withoutTurboDependencies(text: string, dropped: Set<string>): string | undefined {
+  const config = JSON.parse(text) as { tasks?: Record<string, { dependsOn?: string[] }> };
+  let changed = false;
+  for (const task of Object.values(config.tasks ?? {})) {
+    if (!task.dependsOn) continue;
+    const kept = task.dependsOn.filter((entry) => !dropped.has(entry.split('#')[0] as string));
+    if (kept.length !== task.dependsOn.length) {
+      task.dependsOn = kept;
+      changed = true;
+    }
+  }
+  return changed ? json(config) : undefined;
+}
+
+function rootEnvExample(name: string, samples: boolean): string {
+  const lines = [
+    "# Root .env: values shared by every service. Copy to .env and edit; a service's own",
+    '# services/<folder>/.env overrides these, and the process environment overrides both.',
+    '# Each service documents its own variables in services/<folder>/.env.example.',
+    '',
+    '# Log level of every service: fatal, error, warn, info, debug, trace, silent',
+    '# LOG_LEVEL=info',
+    '',
+    `# Secret that signs and verifies login tokens (${samples ? 'auth-service and ' : ''}api-gateway). At least 32`,
+    '# characters. When unset outside production, one is generated in .secrets/jwt-secret.',
+    '# JWT_SECRET=',
+  ];
+  if (samples) {
+    lines.push(
+      '',
+      '# Use PostgreSQL instead of the embedded database (data-service).',
+      `# DATABASE_URL=postgres://user:password@127.0.0.1:5432/${name}`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+const ARCHITECTURE_NOTE = (leftOut: string[]) =>
+  `> This project was made with \`devctl init --no-samples\`: the sample services described below
+> (${leftOut.join(', ')}) are not in it. api-gateway, the service kit, devctl, test-utils and the
+> frontend are. \`docs/new-service.md\` adds a service.
+`;
+
+/** The files of the new project, in memory. */
+export function planProject(root: string, options: PlanOptions): ProjectPlan {
+  const { files: paths, source } = listProjectFiles(root);
+  const read = (path: string) => readFileSync(join(root, path));
+  const rootPackage = JSON.parse(read('package.json').toString('utf8')) as { name?: string };
+  const sourceName = String(rootPackage.name ?? '');
+
+  const ecosystemText = read('ecosystem.config.js').toString('utf8');
+  const serviceLines = parseServiceLines(ecosystemText);
+  const sampleLines = options.samples
+    ? []
+    : serviceLines.filter((line) => SAMPLE_SERVICE_FOLDERS.includes(line.folder));
+  const droppedServices = sampleLines.map((line) => line.name);
+  const droppedPackages = new Set<string>();
+  /** Package folders outside services/ that depend on a sample: they only exist to test them. */
+  const harnesses: string[] = [];
+  if (!options.samples) {
+    const manifests = paths.filter((path) => /^(apps|packages|services)\/[^/]+\/package\.json$/.test(path));
+    const manifest = (path: string) =>
+      JSON.parse(read(path).toString('utf8')) as { name?: string } & Record<string, unknown>;
+    for (const path of manifests) {
+      const name = manifest(path).name;
+      if (name && isSamplePath(path)) droppedPackages.add(name);
+    }
+    for (const path of manifests) {
+      if (path.startsWith('services/')) continue;
+      const pkg = manifest(path);
+      const deps = DEPENDENCY_FIELDS.flatMap((field) =>
+        Object.keys((pkg[field] as object | undefined) ?? {}),
+      );
+      if (deps.some((dep) => droppedPackages.has(dep))) {
+        harnesses.push(path.slice(0, -'/package.json'.length));
+        if (pkg.name) droppedPackages.add(pkg.name);
+      }
+    }
+    const stranded = serviceLines.filter(
+      (line) =>
+        !droppedServices.includes(line.name) &&
+        line.folder !== 'api-gateway' &&
+        line.dependsOn.some((dep) => droppedServices.includes(dep)),
+    );
+    if (stranded.length > 0) {
+      throw new TemplateError(
+        `${stranded.map((l) => `${l.name} depends on ${l.dependsOn.filter((d) => droppedServices.includes(d)).join(', ')}`).join('; ')}, ` +
+          'which --no-samples leaves out; keep the samples (no --no-samples) or remove that dependency from ecosystem.config.js first',
+      );
+    }
+  }
+
+  // Renaming every mention is safe only for a name that is not also an ordinary word of the code.
+  const renameProblem = sourceName === options.name ? 'it is the same name' : projectNameProblem(sourceName);
+  const renamed = { mentions: 0, files: 0, skippedBecause: renameProblem };
+
+  const files = new Map<string, PlannedFile>();
+  const leftOut = new Set<string>();
+  const reformat: string[] = [];
+  for (const path of paths) {
+    if (!options.samples && isSamplePath(path, harnesses)) {
+      const [top, folder] = path.split('/');
+      const harness = harnesses.find((h) => path.startsWith(`${h}/`));
+      leftOut.add(
+        top === 'services' && folder && SAMPLE_SERVICE_FOLDERS.includes(folder)
+          ? `services/${folder}/`
+          : harness
+            ? `${harness}/`
+            : path,
+      );
+      continue;
+    }
+    let content = read(path);
+    const mode = statSync(join(root, path)).mode & 0o777;
+    if (isText(content) && path !== 'pnpm-lock.yaml') {
+      let text = content.toString('utf8');
+      if (!renameProblem) {
+        const replaced = renameWord(text, sourceName, options.name);
+        if (replaced.count > 0) {
+          renamed.mentions += replaced.count;
+          renamed.files++;
+          text = replaced.text;
+        }
+      }
+      if (!options.samples && path.endsWith('package.json')) {
+        const dropped = new Set(droppedPackages);
+        if (path === `${GATEWAY}/package.json`)
+          for (const dep of GATEWAY_SAMPLE_DEPENDENCIES) dropped.add(dep);
+        const edited = withoutDependencies(text, dropped);
+        if (edited !== undefined) {
+          text = edited;
+          reformat.push(path);
+        }
+      }
+      if (!options.samples && path.endsWith('turbo.json')) {
+        const edited = withoutTurboDependencies(text, droppedPackages);
+        if (edited !== undefined) {
+          text = edited;
+          reformat.push(path);
+        }
+      }
+      content = Buffer.from(text, 'utf8');
+    }
+    files.set(path, { content, mode });
+  }
+
+  const setText = (path: string, text: string, mode = 0o644) =>
+    files.set(path, { content: Buffer.from(text, 'utf8'), mode: files.get(path)?.mode ?? mode });
+  const textOf = (path: string) => files.get(path)?.content.toString('utf8') ?? '';
+
+  // A text edit, so the file keeps its layout.
+  setText('package.json', textOf('package.json').replace(/("name"\s*:\s*)"[^"]*"/, `$1"${options.name}"`));
+
+  let ecosystem = setNamespace(textOf('ecosystem.config.js'), options.name);
+  for (const name of droppedServices) ecosystem = removeServiceLine(ecosystem, name) ?? ecosystem;
+  ecosystem = rewriteDependencies(ecosystem, (line) =>
+    line.dependsOn.filter((d) => !droppedServices.includes(d)),
+  );
+  setText('ecosystem.config.js', ecosystem);
+
+  setText('.env.example', rootEnvExample(options.name, options.samples));
+
+  if (!options.samples) {
+    const templates = join(templatesDir(), 'no-samples');
+    for (const path of filesUnder(templates)) {
+      setText(path, readFileSync(join(templates, path), 'utf8'));
+    }
+    // The routes the template had generated stay, and so do their URL variables.
+    let envExample = textOf(GATEWAY_ENV_EXAMPLE);
+    for (const entry of parseGeneratedRoutes(textOf(REGISTRY_FILE)))
+      envExample = appendEnvExample(envExample, entry);
+    setText(GATEWAY_ENV_EXAMPLE, envExample);
+    if (files.has('docs/architecture.md')) {
+      const text = textOf('docs/architecture.md');
+      const cut = text.indexOf('\n') + 1;
+      const note = ARCHITECTURE_NOTE(sampleLines.map((l) => l.name));
+      setText('docs/architecture.md', `${text.slice(0, cut)}\n${note}${text.slice(cut)}`);
+    }
+  }
+
+  return {
+    files,
+    listedBy: source,
+    sourceName,
+    renamed,
+    leftOut: [...leftOut].sort(),
+    droppedServices,
+    reformat,
+  };
+}

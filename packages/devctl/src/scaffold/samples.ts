@@ -1,0 +1,52 @@
+// What `devctl init --no-samples` leaves out: the sample backends of PRODUCT.md and what exists
+// only to exercise them. api-gateway, the service kit, devctl, test-utils and the frontend stay.
+
+/** Folders under services/ of the sample backends. */
+export const SAMPLE_SERVICE_FOLDERS = ['auth', 'data', 'email', 'form', 'scheduler', 'worker'];
+
+/**
+ * Other paths (a trailing `/` means a folder) that only test the samples. Packages under apps/ and
+ * packages/ that depend on a sample service (stack-tests and the like) are found from their
+ * package.json instead (see planProject).
+ */
+export const SAMPLE_ONLY_PATHS = [
+  // The browser flow through signup, forms and submissions (the hot-reload test stays).
+  'apps/web/e2e/flow.test.ts',
+];
+
+export const GATEWAY = 'services/api-gateway';
+
+/**
+ * The files of api-gateway's src/ and test/ kept without the samples: the entry, token checks,
+ * /api/health and the generated routes. Its other files there (auth and form routes, their
+ * schemas and upstreams, and their tests) serve the samples; templates/no-samples/ replaces app.ts,
+ * config.ts, the config and process tests, README.md and .env.example.
+ */
+export const GATEWAY_KEPT = new Set([
+  'src/index.ts',
+  'src/authenticate.ts',
+  'src/routes/health.ts',
+  'src/routes/forward.ts',
+  'src/routes/generated.ts',
+  'test/generated-routes.test.ts',
+]);
+
+/** Dependencies of api-gateway that only the sample routes use (the login rate limit). */
+export const GATEWAY_SAMPLE_DEPENDENCIES = ['@fastify/rate-limit'];
+
+/**
+ * True when the repository-relative `path` belongs to the samples: a sample service, a path of
+ * SAMPLE_ONLY_PATHS, a file under one of `harnesses` (package folders such as `packages/stack-tests`),
+ * or one of api-gateway's sample routes and tests.
+ */
+export function isSamplePath(path: string, harnesses: readonly string[] = []): boolean {
+  const [top, folder] = path.split('/');
+  if (top === 'services' && folder && SAMPLE_SERVICE_FOLDERS.includes(folder)) return true;
+  if (harnesses.some((harness) => path.startsWith(`${harness}/`))) return true;
+  if (SAMPLE_ONLY_PATHS.some((sample) => (sample.endsWith('/') ? path.startsWith(sample) : path === sample)))
+    return true;
+  if (path.startsWith(`${GATEWAY}/src/`) || path.startsWith(`${GATEWAY}/test/`)) {
+    return !GATEWAY_KEPT.has(path.slice(GATEWAY.length + 1));
+  }
+  return false;
+}
