@@ -32,7 +32,8 @@ describe('GET /api/health', () => {
       DATA_SERVICE_URL: data as string,
       WORKER_SERVICE_URL: worker as string,
       SCHEDULER_SERVICE_URL: hung.url,
-      HEALTH_PROBE_TIMEOUT_MS: '300',
+      // Long enough for a healthy stub on a loaded machine; the hung one still times out.
+      HEALTH_PROBE_TIMEOUT_MS: '2500',
     });
     allUp = await buildGateway({
       AUTH_SERVICE_URL: auth as string,
@@ -41,6 +42,7 @@ describe('GET /api/health', () => {
       DATA_SERVICE_URL: data as string,
       WORKER_SERVICE_URL: worker as string,
       SCHEDULER_SERVICE_URL: scheduler as string,
+      HEALTH_PROBE_TIMEOUT_MS: '5000',
     });
   });
   afterAll(async () => {
@@ -82,7 +84,7 @@ describe('GET /api/health', () => {
     });
     expect(body.services['scheduler-service']).toMatchObject({
       status: 'down',
-      error: expect.stringContaining('scheduler-service timed out after 300 ms'),
+      error: expect.stringContaining('scheduler-service timed out after 2500 ms'),
     });
     for (const name of ['api-gateway', 'auth-service', 'email-service', 'data-service', 'worker-service']) {
       expect(body.services[name].status).toBe('ok');
