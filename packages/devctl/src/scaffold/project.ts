@@ -220,6 +220,13 @@ export function planProject(root: string, options: PlanOptions): ProjectPlan {
   ecosystem = rewriteDependencies(ecosystem, (line) =>
     line.dependsOn.filter((d) => !droppedServices.includes(d)),
   );
+  if (!options.samples && !ecosystem.includes('biome-ignore format')) {
+    // With one app left, Biome would pull the array onto one line; keep the layout devctl edits.
+    ecosystem = ecosystem.replace(
+      /^([ \t]*)apps[ \t]*:[ \t]*\[[ \t]*$/m,
+      '$1// biome-ignore format: one service() per line, the layout `devctl new service` adds to\n$&',
+    );
+  }
   setText('ecosystem.config.js', ecosystem);
 
   setText('.env.example', rootEnvExample(options.name, options.samples));

@@ -1,0 +1,119 @@
+// Shared by the scaffold and init tests: the real devctl bin run as a user runs it, and a project
+// made from this repository (by `devctl init`) in a temporary folder, on ports of its own.
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePorts, killTree, tempDir } from '@repo/test-utils';
+
+/** The repository these tests run in: the template that `devctl init` copies. */
+export const templateRoot = fileURLToPath(new URL('../../..', import.meta.url));
+/** This package's bin (its dist/ is built by the global setup). */
+export const devctlBin = fileURLToPath(new URL('../bin/devctl.js', import.meta.url));
+
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs a command with a minimal environment (PATH, HOME, no colours, plus `env`); kills it and its
+ * children by pid after `timeoutMs`. Never rejects: the exit code and output are the result.
+ */
+export function run(
+  command: string,
+  args: string[],
+  options: { cwd: string; env?: Record<string, string>; timeoutMs?: number; stdin?: 'ignore' | 'pipe' },
+): Promise<RunResult> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1', ...options.env },
+      stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr?.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    const timer = setTimeout(() => {
+      stderr += `\n[killed after ${options.timeoutMs} ms]`;
+      if (child.pid) void killTree(child.pid, 'SIGKILL');
+    }, options.timeoutMs ?? 60_000);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      resolve({ code: null, stdout, stderr: `${stderr}${error.message}` });
+    });
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** `devctl <args>` with the bin of `bin` (default: this package's), from `cwd`. */
+export const devctl = (
+  cwd: string,
+  args: string[],
+  options: { env?: Record<string, string>; timeoutMs?: number; bin?: string } = {},
+) => run(process.execPath, [options.bin ?? devctlBin, ...args], { cwd, ...options });
+
+/** What a failed step printed, for an assertion message. */
+export const said = (result: RunResult) =>
+  `exit ${result.code}\n--- stdout\n${result.stdout.slice(-4000)}\n--- stderr\n${result.stderr.slice(-4000)}`;
+
+export interface Project {
+  root: string;
+  cleanup(): void;
+}
+
+/** A new project made from this repository by `devctl init <tmp>/<name> [...flags]`; throws with its output if it fails. */
+export async function initProject(name: string, flags: string[] = []): Promise<Project> {
+  const parent = tempDir(`devctl-${name}-`);
+  const root = join(parent.path, name);
+  const result = await devctl(templateRoot, ['init', root, ...flags], { timeoutMs: 120_000 });
+  if (result.code !== 0) {
+    parent.cleanup();
+    throw new Error(`devctl init failed: ${said(result)}`);
+  }
+  return { root, cleanup: parent.cleanup };
+}
+
+/**
+ * Moves every ecosystem entry of the project to a free port (text edit of the `service(...)`
+ * lines), so nothing it starts touches the stack's fixed ports (3000-3006) that a developer may be
+ * using. Returns the new port of each PM2 name.
+ */
+export async function moveToFreePorts(root: string): Promise<Record<string, number>> {
+  const file = join(root, 'ecosystem.config.js');
+  const text = readFileSync(file, 'utf8');
+  const calls = [...text.matchAll(/service\('([^']+)', '[^']+', (\d+)/g)];
+  const ports = await freePorts(calls.length);
+  const moved: Record<string, number> = {};
+  let index = 0;
+  writeFileSync(
+    file,
+    text.replace(/(service\('([^']+)', '[^']+', )(\d+)/g, (_match, head: string, name: string) => {
+      const port = ports[index++] as number;
+      moved[name] = port;
+      return `${head}${port}`;
+    }),
+  );
+  return moved;
+}
+
+/**
+ * `pnpm install` in the project, from the warm store (no network unless something is missing). Not
+ * frozen: a new service is a new importer in pnpm-lock.yaml.
+ */
+export async function install(root: string): Promise<void> {
+  const result = await run('pnpm', ['install', '--prefer-offline', '--no-frozen-lockfile'], {
+    cwd: root,
+    timeoutMs: 240_000,
+  });
+  if (result.code !== 0) throw new Error(`pnpm install failed in ${root}: ${said(result)}`);
+}

@@ -1,0 +1,350 @@
+// `devctl new service`, `remove service` and `init` without installing anything: the text edits,
+// the names, the refusals of the real CLI (exit code, message, nothing written), and the files of
+// a project made by `init`. The end-to-end runs (install, build, PM2) are scaffold-e2e and init-e2e.
+
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { freePort, tempDir } from '@repo/test-utils';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  insertServiceLine,
+  parseServiceLines,
+  removeServiceLine,
+  rewriteDependencies,
+  setNamespace,
+} from '../src/scaffold/ecosystem-text';
+import {
+  handWrittenApiSegments,
+  insertGeneratedRoute,
+  parseGeneratedRoutes,
+  REGISTRY_FILE,
+  removeGeneratedRoute,
+} from '../src/scaffold/gateway-text';
+import { projectNameProblem, serviceNameProblem } from '../src/scaffold/names';
+import { pickPort } from '../src/scaffold/ports';
+import { isNeverCopied, listProjectFiles } from '../src/scaffold/project-files';
+import { devctl, initProject, type Project, run, said, templateRoot } from './scaffold-helpers';
+
+const ecosystemText = readFileSync(join(templateRoot, 'ecosystem.config.js'), 'utf8');
+const registryText = readFileSync(join(templateRoot, REGISTRY_FILE), 'utf8');
+const templateName = (
+  JSON.parse(readFileSync(join(templateRoot, 'package.json'), 'utf8')) as { name: string }
+).name;
+
+/** Loads ecosystem text as PM2 does (require), from a scratch folder. */
+function loadText(text: string): {
+  apps: { name: string; cwd: string; env: { PORT: string }; depends_on: string[] }[];
+} {
+  const dir = tempDir('ecosystem-text-');
+  try {
+    writeFileSync(join(dir.path, 'ecosystem.config.js'), text);
+    return createRequire(join(dir.path, 'x.js'))('./ecosystem.config.js');
+  } finally {
+    dir.cleanup();
+  }
+}
+
+describe('service and project names', () => {
+  it.each(['billing', 'user-profile', 'v2', 'a1-b2'])('accepts the service name %s', (name) => {
+    expect(serviceNameProblem(name)).toBeUndefined();
+  });
+
+  it.each([
+    ['Billing', 'use lowercase: billing'],
+    ['bad_name', 'lowercase letters and digits'],
+    ['1billing', 'lowercase letters and digits'],
+    ['double--hyphen', 'lowercase letters and digits'],
+    ['trailing-', 'lowercase letters and digits'],
+    ['billing-service', 'leave out "-service"'],
+    ['api-gateway', 'package of the template'],
+    ['', 'empty'],
+    ['x'.repeat(41), 'longer than 40'],
+  ])('refuses the service name %j: %s', (name, problem) => {
+    expect(serviceNameProblem(name)).toContain(problem);
+  });
+
+  it.each([
+    ['my-app', undefined],
+    ['acme', undefined],
+    ['app', 'too generic'],
+    ['data', 'too generic'],
+    ['My App', 'lowercase letters and digits'],
+  ])('project name %j: %s', (name, problem) => {
+    if (problem === undefined) expect(projectNameProblem(name)).toBeUndefined();
+    else expect(projectNameProblem(name)).toContain(problem);
+  });
+});
+
+describe('ecosystem.config.js as text', () => {
+  const billing = { name: 'billing-service', folder: 'billing', port: 3999, dependsOn: ['data-service'] };
+
+  it('adds one service() line that PM2 loads, keeping every other line', () => {
+    const added = insertServiceLine(ecosystemText, billing);
+    expect(added.split('\n')).toHaveLength(ecosystemText.split('\n').length + 1);
+    expect(added).toContain("    service('billing-service', 'billing', 3999, ['data-service']),\n  ],");
+    const app = loadText(added).apps.find((a) => a.name === 'billing-service');
+    expect(app).toMatchObject({ env: { PORT: '3999' }, depends_on: ['data-service'] });
+    expect(app?.cwd.endsWith(join('services', 'billing'))).toBe(true);
+  });
+
+  it('removing the line gives back the text exactly', () => {
+    expect(removeServiceLine(insertServiceLine(ecosystemText, billing), 'billing-service')).toBe(
+      ecosystemText,
+    );
+    expect(removeServiceLine(ecosystemText, 'no-such-service')).toBeUndefined();
+  });
+
+  it('opens up an apps array a formatter put on one line', () => {
+    const oneLine =
+      "module.exports = {\n  apps: [service('api-gateway', 'api-gateway', 3000, ['a', 'b'])],\n};\n";
+    expect(insertServiceLine(oneLine, billing)).toBe(
+      "module.exports = {\n  apps: [\n    service('api-gateway', 'api-gateway', 3000, ['a', 'b']),\n    service('billing-service', 'billing', 3999, ['data-service']),\n  ],\n};\n",
+    );
+  });
+
+  it('reads every service() line, rewrites dependencies and the namespace', () => {
+    const lines = parseServiceLines(ecosystemText);
+    expect(lines.length).toBe(loadText(ecosystemText).apps.length);
+    const rewritten = setNamespace(
+      rewriteDependencies(ecosystemText, (line) => line.dependsOn.filter((d) => d !== 'data-service')),
+      'acme',
+    );
+    const apps = loadText(rewritten).apps;
+    expect(apps.flatMap((a) => a.depends_on)).not.toContain('data-service');
+    expect(new Set(apps.map((a) => (a as unknown as { namespace: string }).namespace))).toEqual(
+      new Set(['acme']),
+    );
+  });
+});
+
+describe("the gateway's generated routes as text", () => {
+  const entry = { prefix: '/api/billing', service: 'billing-service', port: 3999, auth: 'public' as const };
+
+  it('adds one entry and removing it gives back the text exactly', () => {
+    const added = insertGeneratedRoute(registryText, entry);
+    expect(parseGeneratedRoutes(added)).toContainEqual(entry);
+    const twice = insertGeneratedRoute(added, { ...entry, prefix: '/api/ledger', service: 'ledger-service' });
+    expect(parseGeneratedRoutes(twice).map((r) => r.service)).toContain('ledger-service');
+    const back = removeGeneratedRoute(
+      removeGeneratedRoute(twice, 'ledger-service') as string,
+      'billing-service',
+    );
+    expect(back).toBe(registryText);
+  });
+
+  it("knows the gateway's hand-written /api routes", () => {
+    const segments = handWrittenApiSegments(templateRoot);
+    expect(segments.has('health')).toBe(true);
+    expect(segments.has('billing')).toBe(false);
+  });
+});
+
+describe('the files init copies', () => {
+  it.each([
+    ['services/data/data/app.db', true],
+    ['services/email/outbox/x.eml', true],
+    ['services/form/logs/out.log', true],
+    ['services/form/.env', true],
+    ['.env.local', true],
+    ['node_modules/x/index.js', true],
+    ['packages/devctl/dist/main.cjs', true],
+    ['.secrets/jwt-secret', true],
+    ['.env.example', false],
+    ['services/data/src/db.ts', false],
+    ['packages/devctl/src/logs/index.ts', false],
+  ])('%s never copied: %s', (path, never) => {
+    expect(isNeverCopied(path)).toBe(never);
+  });
+
+  it('are what git lists in a checkout', () => {
+    const { files, source } = listProjectFiles(templateRoot);
+    expect(source).toBe('git');
+    expect(files).toContain('ecosystem.config.js');
+    expect(files).toContain('services/api-gateway/src/routes/generated.ts');
+    expect(files.some((f) => f.includes('node_modules/'))).toBe(false);
+  });
+});
+
+describe('devctl new service and remove service refuse, and write nothing', () => {
+  let project: Project;
+  let listener: Server;
+  let listeningPort: number;
+  const ecosystemOf = () => readFileSync(join(project.root, 'ecosystem.config.js'), 'utf8');
+  let before: string;
+
+  beforeAll(async () => {
+    project = await initProject('refusals');
+    before = ecosystemOf();
+    listeningPort = await freePort();
+    listener = createServer();
+    await new Promise<void>((resolve) => listener.listen(listeningPort, '127.0.0.1', resolve));
+  }, 120_000);
+  afterAll(async () => {
+    await new Promise((resolve) => listener?.close(resolve));
+    project?.cleanup();
+  });
+
+  it.each([
+    [['new', 'service', 'Billing'], 2, /"Billing" is not a valid service name: use lowercase: billing/],
+    [['new', 'service', 'billing_2'], 2, /not a valid service name/],
+    [['new', 'service', 'billing-service'], 2, /leave out "-service".*devctl new service billing/],
+    [['new', 'service', 'billing', '--port', 'abc'], 2, /--port must be a port number/],
+    [
+      ['new', 'service', 'billing', '--depends-on', 'data-servce'],
+      2,
+      /unknown service "data-servce".*did you mean data-service\?/,
+    ],
+    [['new', 'service', 'billing', '--route', 'billing'], 2, /--route must look like \/api\/<name>/],
+    [['new', 'service', 'form'], 1, /services\/form already exists/],
+    [['new', 'service', 'billing', '--port', '3004'], 1, /port 3004 is taken: data-service uses it/],
+    [['new', 'service', 'billing', '--route', '/api/forms'], 1, /already routes \/api\/forms/],
+    [['remove', 'service', 'nothing-here', '--yes'], 2, /no service "nothing-here"/],
+    [['remove', 'service', 'data', '--yes'], 1, /depend on data-service.*Nothing was removed/],
+    [['remove', 'service', 'worker'], 2, /pass --yes to confirm/],
+  ])('devctl %s exits %i', async (args, code, message) => {
+    const result = await devctl(project.root, args);
+    expect(result.code, said(result)).toBe(code);
+    expect(result.stderr).toMatch(message);
+    expect(ecosystemOf()).toBe(before);
+    expect(existsSync(join(project.root, 'services', 'billing'))).toBe(false);
+    expect(existsSync(join(project.root, 'services', 'form'))).toBe(true);
+  });
+
+  it('refuses a port something listens on, naming the process', async () => {
+    const result = await devctl(project.root, ['new', 'service', 'billing', '--port', String(listeningPort)]);
+    expect(result.code, said(result)).toBe(1);
+    expect(result.stderr).toContain(
+      `port ${listeningPort} is taken: port ${listeningPort} is held by pid ${process.pid}`,
+    );
+    expect(ecosystemOf()).toBe(before);
+  });
+
+  it('picks a port above every ecosystem port, skipping one that is listened on', async () => {
+    const picked = await pickPort(new Set([listeningPort - 1]));
+    expect(picked).toBeGreaterThan(listeningPort);
+
+    const highest = Math.max(...parseServiceLines(before).map((l) => l.port));
+    const result = await devctl(project.root, ['new', 'service', 'notes', '--json']);
+    expect(result.code, said(result)).toBe(0);
+    const { service } = JSON.parse(result.stdout);
+    expect(service.port).toBeGreaterThan(highest);
+    expect(service).toMatchObject({
+      pm2Name: 'notes-service',
+      package: '@repo/notes',
+      dependsOn: [],
+      route: null,
+    });
+    const removed = await devctl(project.root, ['remove', 'service', 'notes', '--yes']);
+    expect(removed.code, said(removed)).toBe(0);
+    expect(ecosystemOf()).toBe(before);
+  });
+
+  it('writes services that pass the lint, with no, one or two dependencies', async () => {
+    const made = [
+      ['new', 'service', 'plain'],
+      ['new', 'service', 'ledger', '--depends-on', 'data-service,auth-service', '--route', '/api/ledger'],
+    ];
+    for (const args of made) {
+      const result = await devctl(project.root, args);
+      expect(result.code, said(result)).toBe(0);
+    }
+    const biome = join(templateRoot, 'node_modules', '.bin', 'biome');
+    const lint = await run(
+      biome,
+      ['check', 'services/plain', 'services/ledger', REGISTRY_FILE, 'ecosystem.config.js'],
+      {
+        cwd: project.root,
+      },
+    );
+    expect(lint.code, said(lint)).toBe(0);
+    for (const name of ['ledger', 'plain']) {
+      const result = await devctl(project.root, ['remove', 'service', name, '--yes']);
+      expect(result.code, said(result)).toBe(0);
+    }
+    expect(ecosystemOf()).toBe(before);
+  });
+});
+
+describe('devctl init', () => {
+  let lean: Project;
+  beforeAll(async () => {
+    lean = await initProject('lean-app', ['--no-samples']);
+  }, 120_000);
+  afterAll(() => lean?.cleanup());
+  const leanFile = (path: string) => readFileSync(join(lean.root, path), 'utf8');
+
+  it('refuses a folder that is not empty, a bad name, and a folder inside the project', async () => {
+    const parent = tempDir('devctl-init-refusals-');
+    try {
+      const busy = join(parent.path, 'busy');
+      mkdirSync(busy);
+      writeFileSync(join(busy, 'notes.txt'), 'mine');
+      const notEmpty = await devctl(templateRoot, ['init', busy]);
+      expect(notEmpty.code, said(notEmpty)).toBe(1);
+      expect(notEmpty.stderr).toContain('already exists and is not empty');
+      expect(readFileSync(join(busy, 'notes.txt'), 'utf8')).toBe('mine');
+
+      const badName = await devctl(templateRoot, ['init', join(parent.path, 'Bad Name')]);
+      expect(badName.code, said(badName)).toBe(2);
+      expect(badName.stderr).toContain('Pass one with --name');
+
+      const inside = await devctl(templateRoot, ['init', join(templateRoot, 'nested-app')]);
+      expect(inside.code, said(inside)).toBe(2);
+      expect(existsSync(join(templateRoot, 'nested-app'))).toBe(false);
+    } finally {
+      parent.cleanup();
+    }
+  });
+
+  it('--no-samples keeps api-gateway, the kit, devctl, test-utils and the frontend, and drops the samples', () => {
+    for (const kept of [
+      'services/api-gateway',
+      'packages/service-kit',
+      'packages/devctl',
+      'packages/test-utils',
+      'apps/web',
+    ])
+      expect(existsSync(join(lean.root, kept, 'package.json')), kept).toBe(true);
+    for (const dropped of ['auth', 'form', 'email', 'data', 'worker', 'scheduler'])
+      expect(existsSync(join(lean.root, 'services', dropped)), dropped).toBe(false);
+    expect(existsSync(join(lean.root, 'packages', 'stack-tests'))).toBe(false);
+    const apps = loadText(leanFile('ecosystem.config.js')).apps;
+    expect(apps.map((a) => a.name)).toEqual(['api-gateway']);
+    expect(apps[0]?.depends_on).toEqual([]);
+    expect(existsSync(join(lean.root, 'services/api-gateway/src/routes/forms.ts'))).toBe(false);
+    expect(JSON.parse(leanFile('services/api-gateway/package.json')).dependencies).not.toHaveProperty(
+      '@fastify/rate-limit',
+    );
+  });
+
+  it('renames the project everywhere: package name, PM2 namespace, every other mention', async () => {
+    expect(JSON.parse(leanFile('package.json')).name).toBe('lean-app');
+    expect(leanFile('ecosystem.config.js')).toContain("const NAMESPACE = 'lean-app';");
+    const left = await run('git', ['grep', '--untracked', '-n', '-w', templateName], { cwd: lean.root });
+    expect(left.stdout, 'mentions of the old name').toBe('');
+  });
+
+  it('writes a fresh .env.example, copies no .env, secrets or logs, and starts a git repository', async () => {
+    expect(leanFile('.env.example')).toContain('# JWT_SECRET=');
+    expect(leanFile('.env.example')).not.toContain('DATABASE_URL');
+    expect(existsSync(join(lean.root, '.env'))).toBe(false);
+    expect(existsSync(join(lean.root, '.secrets'))).toBe(false);
+    expect(existsSync(join(lean.root, 'node_modules'))).toBe(false);
+    const status = await run('git', ['status', '--porcelain'], { cwd: lean.root });
+    expect(status.code, said(status)).toBe(0);
+  });
+
+  it('leaves files that pass the lint where it edited them', async () => {
+    const biome = join(templateRoot, 'node_modules', '.bin', 'biome');
+    const lint = await run(
+      biome,
+      ['check', 'ecosystem.config.js', 'services/api-gateway', 'apps/web/package.json', 'package.json'],
+      {
+        cwd: lean.root,
+      },
+    );
+    expect(lint.code, said(lint)).toBe(0);
+  });
+});
