@@ -81,12 +81,17 @@ export function attributeRootCauses(candidates: Candidate[], selected: Set<strin
     set.add(candidate.service);
     affected.set(root, set);
     const primary = own(root).sort((a, b) => rankOf(a) - rankOf(b))[0] as Candidate;
-    primary.evidence.push(...candidate.evidence.slice(-1));
+    // One line per service that suffers is enough.
+    for (const item of candidate.evidence.slice(-1)) {
+      if (!primary.evidence.some((e) => e.service === item.service)) primary.evidence.push(item);
+    }
   }
   list = list.filter((c) => !moved.has(c));
   for (const [root, services] of affected) {
     const primary = own(root).sort((a, b) => rankOf(a) - rankOf(b))[0] as Candidate;
     const names = [...services].sort();
+    // Who fails because of it says more than who depends on it.
+    primary.summary = primary.summary.replace(/; [\w.-]+(, [\w.-]+)* depends? on it$/, '');
     primary.summary += `; ${names.join(', ')} fail${names.length === 1 ? 's' : ''} because of it`;
     primary.severity = 'error';
   }

@@ -9,6 +9,8 @@ const MIN_GROWTH = 8 * MiB;
 const MIN_SHARE = 0.05;
 /** A fall larger than this between two samples is a garbage collection: not steady growth. */
 const TOLERATED_DROP = 1 * MiB;
+/** Share of the growth that must happen in the second half of the samples. */
+const LATE_SHARE = 0.3;
 /** Memory restarts this recent count even from before the last requested start. */
 const RESTART_WINDOW_MS = 30 * 60 * 1000;
 
@@ -35,6 +37,9 @@ export function steadyGrowth(samples: MemorySample[]): Growth | undefined {
     if (step > 0) rises++;
   }
   if (rises < (samples.length - 1) * 0.6) return undefined;
+  // Still rising at the end: a process that grew while warming up and then levelled off is not leaking.
+  const middle = samples[Math.floor(samples.length / 2)] as MemorySample;
+  if (last.bytes - middle.bytes < LATE_SHARE * growth) return undefined;
   return { from: first.bytes, to: last.bytes, seconds, perSecond: growth / seconds };
 }
 

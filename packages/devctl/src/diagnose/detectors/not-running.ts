@@ -1,7 +1,7 @@
 // A service missing from PM2 or stopped. An error when something that runs depends on it (it is then
 // the root cause of their failures), a warning when nothing running needs it.
 import type { Snapshot } from '../collect';
-import { type Candidate, dependentsOf, iso, pm2Evidence, startCommand, systemEvidence } from './shared';
+import { type Candidate, clock, dependentsOf, pm2Evidence, startCommand, systemEvidence } from './shared';
 
 export function detectNotRunning(snapshot: Snapshot): Candidate[] {
   if (!snapshot.daemonRunning) {
@@ -48,14 +48,18 @@ export function detectNotRunning(snapshot: Snapshot): Candidate[] {
       running.length > 0
         ? `; ${running.map((s) => s.entry.name).join(', ')} depend${running.length === 1 ? 's' : ''} on it`
         : '';
-    const stop = [...service.events]
-      .reverse()
-      .find((event) => event.kind === 'stopping' || event.kind === 'exited');
+    // The stop someone asked for in the last run, else its exit.
+    const lastRun = service.events.slice(
+      service.events.map((event) => event.kind).lastIndexOf('starting') + 1,
+    );
+    const stop =
+      lastRun.find((event) => event.kind === 'stopping') ??
+      lastRun.findLast((event) => event.kind === 'exited');
     const how =
       service.state === 'missing'
         ? 'is not in PM2 (never started, or deleted)'
         : stop?.kind === 'stopping'
-          ? `was stopped at ${iso(stop.time).slice(11, 19)}`
+          ? `was stopped at ${clock(stop.time)} (a stop someone asked for)`
           : `is stopped${service.process?.exitCode !== undefined ? ` (last exit code ${service.process.exitCode})` : ''}`;
     found.push({
       kind: service.state === 'missing' ? 'missing' : 'stopped',
