@@ -51,7 +51,9 @@ export function attributeRootCauses(candidates: Candidate[], selected: Set<strin
     const primary = causes[0];
     if (!primary) continue;
     for (const state of list.filter((c) => c.service === service && c.role === 'state' && !c.causedBy)) {
-      if (state.detail) primary.summary += ` (${state.detail})`;
+      // The crash loop's figures say how often: they replace the "(N times since ...)" count.
+      if (state.detail)
+        primary.summary = `${primary.summary.replace(/ \(\d+ times since [\d:]+\)$/, '')} (${state.detail})`;
       primary.evidence.push(...state.evidence.filter((e) => e.stream === 'pm2').slice(-2));
       primary.location ??= state.location;
     }
