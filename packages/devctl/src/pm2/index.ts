@@ -188,16 +188,29 @@ interface Pm2Common {
 
 let common: Pm2Common | undefined;
 function pm2Common(): Pm2Common {
-  // PM2_DISCRETE_MODE keeps PM2's helpers from printing banners on our stdout.
-  process.env.PM2_DISCRETE_MODE ??= 'true';
   common ??= pm2Require()('./lib/Common.js') as Pm2Common;
   return common;
+}
+
+/**
+ * Runs PM2's helpers with PM2_SILENT set, so they print nothing on our stdout (`[PM2] Creating
+ * folder: ...` would break --json), and keeps the variable out of the apps' environment.
+ */
+function quietly<T>(fn: () => T): T {
+  const before = process.env.PM2_SILENT;
+  process.env.PM2_SILENT = 'true';
+  try {
+    return fn();
+  } finally {
+    if (before === undefined) delete process.env.PM2_SILENT;
+    else process.env.PM2_SILENT = before;
+  }
 }
 
 /** Validates ecosystem app objects with PM2's own schema; throws with PM2's message. */
 function verifiedApps(apps: Record<string, unknown>[]): Record<string, unknown>[] {
   const copies = apps.map((app) => structuredClone(app));
-  const verified = pm2Common().verifyConfs(copies);
+  const verified = quietly(() => pm2Common().verifyConfs(copies));
   if (verified instanceof Error) throw new Error(`ecosystem.config.js: ${verified.message}`);
   return verified as Record<string, unknown>[];
 }
@@ -212,11 +225,15 @@ export async function launchApp(
   root: string,
 ): Promise<ProcessInfo[]> {
   const [verified] = verifiedApps([app]);
-  const resolved = pm2Common().resolveAppAttributes({ cwd: root, pm2_home: pm2Home() }, verified);
+  const hadSilent = process.env.PM2_SILENT !== undefined;
+  const resolved = quietly(() =>
+    pm2Common().resolveAppAttributes({ cwd: root, pm2_home: pm2Home() }, verified),
+  );
   const env = (resolved.env ?? {}) as Record<string, unknown>;
+  if (!hadSilent) delete env.PM2_SILENT;
   env.PM2_HOME = pm2Home();
   resolved.env = env;
-  resolved.env = pm2Common().mergeEnvironmentVariables(resolved);
+  resolved.env = quietly(() => pm2Common().mergeEnvironmentVariables(resolved));
   delete (resolved.env as Record<string, unknown>).current_conf;
   const started = await connection.call<RawProcess[]>('prepare', resolved);
   return (Array.isArray(started) ? started : []).map(toProcessInfo);
@@ -225,7 +242,7 @@ export async function launchApp(
 /** The environment update PM2 applies on `pm2 restart ecosystem.config.js`: env and app settings. */
 export function restartEnv(app: Record<string, unknown>): Record<string, unknown> {
   const [verified] = verifiedApps([app]);
-  const env = pm2Common().mergeEnvironmentVariables(verified);
+  const env = quietly(() => pm2Common().mergeEnvironmentVariables(verified));
   env.updateEnv = true;
   return env;
 }
