@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePorts, killTree, tempDir } from '@repo/test-utils';
+import { freePorts, killTree, type TempDir, tempDir } from '@repo/test-utils';
 
 /** The repository these tests run in: the template that `devctl init` copies. */
 export const templateRoot = fileURLToPath(new URL('../../..', import.meta.url));
@@ -24,14 +24,15 @@ export interface RunResult {
 export function run(
   command: string,
   args: string[],
-  options: { cwd: string; env?: Record<string, string>; timeoutMs?: number; stdin?: 'ignore' | 'pipe' },
+  options: { cwd: string; env?: Record<string, string>; timeoutMs?: number; input?: string },
 ): Promise<RunResult> {
   return new Promise((resolve) => {
     const child = spawn(command, args, {
       cwd: options.cwd,
       env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1', ...options.env },
-      stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'],
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
+    if (options.input !== undefined) child.stdin?.end(options.input);
     let stdout = '';
     let stderr = '';
     child.stdout?.on('data', (chunk) => {
@@ -55,12 +56,31 @@ export function run(
   });
 }
 
-/** `devctl <args>` with the bin of `bin` (default: this package's), from `cwd`. */
+let emptyPm2Home: TempDir | undefined;
+/** A PM2_HOME where no daemon runs: devctl never looks at the developer's ~/.pm2 from a test. */
+function noDaemonHome(): string {
+  if (!emptyPm2Home) {
+    emptyPm2Home = tempDir('pm2-no-daemon-');
+    process.once('exit', () => emptyPm2Home?.cleanup());
+  }
+  return emptyPm2Home.path;
+}
+
+/**
+ * `devctl <args>` with the bin of `bin` (default: this package's), from `cwd`; PM2_HOME is one where
+ * no daemon runs unless `env` gives one.
+ */
 export const devctl = (
   cwd: string,
   args: string[],
-  options: { env?: Record<string, string>; timeoutMs?: number; bin?: string } = {},
-) => run(process.execPath, [options.bin ?? devctlBin, ...args], { cwd, ...options });
+  options: { env?: Record<string, string>; timeoutMs?: number; bin?: string; input?: string } = {},
+) =>
+  run(process.execPath, [options.bin ?? devctlBin, ...args], {
+    cwd,
+    timeoutMs: options.timeoutMs,
+    input: options.input,
+    env: { PM2_HOME: noDaemonHome(), ...options.env },
+  });
 
 /** What a failed step printed, for an assertion message. */
 export const said = (result: RunResult) =>

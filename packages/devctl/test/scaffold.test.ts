@@ -25,7 +25,7 @@ import {
 import { projectNameProblem, serviceNameProblem } from '../src/scaffold/names';
 import { pickPort } from '../src/scaffold/ports';
 import { isNeverCopied, listProjectFiles } from '../src/scaffold/project-files';
-import { devctl, initProject, type Project, run, said, templateRoot } from './scaffold-helpers';
+import { devctl, devctlBin, initProject, type Project, run, said, templateRoot } from './scaffold-helpers';
 
 const ecosystemText = readFileSync(join(templateRoot, 'ecosystem.config.js'), 'utf8');
 const registryText = readFileSync(join(templateRoot, REGISTRY_FILE), 'utf8');
@@ -173,6 +173,8 @@ describe('devctl new service and remove service refuse, and write nothing', () =
   let listeningPort: number;
   const ecosystemOf = () => readFileSync(join(project.root, 'ecosystem.config.js'), 'utf8');
   let before: string;
+  // No daemon runs here: removals must not look at the developer's ~/.pm2.
+  const pm2Home = tempDir('pm2-no-daemon-');
 
   beforeAll(async () => {
     project = await initProject('refusals');
@@ -184,6 +186,7 @@ describe('devctl new service and remove service refuse, and write nothing', () =
   afterAll(async () => {
     await new Promise((resolve) => listener?.close(resolve));
     project?.cleanup();
+    pm2Home.cleanup();
   });
 
   it.each([
@@ -210,6 +213,29 @@ describe('devctl new service and remove service refuse, and write nothing', () =
     expect(ecosystemOf()).toBe(before);
     expect(existsSync(join(project.root, 'services', 'billing'))).toBe(false);
     expect(existsSync(join(project.root, 'services', 'form'))).toBe(true);
+  });
+
+  it('asks on a terminal, and removes only after yes', async () => {
+    // `script` gives devctl a pseudo-terminal, as a person at a shell has.
+    const onTerminal = (answer: string) =>
+      run('script', ['-qec', `${process.execPath} ${devctlBin} remove service scheduler`, '/dev/null'], {
+        cwd: project.root,
+        input: `${answer}\n`,
+        env: { PM2_HOME: pm2Home.path },
+      });
+    const declined = await onTerminal('n');
+    expect(declined.code, said(declined)).toBe(1);
+    expect(declined.stdout).toContain('Remove the folder services/scheduler');
+    expect(declined.stdout).toContain('nothing was removed (not confirmed)');
+    expect(existsSync(join(project.root, 'services', 'scheduler'))).toBe(true);
+    expect(ecosystemOf()).toBe(before);
+
+    const accepted = await onTerminal('y');
+    expect(accepted.code, said(accepted)).toBe(0);
+    expect(existsSync(join(project.root, 'services', 'scheduler'))).toBe(false);
+    expect(ecosystemOf()).not.toContain("service('scheduler-service'");
+    expect(accepted.stdout).toContain('scheduler-service: no PM2 daemon runs');
+    before = ecosystemOf();
   });
 
   it('refuses a port something listens on, naming the process', async () => {
