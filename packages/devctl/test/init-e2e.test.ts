@@ -54,13 +54,16 @@ describe('a project made by devctl init --no-samples', () => {
   );
 
   it(
-    "passes the gateway's and the service kit's tests",
+    "passes the gateway's and the service kit's tests and type checks",
     async () => {
       for (const pkg of ['services/api-gateway', 'packages/service-kit']) {
         const tests = await run('pnpm', ['test'], { cwd: join(project.root, pkg), timeoutMs: 4 * MINUTES });
         expect(tests.code, `${pkg}: ${said(tests)}`).toBe(0);
         expect(tests.stdout).toMatch(/Tests\s+\d+ passed/);
       }
+      // The gateway's app.ts and config.ts come from devctl's templates: they must fit the files kept.
+      const types = await run('pnpm', ['typecheck'], { cwd: join(project.root, 'services/api-gateway') });
+      expect(types.code, said(types)).toBe(0);
     },
     9 * MINUTES,
   );
@@ -93,6 +96,14 @@ describe('a project made by devctl init --no-samples', () => {
       expect(posted.status, await posted.clone().text()).toBe(201);
       const report = (await (await fetch(`${gatewayUrl}/api/health`)).json()) as HealthReport;
       expect(report.services['hello-service']?.status).toBe('ok');
+      // A service without dependencies: its own tests and types.
+      for (const script of ['test', 'typecheck']) {
+        const result = await run('pnpm', [script], {
+          cwd: join(project.root, 'services/hello'),
+          timeoutMs: 3 * MINUTES,
+        });
+        expect(result.code, `${script}: ${said(result)}`).toBe(0);
+      }
     },
     8 * MINUTES,
   );

@@ -137,6 +137,8 @@ describe('devctl new service billing --route /api/billing --depends-on data-serv
       });
       expect(tests.code, said(tests)).toBe(0);
       expect(tests.stdout).toMatch(/Tests\s+\d+ passed/);
+      const types = await run('pnpm', ['typecheck'], { cwd: join(project.root, 'services/billing') });
+      expect(types.code, said(types)).toBe(0);
     },
     12 * MINUTES,
   );
