@@ -9,10 +9,9 @@
 // - every other answer was a clean 502/503/504 within the client timeout: no hang, no reset.
 // The figures are printed, and written to docs/reliability.md with RELIABILITY_WRITE_DOCS=1.
 import { randomUUID } from 'node:crypto';
-import autocannon from 'autocannon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, pollUntil, sleep } from '../src/http';
-import { readOutbox } from '../src/outbox';
+import { call, sleep } from '../src/http';
+import { checkNothingLost, startSubmissionLoad, statusLine, uncleanStatuses } from '../src/load';
 import { createPm2Stack, type Pm2Stack } from '../src/pm2';
 import { conditions, writeFigures } from '../src/report';
 
@@ -24,7 +23,6 @@ const LOAD_BOUND_MS = 150_000;
 const DRAIN_BOUND_MS = 120_000;
 const VICTIMS = ['data-service', 'worker-service', 'email-service'] as const;
 const KILLS_PER_VICTIM = 3;
-const CLEAN_OUTAGE_STATUSES = [502, 503, 504];
 
 let stack: Pm2Stack;
 let gateway = '';
@@ -71,53 +69,18 @@ function shuffled<T>(items: T[]): T[] {
 
 describe('load with chaos: nothing acknowledged is lost, every stored submission is emailed once', () => {
   it(`${REQUESTS} submissions through the gateway while ${VICTIMS.join(', ')} are killed`, async () => {
-    const acknowledged = new Set<string>();
-    const byStatus = new Map<number, number>();
-    const slowestByStatus = new Map<number, number>();
-    const outageSamples = new Map<number, string>();
-    let sequence = 0;
-
-    let settle: (outcome: { error: unknown; result: autocannon.Result }) => void = () => {};
-    const finished = new Promise<{ error: unknown; result: autocannon.Result }>((resolve) => {
-      settle = resolve;
+    const load = startSubmissionLoad({
+      gatewayUrl: gateway,
+      formId,
+      requests: REQUESTS,
+      connections: CONNECTIONS,
+      timeoutSeconds: CLIENT_TIMEOUT_S,
+      boundMs: LOAD_BOUND_MS,
     });
-    const instance = autocannon(
-      {
-        url: gateway,
-        connections: CONNECTIONS,
-        amount: REQUESTS,
-        timeout: CLIENT_TIMEOUT_S,
-        requests: [
-          {
-            method: 'POST',
-            path: `/api/forms/${formId}/submissions`,
-            headers: { 'content-type': 'application/json' },
-            setupRequest: (request) => {
-              sequence++;
-              return {
-                ...request,
-                body: JSON.stringify({ answers: { name: `load ${sequence}`, n: sequence } }),
-              };
-            },
-            onResponse: (status, body) => {
-              byStatus.set(status, (byStatus.get(status) ?? 0) + 1);
-              if (status >= 200 && status < 300) {
-                acknowledged.add((JSON.parse(body) as { id: string }).id);
-              } else if (!outageSamples.has(status)) {
-                outageSamples.set(status, body.slice(0, 300));
-              }
-            },
-          },
-        ],
-      },
-      (error, result) => settle({ error, result }),
-    );
-    instance.on('response', (_client, status, _bytes, responseTime) => {
-      slowestByStatus.set(status, Math.max(slowestByStatus.get(status) ?? 0, Math.round(responseTime)));
-    });
-    const bound = setTimeout(() => instance.stop(), LOAD_BOUND_MS);
-
     let loadDone = false;
+    void load.done.finally(() => {
+      loadDone = true;
+    });
     const kills: { service: string; pid: number; atMs: number }[] = [];
     const startedAt = performance.now();
     const chaos = (async () => {
@@ -135,88 +98,48 @@ describe('load with chaos: nothing acknowledged is lost, every stored submission
         }
       }
     })();
-
-    const { error, result } = await finished;
-    clearTimeout(bound);
-    loadDone = true;
-    expect(error, 'autocannon failed').toBeFalsy();
+    const outcome = await load.done;
     await chaos;
-    const loadSeconds = (performance.now() - startedAt) / 1000;
 
     // Recovery: PM2 has restarted everything, and the queue drains (leases of killed workers expire).
     await stack.waitHealthy(120_000);
-    const stats = await pollUntil(
-      async () =>
-        (
-          await call<{ pending: number; running: number; done: number; dead: number }>(
-            dataUrl,
-            'GET',
-            '/jobs/stats',
-          )
-        ).body,
-      (s) => s.pending === 0 && s.running === 0,
-      DRAIN_BOUND_MS,
-      500,
-    );
-    const drainedAfterS = (performance.now() - startedAt) / 1000 - loadSeconds;
-
-    const stored = await call<{ submissions: { id: string }[] }>(
+    const report = await checkNothingLost({
       dataUrl,
-      'GET',
-      `/forms/${formId}/submissions`,
-      {
-        timeoutMs: 60_000,
-      },
-    );
-    expect(stored.status, stored.describe).toBe(200);
-    const storedIds = new Set(stored.body.submissions.map((s) => s.id.toLowerCase()));
-    const emails = readOutbox(stack.ecosystem.outboxDir);
-    const emailsPerSubmission = new Map<string, number>();
-    for (const email of emails) {
-      if (email.submissionId)
-        emailsPerSubmission.set(email.submissionId, (emailsPerSubmission.get(email.submissionId) ?? 0) + 1);
-    }
-    const ackedNotStored = [...acknowledged].filter((id) => !storedIds.has(id.toLowerCase()));
-    const lostEmails = [...storedIds].filter((id) => !emailsPerSubmission.has(id));
-    const duplicated = [...emailsPerSubmission].filter(([, count]) => count > 1);
-    const strayEmails = emails.filter((e) => !e.submissionId || !storedIds.has(e.submissionId));
-    const unclean = [...byStatus].filter(
-      ([status]) => !(status >= 200 && status < 300) && !CLEAN_OUTAGE_STATUSES.includes(status),
-    );
+      formId,
+      outboxDir: stack.ecosystem.outboxDir,
+      acknowledged: outcome.acknowledged,
+      drainBoundMs: DRAIN_BOUND_MS,
+    });
     const restarts = Object.fromEntries(
       (await stack.list())
         .filter((p) => (VICTIMS as readonly string[]).includes(p.name))
         .map((p) => [p.name, p.pm2_env.restart_time]),
     );
-
-    const statusLine = [...byStatus]
-      .sort(([a], [b]) => a - b)
-      .map(([status, count]) => `${status}: ${count} (slowest ${slowestByStatus.get(status) ?? '?'} ms)`)
-      .join(', ');
+    const { result, acknowledged } = outcome;
     const figures = [
-      `| figure | value |`,
-      `| --- | --- |`,
-      `| requests sent | ${result.requests.sent} (${CONNECTIONS} connections, ${loadSeconds.toFixed(1)} s) |`,
+      '| figure | value |',
+      '| --- | --- |',
+      `| requests sent | ${result.requests.sent} (${CONNECTIONS} connections, ${outcome.seconds.toFixed(1)} s) |`,
       `| acknowledged (2xx) | ${acknowledged.size} |`,
-      `| stored in the database | ${storedIds.size} (${storedIds.size - acknowledged.size + ackedNotStored.length} stored without a 2xx answer) |`,
-      `| acknowledged but not stored | ${ackedNotStored.length} |`,
-      `| confirmation emails in the outbox | ${emails.length} |`,
-      `| stored submissions without an email | ${lostEmails.length} |`,
-      `| submissions with more than one email | ${duplicated.length} |`,
-      `| jobs dead after recovery | ${stats.dead} |`,
+      `| stored in the database | ${report.stored.size} (${report.stored.size - acknowledged.size + report.ackedNotStored.length} stored without a 2xx answer) |`,
+      `| acknowledged but not stored | ${report.ackedNotStored.length} |`,
+      `| confirmation emails in the outbox | ${report.emails} |`,
+      `| stored submissions without an email | ${report.lostEmails.length} |`,
+      `| submissions with more than one email | ${report.duplicated.length} |`,
+      `| jobs dead after recovery | ${report.queue.dead} |`,
       `| latency p50 / p97.5 / p99 / max | ${result.latency.p50} / ${result.latency.p97_5} / ${result.latency.p99} / ${result.latency.max} ms |`,
-      `| answers by status | ${statusLine} |`,
+      `| answers by status | ${statusLine(outcome)} |`,
       `| client timeouts / connection errors | ${result.timeouts} / ${result.errors} |`,
       `| kills (SIGKILL) | ${kills.map((k) => `${k.service} at ${(k.atMs / 1000).toFixed(1)} s`).join(', ')} |`,
       `| PM2 restarts | ${Object.entries(restarts)
         .map(([n, r]) => `${n} ${r}`)
         .join(', ')} |`,
-      `| queue drained after the load | ${drainedAfterS.toFixed(1)} s |`,
+      `| queue drained after the load | ${report.drainSeconds.toFixed(1)} s |`,
     ].join('\n');
-    const outage = [...outageSamples]
+    const samples = [...outcome.samples]
       .map(([status, body]) => `- ${status}: \`${body.replace(/`/g, "'")}\``)
       .join('\n');
-    const markdown = `Measured ${conditions()}.\n\n${figures}\n\nFirst answer of each non-2xx status:\n\n${outage || '- (none)'}\n`;
+    const markdown = `Measured ${conditions()}.\n\n${figures}\n\nFirst answer of each non-2xx status:\n\n${samples || '- (none)'}\n`;
     console.log(`load + chaos:\n${markdown}`);
     writeFigures('chaos', markdown);
 
@@ -226,15 +149,12 @@ describe('load with chaos: nothing acknowledged is lost, every stored submission
       VICTIMS.length,
     );
     expect(acknowledged.size, 'some submissions were acknowledged').toBeGreaterThan(0);
-    expect(ackedNotStored, 'acknowledged but not in the database').toEqual([]);
-    expect(stats, 'queue after recovery').toMatchObject({ pending: 0, running: 0, dead: 0 });
-    expect(lostEmails, 'stored submissions without a confirmation email').toEqual([]);
-    expect(duplicated, 'submissions with more than one email').toEqual([]);
-    expect(
-      strayEmails.map((e) => e.file),
-      'emails for no stored submission',
-    ).toEqual([]);
-    expect(unclean, 'answers that are neither 2xx nor a clean 502/503/504').toEqual([]);
+    expect(report.ackedNotStored, 'acknowledged but not in the database').toEqual([]);
+    expect(report.queue, 'queue after recovery').toMatchObject({ pending: 0, running: 0, dead: 0 });
+    expect(report.lostEmails, 'stored submissions without a confirmation email').toEqual([]);
+    expect(report.duplicated, 'submissions with more than one email').toEqual([]);
+    expect(report.strayEmails, 'emails for no stored submission').toEqual([]);
+    expect(uncleanStatuses(outcome), 'answers that are neither 2xx nor a clean 502/503/504').toEqual([]);
     expect(result.timeouts, 'requests that hung past the client timeout').toBe(0);
     expect(result.errors, 'connection errors').toBe(0);
   }, 420_000);
