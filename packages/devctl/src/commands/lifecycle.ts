@@ -291,10 +291,11 @@ export async function runRestart(options: RestartOptions): Promise<void> {
           const actionStarted = performance.now();
           const wasRunning = before !== undefined && isRunningState(serviceState(before));
           let note: string | null = null;
+          let launched: ProcessInfo | undefined;
           try {
-            if (before) await restartProcess(connection, before.pmId, restartEnv(service.app));
+            if (before) launched = await restartProcess(connection, before.pmId, restartEnv(service.app));
             else {
-              await launchApp(connection, service.app, ecosystem.root);
+              [launched] = await launchApp(connection, service.app, ecosystem.root);
               note = 'was not in PM2: started';
             }
           } catch (error) {
@@ -318,7 +319,7 @@ export async function runRestart(options: RestartOptions): Promise<void> {
           }
           watcher.invalidate();
           if (!options.wait && !laterWavesDepend(service.name)) {
-            const info = await watcher.find(service.name, 0);
+            const info = launched ?? (await watcher.find(service.name, 0));
             reporter.service({
               ...base,
               action: 'restarted',
@@ -337,6 +338,7 @@ export async function runRestart(options: RestartOptions): Promise<void> {
             restartsBefore,
             marks,
             since: actionStarted,
+            launched,
           });
           if (!outcome.healthy) failedNames.add(service.name);
           reporter.service({

@@ -34,6 +34,7 @@ import {
   type ServiceResult,
   waitUntilHealthy,
 } from '../pm2/supervise';
+import type { ProcessInfo } from '../pm2/types';
 
 export interface StartOptions {
   names: string[];
@@ -93,6 +94,8 @@ export async function buildStep(
 
 interface StartContext {
   ecosystem: Ecosystem;
+  /** PM2's processes of the namespace when the command began. */
+  initial: ProcessInfo[];
   connection: DaemonConnection;
   watcher: ProcessWatcher;
   targets: ServiceEntry[];
@@ -137,13 +140,15 @@ async function startOne(
   const hasDependants = targets.some((t) => t.dependsOn.includes(service.name));
   const mustBeHealthy = context.wait || hasDependants;
 
-  const before = await watcher.find(service.name);
+  // The state at the start of the command: only this command changes this service meanwhile.
+  const before = context.initial.find((p) => p.name === service.name);
   const stateBefore = serviceState(before);
   let marks: LogMarks | undefined;
   let action: string;
   let note: string | null = null;
   let restartsBefore = before?.restarts ?? 0;
   let actionStarted: number | undefined;
+  let launched: ProcessInfo | undefined;
   if (before && isRunningState(stateBefore)) {
     action = 'already running';
     note = `PM2 status ${before.status}; nothing to do`;
@@ -165,10 +170,10 @@ async function startOne(
     try {
       if (before) {
         // Stopped or errored in PM2: start the same entry with the ecosystem's current settings.
-        await restartProcess(connection, before.pmId, restartEnv(service.app));
+        launched = await restartProcess(connection, before.pmId, restartEnv(service.app));
         note = `was ${stateBefore}`;
       } else {
-        await launchApp(connection, service.app, ecosystem.root);
+        [launched] = await launchApp(connection, service.app, ecosystem.root);
       }
     } catch (error) {
       watcher.invalidate();
@@ -194,7 +199,7 @@ async function startOne(
   }
 
   if (!mustBeHealthy) {
-    const info = await watcher.find(service.name, 0);
+    const info = launched ?? (await watcher.find(service.name, 0));
     return {
       ...base,
       action,
@@ -211,6 +216,7 @@ async function startOne(
     restartsBefore,
     marks,
     since: actionStarted,
+    launched: launched ?? before,
   });
   return {
     ...base,
@@ -293,6 +299,7 @@ export async function runStart(options: StartOptions): Promise<void> {
     const watcher = new ProcessWatcher(connection, ecosystem.namespace);
     const results = await startServices({
       ecosystem,
+      initial: await watcher.list(),
       connection,
       watcher,
       targets,

@@ -251,13 +251,22 @@ export async function stopProcess(connection: DaemonConnection, pmId: number): P
   await connection.call('stopProcessId', pmId);
 }
 
-/** Restarts (stop, then start) one process, applying `env` (see restartEnv) when given. */
+/**
+ * Restarts (stop, then start) one process, applying `env` (see restartEnv) when given; resolves
+ * with the new process as the daemon reports it (with wait_ready, once it is ready).
+ */
 export async function restartProcess(
   connection: DaemonConnection,
   pmId: number,
   env?: Record<string, unknown>,
-): Promise<void> {
-  await connection.call('restartProcessId', { id: pmId, env: env ?? {} });
+): Promise<ProcessInfo | undefined> {
+  const restarted = await connection.call<RawProcess | undefined>('restartProcessId', {
+    id: pmId,
+    env: env ?? {},
+  });
+  return restarted && typeof restarted === 'object' && restarted.pm2_env
+    ? toProcessInfo(restarted)
+    : undefined;
 }
 
 export async function deleteProcess(connection: DaemonConnection, pmId: number): Promise<void> {

@@ -155,6 +155,8 @@ export async function waitUntilHealthy(
     marks: LogMarks | undefined;
     /** When the action began (performance.now()), for elapsedMs; default now. */
     since?: number;
+    /** The process as the launch reported it, if known (saves a list call on the fast path). */
+    launched?: ProcessInfo;
   },
 ): Promise<HealthOutcome> {
   const started = options.since ?? performance.now();
@@ -169,6 +171,17 @@ export async function waitUntilHealthy(
     failure: describeFailure(service, info, options.marks, kind, reason, lastHealth),
   });
   for (;;) {
+    const remaining = deadline - performance.now();
+    // The health probe first: a service that answers is up, and nothing else should delay the
+    // services waiting for it (its port was checked free before the launch, so the answer is its).
+    if (service.port !== undefined) {
+      lastHealth = await probeHealth(service.port, { timeoutMs: Math.max(100, Math.min(1000, remaining)) });
+      if (lastHealth.ok) {
+        const launched = options.launched;
+        info = launched && launched.pid > 0 ? launched : await watcher.find(service.name, 1000);
+        return { healthy: true, elapsedMs: elapsed(), info };
+      }
+    }
     info = await watcher.find(service.name);
     if (!info) return fail('missing', `${service.name} is not in PM2 any more (deleted while starting?)`);
     const state = serviceState(info);
@@ -186,16 +199,8 @@ export async function waitUntilHealthy(
         `it crashed ${crashes} times since the start (crash loop; last exit code ${info.exitCode ?? '?'})`,
       );
     }
-    const remaining = deadline - performance.now();
-    if (service.port === undefined) {
-      if (state === 'online') return { healthy: true, elapsedMs: elapsed(), info };
-    } else if (info.status === 'online' || info.status === 'launching') {
-      lastHealth = await probeHealth(service.port, { timeoutMs: Math.max(100, Math.min(1000, remaining)) });
-      if (lastHealth.ok) {
-        // Healthy only if it is still the process we watch (not a crash between list and probe).
-        return { healthy: true, elapsedMs: elapsed(), info };
-      }
-    }
+    if (service.port === undefined && state === 'online')
+      return { healthy: true, elapsedMs: elapsed(), info };
     if (performance.now() >= deadline) {
       const last = lastHealth ? `; last /health probe: ${lastHealth.error}` : '';
       return fail(
