@@ -46,6 +46,7 @@ const apps: FixtureApp[] = [
     folder: 'catalog',
     env: { DATABASE_URL: 'postgres://fixture:s3cret-pw@127.0.0.1:{{free}}/shop' },
   },
+  { name: 'catalog-smtp', folder: 'catalog', env: { SMTP_HOST: '127.0.0.1', SMTP_PORT: '{{free}}' } },
   { name: 'billing', folder: 'billing' },
   { name: 'mailer', folder: 'mailer', maxRestarts: 2, minUptime: 60_000 },
   { name: 'reports', folder: 'catalog', notStarted: true },
@@ -66,7 +67,7 @@ const findingOf = (service: string, kind?: string): Finding => {
   const found = report.findings.find((f) => f.service === service && (kind === undefined || f.kind === kind));
   if (!found)
     throw new Error(
-      `no ${kind ?? ''} finding for ${service}; findings: ${JSON.stringify(report.findings.map((f) => [f.service, f.kind]))}`,
+      `no ${kind ?? ''} finding for ${service} (checked: ${report.checked.find((line) => line.startsWith(`${service}: `))}); findings: ${JSON.stringify(report.findings.map((f) => [f.service, f.kind]))}`,
     );
   return found;
 };
@@ -256,6 +257,19 @@ describe('diagnose on a stack with every fault', () => {
     );
     expect(finding.next).toMatch(/^start PostgreSQL at 127\.0\.0\.1:\d+ \(or remove DATABASE_URL/);
     expect(JSON.stringify(report)).not.toContain('s3cret-pw');
+  });
+
+  it('the SMTP server unreachable: where, and the outbox way out', () => {
+    const finding = findingOf('catalog-smtp', 'dependency-unreachable');
+    expect(finding.summary).toMatch(
+      /catalog-smtp cannot reach the SMTP server at 127\.0\.0\.1:\d+ \(SMTP_HOST\): ECONNREFUSED/,
+    );
+    expect(
+      finding.evidence.some((e) => e.stream === 'probe' && e.text.includes('smtp: connect ECONNREFUSED')),
+    ).toBe(true);
+    expect(finding.next).toMatch(
+      /^start the SMTP server at 127\.0\.0\.1:\d+ \(or set EMAIL_TRANSPORT=outbox in services\/catalog\/\.env\)/,
+    );
   });
 
   it('a module not found: the import in the source, and pnpm install', () => {

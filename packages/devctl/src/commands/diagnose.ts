@@ -10,6 +10,6 @@ export interface DiagnoseCommandOptions {
 export async function runDiagnose(options: DiagnoseCommandOptions): Promise<void> {
   const { diagnose, renderReport } = await import('../diagnose/index');
   const report = await diagnose({ names: options.names });
-  process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderReport(report)}\n`);
+  process.stdout.write(options.json ? `${JSON.stringify(report)}\n` : `${renderReport(report)}\n`);
   if (report.findings.some((finding) => finding.severity === 'error')) process.exitCode = EXIT_FAILURE;
 }

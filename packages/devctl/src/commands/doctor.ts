@@ -11,7 +11,7 @@ export interface DoctorCommandOptions {
 export async function runDoctor(options: DoctorCommandOptions): Promise<void> {
   const { runDoctorChecks } = await import('../diagnose/doctor/checks');
   const report = await runDoctorChecks(loadEcosystem());
-  if (options.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  if (options.json) process.stdout.write(`${JSON.stringify(report)}\n`);
   else process.stdout.write(`${(await import('../diagnose/doctor/render')).renderDoctor(report)}\n`);
   if (!report.ok) process.exitCode = EXIT_FAILURE;
 }

@@ -48,7 +48,13 @@ function checkedLines(snapshot: Snapshot): string[] {
       );
     }
     const last = service.memory[service.memory.length - 1];
-    if (last) parts.push(`memory ${mib(last.bytes)} (${service.memory.length} samples)`);
+    const first = service.memory[0];
+    if (first && last && service.memory.length > 2) {
+      const seconds = ((last.time - first.time) / 1000).toFixed(1);
+      parts.push(
+        `memory ${service.memory.map((sample) => Math.round(sample.bytes / 1048576)).join(' ')} MiB over ${seconds} s`,
+      );
+    } else if (last) parts.push(`memory ${mib(last.bytes)}`);
     for (const dependency of service.dependencies) {
       if (dependency.kind === 'service') continue;
       const reason = snapshot.external.get(`${dependency.host}:${dependency.port}`);

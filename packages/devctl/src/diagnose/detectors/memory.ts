@@ -6,10 +6,13 @@ import { type Candidate, clock, MiB, mib, pm2Evidence, restartCommand, systemEvi
 
 /** Growth must be at least this much, and this share of the start, to call it steady growth. */
 const MIN_GROWTH = 8 * MiB;
-const MIN_SHARE = 0.05;
-/** A fall larger than this between two samples is a garbage collection: not steady growth. */
-const TOLERATED_DROP = 1 * MiB;
-/** Share of the growth that must happen in the second half of the samples. */
+const MIN_SHARE = 0.02;
+/**
+ * A fall larger than this between two samples is memory given back (not steady growth); smaller
+ * ones are the collector trimming its young generation while something else keeps growing.
+ */
+const toleratedDrop = (bytes: number) => Math.max(4 * MiB, 0.02 * bytes);
+/** The growth rate over the second half of the window, as a share of the whole window's rate. */
 const LATE_SHARE = 0.3;
 /** Memory restarts this recent count even from before the last requested start. */
 const RESTART_WINDOW_MS = 30 * 60 * 1000;
@@ -33,13 +36,20 @@ export function steadyGrowth(samples: MemorySample[]): Growth | undefined {
   let rises = 0;
   for (let index = 1; index < samples.length; index++) {
     const step = (samples[index] as MemorySample).bytes - (samples[index - 1] as MemorySample).bytes;
-    if (step < -TOLERATED_DROP) return undefined;
+    if (step < -toleratedDrop((samples[index - 1] as MemorySample).bytes)) return undefined;
     if (step > 0) rises++;
   }
-  if (rises < (samples.length - 1) * 0.6) return undefined;
-  // Still rising at the end: a process that grew while warming up and then levelled off is not leaking.
-  const middle = samples[Math.floor(samples.length / 2)] as MemorySample;
-  if (last.bytes - middle.bytes < LATE_SHARE * growth) return undefined;
+  if (rises < (samples.length - 1) * 0.5) return undefined;
+  // Still rising at the end (samples are not evenly spaced, so compare rates over time): a process
+  // that grew while warming up and then levelled off is not leaking.
+  const halfway = first.time + (last.time - first.time) / 2;
+  const middle = samples.find((sample) => sample.time >= halfway) as MemorySample;
+  const lateRate = middle.time < last.time ? (last.bytes - middle.bytes) / (last.time - middle.time) : 0;
+  if (lateRate < LATE_SHARE * (growth / (last.time - first.time))) return undefined;
+  const lastSteps = samples
+    .slice(-3)
+    .map((sample, index, list) => (index === 0 ? 0 : sample.bytes - (list[index - 1] as MemorySample).bytes));
+  if (!lastSteps.some((step) => step > 256 * 1024)) return undefined;
   return { from: first.bytes, to: last.bytes, seconds, perSecond: growth / seconds };
 }
 
