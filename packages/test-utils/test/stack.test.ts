@@ -5,10 +5,11 @@ import { freePort, readStackServices, serviceUrlVariable, startWaves, waitForHtt
 describe('the stack as ecosystem.config.js declares it', () => {
   it('starts in waves where every service comes after the services it depends on', () => {
     const services = readStackServices();
-    expect(services).toHaveLength(7);
-    const waves = startWaves(services).map((wave) => wave.map((s) => s.name).sort());
-    expect(waves[0]).toEqual(['data-service', 'email-service']);
-    expect(waves.at(-1)).toEqual(['api-gateway']);
+    // Generic on purpose: projects made with `devctl new service` or `init --no-samples` reuse it.
+    expect(services.length).toBeGreaterThan(0);
+    const waves = startWaves(services);
+    for (const s of waves[0] ?? []) expect(s.dependsOn).toEqual([]);
+    expect(waves.flat()).toHaveLength(services.length);
     const started = new Set<string>();
     for (const wave of startWaves(services)) {
       for (const s of wave)
