@@ -3,6 +3,7 @@
 // `restart --wait` ends with sees only what happened since the restart.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDir } from '@repo/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verdictAfterRestart } from '../src/diagnose/index';
 import type { DiagnoseReport } from '../src/diagnose/types';
@@ -72,6 +73,32 @@ describe('diagnose on a healthy stack', () => {
     const result = await stack.devctl('diagnose');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^✔ stack healthy: no problem found\nchecked:\n {2}PM2 daemon/);
+  });
+
+  it('with no PM2 daemon: one error, nothing from the logs of earlier runs', async () => {
+    // Another PM2_HOME: this devctl sees no daemon, while the stack still runs under the test's.
+    const home = tempDir('devctl-no-daemon-');
+    try {
+      const result = await stack.devctlWith({ PM2_HOME: home.path }, 'diagnose', '--json');
+      const report = JSON.parse(result.stdout) as DiagnoseReport;
+      const [first, ...rest] = report.findings;
+      expect(first).toMatchObject({
+        kind: 'missing',
+        service: 'all',
+        severity: 'error',
+        summary: `the PM2 daemon is not running (PM2_HOME=${home.path}): no service of this project runs`,
+        next: 'pnpm pm2:start',
+      });
+      // What remains is true: each port is held by a process of another PM2 daemon.
+      for (const finding of rest) {
+        expect(finding).toMatchObject({ kind: 'port-conflict', severity: 'warning' });
+        expect(finding.summary).toContain('run by a PM2 daemon');
+      }
+      expect(rest.map((f) => f.service).sort()).toEqual(['billing', 'inventory', 'orders', 'orders-noise']);
+      expect(result.code).toBe(1);
+    } finally {
+      home.cleanup();
+    }
   });
 
   it('treats Node warnings in error.log as noise', () => {

@@ -277,7 +277,8 @@ export async function collect(options: CollectOptions): Promise<Snapshot> {
     service.process = process;
     service.events = process ? (events.get(`${process.name}:${process.pmId}`) ?? []) : [];
     service.state = effectiveState(process, service.events, stopExitCodes(service.entry));
-    if (!relevant.has(service.entry.name)) continue;
+    // Not in PM2: no run to diagnose; whatever its logs hold is from an earlier one.
+    if (!relevant.has(service.entry.name) || !process) continue;
     const requested = lastRequestedStart(service.events);
     const created = process?.createdAt;
     // PM2's log has second precision; its created_at (reset by every restart asked for) has ms.
