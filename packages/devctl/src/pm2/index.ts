@@ -155,7 +155,7 @@ export function installedPm2Version(): string {
 
 /** The version of the running daemon, or null when none runs. */
 export async function daemonVersion(): Promise<string | null> {
-  return withDaemon((connection) => connection.call<string>('getVersion'));
+  return withDaemon((connection) => connection.call<string>('getVersion', {}));
 }
 
 /**
