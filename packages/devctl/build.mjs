@@ -7,7 +7,7 @@
 // package stays external and is required only by the command that uses it.
 // Each file is written to a temporary name and renamed, so a devctl running in parallel never reads
 // a half-written bundle.
-import { renameSync, rmSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
@@ -55,6 +55,14 @@ export async function buildDevctl({ clean = false } = {}) {
     define: { 'import.meta.url': '__devctl_import_meta_url' },
     banner: { js: 'const __devctl_import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
   });
+  // bin/devctl.js compiles the bundle as a vm.Script (for V8's code cache), where a runtime
+  // `import()` cannot run: every import must be static or a string literal (bundled as require).
+  const runtimeImport = /[^\w$.'"`]import\(/.exec(readFileSync(`${root}dist/main.cjs`, 'utf8'));
+  if (runtimeImport) {
+    throw new Error(
+      `dist/main.cjs keeps a runtime import() (near "${runtimeImport.input.slice(runtimeImport.index - 60, runtimeImport.index + 40)}"); import modules statically or with a literal path`,
+    );
+  }
   await buildAtomically(`${root}dist/index.js`, {
     entryPoints: ['src/index.ts'],
     format: 'esm',
