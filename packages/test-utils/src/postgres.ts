@@ -5,7 +5,7 @@
 // initdb and postgres refuse to run as root, so when the tests run as root the server runs as the
 // `postgres` OS user (created with useradd if it is missing).
 import { type ChildProcess, execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { chown, mkdtemp } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -99,13 +99,32 @@ function ensureServerUser(): { uid: number; gid: number } {
   return created;
 }
 
+/** The first of /usr/local/bin, the PATH and Debian's /usr/lib/postgresql/<v>/bin that has initdb. */
+function findPgBinDir(): string {
+  // biome-ignore lint/complexity/useLiteralKeys: process.env is an index signature
+  const path = (process.env['PATH'] ?? '').split(':').filter(Boolean);
+  let debian: string[] = [];
+  try {
+    debian = readdirSync('/usr/lib/postgresql')
+      .sort((a, b) => Number(b) - Number(a))
+      .map((v) => join('/usr/lib/postgresql', v, 'bin'));
+  } catch {
+    // no Debian PostgreSQL server package
+  }
+  const candidates = ['/usr/local/bin', ...path, ...debian];
+  return (
+    candidates.find((dir) => existsSync(join(dir, 'initdb')) && existsSync(join(dir, 'pg_ctl'))) ??
+    '/usr/local/bin'
+  );
+}
+
 /**
  * Starts a private PostgreSQL server. Call `stop()` in `afterAll`; a process exit without it still
  * stops the server (synchronously, in an `exit` hook), so no postgres process outlives the tests.
  */
 export async function startPostgres(options: StartPostgresOptions = {}): Promise<TestPostgres> {
   // biome-ignore lint/complexity/useLiteralKeys: process.env is an index signature
-  const binDir = options.binDir ?? process.env['PG_BIN_DIR'] ?? '/usr/local/bin';
+  const binDir = options.binDir ?? process.env['PG_BIN_DIR'] ?? findPgBinDir();
   const database = options.database ?? 'test';
   if (!/^[a-z_][a-z0-9_]*$/.test(database))
     throw new Error(`startPostgres: invalid database name ${database}`);
