@@ -26,6 +26,8 @@ export interface TestEcosystemOptions {
   logLevel?: string;
   /** A last change to each app entry (e.g. a shorter kill_timeout); return the entry to write. */
   editApp?: (app: EcosystemApp) => EcosystemApp;
+  /** Chooses the apps to write, from the repository's (e.g. only some, or extra test apps). */
+  selectApps?: (apps: EcosystemApp[]) => EcosystemApp[];
   /** Keep the folder after cleanup(), for debugging. */
   keep?: boolean;
 }
@@ -65,7 +67,8 @@ export function readEcosystemApps(rootDir = repoRoot()): EcosystemApp[] {
  */
 export async function createTestEcosystem(options: TestEcosystemOptions = {}): Promise<TestEcosystem> {
   const rootDir = options.rootDir ?? repoRoot();
-  const original = readEcosystemApps(rootDir);
+  const read = readEcosystemApps(rootDir);
+  const original = options.selectApps ? options.selectApps(read) : read;
   const temp: TempDir = tempDir('devstack-ecosystem-');
   const dir = temp.path;
   const services = original.filter((app) => app.env?.PORT !== undefined).map((app) => app.name);
