@@ -108,7 +108,8 @@ describe('devctl start failures', () => {
       { name: 'needs-broken', dependsOn: ['broken'] },
       { name: 'misconfigured', mode: 'config-error' },
     ]);
-    holder = createServer();
+    // A foreign listener that says nothing; it reads, so a client that goes away closes its socket.
+    holder = createServer((socket) => socket.on('error', () => {}).resume());
     await new Promise<void>((resolve) => holder.listen(fixture.ports.blocked, '127.0.0.1', resolve));
   });
   afterAll(async () => {
@@ -176,5 +177,88 @@ describe('devctl start failures', () => {
       holder = createServer();
       await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
     }
+  });
+});
+
+describe('devctl start: build first, and refuse a bad ecosystem before starting anything', () => {
+  let fixture: Fixture;
+
+  beforeAll(async () => {
+    fixture = await createFixture([
+      // Runs the built copy: its package.json `build` script makes dist/server.js.
+      { name: 'built', app: { script: 'dist/server.js' } },
+      { name: 'plain' },
+    ]);
+    const { mkdirSync, writeFileSync } = await import('node:fs');
+    mkdirSync(fixture.dir('built'), { recursive: true });
+    writeFileSync(
+      join(fixture.dir('built'), 'package.json'),
+      JSON.stringify({
+        name: '@fixture/built',
+        scripts: {
+          build:
+            "node -e \"require('fs').mkdirSync('dist',{recursive:true});require('fs').copyFileSync('server.js','dist/server.js')\"",
+        },
+      }),
+    );
+  });
+  afterAll(async () => {
+    await fixture?.cleanup();
+  });
+
+  it('with --no-build, refuses a service whose built script is missing, naming the entry and field', async () => {
+    const result = await fixture.devctl(['start', 'built', '--no-build']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('built: script:');
+    expect(result.stderr).toContain(join('services', 'built', 'dist', 'server.js'));
+    expect(result.stderr).toContain('does not exist');
+    expect(fixture.home.daemonPid()).toBeUndefined();
+  });
+
+  it('builds the service with its package build script, then starts it', async () => {
+    const result = await fixture.devctl(['start', 'built', '--wait']);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/built 1 service in \S+ \(pnpm\)/);
+    expect(result.stdout).toMatch(/✓ built\s+started, healthy/);
+  });
+
+  it('stops at a failing build, printing its output, and starts nothing', async () => {
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(
+      join(fixture.dir('built'), 'package.json'),
+      JSON.stringify({
+        name: '@fixture/built',
+        scripts: {
+          build: 'node -e "console.error(\'TS2322: type error in src/index.ts\'); process.exit(2)"',
+        },
+      }),
+    );
+    const result = await fixture.devctl(['restart', 'built']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('build failed (pnpm run build) for built; nothing was (re)started');
+    expect(result.stderr).toContain('TS2322: type error in src/index.ts');
+  });
+
+  it('refuses duplicate ports, a missing cwd and an unknown dependency, naming each entry and field', async () => {
+    fixture.writeEcosystem([{ name: 'built' }, { name: 'plain', dependsOn: ['nowhere'] }]);
+    const { readFileSync, writeFileSync } = await import('node:fs');
+    const file = join(fixture.root, 'ecosystem.config.js');
+    const broken = readFileSync(file, 'utf8')
+      .replace(`"PORT": "${fixture.ports.plain}"`, `"PORT": "${fixture.ports.built}"`)
+      .replace(`"cwd": "${fixture.dir('plain')}"`, `"cwd": "${fixture.dir('plain')}-gone"`);
+    writeFileSync(file, broken);
+    const before = parseJson<{ services: { name: string; status: string }[] }>(
+      await fixture.devctl(['status', '--json']),
+    );
+    const result = await fixture.devctl(['start', 'plain']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('nothing was started');
+    expect(result.stderr).toContain(`plain: env.PORT: port ${fixture.ports.built} is also used by built`);
+    expect(result.stderr).toContain(`plain: cwd: the folder ${fixture.dir('plain')}-gone does not exist`);
+    expect(result.stderr).toContain('plain: depends_on: depends on nowhere, which is not in the ecosystem');
+    const after = parseJson<{ services: { name: string; status: string }[] }>(
+      await fixture.devctl(['status', '--json']),
+    );
+    expect(after.services.map((s) => s.status)).toEqual(before.services.map((s) => s.status));
   });
 });
