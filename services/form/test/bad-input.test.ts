@@ -180,8 +180,7 @@ describe('form-service refuses bad input with a 4xx that says why', () => {
   // KNOWN BUG (reported): the submission body is `z.object`, not `z.strictObject` as every other
   // body of the stack, so an unknown top-level field is dropped silently and the submission is
   // stored (201). The gateway refuses it (its schema is strict), so only direct calls are affected.
-  // When services/form/src/routes/submissions.ts is fixed, this test fails: turn `it.fails` into `it`.
-  it.fails('an unknown top-level field next to answers: 400 naming it', async () => {
+  it('an unknown top-level field next to answers: 400 naming it', async () => {
     const other = await createForm(contactForm);
     const res = await send('POST', `/forms/${(other.body as { id: string }).id}/submissions`, {
       answers: goodAnswers,
