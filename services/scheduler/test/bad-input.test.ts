@@ -104,7 +104,9 @@ describe('scheduler-service refuses bad input with a 4xx that says why, and runs
       const res = await send('POST', `/schedules/${encoded}/run`);
       expectClearRefusal(res, 404);
       // `..` is resolved by the URL parser before routing: a route 404 rather than a schedule 404.
-      expect(res.body.message, res.describe).toMatch(/schedules: daily-digest, purge-dead-jobs|^route POST \/run not found/);
+      expect(res.body.message, res.describe).toMatch(
+        /schedules: daily-digest, purge-dead-jobs|^route POST \/run not found/,
+      );
     }
   });
 
