@@ -1,22 +1,24 @@
 #!/usr/bin/env node
 // devctl's entry (CommonJS: see bin/package.json; it starts faster than ESM). Runs dist/main.cjs,
-// building it first (esbuild) when it is missing or older than a file in src/, so a fresh clone or
-// an edited devctl needs no separate build step before `pnpm pm2:start`.
+// or dist/status.cjs for `devctl status` (the hottest command, in a bundle of its own), building
+// them first (esbuild) when missing or older than a file in src/, so a fresh clone or an edited
+// devctl needs no separate build step before `pnpm pm2:start`.
 //
-// The bundle is compiled with V8's code cache (dist/main.cjs.v8cache, written after the first run,
-// as the v8-compile-cache package does): parsing ~300 KB of JavaScript on every start is a large
-// part of a `devctl status` otherwise. build.mjs refuses a bundle with a runtime `import()`, which
-// a script compiled this way could not run.
+// Bundles are compiled with V8's code cache (<bundle>.v8cache, written after the first run, as the
+// v8-compile-cache package does). build.mjs refuses a bundle with a runtime `import()`, which a
+// script compiled this way could not run.
 const { existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } = require('node:fs');
 const { dirname, join } = require('node:path');
 
 const packageDir = join(__dirname, '..');
 const main = join(packageDir, 'dist', 'main.cjs');
-const cacheFile = `${main}.v8cache`;
+const statusBundle = join(packageDir, 'dist', 'status.cjs');
 
-/** True when some file under src/ changed after the bundle was written. */
-function isStale() {
-  const builtAt = statSync(main).mtimeMs;
+/** True when a bundle is missing, or some file under src/ changed after the bundles were written. */
+function needsBuild() {
+  if (!existsSync(main) || !existsSync(statusBundle)) return true;
+  if (!existsSync(join(packageDir, 'src'))) return false;
+  const builtAt = Math.min(statSync(main).mtimeMs, statSync(statusBundle).mtimeMs);
   const folders = [join(packageDir, 'src')];
   while (folders.length > 0) {
     const folder = folders.pop();
@@ -29,47 +31,61 @@ function isStale() {
   return false;
 }
 
-function readCache() {
+function readCache(file) {
   try {
-    return statSync(cacheFile).mtimeMs >= statSync(main).mtimeMs ? readFileSync(cacheFile) : undefined;
+    return statSync(`${file}.v8cache`).mtimeMs >= statSync(file).mtimeMs
+      ? readFileSync(`${file}.v8cache`)
+      : undefined;
   } catch {
     return undefined;
   }
 }
 
-function run() {
+/** Loads a CommonJS bundle through V8's code cache and returns its exports. */
+function load(file) {
   const Module = require('node:module');
   const vm = require('node:vm');
-  const cachedData = readCache();
-  const script = new vm.Script(Module.wrap(readFileSync(main, 'utf8')), { filename: main, cachedData });
+  const cachedData = readCache(file);
+  const script = new vm.Script(Module.wrap(readFileSync(file, 'utf8')), { filename: file, cachedData });
   if (!cachedData || script.cachedDataRejected) {
     // After the run, so the cache holds the functions the command compiled too.
     process.once('exit', () => {
       try {
-        const temporary = `${cacheFile}.${process.pid}.tmp`;
+        const temporary = `${file}.v8cache.${process.pid}.tmp`;
         writeFileSync(temporary, script.createCachedData());
-        renameSync(temporary, cacheFile);
+        renameSync(temporary, `${file}.v8cache`);
       } catch {
         // a read-only checkout runs without the cache
       }
     });
   }
-  const bundle = new Module(main, module);
-  bundle.filename = main;
-  bundle.paths = Module._nodeModulePaths(dirname(main));
-  const wrapper = script.runInThisContext();
-  wrapper.call(bundle.exports, bundle.exports, Module.createRequire(main), bundle, main, dirname(main));
+  const bundle = new Module(file, module);
+  bundle.filename = file;
+  bundle.paths = Module._nodeModulePaths(dirname(file));
+  script
+    .runInThisContext()
+    .call(bundle.exports, bundle.exports, Module.createRequire(file), bundle, file, dirname(file));
+  return bundle.exports;
 }
 
-let needsBuild = !existsSync(main);
-if (!needsBuild && existsSync(join(packageDir, 'src'))) {
-  try {
-    needsBuild = isStale();
-  } catch {
-    needsBuild = false;
+function run() {
+  if (process.argv[2] === 'status') {
+    // The fast path answers, or hands over to the full CLI (for --help or a usage error).
+    load(statusBundle)
+      .fastStatus(process.argv.slice(3))
+      .then((code) => (code === undefined ? load(main) : process.exit(code)));
+    return;
   }
+  load(main);
 }
-if (needsBuild) {
+
+let stale;
+try {
+  stale = needsBuild();
+} catch {
+  stale = !existsSync(main);
+}
+if (stale) {
   import('../build.mjs')
     .then((builder) => builder.buildDevctl())
     .then(run, (error) => {

@@ -2,7 +2,7 @@
 // src/commands/<name>.ts and is loaded when run, so `devctl --help` stays fast.
 import { type ArgsDef, type CommandDef, defineCommand, parseArgs, renderUsage } from 'citty';
 import { closest } from 'fastest-levenshtein';
-import { CLIError, EXIT_FAILURE, EXIT_USAGE, usageError } from './errors';
+import { EXIT_USAGE, reportError, usageError } from './errors';
 import { colorsEnabled, disableColors } from './output/colors';
 
 const json = { type: 'boolean', description: 'machine-readable output (one documented shape)' } as const;
@@ -369,18 +369,6 @@ export async function cli(rawArgs = process.argv.slice(2)): Promise<number> {
     await leaf.execute(options);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
-    const exitCode = error instanceof CLIError ? error.exitCode : EXIT_FAILURE;
-    const message = error instanceof Error ? error.message : String(error);
-    if (wantsJson) {
-      process.stdout.write(
-        `${JSON.stringify({ error: { message, exitCode, ...(error instanceof CLIError ? error.data : {}) } })}\n`,
-      );
-    } else {
-      process.stderr.write(`devctl: ${message}\n`);
-      if (wantsVerbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
-      else if (!(error instanceof CLIError))
-        process.stderr.write('(run again with --verbose for the stack trace)\n');
-    }
-    return exitCode;
+    return reportError(error, { json: wantsJson, verbose: wantsVerbose });
   }
 }

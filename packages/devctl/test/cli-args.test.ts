@@ -161,6 +161,15 @@ describe('the bin', () => {
     expect(result.stdout).not.toContain('\u001b[');
   });
 
+  it('status (which has a fast path of its own) gives the same help and usage errors as every command', () => {
+    const help = run(['status', '--help']);
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain('USAGE devctl status [OPTIONS] [NAMES]');
+    const bogus = run(['status', '--follow']);
+    expect(bogus.status).toBe(2);
+    expect(bogus.stderr).toContain('unknown option "--follow" for "devctl status"');
+  });
+
   it('prints the usage and exits 2 without a command', () => {
     const result = run([]);
     expect(result.status).toBe(2);

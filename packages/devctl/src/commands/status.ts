@@ -46,16 +46,8 @@ const HEALTH_TIMEOUT_MS = 1500;
 /** Builds the status of the named services (all when none), probing /health of those running. */
 export async function collectStatus(ecosystem: Ecosystem, names: string[]): Promise<StatusReport> {
   const services = resolveServices(ecosystem, names);
-  // Probe every port while PM2 answers, not after: the two waits overlap. A probe of a service that
-  // turns out not to run is dropped (a closed port refuses at once).
-  const probes = new Map(
-    services
-      .filter((service) => service.port !== undefined)
-      .map((service) => [
-        service.name,
-        probeHealth(service.port as number, { timeoutMs: HEALTH_TIMEOUT_MS }),
-      ]),
-  );
+  // PM2 first, then the probes, not both at once: every probe makes a service write log lines that
+  // the daemon must carry, which delays its answer more than the probes take.
   const processes = await listProcesses({ namespace: ecosystem.namespace });
   const now = Date.now();
   const entries: {
@@ -80,7 +72,8 @@ export async function collectStatus(ecosystem: Ecosystem, names: string[]): Prom
     entries.map(async ({ name, port, info, inEcosystem }): Promise<ServiceStatus> => {
       const status = serviceState(info, now);
       const running = isRunningState(status);
-      const health = running ? ((await probes.get(name)) ?? null) : null;
+      const health =
+        running && port !== undefined ? await probeHealth(port, { timeoutMs: HEALTH_TIMEOUT_MS }) : null;
       return {
         name,
         status,
