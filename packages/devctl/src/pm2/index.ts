@@ -5,7 +5,7 @@
 // an allow-list of pm2_env fields.
 import { createRequire } from 'node:module';
 import { processTree, residentBytes, serverPid } from '../ports/processes';
-import { connectDaemon, DaemonCallError, type DaemonConnection, pm2Home, rpcSocketPath } from './rpc';
+import { connectDaemon, type DaemonConnection, pm2Home } from './rpc';
 import type { Pm2Status, ProcessInfo } from './types';
 
 export { DaemonCallError, type DaemonConnection, pm2Home, rpcSocketPath } from './rpc';
@@ -271,14 +271,4 @@ export async function restartProcess(
 
 export async function deleteProcess(connection: DaemonConnection, pmId: number): Promise<void> {
   await connection.call('deleteProcessId', pmId);
-}
-
-/** True when the error is the daemon refusing because the process already runs. */
-export function isAlreadyRunningError(error: unknown): boolean {
-  return error instanceof DaemonCallError && /already (online|started)|already exists/.test(error.message);
-}
-
-/** The socket path devctl talks to, for messages. */
-export function daemonAddress(): string {
-  return rpcSocketPath();
 }
