@@ -172,6 +172,17 @@ describe('devctl start failures', () => {
       expect(result.stdout).toContain(`is held by pid ${orphan.pid} (`);
       expect(result.stdout).toContain('an orphan of this project');
       expect(result.stdout).toContain(`kill ${orphan.pid}`);
+      // status names it too, as a leftover holding the port of a service that does not run.
+      const status = parseJson<{ leftovers: unknown[] }>(await fixture.devctl(['status', '--json']));
+      expect(status.leftovers).toEqual([
+        {
+          service: 'blocked',
+          port: fixture.ports.blocked,
+          pid: orphan.pid,
+          command: expect.stringContaining('server.js'),
+          orphan: true,
+        },
+      ]);
     } finally {
       await orphan.kill();
       holder = createServer();

@@ -18,6 +18,7 @@ interface ServiceJson {
 }
 
 interface StatusJson {
+  leftovers: unknown[];
   namespace: string;
   daemon: { running: boolean; pm2Home: string };
   services: ServiceJson[];
@@ -88,6 +89,8 @@ describe('devctl status', () => {
     expect(report.namespace).toBe('fixture');
     expect(report.daemon.running).toBe(true);
     expect(report.services.map((s) => s.name)).toEqual(['web', 'sick', 'looping', 'misconfigured', 'idle']);
+    expect(Object.keys(report).sort()).toEqual(['daemon', 'leftovers', 'namespace', 'services']);
+    expect(report.leftovers).toEqual([]);
     for (const service of report.services) expect(Object.keys(service).sort()).toEqual(SERVICE_KEYS);
     const web = byName(report, 'web');
     expect(web).toMatchObject({

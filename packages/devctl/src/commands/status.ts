@@ -9,6 +9,7 @@ import { listProcesses, pm2Home } from '../pm2/index';
 import { isRunningState, type ServiceState, serviceState } from '../pm2/state';
 import type { ProcessInfo } from '../pm2/types';
 import { type HealthResult, probeHealth } from '../ports/health';
+import { describeHolder, isPortListening, portHolder } from '../ports/holders';
 
 export interface StatusOptions {
   names: string[];
@@ -35,10 +36,22 @@ export interface ServiceStatus {
   exitCode: number | null;
 }
 
+/** A port of a service that is not running, held by some process (often one left from an earlier run). */
+export interface PortLeftover {
+  service: string;
+  port: number;
+  pid: number | null;
+  command: string | null;
+  /** Under the repository and supervised by no PM2 daemon (e.g. after the daemon was killed). */
+  orphan: boolean;
+}
+
 export interface StatusReport {
   namespace: string;
   daemon: { running: boolean; pm2Home: string };
   services: ServiceStatus[];
+  /** Ports of services that are not running but are held anyway (empty when none). */
+  leftovers: PortLeftover[];
 }
 
 const HEALTH_TIMEOUT_MS = 1500;
@@ -96,7 +109,42 @@ export async function collectStatus(ecosystem: Ecosystem, names: string[]): Prom
     namespace: ecosystem.namespace,
     daemon: { running: processes !== null, pm2Home: pm2Home() },
     services: statuses,
+    leftovers: leftovers(ecosystem.root, statuses),
   };
+}
+
+/** Who holds the port of each service that does not run (one /proc/net/tcp read per such port). */
+function leftovers(root: string, statuses: ServiceStatus[]): PortLeftover[] {
+  const found: PortLeftover[] = [];
+  for (const status of statuses) {
+    if (status.port === null || (status.status !== 'not started' && status.status !== 'stopped')) continue;
+    if (!isPortListening(status.port)) continue;
+    const holder = portHolder(status.port, root);
+    if (!holder) continue;
+    found.push({
+      service: status.name,
+      port: status.port,
+      pid: holder.pid ?? null,
+      command: holder.command ?? null,
+      orphan: holder.orphan,
+    });
+  }
+  return found;
+}
+
+function leftoverLines(report: StatusReport): string[] {
+  return report.leftovers.map((left) => {
+    const holder = describeHolder({
+      port: left.port,
+      pid: left.pid ?? undefined,
+      command: left.command ?? undefined,
+      cwd: undefined,
+      orphan: left.orphan,
+      underPm2: false,
+    });
+    const advice = left.pid ? `; stop it with: ${c.bold(`kill ${left.pid}`)}` : '';
+    return `${c.yellow(`${left.service} is not running but its`)} ${holder}${advice}`;
+  });
 }
 
 function paintStatus(status: ServiceState): string {
@@ -115,7 +163,11 @@ function healthCell(health: HealthResult | null): string {
 
 export function renderStatus(report: StatusReport): string {
   if (!report.daemon.running) {
-    return `${c.yellow('PM2 daemon is not running')} (PM2_HOME=${report.daemon.pm2Home}): no service of ${report.namespace} runs; start them with ${c.bold('pnpm pm2:start')}\n`;
+    const head =
+      report.leftovers.length === 0
+        ? `${c.yellow('PM2 daemon is not running')} (PM2_HOME=${report.daemon.pm2Home}): no service of ${report.namespace} runs; start them with ${c.bold('pnpm pm2:start')}`
+        : `${c.yellow('PM2 daemon is not running')} (PM2_HOME=${report.daemon.pm2Home}), but processes left from an earlier run hold ports of ${report.namespace}; stop them, then start with ${c.bold('pnpm pm2:start')}`;
+    return [head, ...leftoverLines(report)].map((line) => `${line}\n`).join('');
   }
   const table = renderTable(report.services, [
     { header: 'name', cell: (s) => (s.inEcosystem ? s.name : `${s.name} ${c.gray('(not in ecosystem)')}`) },
@@ -143,8 +195,11 @@ export function renderStatus(report: StatusReport): string {
       `not running: ${notStarted.map((s) => s.name).join(' ')}; start with ${c.bold('devctl start')}`,
     );
   } else if (notStarted.length === report.services.length && report.services.length > 0) {
-    hints.push(`nothing of ${report.namespace} runs; start the stack with ${c.bold('pnpm pm2:start')}`);
+    hints.push(
+      `nothing of ${report.namespace} runs under PM2; start the stack with ${c.bold('pnpm pm2:start')}`,
+    );
   }
+  hints.push(...leftoverLines(report));
   return table + hints.map((h) => `${h}\n`).join('');
 }
 
