@@ -20,6 +20,7 @@ interface StartReport {
     pid: number | null;
     port: number | null;
     elapsedMs: number | null;
+    note: string | null;
     failure: null | { kind: string; reason: string; state: string; errorLines: string[]; next: string };
   }[];
 }
@@ -159,11 +160,12 @@ describe('devctl start failures', () => {
     expect(list.services.find((s) => s.name === 'blocked')?.status).toBe('not started');
   });
 
-  it('calls a leftover server of this project an orphan and says how to stop it', async () => {
+  it('calls another leftover process of this project an orphan, names it in status, and says how to stop it', async () => {
     await new Promise((resolve) => holder.close(resolve));
-    const orphan = spawnProcess(process.execPath, ['server.js'], {
-      cwd: fixture.dir('blocked'),
-      env: { PATH: process.env.PATH, PORT: String(fixture.ports.blocked), FIXTURE_NAME: 'blocked' },
+    const script = `require('node:http').createServer((q, s) => s.end('stray')).listen(${fixture.ports.blocked}, '127.0.0.1', () => console.log('listening'))`;
+    const orphan = spawnProcess(process.execPath, ['-e', script], {
+      cwd: fixture.root,
+      env: { PATH: process.env.PATH },
     });
     try {
       await orphan.waitForOutput('listening');
@@ -179,12 +181,36 @@ describe('devctl start failures', () => {
           service: 'blocked',
           port: fixture.ports.blocked,
           pid: orphan.pid,
-          command: expect.stringContaining('server.js'),
+          command: expect.stringContaining('-e'),
           orphan: true,
         },
       ]);
     } finally {
       await orphan.kill();
+    }
+  });
+
+  it('replaces a leftover of the same service run without PM2 (as after a killed daemon) and starts it under PM2', async () => {
+    const leftover = spawnProcess(process.execPath, ['server.js'], {
+      cwd: fixture.dir('blocked'),
+      env: { PATH: process.env.PATH, PORT: String(fixture.ports.blocked), FIXTURE_NAME: 'blocked' },
+    });
+    try {
+      await leftover.waitForOutput('listening');
+      const result = await fixture.devctl(['start', 'blocked', '--wait', '--json']);
+      expect(result.code, result.stdout + result.stderr).toBe(0);
+      const [blocked] = parseJson<StartReport>(result).services;
+      expect(blocked).toMatchObject({ name: 'blocked', action: 'started', healthy: true });
+      expect(blocked?.pid).not.toBe(leftover.pid);
+      expect(blocked?.note).toBe(`replaced a leftover blocked run without PM2 (pid ${leftover.pid})`);
+      // devctl stopped it with SIGTERM, which the server handles by closing and exiting 0.
+      expect(await leftover.exited).toMatchObject({ code: 0 });
+      const health = (await (
+        await fetch(`http://127.0.0.1:${fixture.ports.blocked}/health`)
+      ).json()) as object;
+      expect(health).toEqual({ status: 'ok' });
+    } finally {
+      await leftover.kill();
       holder = createServer();
       await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
     }

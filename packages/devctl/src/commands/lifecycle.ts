@@ -32,7 +32,7 @@ import {
 import { linesSince } from '../pm2/log-tail';
 import { isRunningState, serviceState } from '../pm2/state';
 import {
-  blockingHolder,
+  clearPort,
   describeFailure,
   type LogMarks,
   markLogs,
@@ -272,7 +272,7 @@ export async function runRestart(options: RestartOptions): Promise<void> {
             return;
           }
           const before = await watcher.find(service.name);
-          const blocker = blockingHolder(service, ecosystem.root, before);
+          const { blocker, replaced } = await clearPort(service, ecosystem.root, before);
           if (blocker) {
             failedNames.add(service.name);
             reporter.service({
@@ -290,13 +290,15 @@ export async function runRestart(options: RestartOptions): Promise<void> {
           marksByName.set(service.name, marks);
           const actionStarted = performance.now();
           const wasRunning = before !== undefined && isRunningState(serviceState(before));
-          let note: string | null = null;
+          let note: string | null = replaced
+            ? `replaced a leftover ${service.name} run without PM2 (pid ${replaced})`
+            : null;
           let launched: ProcessInfo | undefined;
           try {
             if (before) launched = await restartProcess(connection, before.pmId, restartEnv(service.app));
             else {
               [launched] = await launchApp(connection, service.app, ecosystem.root);
-              note = 'was not in PM2: started';
+              note = note ?? 'was not in PM2: started';
             }
           } catch (error) {
             failedNames.add(service.name);

@@ -26,7 +26,7 @@ import {
 import type { DaemonConnection } from '../pm2/rpc';
 import { isRunningState, serviceState } from '../pm2/state';
 import {
-  blockingHolder,
+  clearPort,
   describeFailure,
   type LogMarks,
   markLogs,
@@ -153,7 +153,8 @@ async function startOne(
     action = 'already running';
     note = `PM2 status ${before.status}; nothing to do`;
   } else {
-    const blocker = blockingHolder(service, ecosystem.root, before);
+    const { blocker, replaced } = await clearPort(service, ecosystem.root, before);
+    if (replaced) note = `replaced a leftover ${service.name} run without PM2 (pid ${replaced})`;
     if (blocker) {
       return {
         ...base,
@@ -171,7 +172,7 @@ async function startOne(
       if (before) {
         // Stopped or errored in PM2: start the same entry with the ecosystem's current settings.
         launched = await restartProcess(connection, before.pmId, restartEnv(service.app));
-        note = `was ${stateBefore}`;
+        note = note ?? `was ${stateBefore}`;
       } else {
         [launched] = await launchApp(connection, service.app, ecosystem.root);
       }

@@ -9,7 +9,7 @@ import { listProcesses, pm2Home } from '../pm2/index';
 import { isRunningState, type ServiceState, serviceState } from '../pm2/state';
 import type { ProcessInfo } from '../pm2/types';
 import { type HealthResult, probeHealth } from '../ports/health';
-import { describeHolder, isPortListening, portHolder } from '../ports/holders';
+import { describeHolder, isOwnLeftover, isPortListening, portHolder } from '../ports/holders';
 
 export interface StatusOptions {
   names: string[];
@@ -109,24 +109,25 @@ export async function collectStatus(ecosystem: Ecosystem, names: string[]): Prom
     namespace: ecosystem.namespace,
     daemon: { running: processes !== null, pm2Home: pm2Home() },
     services: statuses,
-    leftovers: leftovers(ecosystem.root, statuses),
+    leftovers: leftovers(ecosystem, statuses),
   };
 }
 
 /** Who holds the port of each service that does not run (one /proc/net/tcp read per such port). */
-function leftovers(root: string, statuses: ServiceStatus[]): PortLeftover[] {
+function leftovers(ecosystem: Ecosystem, statuses: ServiceStatus[]): PortLeftover[] {
   const found: PortLeftover[] = [];
   for (const status of statuses) {
     if (status.port === null || (status.status !== 'not started' && status.status !== 'stopped')) continue;
     if (!isPortListening(status.port)) continue;
-    const holder = portHolder(status.port, root);
+    const holder = portHolder(status.port, ecosystem.root);
     if (!holder) continue;
+    const entry = ecosystem.services.find((service) => service.name === status.name);
     found.push({
       service: status.name,
       port: status.port,
       pid: holder.pid ?? null,
       command: holder.command ?? null,
-      orphan: holder.orphan,
+      orphan: holder.orphan || (entry !== undefined && isOwnLeftover(holder, entry.cwd, entry.script)),
     });
   }
   return found;

@@ -3,7 +3,7 @@
 // and the evidence for a service that did not come up.
 import type { ServiceEntry } from '../ecosystem/index';
 import { type HealthResult, probeHealth } from '../ports/health';
-import { describeHolder, portHolder } from '../ports/holders';
+import { describeHolder, isOwnLeftover, listeningInodes, pidOfSocket, portHolder } from '../ports/holders';
 import { processTree } from '../ports/processes';
 import { processList } from './index';
 import { fileSize, lastLines, linesSince } from './log-tail';
@@ -120,19 +120,63 @@ export function describeFailure(
   };
 }
 
-/** The port holder that blocks `service`, if any: a listener that is not one of the app's own processes. */
-export function blockingHolder(
+async function waitUntilGone(pid: number, port: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    let alive = true;
+    try {
+      process.kill(pid, 0);
+    } catch {
+      alive = false;
+    }
+    if (!alive || !portHolderPid(port, pid)) return true;
+    await sleep(50);
+  }
+  return false;
+}
+
+/** True while `pid` still listens on `port`. */
+function portHolderPid(port: number, pid: number): boolean {
+  const inodes = listeningInodes(port);
+  return inodes.length > 0 && pidOfSocket(inodes) === pid;
+}
+
+/**
+ * Makes `service`'s port usable: nothing to do when it is free or held by the app's own PM2
+ * process; a leftover of this same service (see isOwnLeftover) is stopped (SIGTERM, SIGKILL after
+ * 5 s) and reported as `replaced`; any other holder is a `blocker`, described with its pid, command
+ * line and whether it is an orphan of this project.
+ */
+export async function clearPort(
   service: ServiceEntry,
   root: string,
   own: ProcessInfo | undefined,
-): string | undefined {
-  if (service.port === undefined) return undefined;
+): Promise<{ blocker?: string; replaced?: number }> {
+  if (service.port === undefined) return {};
   const holder = portHolder(service.port, root);
-  if (!holder) return undefined;
+  if (!holder) return {};
   if (holder.pid !== undefined && own && own.pm2Pid > 0 && processTree(own.pm2Pid).includes(holder.pid))
-    return undefined;
-  const advice = holder.orphan && holder.pid ? `; stop it with: kill ${holder.pid}` : '';
-  return `${describeHolder(holder)}${advice}`;
+    return {};
+  if (holder.pid !== undefined && isOwnLeftover(holder, service.cwd, service.script)) {
+    const pid = holder.pid;
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+    if (await waitUntilGone(pid, service.port, 5000)) return { replaced: pid };
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+    if (await waitUntilGone(pid, service.port, 2000)) return { replaced: pid };
+  }
+  const advice =
+    (holder.orphan || isOwnLeftover(holder, service.cwd, service.script)) && holder.pid
+      ? `; stop it with: kill ${holder.pid}`
+      : '';
+  return { blocker: `${describeHolder(holder)}${advice}` };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

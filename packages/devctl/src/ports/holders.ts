@@ -1,7 +1,7 @@
 // Who holds a TCP port: the listening socket's inode from /proc/net/tcp{,6}, then the process whose
 // file descriptors include that socket. Linux only; elsewhere every port reads as "no holder known".
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { sep } from 'node:path';
+import { resolve, sep } from 'node:path';
 import { ancestors, commandLine, workingDirectory } from './processes';
 
 const TCP_LISTEN = '0A';
@@ -98,6 +98,17 @@ export function portHolder(port: number, projectRoot: string): PortHolder | unde
   );
   const ofProject = isUnder(cwd, projectRoot) || isUnder(command, projectRoot);
   return { port, pid, command, cwd, orphan: ofProject && !underPm2, underPm2 };
+}
+
+/**
+ * True when `holder` is a service run without PM2 from its own folder and script (`cwd`, `script`
+ * as the ecosystem gives them): what is left when a daemon is killed (its apps live on as orphans),
+ * or a run outside PM2.
+ */
+export function isOwnLeftover(holder: PortHolder, cwd: string, script: string): boolean {
+  if (holder.pid === undefined || holder.underPm2 || holder.cwd !== cwd || !holder.command) return false;
+  const words = holder.command.split(' ');
+  return words.includes(resolve(cwd, script)) || words.includes(script);
 }
 
 /** One line naming the holder, for messages: `pid 123 (node dist/index.js), an orphan of this project`. */
