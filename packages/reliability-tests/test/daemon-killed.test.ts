@@ -45,20 +45,17 @@ describe('the PM2 daemon is killed', () => {
     expect(() => JSON.parse(json.stdout), json.stdout + json.stderr).not.toThrow();
   }, 120_000);
 
-  // Known gaps of devctl (reported), pinned with it.fails so the fix flips them: after a SIGKILL of
-  // the daemon its services live on as orphans, still answering on their ports. `devctl status`
-  // says "no service of devstack runs", and `devctl start` refuses every port as "held by pid N
-  // (node .../services/data/dist/index.js), not part of this project" although it is this
-  // project's own service. Both could recognise the orphans (a port of the ecosystem held by the
-  // app's own script in the app's cwd) and say, or do, the recovery below.
-  it.fails('devctl status reports the services still running without PM2', async () => {
+  // After a SIGKILL of the daemon its services live on as orphans, still answering on their ports.
+  // devctl recognises them (a port of the ecosystem held by the app's own script in its cwd):
+  // status lists them, and start replaces them with PM2-managed processes.
+  it('devctl status reports the services still running without PM2', async () => {
     const status = await stack.devctl(['status']);
     expect(`${status.stdout}${status.stderr}`).toMatch(
       new RegExp(`${orphans[0]}|without PM2|orphan|still running`, 'i'),
     );
   });
 
-  it.fails('devctl start alone brings the stack back', async () => {
+  it('devctl start alone brings the stack back', async () => {
     const started = await stack.devctl(['start', '--wait', '--no-build', '--timeout', '60']);
     console.log(
       `devctl start with the orphans still running (exit ${started.code}):\n${started.stdout}${started.stderr}`,
