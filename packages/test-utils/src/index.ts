@@ -12,6 +12,7 @@ export {
   type SpawnProcessOptions,
   spawnProcess,
 } from './process';
+export { startRealDataService, startRealService } from './real-service';
 export {
   type RunningStack,
   readStackServices,

@@ -1,10 +1,10 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLogger } from '@repo/service-kit';
+import { startRealDataService } from '@repo/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app';
 import { tempDir, testConfig } from './helpers';
-import { startRealDataService } from './real-services';
 
 // email-service against the real data-service process: its /emails record is what keeps a key
 // sent once across restarts, even when the outbox folder is not the same one.

@@ -1,8 +1,8 @@
 import { createLogger } from '@repo/service-kit';
+import { startRealDataService } from '@repo/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app';
 import { configSchema } from '../src/config';
-import { startRealDataService } from './real-services';
 
 // scheduler-service against the real data-service process (embedded database in a temp folder).
 let data: Awaited<ReturnType<typeof startRealDataService>>;

@@ -1,13 +1,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLogger } from '@repo/service-kit';
-import { tempDir } from '@repo/test-utils';
+import { startRealDataService, startRealService, tempDir } from '@repo/test-utils';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app';
 import { configSchema } from '../src/config';
 import type { Job } from '../src/types';
 import { eventually } from './fakes';
-import { startRealDataService, startRealService } from './real-services';
 
 // The worker between the real data-service (queue, forms, users, sent-email records) and the real
 // email-service (outbox transport), both their own processes, reached over HTTP only.

@@ -1,13 +1,16 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, spawnProcess, tempDir, waitForHttp } from '@repo/test-utils';
+import { waitForHttp } from './http';
+import { freePort } from './ports';
+import { spawnProcess } from './process';
+import { tempDir } from './temp';
 
 /**
- * Another service of the stack as its own process, run from its TypeScript source (as
+ * A service of services/<folder> as its own process, run from its TypeScript source (as
  * `pnpm dev:services` does) on a free port, reached over HTTP only. Killed by PID in `stop()`.
  */
 export async function startRealService(folder: string, env: Record<string, string>) {
-  const cwd = fileURLToPath(new URL(`../../${folder}/`, import.meta.url));
+  const cwd = fileURLToPath(new URL(`../../../services/${folder}/`, import.meta.url));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child = spawnProcess(process.execPath, ['--conditions=source', '--import', 'tsx', 'src/index.ts'], {
