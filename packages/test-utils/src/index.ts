@@ -23,4 +23,5 @@ export {
   startStack,
   startWaves,
 } from './stack';
+export { closedPortUrl, type Stub, startStub } from './stub';
 export { type TempDir, tempDir } from './temp';

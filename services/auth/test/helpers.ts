@@ -1,7 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
-import { createApp, createLogger } from '@repo/service-kit';
+import { createLogger } from '@repo/service-kit';
+import { closedPortUrl, type Stub, startStub } from '@repo/test-utils';
+
+export { closedPortUrl, type Stub, startStub };
+
 import type { FastifyInstance } from 'fastify';
 import { SignJWT } from 'jose';
 import { configSchema } from '../src/config';
@@ -14,47 +17,6 @@ export const TEST_SECRET = 'test-secret-test-secret-test-secret-0123';
 /** A config as the schema resolves it from these variables. */
 export const testConfig = (env: Record<string, string> = {}) =>
   configSchema.parse({ NODE_ENV: 'test', JWT_SECRET: TEST_SECRET, ...env });
-
-export interface Stub {
-  url: string;
-  app: FastifyInstance;
-  /**
-   * Closes the server and every connection at once. fetch (undici) may open a spare keep-alive
-   * connection that never carries a request; a plain close() waits for the client to drop it (~4 s).
-   */
-  close(): Promise<void>;
-}
-
-/** A real HTTP server on a port the OS picks; `define` adds its routes. */
-export async function startStub(define: (app: FastifyInstance) => void): Promise<Stub> {
-  const app = createApp({ service: 'stub', logger: silentLogger() });
-  define(app);
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const address = app.server.address();
-  if (!address || typeof address === 'string') throw new Error('stub has no TCP address');
-  return {
-    url: `http://127.0.0.1:${address.port}`,
-    app,
-    async close() {
-      const closing = app.close();
-      app.server.closeAllConnections();
-      await closing;
-    },
-  };
-}
-
-/** A URL where nothing listens (a port the OS just handed out and that was closed again). */
-export function closedPortUrl(): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(`http://127.0.0.1:${port}`));
-    });
-  });
-}
 
 interface StoredUser {
   id: string;
