@@ -44,6 +44,41 @@ function service(name, folder, port, dependsOn = []) {
   };
 }
 
+/**
+ * devctl's log rotator, a tool app (`devctl_role: 'tool'`: no port, no /health; devctl starts it with
+ * the stack, lists it in status, never builds or probes it). It rotates the out and error logs of
+ * every app of this namespace at LOGROTATE_MAX_SIZE into <log>.1 .. <log>.<LOGROTATE_KEEP>, which
+ * `devctl logs` reads across. See docs/reliability.md.
+ */
+function logRotator() {
+  const cwd = path.join(__dirname, 'packages', 'devctl');
+  return {
+    name: 'devctl-logrotate',
+    devctl_role: 'tool',
+    namespace: NAMESPACE,
+    cwd,
+    script: 'bin/logrotate.js',
+    exec_mode: 'fork',
+    instances: 1,
+    out_file: path.join(cwd, 'logs', 'logrotate.out.log'),
+    error_file: path.join(cwd, 'logs', 'logrotate.error.log'),
+    merge_logs: true,
+    time: true,
+    min_uptime: 3000,
+    max_restarts: 10,
+    exp_backoff_restart_delay: 100,
+    stop_exit_codes: [78],
+    autorestart: true,
+    watch: false,
+    pmx: false,
+    automation: false,
+    env: {
+      LOGROTATE_MAX_SIZE: '10M',
+      LOGROTATE_KEEP: '5',
+    },
+  };
+}
+
 module.exports = {
   apps: [
     service('data-service', 'data', 3004),
@@ -53,5 +88,6 @@ module.exports = {
     service('worker-service', 'worker', 3005, ['data-service', 'email-service']),
     service('scheduler-service', 'scheduler', 3006, ['data-service']),
     service('api-gateway', 'api-gateway', 3000, ['auth-service', 'form-service', 'data-service']),
+    logRotator(),
   ],
 };

@@ -313,7 +313,8 @@ const urlVariable = (name) =>
 export async function writeStackEcosystems(options = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'devctl-bench-stack-'));
   const require = createRequire(join(repo, 'package.json'));
-  const { apps } = require(join(repo, 'ecosystem.config.js'));
+  // The seven services; tools (the log rotator) are not part of what is compared.
+  const apps = require(join(repo, 'ecosystem.config.js')).apps.filter((app) => app.devctl_role !== 'tool');
   const ports = await freePorts(apps.length);
   const portOf = Object.fromEntries(apps.map((app, i) => [app.name, ports[i]]));
   const urls = {};

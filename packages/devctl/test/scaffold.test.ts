@@ -83,7 +83,10 @@ describe('ecosystem.config.js as text', () => {
   it('adds one service() line that PM2 loads, keeping every other line', () => {
     const added = insertServiceLine(ecosystemText, billing);
     expect(added.split('\n')).toHaveLength(ecosystemText.split('\n').length + 1);
-    expect(added).toContain("    service('billing-service', 'billing', 3999, ['data-service']),\n  ],");
+    // After the last service, before the tools (the log rotator).
+    expect(added).toContain(
+      "    service('billing-service', 'billing', 3999, ['data-service']),\n    logRotator(),\n  ],",
+    );
     const app = loadText(added).apps.find((a) => a.name === 'billing-service');
     expect(app).toMatchObject({ env: { PORT: '3999' }, depends_on: ['data-service'] });
     expect(app?.cwd.endsWith(join('services', 'billing'))).toBe(true);
@@ -104,9 +107,20 @@ describe('ecosystem.config.js as text', () => {
     );
   });
 
+  it('adds the first service before the tools, and refuses entries it cannot read', () => {
+    const toolsOnly = 'module.exports = {\n  apps: [\n    // tools\n    logRotator(),\n  ],\n};\n';
+    expect(insertServiceLine(toolsOnly, billing)).toBe(
+      "module.exports = {\n  apps: [\n    // tools\n    service('billing-service', 'billing', 3999, ['data-service']),\n    logRotator(),\n  ],\n};\n",
+    );
+    const handWritten = "module.exports = {\n  apps: [\n    { name: 'x', script: 'x.js' },\n  ],\n};\n";
+    expect(() => insertServiceLine(handWritten, billing)).toThrow(/not service\(\.\.\.\) lines/);
+  });
+
   it('reads every service() line, rewrites dependencies and the namespace', () => {
     const lines = parseServiceLines(ecosystemText);
-    expect(lines.length).toBe(loadText(ecosystemText).apps.length);
+    const declared = loadText(ecosystemText).apps as unknown as { devctl_role?: string }[];
+    expect(lines.length).toBe(declared.filter((app) => app.devctl_role !== 'tool').length);
+    expect(declared.length).toBe(lines.length + 1);
     const rewritten = setNamespace(
       rewriteDependencies(ecosystemText, (line) => line.dependsOn.filter((d) => d !== 'data-service')),
       'acme',
@@ -337,7 +351,8 @@ describe('devctl init', () => {
       expect(existsSync(join(lean.root, 'services', dropped)), dropped).toBe(false);
     expect(existsSync(join(lean.root, 'packages', 'stack-tests'))).toBe(false);
     const apps = loadText(leanFile('ecosystem.config.js')).apps;
-    expect(apps.map((a) => a.name)).toEqual(['api-gateway']);
+    // The log rotator is a tool of every project, not a sample: it stays.
+    expect(apps.map((a) => a.name)).toEqual(['api-gateway', 'devctl-logrotate']);
     expect(apps[0]?.depends_on).toEqual([]);
     expect(existsSync(join(lean.root, 'services/api-gateway/src/routes/forms.ts'))).toBe(false);
     expect(JSON.parse(leanFile('services/api-gateway/package.json')).dependencies).not.toHaveProperty(

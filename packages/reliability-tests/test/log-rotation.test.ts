@@ -4,9 +4,7 @@
 // within the bound, no line is lost or doubled across the rotations, and `devctl logs` reads
 // across the rotation boundary.
 import { readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { repoRoot } from '@repo/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EcosystemApp } from '../src/ecosystem';
 import { pollUntil } from '../src/http';
@@ -19,25 +17,11 @@ const WRITE_RATE = 4 * MIB;
 const MAX_BYTES = 10 * MIB;
 const KEEP = 5;
 
-/** The rotator's entry as the repository declares it; the same settings when it is not declared yet. */
+/** The rotator's entry exactly as the repository's ecosystem.config.js declares it: on by default. */
 function rotatorEntry(apps: EcosystemApp[]): EcosystemApp {
   const declared = apps.find((app) => app.name === 'devctl-logrotate');
-  if (declared) return declared;
-  return {
-    name: 'devctl-logrotate',
-    namespace: 'devstack',
-    cwd: join(repoRoot(), 'packages', 'devctl'),
-    script: 'bin/logrotate.js',
-    exec_mode: 'fork',
-    instances: 1,
-    merge_logs: true,
-    time: true,
-    autorestart: true,
-    stop_exit_codes: [78],
-    pmx: false,
-    automation: false,
-    env: {},
-  };
+  if (!declared) throw new Error('ecosystem.config.js declares no devctl-logrotate app: log rotation is off');
+  return declared;
 }
 
 let stack: Pm2Stack;

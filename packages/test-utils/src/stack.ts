@@ -21,6 +21,8 @@ interface EcosystemApp {
   name: string;
   cwd: string;
   depends_on?: string[];
+  /** `tool` for an app that is not a service (devctl's log rotator): no port, not started here. */
+  devctl_role?: string;
 }
 
 /** The repository root: the nearest folder above this file that holds pnpm-workspace.yaml. */
@@ -34,11 +36,13 @@ export function repoRoot(): string {
   return dir;
 }
 
-/** The backends of ecosystem.config.js, in the file's order. */
+/** The backends of ecosystem.config.js, in the file's order (its tools, such as the log rotator, left out). */
 export function readStackServices(rootDir = repoRoot()): StackService[] {
   const require = createRequire(join(rootDir, 'package.json'));
   const ecosystem = require(join(rootDir, 'ecosystem.config.js')) as { apps: EcosystemApp[] };
-  return ecosystem.apps.map((app) => ({ name: app.name, cwd: app.cwd, dependsOn: app.depends_on ?? [] }));
+  return ecosystem.apps
+    .filter((app) => app.devctl_role !== 'tool')
+    .map((app) => ({ name: app.name, cwd: app.cwd, dependsOn: app.depends_on ?? [] }));
 }
 
 /** Groups services into start waves: each wave depends only on earlier waves. */

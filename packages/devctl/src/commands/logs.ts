@@ -56,7 +56,7 @@ export async function runLogs(options: LogsOptions): Promise<void> {
   if (options.raw && options.json) throw usageError('--raw and --json cannot be combined: choose one output');
 
   const ecosystem = loadEcosystem();
-  const services = resolveServices(ecosystem, options.names);
+  const services = resolveServices(ecosystem, options.names, { tools: true });
   const streams: LogStream[] =
     options.err && !options.out ? ['err'] : options.out && !options.err ? ['out'] : ['out', 'err'];
 

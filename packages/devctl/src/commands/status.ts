@@ -19,6 +19,8 @@ export interface StatusOptions {
 /** One service in `devctl status --json` (documented in the README; never an environment value). */
 export interface ServiceStatus {
   name: string;
+  /** `tool` for an app marked `devctl_role: 'tool'` (the log rotator): no port, no /health. */
+  kind: 'service' | 'tool';
   status: ServiceState;
   /** PM2's own status word, or null when PM2 does not know the service. */
   pm2Status: string | null;
@@ -58,7 +60,10 @@ const HEALTH_TIMEOUT_MS = 1500;
 
 /** Builds the status of the named services (all when none), probing /health of those running. */
 export async function collectStatus(ecosystem: Ecosystem, names: string[]): Promise<StatusReport> {
-  const services = resolveServices(ecosystem, names);
+  const named = names.filter((n) => n !== 'all').length > 0;
+  const services = named
+    ? resolveServices(ecosystem, names, { tools: true })
+    : [...ecosystem.services, ...ecosystem.tools];
   // PM2 first, then the probes, not both at once: every probe makes a service write log lines that
   // the daemon must carry, which delays its answer more than the probes take.
   const processes = await listProcesses({ namespace: ecosystem.namespace });
@@ -68,27 +73,30 @@ export async function collectStatus(ecosystem: Ecosystem, names: string[]): Prom
     port: number | undefined;
     info: ProcessInfo | undefined;
     inEcosystem: boolean;
+    kind: ServiceStatus['kind'];
   }[] = services.map((service) => ({
     name: service.name,
     port: service.port,
     info: processes?.find((p) => p.name === service.name),
     inEcosystem: true,
+    kind: ecosystem.tools.includes(service) ? 'tool' : 'service',
   }));
-  if (processes && names.filter((n) => n !== 'all').length === 0) {
-    const declared = new Set(ecosystem.services.map((s) => s.name));
+  if (processes && !named) {
+    const declared = new Set(services.map((s) => s.name));
     for (const info of processes) {
       if (!declared.has(info.name))
-        entries.push({ name: info.name, port: undefined, info, inEcosystem: false });
+        entries.push({ name: info.name, port: undefined, info, inEcosystem: false, kind: 'service' });
     }
   }
   const statuses = await Promise.all(
-    entries.map(async ({ name, port, info, inEcosystem }): Promise<ServiceStatus> => {
+    entries.map(async ({ name, port, info, inEcosystem, kind }): Promise<ServiceStatus> => {
       const status = serviceState(info, now);
       const running = isRunningState(status);
       const health =
         running && port !== undefined ? await probeHealth(port, { timeoutMs: HEALTH_TIMEOUT_MS }) : null;
       return {
         name,
+        kind,
         status,
         pm2Status: info?.status ?? null,
         inEcosystem,
@@ -171,7 +179,15 @@ export function renderStatus(report: StatusReport): string {
     return [head, ...leftoverLines(report)].map((line) => `${line}\n`).join('');
   }
   const table = renderTable(report.services, [
-    { header: 'name', cell: (s) => (s.inEcosystem ? s.name : `${s.name} ${c.gray('(not in ecosystem)')}`) },
+    {
+      header: 'name',
+      cell: (s) =>
+        !s.inEcosystem
+          ? `${s.name} ${c.gray('(not in ecosystem)')}`
+          : s.kind === 'tool'
+            ? `${s.name} ${c.gray('(tool)')}`
+            : s.name,
+    },
     { header: 'status', cell: (s) => paintStatus(s.status) },
     { header: 'pid', cell: (s) => (s.pid ? String(s.pid) : '-'), right: true },
     { header: 'port', cell: (s) => (s.port ? String(s.port) : '-'), right: true },
@@ -187,9 +203,15 @@ export function renderStatus(report: StatusReport): string {
   );
   const notStarted = report.services.filter((s) => s.status === 'not started' || s.status === 'stopped');
   const hints: string[] = [];
-  if (troubled.length > 0) {
-    const names = troubled.map((s) => s.name).join(' ');
+  const troubledServices = troubled.filter((s) => s.kind === 'service');
+  if (troubledServices.length > 0) {
+    const names = troubledServices.map((s) => s.name).join(' ');
     hints.push(`${c.red('unhealthy:')} ${names}; find out why with ${c.bold(`devctl diagnose ${names}`)}`);
+  }
+  for (const tool of troubled.filter((s) => s.kind === 'tool')) {
+    hints.push(
+      `${c.red(`${tool.name} is ${tool.status}:`)} see why with ${c.bold(`devctl logs ${tool.name}`)}, then ${c.bold('devctl start')}`,
+    );
   }
   if (notStarted.length > 0 && notStarted.length < report.services.length) {
     hints.push(

@@ -3,6 +3,10 @@ import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { closest } from 'fastest-levenshtein';
 import { CLIError, usageError } from '../errors';
+import { loadRotateConfig, RotateConfigError } from '../logrotate/config';
+
+/** The PM2 name of devctl's log rotator (a tool app; its env is checked before anything starts). */
+export const LOG_ROTATOR_NAME = 'devctl-logrotate';
 
 /** One backend as ecosystem.config.js declares it. */
 export interface ServiceEntry {
@@ -23,12 +27,21 @@ export interface ServiceEntry {
   app: Record<string, unknown>;
 }
 
+/**
+ * The mark of an app that is not a service: `devctl_role: 'tool'` (the log rotator). A tool has no
+ * port and no /health; devctl starts it with the stack and stops it with `stop all`, lists it in
+ * status, but never builds, probes, diagnoses or scaffolds it.
+ */
+export const TOOL_ROLE = 'tool';
+
 export interface Ecosystem {
   /** Repository root (the folder of ecosystem.config.js). */
   root: string;
   file: string;
   namespace: string;
   services: ServiceEntry[];
+  /** Apps marked `devctl_role: 'tool'` (see TOOL_ROLE), in the file's order. */
+  tools: ServiceEntry[];
 }
 
 /** The folder holding ecosystem.config.js: DEVCTL_ROOT, else the nearest one above `from`. */
@@ -59,7 +72,7 @@ export function loadEcosystem(root = findProjectRoot()): Ecosystem {
     throw new CLIError(`cannot load ${file}: ${(error as Error).message}`);
   }
   const apps = Array.isArray(loaded.apps) ? loaded.apps : [];
-  const services = apps.map((app): ServiceEntry => {
+  const entries = apps.map((app): ServiceEntry => {
     const name = String(app.name);
     const cwd = resolve(root, String(app.cwd ?? '.'));
     const env = Object.fromEntries(
@@ -80,15 +93,31 @@ export function loadEcosystem(root = findProjectRoot()): Ecosystem {
       app,
     };
   });
-  const namespace = services[0]?.namespace ?? 'default';
-  return { root, file, namespace, services };
+  const isTool = (entry: ServiceEntry) => entry.app.devctl_role === TOOL_ROLE;
+  const services = entries.filter((entry) => !isTool(entry));
+  const tools = entries.filter(isTool);
+  const namespace = (services[0] ?? tools[0])?.namespace ?? 'default';
+  return { root, file, namespace, services, tools };
 }
 
-/** The ecosystem entries named (all for none or `all`); an unknown name is a usage error (exit 2). */
-export function resolveServices(ecosystem: Ecosystem, names: string[]): ServiceEntry[] {
+/** Services and tools: every app of the file. */
+export function allApps(ecosystem: Ecosystem): ServiceEntry[] {
+  return [...ecosystem.services, ...ecosystem.tools];
+}
+
+/**
+ * The ecosystem entries named (the services for none or `all`); an unknown name is a usage error
+ * (exit 2). With `tools`, a tool may be named too (e.g. `devctl logs devctl-logrotate`).
+ */
+export function resolveServices(
+  ecosystem: Ecosystem,
+  names: string[],
+  options: { tools?: boolean } = {},
+): ServiceEntry[] {
   const wanted = [...new Set(names.filter((name) => name !== 'all'))];
   if (wanted.length === 0) return ecosystem.services;
-  const known = ecosystem.services.map((service) => service.name);
+  const candidates = options.tools ? allApps(ecosystem) : ecosystem.services;
+  const known = candidates.map((service) => service.name);
   const unknown = wanted.filter((name) => !known.includes(name));
   if (unknown.length > 0) {
     const first = unknown[0] as string;
@@ -98,7 +127,7 @@ export function resolveServices(ecosystem: Ecosystem, names: string[]): ServiceE
       { unknown, known, suggestion: known.length > 0 ? closest(first, known) : null },
     );
   }
-  return ecosystem.services.filter((service) => wanted.includes(service.name));
+  return candidates.filter((service) => wanted.includes(service.name));
 }
 
 /** `services` plus everything they depend on, directly or not, in ecosystem order. */
@@ -156,12 +185,13 @@ export function ecosystemProblems(
   ecosystem: Ecosystem,
   options: { checkScriptsOf?: ServiceEntry[] } = {},
 ): EcosystemProblem[] {
-  const checkScripts = new Set((options.checkScriptsOf ?? []).map((s) => s.name));
+  // Tools are not built by devctl: their script must exist as the file declares it.
+  const checkScripts = new Set([...(options.checkScriptsOf ?? []), ...ecosystem.tools].map((s) => s.name));
   const problems: EcosystemProblem[] = [];
   const seenNames = new Map<string, number>();
   const seenPorts = new Map<number, string>();
   const known = new Set(ecosystem.services.map((s) => s.name));
-  for (const service of ecosystem.services) {
+  for (const service of allApps(ecosystem)) {
     const { name } = service;
     if (!name || name === 'undefined') {
       problems.push({ service: '(unnamed)', field: 'name', message: 'an app has no name' });
@@ -170,6 +200,22 @@ export function ecosystemProblems(
     seenNames.set(name, (seenNames.get(name) ?? 0) + 1);
     if (seenNames.get(name) === 2)
       problems.push({ service: name, field: 'name', message: `the name ${name} is used twice` });
+    if (service.namespace !== ecosystem.namespace) {
+      problems.push({
+        service: name,
+        field: 'namespace',
+        message: `namespace ${service.namespace} differs from ${ecosystem.namespace} (the first app's); devctl acts on one namespace, so it would never see this app`,
+      });
+    }
+    if (name === LOG_ROTATOR_NAME) {
+      try {
+        loadRotateConfig(service.env);
+      } catch (error) {
+        if (!(error instanceof RotateConfigError)) throw error;
+        const field = /^(LOGROTATE_\w+)/.exec(error.message)?.[1] ?? 'LOGROTATE';
+        problems.push({ service: name, field: `env.${field}`, message: error.message });
+      }
+    }
     const rawPort = service.env.PORT;
     if (rawPort !== undefined && service.port === undefined) {
       problems.push({
@@ -199,10 +245,13 @@ export function ecosystemProblems(
     } else if (!service.script) {
       problems.push({ service: name, field: 'script', message: 'no script is set' });
     } else if (checkScripts.has(name) && !existsSync(resolve(service.cwd, service.script))) {
+      const isTool = ecosystem.tools.includes(service);
       problems.push({
         service: name,
         field: 'script',
-        message: `${join(service.folder, service.script)} does not exist (build it: pnpm devctl start ${name}, or pnpm --filter ${packageName(service) ?? name} build)`,
+        message: isTool
+          ? `${join(service.folder, service.script)} does not exist (fix script or cwd of ${name} in ecosystem.config.js)`
+          : `${join(service.folder, service.script)} does not exist (build it: pnpm devctl start ${name}, or pnpm --filter ${packageName(service) ?? name} build)`,
       });
     }
     for (const dep of service.dependsOn) {

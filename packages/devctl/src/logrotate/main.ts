@@ -44,7 +44,20 @@ async function main(): Promise<void> {
       process.exit(0);
     });
   }
-  process.send?.('ready');
+  // A daemon killed with SIGKILL leaves its apps running as orphans. A rotator must not outlive its
+  // daemon: the next daemon starts its own, and two rotators would rotate the same files at once.
+  if (process.send) {
+    const daemonPid = process.ppid;
+    const exitWithDaemon = (why: string) => {
+      log(`devctl-logrotate: ${why}; exiting (the next PM2 daemon starts its own rotator)`);
+      process.exit(0);
+    };
+    process.on('disconnect', () => exitWithDaemon(`lost the IPC channel to PM2 daemon ${daemonPid}`));
+    setInterval(() => {
+      if (process.ppid !== daemonPid) exitWithDaemon(`PM2 daemon ${daemonPid} is gone`);
+    }, 1000).unref();
+    process.send('ready');
+  }
 
   while (!stopping) {
     if (Date.now() - listedAt >= LIST_REFRESH_MS || files.length === 0) {

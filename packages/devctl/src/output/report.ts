@@ -17,9 +17,14 @@ export function renderServiceResult(result: ServiceResult, nameWidth: number): s
   const note = result.note ? c.gray(`  (${result.note})`) : '';
   if (result.ok) {
     let what = result.action;
+    // A tool (no port) has no /health: being online in PM2 is what was waited for.
     if (result.healthy)
-      what += `, healthy${result.elapsedMs !== null ? ` in ${formatDuration(result.elapsedMs)}` : ''}`;
-    else if (result.healthy === null && (result.action === 'started' || result.action === 'restarted')) {
+      what += `, ${result.port ? 'healthy' : 'online'}${result.elapsedMs !== null ? ` in ${formatDuration(result.elapsedMs)}` : ''}`;
+    else if (
+      result.healthy === null &&
+      result.port &&
+      (result.action === 'started' || result.action === 'restarted')
+    ) {
       what += ` (PM2 status ${result.state}; not waiting for /health: use --wait)`;
     }
     const mark =

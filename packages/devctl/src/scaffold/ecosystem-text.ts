@@ -113,18 +113,28 @@ export function formatServiceLine(indent: string, entry: NewServiceLine, comment
   return `${indent}service('${entry.name}', '${entry.folder}', ${entry.port}${deps}),${comment ? ` ${comment}` : ''}`;
 }
 
-/** The text with one service line added as the last entry of the apps array. */
+/** A tool entry of the apps array written as a call without arguments, e.g. `logRotator(),`. */
+const TOOL_LINE = /^\s*[A-Za-z_$][\w$]*\(\s*\),?\s*(\/\/.*)?$/;
+const BLANK_OR_COMMENT = /^\s*(\/\/.*)?$/;
+
+/** The text with one service line added after the last service line of the apps array. */
 export function insertServiceLine(text: string, entry: NewServiceLine): string {
   const lines = openOneLineApps(splitLines(text));
   text = lines.join('\n');
   const { open, close, indent } = appsArray(lines);
   const existing = parseServiceLines(text);
-  if (existing.length === 0 && close > open + 1) {
-    // Entries written some other way: appending a service() call after them could be wrong.
-    throw new EcosystemShapeError('the apps array has entries that are not service(...) lines');
+  const last = existing.at(-1);
+  if (!last) {
+    const other = lines
+      .slice(open + 1, close)
+      .some((line) => !TOOL_LINE.test(line) && !BLANK_OR_COMMENT.test(line));
+    // Entries written some other way: adding a service() call among them could be wrong.
+    if (other) throw new EcosystemShapeError('the apps array has entries that are not service(...) lines');
   }
-  const lineIndent = existing.at(-1)?.indent ?? `${indent}  `;
-  lines.splice(close, 0, formatServiceLine(lineIndent, entry));
+  // After the last service; with none yet, before the first tool, so services stay together on top.
+  const firstTool = lines.findIndex((line, index) => index > open && index < close && TOOL_LINE.test(line));
+  const at = last ? last.index + 1 : firstTool === -1 ? close : firstTool;
+  lines.splice(at, 0, formatServiceLine(last?.indent ?? `${indent}  `, entry));
   return lines.join('\n');
 }
 
