@@ -1,20 +1,15 @@
 // Bad configuration: a copy of ecosystem.config.js with one fault at a time -- duplicate names,
-// duplicate ports, a missing script, a cwd that does not exist, invalid env values -- given to
-// `devctl start`. devctl must refuse before starting anything (no PM2 daemon, no process),
-// exit 1, and name the entry and the field at fault.
+// duplicate ports, a missing script, a cwd that does not exist, invalid env values (found by devctl's
+// own checks and by each service's dry run of --print-config) -- given to `devctl start`. devctl
+// must refuse before starting anything (no PM2 daemon, no process), exit 1, and name the entry and
+// the field at fault.
 import { describe, expect, it } from 'vitest';
 import type { EcosystemApp, TestEcosystemOptions } from '../src/ecosystem';
 import { createPm2Stack } from '../src/pm2';
 
 interface Case {
   fault: string;
-  /**
-   * A gap of devctl, reported: the test is expected to fail until devctl checks it (then drop this).
-   * devctl checks names, ports, cwd, script and depends_on itself, but a value only the service's
-   * own schema knows (LOG_LEVEL=chatty) is found when that service exits 78 -- after the services
-   * before it have started. A preflight `--print-config` of each service (as `devctl env` runs)
-   * before launching anything would refuse it.
-   */
+  /** A gap of devctl, reported: the test is expected to fail until devctl checks it (then drop this). */
   knownGap?: true;
   options: TestEcosystemOptions;
   /** What the message must name: the entry, then the field. */
@@ -70,7 +65,11 @@ const cases: Case[] = [
     fault: 'an env value the service refuses (LOG_LEVEL)',
     options: editing('email-service', (app) => ({ ...app, env: { ...app.env, LOG_LEVEL: 'chatty' } })),
     names: ['email-service', /LOG_LEVEL/],
-    knownGap: true,
+  },
+  {
+    fault: 'a log rotator setting it refuses (LOGROTATE_KEEP)',
+    options: editing('devctl-logrotate', (app) => ({ ...app, env: { ...app.env, LOGROTATE_KEEP: 'many' } })),
+    names: ['devctl-logrotate', /LOGROTATE_KEEP/],
   },
   {
     fault: 'depends_on naming an app that does not exist',

@@ -3,11 +3,11 @@
 // `--print-config` (the service kit prints {service, variables: [{name, value, source}]}, masked,
 // and exits) under the same environment PM2 gives it (devctl's own plus the ecosystem's env), then
 // masks again, so a service that forgets to mask cannot leak a secret through devctl.
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { buildServices } from '../ecosystem/build';
 import { type Ecosystem, loadEcosystem, resolveServices, type ServiceEntry } from '../ecosystem/index';
+import { runPrintConfig } from '../ecosystem/print-config';
 import { CLIError } from '../errors';
 import { c } from '../output/colors';
 import { maskValue } from '../output/mask';
@@ -37,18 +37,6 @@ export interface ServiceEnv {
 
 const PRINT_TIMEOUT_MS = 15_000;
 
-function nodeArgs(app: Record<string, unknown>): string[] {
-  const raw = app.node_args ?? app.nodeArgs ?? app.interpreter_args;
-  if (Array.isArray(raw)) return raw.map(String);
-  if (typeof raw === 'string' && raw.trim()) return raw.trim().split(/\s+/);
-  return [];
-}
-
-interface PrintedConfig {
-  service?: string;
-  variables?: { name: string; value: string | null; source: string }[];
-}
-
 function maskConfigMessage(line: string): string {
   // `config error in x: JWT_SECRET has an invalid value "abc": ...` must not show a secret's value.
   return line.replace(
@@ -62,37 +50,7 @@ function maskConfigMessage(line: string): string {
 
 /** Runs `<script> --print-config` the way PM2 would run the service, and parses its answer. */
 async function printConfig(service: ServiceEntry): Promise<ServiceEnv> {
-  const script = resolve(service.cwd, service.script);
-  const child = spawn(process.execPath, [...nodeArgs(service.app), script, '--print-config'], {
-    cwd: service.cwd,
-    env: { ...process.env, ...service.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString('utf8');
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString('utf8');
-  });
-  const timer = setTimeout(() => child.kill('SIGKILL'), PRINT_TIMEOUT_MS);
-  const code = await new Promise<number | null>((done) => {
-    child.once('error', () => done(null));
-    child.once('close', (exitCode) => done(exitCode));
-  });
-  clearTimeout(timer);
-  const printed = stdout
-    .split('\n')
-    .reverse()
-    .map((line) => {
-      try {
-        return JSON.parse(line) as PrintedConfig;
-      } catch {
-        return undefined;
-      }
-    })
-    .find((parsed) => parsed && Array.isArray(parsed.variables));
+  const { code, stderr, printed } = await runPrintConfig(service, { timeoutMs: PRINT_TIMEOUT_MS });
   if (!printed?.variables) {
     const evidence = stderr
       .split('\n')

@@ -40,7 +40,7 @@ import {
   waitUntilHealthy,
 } from '../pm2/supervise';
 import type { ProcessInfo } from '../pm2/types';
-import { buildStep, finishReport, Reporter, timeoutMs } from './start';
+import { assertValidConfig, buildStep, finishReport, Reporter, timeoutMs } from './start';
 
 export interface StopOptions {
   names: string[];
@@ -235,6 +235,8 @@ export async function runRestart(options: RestartOptions): Promise<void> {
   const reporter = new Reporter(options.json, nameWidth(targets.map((t) => t.name)));
   if (options.build) await buildStep(ecosystem, targets, reporter);
   assertValidEcosystem(ecosystem, { checkScriptsOf: targets });
+  // A service that would refuse its configuration is not taken down: the running process stays.
+  await assertValidConfig(ecosystem, targets, 'restart');
 
   const { connection, launched } = await connectOrLaunchDaemon();
   if (launched) reporter.line(c.gray(`started the PM2 daemon (PM2_HOME=${pm2Home()})`));

@@ -11,6 +11,7 @@ import {
   type ServiceEntry,
   withDependencies,
 } from '../ecosystem/index';
+import { preflightConfig } from '../ecosystem/print-config';
 import { CLIError } from '../errors';
 import { c } from '../output/colors';
 import { formatDuration, plural } from '../output/format';
@@ -145,7 +146,7 @@ async function startOne(
   const stateBefore = serviceState(before);
   let marks: LogMarks | undefined;
   let action: string;
-  let note: string | null = null;
+  let note: string | null = context.ecosystem.tools.includes(service) ? 'tool: no port, no /health' : null;
   let restartsBefore = before?.restarts ?? 0;
   let actionStarted: number | undefined;
   let launched: ProcessInfo | undefined;
@@ -271,19 +272,43 @@ export function finishReport(
   }
 }
 
+/**
+ * Refuses, before anything is launched, a configuration a service would reject at start (the dry
+ * run of each service's `--print-config`), naming the service and the variable.
+ */
+export async function assertValidConfig(
+  ecosystem: Ecosystem,
+  services: ServiceEntry[],
+  command: 'start' | 'restart' = 'start',
+): Promise<void> {
+  const problems = await preflightConfig(services);
+  if (problems.length === 0) return;
+  const names = [...new Set(problems.map((p) => p.service))];
+  throw new CLIError(
+    `${plural(names.length, 'service')} would refuse ${names.length === 1 ? 'its' : 'their'} configuration; nothing was ${command === 'start' ? 'started' : 'restarted'}:\n${problems
+      .map((p) => `  ${p.service}: ${p.field}: ${p.message}`)
+      .join(
+        '\n',
+      )}\nnext: fix the value, check it with ${names.map((n) => `devctl env ${n}`).join(', ')}, then devctl ${command}`,
+    1,
+    { problems, file: ecosystem.file },
+  );
+}
+
 export async function runStart(options: StartOptions): Promise<void> {
   const limitMs = timeoutMs(options.timeoutSeconds);
   const ecosystem = loadEcosystem();
   assertValidEcosystem(ecosystem);
   const named = resolveServices(ecosystem, options.names);
-  const targets = withDependencies(ecosystem, named);
+  // The tools (the log rotator) run whenever any part of the stack does: rotation is not opt-in.
+  const targets = [...withDependencies(ecosystem, named), ...ecosystem.tools];
   const reporter = new Reporter(options.json, nameWidth(targets.map((t) => t.name)));
   // Build only what is going to be launched: a running service keeps running its current code.
   const before = (await listProcesses({ namespace: ecosystem.namespace })) ?? [];
   const toLaunch = targets.filter(
     (t) => !isRunningState(serviceState(before.find((p) => p.name === t.name))),
   );
-  const added = toLaunch.filter((t) => !named.includes(t));
+  const added = toLaunch.filter((t) => !named.includes(t) && !ecosystem.tools.includes(t));
   if (added.length > 0) {
     reporter.line(
       c.gray(
@@ -291,8 +316,17 @@ export async function runStart(options: StartOptions): Promise<void> {
       ),
     );
   }
-  if (options.build) await buildStep(ecosystem, toLaunch, reporter);
+  if (options.build)
+    await buildStep(
+      ecosystem,
+      toLaunch.filter((t) => !ecosystem.tools.includes(t)),
+      reporter,
+    );
   assertValidEcosystem(ecosystem, { checkScriptsOf: toLaunch });
+  await assertValidConfig(
+    ecosystem,
+    toLaunch.filter((t) => !ecosystem.tools.includes(t)),
+  );
 
   const { connection, launched } = await connectOrLaunchDaemon();
   if (launched) reporter.line(c.gray(`started the PM2 daemon (PM2_HOME=${pm2Home()})`));

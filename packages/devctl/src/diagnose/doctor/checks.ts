@@ -5,6 +5,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statfsSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import type { Ecosystem, ServiceEntry } from '../../ecosystem/index';
+import { EXIT_CONFIG, mapLimited, runPrintConfig, usesServiceKit } from '../../ecosystem/print-config';
 import { installedPm2Version, listProcesses, pm2Home, rpcSocketPath, withDaemon } from '../../pm2/index';
 import { describeHolder, portHolder } from '../../ports/holders';
 import { processTree } from '../../ports/processes';
@@ -38,20 +39,6 @@ const DISK_FAIL = 256 * MiB;
 const CONFIG_CHECK_TIMEOUT_MS = 30_000;
 /** Configuration checks start a Node process each: at most this many at once. */
 const CONFIG_CHECK_CONCURRENCY = 2;
-
-/** Maps `items` with at most `limit` calls of `fn` running at once, keeping the order. */
-async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
 
 const ok = (check: string, subject: string, summary: string): DoctorCheck => ({
   check,
@@ -272,11 +259,9 @@ function checkEnvFiles(root: string, ecosystem: Ecosystem): DoctorCheck[] {
  * 78 with the variables at fault), so a doomed start is caught before starting.
  */
 async function checkServiceConfig(root: string, service: ServiceEntry): Promise<DoctorCheck | undefined> {
-  const pkg = readJson(join(service.cwd, 'package.json'));
   const script = join(service.cwd, service.script);
   // Only services built on the kit know --print-config; anything else would start and listen.
-  const usesKit = Object.keys({ ...(pkg?.dependencies as object) }).includes('@repo/service-kit');
-  if (!usesKit) return undefined;
+  if (!usesServiceKit(service)) return undefined;
   if (!existsSync(script)) {
     return {
       check: 'config',
@@ -286,16 +271,7 @@ async function checkServiceConfig(root: string, service: ServiceEntry): Promise<
       fix: `pnpm build (or pnpm devctl start ${service.name}, which builds first)`,
     };
   }
-  const nodeArgs = Array.isArray(service.app.node_args)
-    ? service.app.node_args.map(String)
-    : String(service.app.node_args ?? '')
-        .split(' ')
-        .filter(Boolean);
-  const result = await run(process.execPath, [...nodeArgs, script, '--print-config'], {
-    cwd: service.cwd,
-    env: { ...process.env, ...service.env },
-    timeoutMs: CONFIG_CHECK_TIMEOUT_MS,
-  });
+  const result = await runPrintConfig(service, { timeoutMs: CONFIG_CHECK_TIMEOUT_MS });
   if (result.code === 0) return ok('config', service.name, 'its configuration is valid');
   if (result.code === null) {
     return {
@@ -306,15 +282,14 @@ async function checkServiceConfig(root: string, service: ServiceEntry): Promise<
       fix: `node ${relative(root, script)} --print-config`,
     };
   }
-  const line = result.stderr.split('\n').find((text) => text.includes('"devctl":"config-error"'));
-  if (result.code === 78 && line) {
-    const parsed = JSON.parse(line) as { variables: { name: string; message: string; file: string }[] };
+  if (result.code === EXIT_CONFIG && result.problems) {
+    const problems = result.problems;
     return {
       check: 'config',
       subject: service.name,
       status: 'fail',
-      summary: parsed.variables.map((v) => `${v.name} ${v.message}`).join('; '),
-      fix: `set ${parsed.variables.map((v) => v.name).join(', ')} in ${parsed.variables[0]?.file ?? join(service.folder, '.env')}`,
+      summary: problems.map((v) => `${v.name} ${v.message}`).join('; '),
+      fix: `set ${problems.map((v) => v.name).join(', ')} in ${problems[0]?.file ?? join(service.folder, '.env')}`,
     };
   }
   const reason = result.stderr.trim().split('\n').filter(Boolean).slice(-3).join(' | ');
