@@ -59,9 +59,10 @@ beforeAll(async () => {
     stdio: 'ignore',
     timeout: 30_000,
   });
-  // Wait for more ticks than a snapshot shows, so its log section holds ticks only.
+  // Wait for well more ticks than a snapshot shows, so its log section holds ticks only (under load
+  // PM2 can stamp the first stderr line after several ticks: it reads the two pipes separately).
   const out = join(root, 'logs', 'ticker-service', 'out.log');
-  for (let i = 0; i < 100 && !(existsSync(out) && /tick 8 /.test(readFileSync(out, 'utf8'))); i++) {
+  for (let i = 0; i < 200 && !(existsSync(out) && /tick 20 /.test(readFileSync(out, 'utf8'))); i++) {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 });
