@@ -12,7 +12,7 @@ import { processTree, residentBytes } from '../ports/processes';
 import { type Dependency, dependenciesOf, isLocalHost } from './dependencies';
 import { findErrors, type LoggedError, type LogLine, mergeTails, readTail, TAIL_LINES } from './log-tail';
 import { lastRequestedStart, type Pm2Event, readPm2Events } from './pm2-log';
-import { type HttpProbe, probeHttp, probeTcp } from './probe';
+import { type HttpProbe, probeHttpPatiently, probeTcp } from './probe';
 
 export type ServiceState =
   | 'missing'
@@ -246,8 +246,8 @@ export async function collect(options: CollectOptions): Promise<Snapshot> {
     looked.map(async (service) => {
       if (service.entry.port === undefined) return;
       [service.health, service.ready] = await Promise.all([
-        probeHttp(service.host, service.entry.port, '/health'),
-        probeHttp(service.host, service.entry.port, '/ready'),
+        probeHttpPatiently(service.host, service.entry.port, '/health'),
+        probeHttpPatiently(service.host, service.entry.port, '/ready'),
       ]);
     }),
   );

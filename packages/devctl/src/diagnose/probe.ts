@@ -71,6 +71,27 @@ export function probeHttp(
   });
 }
 
+/** The second chance of a probe that got no answer at all (not a refusal, not an error status). */
+export const SLOW_PROBE_TIMEOUT_MS = 5000;
+
+/**
+ * probeHttp, asked once more with a longer timeout when the first got no answer: on a loaded machine
+ * a service that answers in 2 s is slow, not unhealthy (seen after restarts under load). A refused
+ * connection or an error status is reported at once.
+ */
+export async function probeHttpPatiently(host: string, port: number, path: string): Promise<HttpProbe> {
+  const first = await probeHttp(host, port, path);
+  if (first.status !== null || !first.error?.startsWith('no answer')) return first;
+  const second = await probeHttp(host, port, path, SLOW_PROBE_TIMEOUT_MS);
+  if (second.ok) return second;
+  return second.status === null && second.error?.startsWith('no answer')
+    ? {
+        ...second,
+        error: `no answer within ${PROBE_TIMEOUT_MS} ms, nor within ${SLOW_PROBE_TIMEOUT_MS} ms on a second try`,
+      }
+    : second;
+}
+
 /** Resolves with null when host:port accepts a TCP connection, else with the reason. */
 export function probeTcp(host: string, port: number, timeoutMs = 800): Promise<string | null> {
   return new Promise((resolve) => {
