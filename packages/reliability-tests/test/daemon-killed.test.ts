@@ -25,8 +25,12 @@ afterAll(async () => {
 describe('the PM2 daemon is killed', () => {
   it('devctl status says the daemon is down and how to recover, and exits 0', async () => {
     const daemon = stack.pm2Home.daemonPid() as number;
-    for (const p of await stack.list()) if (p.pid > 0) orphans.push(p.pid);
-    expect(orphans.length).toBe(stack.ecosystem.services.length);
+    const before = await stack.list();
+    for (const p of before) if (p.pid > 0) orphans.push(p.pid);
+    // The seven services and the log rotator (a tool app).
+    expect(orphans.length).toBe(stack.ecosystem.apps.length);
+    const rotator = before.find((p) => p.name === 'devctl-logrotate')?.pid as number;
+    expect(rotator, 'the log rotator runs with the stack').toBeGreaterThan(0);
     process.kill(daemon, 'SIGKILL');
     await pollUntil(
       () => isAlive(daemon),
@@ -34,6 +38,10 @@ describe('the PM2 daemon is killed', () => {
       10_000,
       50,
     );
+    // The services live on as orphans; the rotator does not: it exits when its daemon is gone, so
+    // the next daemon's rotator is the only one rotating these files.
+    const rotatorExited = await pollUntil(() => !isAlive(rotator), Boolean, 10_000, 100);
+    expect(rotatorExited, `the orphaned rotator (pid ${rotator}) still runs`).toBe(true);
 
     const status = await stack.devctl(['status']);
     const text = `${status.stdout}${status.stderr}`;
@@ -80,7 +88,7 @@ describe('the PM2 daemon is killed', () => {
     expect(started.code, text).toBe(0);
     const list = await stack.list();
     expect(list.map((p) => `${p.name} ${p.pm2_env.status}`).sort()).toEqual(
-      stack.ecosystem.services.map((name) => `${name} online`).sort(),
+      stack.ecosystem.apps.map((app) => `${app.name} online`).sort(),
     );
     for (const name of stack.ecosystem.services) {
       const health = await call<{ pid: number }>(stack.ecosystem.urls[name] as string, 'GET', '/health');
