@@ -7,8 +7,8 @@ await runService({
   name: SERVICE_NAME,
   schema: configSchema,
   serviceDir: new URL('..', import.meta.url),
-  build: ({ config, logger, serviceDir }) => {
-    const db = openDatabase(config, serviceDir, logger);
+  build: async ({ config, logger, serviceDir }) => {
+    const db = await openDatabase(config, serviceDir, logger);
     logger.info(`database: ${db.kind === 'postgres' ? 'PostgreSQL' : 'SQLite'} at ${db.location}`);
     return buildApp({ config, logger, db });
   },

@@ -45,7 +45,7 @@ export function openTestSqlite(file: string): Database {
 export async function sqliteApp(file: string, env: Record<string, string> = {}) {
   const config = testConfig({ DATABASE_FILE: file, ...env });
   const clock = testClock();
-  const db = openDatabase(config, '/nonexistent-service-dir');
+  const db = await openDatabase(config, '/nonexistent-service-dir');
   const app = await buildApp({ config, logger: silentLogger, db, clock });
   return { app, clock, db, config };
 }

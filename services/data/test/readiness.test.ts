@@ -27,7 +27,7 @@ describe('an unreachable PostgreSQL', () => {
   it('keeps the service up, answering /ready 503 and requests 503 with the host:port and the reason', async () => {
     const port = await closedPort();
     const config = testConfig({ DATABASE_URL: `postgres://app:secret@127.0.0.1:${port}/devstack` });
-    const app = await buildApp({ config, logger: silentLogger, db: openDatabase(config, dir.dir) });
+    const app = await buildApp({ config, logger: silentLogger, db: await openDatabase(config, dir.dir) });
     try {
       const expected = `PostgreSQL unreachable at 127.0.0.1:${port} (ECONNREFUSED)`;
       const health = await app.inject({ url: '/health' });
@@ -112,7 +112,7 @@ describe('the embedded database', () => {
         DATABASE_FILE: dir.file(`sync-${setting}.db`),
         ...(setting && { DATABASE_SQLITE_SYNCHRONOUS: setting }),
       });
-      const db = openDatabase(config, dir.dir);
+      const db = await openDatabase(config, dir.dir);
       const { rows } = await db.query<{ synchronous: number }>('PRAGMA synchronous');
       const journal = await db.query<{ journal_mode: string }>('PRAGMA journal_mode');
       await db.close();
@@ -125,7 +125,7 @@ describe('the embedded database', () => {
 
   it('resolves a relative DATABASE_FILE against the service folder', async () => {
     const config = testConfig({ DATABASE_FILE: 'data/relative.db' });
-    const db = openDatabase(config, dir.dir);
+    const db = await openDatabase(config, dir.dir);
     expect(db.location).toBe(dir.file('data/relative.db'));
     await db.close();
   });

@@ -1,6 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
 import type { Logger } from '@repo/service-kit';
-import { openPostgres } from './postgres';
 import { openSqlite } from './sqlite';
 import type { Database } from './types';
 
@@ -17,8 +16,15 @@ export interface DatabaseConfig {
 }
 
 /** PostgreSQL when DATABASE_URL is set, else the embedded SQLite file (relative to the service folder). */
-export function openDatabase(config: DatabaseConfig, serviceDir: string, logger?: Logger): Database {
+export async function openDatabase(
+  config: DatabaseConfig,
+  serviceDir: string,
+  logger?: Logger,
+): Promise<Database> {
   if (config.DATABASE_URL) {
+    // Loaded only when used: evaluating pg takes ~20 ms of every start with the SQLite default,
+    // and a restart after a crash waits for it (bench/startup.mjs).
+    const { openPostgres } = await import('./postgres');
     return openPostgres({
       url: config.DATABASE_URL,
       poolMax: config.DATABASE_POOL_MAX,
