@@ -2,6 +2,9 @@
 // anything, each kit service (its package depends on @repo/service-kit) is dry-run with
 // `--print-config`. A value the service would refuse (exit 78) stops the command before any
 // process starts, naming the service and the variable; a restart leaves the running process alone.
+// A check that passed is not run again while its inputs (script, env, .env files) stay the same.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFixture, type Fixture, type FixtureApp, parseJson } from './fixtures/stack';
 
@@ -68,5 +71,27 @@ describe('devctl checks each service configuration before launching anything', (
       status: 'online',
       pid: pidBefore,
     });
+  }, 90_000);
+
+  it('a configuration that passed with the same inputs is not dry-run again; a changed .env is', async () => {
+    fixture.writeEcosystem(stack('ok'));
+    const dryRuns = () => {
+      try {
+        return readFileSync(join(fixture.root, 'print-config.log'), 'utf8').split('\n').filter(Boolean);
+      } catch {
+        return [];
+      }
+    };
+    let restart = await fixture.devctl(['restart', 'beta-service', '--no-build', '--wait']);
+    expect(restart.code, restart.stdout + restart.stderr).toBe(0);
+    const before = dryRuns().length;
+    restart = await fixture.devctl(['restart', 'beta-service', '--no-build', '--wait']);
+    expect(restart.code, restart.stdout + restart.stderr).toBe(0);
+    expect(dryRuns().length, 'same script, env and .env files: no second dry run').toBe(before);
+
+    writeFileSync(join(fixture.dir('beta-service'), '.env'), 'GREETING=bonjour\n');
+    restart = await fixture.devctl(['restart', 'beta-service', '--no-build', '--wait']);
+    expect(restart.code, restart.stdout + restart.stderr).toBe(0);
+    expect(dryRuns().slice(before)).toEqual(['beta-service']);
   }, 90_000);
 });

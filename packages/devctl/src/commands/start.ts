@@ -281,7 +281,7 @@ export async function assertValidConfig(
   services: ServiceEntry[],
   command: 'start' | 'restart' = 'start',
 ): Promise<void> {
-  const problems = await preflightConfig(services);
+  const problems = await preflightConfig(services, ecosystem.root);
   if (problems.length === 0) return;
   const names = [...new Set(problems.map((p) => p.service))];
   throw new CLIError(

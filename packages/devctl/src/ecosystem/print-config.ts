@@ -4,8 +4,9 @@
 // `{"devctl":"config-error",...}` line on stderr naming each variable at fault. devctl imports no
 // service code; `devctl env`, `doctor` and the preflight of `devctl start` all go through here.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import type { ServiceEntry } from './index';
 
 /** What --print-config printed on success (values masked by the kit; devctl masks again). */
@@ -141,11 +142,19 @@ export interface PreflightProblem {
  * before anything is launched. Other failures of the dry run (a crash, a timeout) are not reported
  * here: the start itself shows them with the service's log.
  */
-export async function preflightConfig(services: ServiceEntry[]): Promise<PreflightProblem[]> {
-  const checked = services.filter(usesServiceKit);
+export async function preflightConfig(services: ServiceEntry[], root: string): Promise<PreflightProblem[]> {
+  const cache = new PassedChecks(root);
+  const keys = new Map(services.map((service) => [service.name, checkKey(service, root)]));
+  // A configuration that passed with exactly these inputs passes again: skip its dry run.
+  const checked = services.filter(usesServiceKit).filter((s) => !cache.has(s.name, keys.get(s.name)));
   const results = await mapLimited(checked, PREFLIGHT_CONCURRENCY, (service) =>
     runPrintConfig(service, { timeoutMs: PREFLIGHT_TIMEOUT_MS }),
   );
+  results.forEach((result, index) => {
+    const service = checked[index] as ServiceEntry;
+    if (result.code === 0 && result.printed) cache.set(service.name, keys.get(service.name));
+  });
+  cache.save();
   return results.flatMap((result, index) => {
     const service = checked[index] as ServiceEntry;
     if (result.code !== EXIT_CONFIG) return [];
@@ -161,4 +170,78 @@ export async function preflightConfig(services: ServiceEntry[]): Promise<Preflig
       message: `${problem.name} ${problem.message} (${problem.name in service.env ? 'set in ecosystem.config.js' : `set it in ${problem.file}`})`,
     }));
   });
+}
+
+/**
+ * Everything a dry run's verdict depends on: the script (path, size, mtime: a build changes them),
+ * its node flags, the whole environment PM2 would give it, and the .env files the kit reads.
+ * Hashed: the cache holds no value of any variable.
+ */
+function checkKey(service: ServiceEntry, root: string): string | undefined {
+  try {
+    const script = resolve(service.cwd, service.script);
+    const stat = statSync(script);
+    const hash = createHash('sha256');
+    hash.update(JSON.stringify([script, stat.size, stat.mtimeMs, nodeArgsOf(service.app)]));
+    const env = { ...process.env, ...service.env };
+    for (const name of Object.keys(env).sort()) hash.update(`\0${name}=${env[name]}`);
+    // The kit reads <service>/.env and the .env of its repository root, an ancestor of the
+    // service's folder (not always the ecosystem's root): every ancestor's .env is an input.
+    const files = new Set([join(root, '.env')]);
+    for (let dir = service.cwd; ; dir = dirname(dir)) {
+      files.add(join(dir, '.env'));
+      if (dirname(dir) === dir) break;
+    }
+    for (const file of files) {
+      hash.update(`\0${file}\0`);
+      if (existsSync(file)) hash.update(readFileSync(file));
+    }
+    return hash.digest('hex');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The inputs of the last passing dry run of each service, in node_modules/.cache/devctl (like
+ * turbo's cache: removed with node_modules, never committed). Only passes are kept: a refused
+ * configuration is checked again every time.
+ */
+class PassedChecks {
+  private readonly file: string;
+  private readonly entries: Record<string, string>;
+  private changed = false;
+
+  constructor(root: string) {
+    this.file = join(root, 'node_modules', '.cache', 'devctl', 'config-checks.json');
+    let entries: Record<string, string> = {};
+    try {
+      entries = JSON.parse(readFileSync(this.file, 'utf8')) as Record<string, string>;
+    } catch {
+      // No cache yet, or unreadable: check everything.
+    }
+    this.entries = entries;
+  }
+
+  has(name: string, key: string | undefined): boolean {
+    return key !== undefined && this.entries[name] === key;
+  }
+
+  set(name: string, key: string | undefined): void {
+    if (key === undefined) return;
+    this.entries[name] = key;
+    this.changed = true;
+  }
+
+  save(): void {
+    if (!this.changed) return;
+    try {
+      mkdirSync(dirname(this.file), { recursive: true });
+      const temporary = `${this.file}.${process.pid}.tmp`;
+      writeFileSync(temporary, `${JSON.stringify(this.entries)}\n`);
+      renameSync(temporary, this.file);
+    } catch {
+      // A cache that cannot be written only costs the next dry run.
+    }
+  }
 }
