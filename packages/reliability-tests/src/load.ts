@@ -15,6 +15,11 @@ export interface SubmissionLoadOptions {
   timeoutSeconds: number;
   /** The load is stopped after this long whatever is left. */
   boundMs: number;
+  /**
+   * Requests per second from all connections together (autocannon `overallRate`); unset: as fast
+   * as the stack answers. A paced load lasts long enough for faults planned during it.
+   */
+  ratePerSecond?: number;
 }
 
 export interface SubmissionLoadOutcome {
@@ -54,6 +59,7 @@ export function startSubmissionLoad(options: SubmissionLoadOptions): SubmissionL
         connections: options.connections,
         amount: options.requests,
         timeout: options.timeoutSeconds,
+        ...(options.ratePerSecond ? { overallRate: options.ratePerSecond } : {}),
         requests: [
           {
             method: 'POST',
