@@ -1,6 +1,6 @@
 // `devctl init --no-samples` end to end, as a new user's first minutes go: the new project (moved
 // to free ports) installs, builds and starts healthy under PM2 (a private PM2_HOME) with devctl,
-// the gateway's and the kit's tests pass, and `devctl new service --route` works in it.
+// the gateway's, the kit's and the frontend's tests pass, and `devctl new service --route` works in it.
 import { join } from 'node:path';
 import { createPm2Home, freePort, type Pm2Home } from '@repo/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -64,6 +64,25 @@ describe('a project made by devctl init --no-samples', () => {
       // The gateway's app.ts and config.ts come from devctl's templates: they must fit the files kept.
       const types = await run('pnpm', ['typecheck'], { cwd: join(project.root, 'services/api-gateway') });
       expect(types.code, said(types)).toBe(0);
+    },
+    9 * MINUTES,
+  );
+
+  it(
+    "passes the frontend's type check, component tests and hot-reload browser test without the forms pages",
+    async () => {
+      const web = join(project.root, 'apps/web');
+      // App.tsx and its test come from devctl's templates: they must fit the shell kept.
+      const types = await run('pnpm', ['typecheck'], { cwd: web });
+      expect(types.code, said(types)).toBe(0);
+      const components = await run('pnpm', ['test:components'], { cwd: web, timeoutMs: 4 * MINUTES });
+      expect(components.code, said(components)).toBe(0);
+      expect(components.stdout).toMatch(/App\.test\.tsx/);
+      expect(components.stdout).toMatch(/Tests\s+\d+ passed/);
+      const browser = await run('pnpm', ['test:e2e'], { cwd: web, timeoutMs: 4 * MINUTES });
+      expect(browser.code, said(browser)).toBe(0);
+      expect(browser.stdout).toMatch(/hot-reload\.test\.ts/);
+      expect(browser.stdout).toMatch(/Tests\s+1 passed/);
     },
     9 * MINUTES,
   );

@@ -24,6 +24,7 @@ import {
 } from '../src/scaffold/gateway-text';
 import { projectNameProblem, serviceNameProblem } from '../src/scaffold/names';
 import { pickPort } from '../src/scaffold/ports';
+import { planProject } from '../src/scaffold/project';
 import { isNeverCopied, listProjectFiles } from '../src/scaffold/project-files';
 import { devctl, devctlBin, initProject, type Project, run, said, templateRoot } from './scaffold-helpers';
 
@@ -360,6 +361,69 @@ describe('devctl init', () => {
     );
   });
 
+  it("--no-samples keeps the frontend's shell and status page, with a start page instead of the forms pages", () => {
+    const web = (path: string) => join(lean.root, 'apps/web', path);
+    for (const kept of [
+      'src/main.tsx',
+      'src/router/router.tsx',
+      'src/api/client.ts',
+      'src/session/session.tsx',
+      'src/components/ErrorBoundary.tsx',
+      'src/components/ErrorMessage.tsx',
+      'src/components/useAsync.ts',
+      'src/pages/StatusPage.tsx',
+      'src/pages/StartPage.tsx',
+      'src/styles.css',
+      'e2e/hot-reload.test.ts',
+    ])
+      expect(existsSync(web(kept)), kept).toBe(true);
+    for (const dropped of [
+      'src/pages/AuthPage.tsx',
+      'src/pages/FormsPage.tsx',
+      'src/pages/FillFormPage.tsx',
+      'src/pages/SubmissionsPage.tsx',
+      'src/components/FormBuilder.tsx',
+      'src/components/FormBuilder.test.tsx',
+      'src/components/SubmissionForm.tsx',
+      'src/components/SubmissionForm.test.tsx',
+      'e2e/flow.test.ts',
+    ])
+      expect(existsSync(web(dropped)), dropped).toBe(false);
+
+    const app = leanFile('apps/web/src/App.tsx');
+    expect(app).toContain("if (path === '/') return <StartPage />;");
+    expect(app).toContain("if (path === '/status') return <StatusPage />;");
+    expect(leanFile('apps/web/src/App.test.tsx')).not.toMatch(/\/api\/(auth|forms)|FormsPage|AuthPage/);
+    expect(leanFile('apps/web/README.md')).toContain('## Adding a page');
+    expect(leanFile('apps/web/README.md')).not.toMatch(/\/signup|flow\.test/);
+    expect(leanFile('apps/web/index.html')).toContain('<title>lean-app</title>');
+    // What the hot-reload browser test edits must be in every project.
+    expect(leanFile('apps/web/e2e/hot-reload.test.ts')).toContain(
+      "join(copyDir, 'src', 'pages', 'StatusPage.tsx')",
+    );
+
+    // Every relative import of what stays names a file that stays (the typecheck proves it in init-e2e).
+    const missing: string[] = [];
+    const sources = listProjectFiles(join(lean.root, 'apps/web')).files.filter((f) => /\.tsx?$/.test(f));
+    for (const source of sources) {
+      for (const [, target] of leanFile(`apps/web/${source}`).matchAll(/from '(\.{1,2}\/[^']+)'/g)) {
+        const base = join(web(source), '..', target as string);
+        if (!['', '.ts', '.tsx'].some((ext) => existsSync(base + ext)))
+          missing.push(`${source} -> ${target}`);
+      }
+    }
+    expect(sources).toContain('src/App.tsx');
+    expect(missing).toEqual([]);
+  });
+
+  it('without --no-samples keeps every file of the frontend', () => {
+    const full = planProject(templateRoot, { name: 'full-app', samples: true });
+    const web = listProjectFiles(templateRoot).files.filter((f) => f.startsWith('apps/web/'));
+    expect(web).toContain('apps/web/src/pages/FormsPage.tsx');
+    expect(web.filter((f) => !full.files.has(f))).toEqual([]);
+    expect(full.files.get('apps/web/src/App.tsx')?.content.toString('utf8')).toContain('<FormsPage />');
+  });
+
   it('renames the project everywhere: package name, PM2 namespace, every other mention', async () => {
     expect(JSON.parse(leanFile('package.json')).name).toBe('lean-app');
     expect(leanFile('ecosystem.config.js')).toContain("const NAMESPACE = 'lean-app';");
@@ -381,7 +445,7 @@ describe('devctl init', () => {
     const biome = join(templateRoot, 'node_modules', '.bin', 'biome');
     const lint = await run(
       biome,
-      ['check', 'ecosystem.config.js', 'services/api-gateway', 'apps/web/package.json', 'package.json'],
+      ['check', 'ecosystem.config.js', 'services/api-gateway', 'apps/web', 'package.json'],
       {
         cwd: lean.root,
       },

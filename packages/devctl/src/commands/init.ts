@@ -121,9 +121,14 @@ export async function runInit(options: InitOptions): Promise<void> {
       : `  renamed: ${plan.sourceName} -> ${name} (package.json name, PM2 namespace, ${plan.renamed.mentions} mentions in ${plan.renamed.files} files)`,
   );
   if (!options.samples) {
-    out(`  left out: ${plan.leftOut.filter((p) => !p.startsWith('services/api-gateway/')).join(', ')}`);
+    const inGateway = (p: string) => p.startsWith('services/api-gateway/');
+    const inWeb = (p: string) => p.startsWith('apps/web/');
+    out(`  left out: ${plan.leftOut.filter((p) => !inGateway(p) && !inWeb(p)).join(', ')}`);
     out(
-      `  api-gateway: only /api/health and the generated routes (src/routes/generated.ts); its sample routes and their tests (${plan.leftOut.filter((p) => p.startsWith('services/api-gateway/')).length} files) were left out`,
+      `  api-gateway: only /api/health and the generated routes (src/routes/generated.ts); its sample routes and their tests (${plan.leftOut.filter(inGateway).length} files) were left out`,
+    );
+    out(
+      `  apps/web: a start page and the status page (src/App.tsx); the forms pages, their components and tests (${plan.leftOut.filter(inWeb).length} files) were left out`,
     );
     out(`  ecosystem.config.js: ${plan.droppedServices.join(', ')} removed`);
   }

@@ -101,8 +101,9 @@ function rootEnvExample(name: string, samples: boolean): string {
 
 const ARCHITECTURE_NOTE = (leftOut: string[]) =>
   `> This project was made with \`devctl init --no-samples\`: the sample services described below
-> (${leftOut.join(', ')}) are not in it. api-gateway, the service kit, devctl, test-utils and the
-> frontend are. \`docs/new-service.md\` adds a service.
+> (${leftOut.join(', ')}) are not in it, nor are the frontend's forms pages. api-gateway, the
+> service kit, devctl, test-utils and the frontend's shell (a start page and the status page) are.
+> \`docs/new-service.md\` adds a service.
 `;
 
 /** The files of the new project, in memory. */
@@ -236,6 +237,10 @@ export function planProject(root: string, options: PlanOptions): ProjectPlan {
     for (const path of filesUnder(templates)) {
       setText(path, readFileSync(join(templates, path), 'utf8'));
     }
+    // The page title named the forms sample; the start page is the project's own.
+    const webIndex = 'apps/web/index.html';
+    if (files.has(webIndex))
+      setText(webIndex, textOf(webIndex).replace(/<title>[^<]*<\/title>/, `<title>${options.name}</title>`));
     // The routes the template had generated stay, and so do their URL variables.
     let envExample = textOf(GATEWAY_ENV_EXAMPLE);
     for (const entry of parseGeneratedRoutes(textOf(REGISTRY_FILE)))

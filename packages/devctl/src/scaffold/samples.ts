@@ -1,5 +1,6 @@
 // What `devctl init --no-samples` leaves out: the sample backends of PRODUCT.md and what exists
-// only to exercise them. api-gateway, the service kit, devctl, test-utils and the frontend stay.
+// only to exercise them. api-gateway, the service kit, devctl, test-utils and the frontend's shell
+// stay.
 
 /** Folders under services/ of the sample backends. */
 export const SAMPLE_SERVICE_FOLDERS = ['auth', 'data', 'email', 'form', 'scheduler', 'worker'];
@@ -12,6 +13,17 @@ export const SAMPLE_SERVICE_FOLDERS = ['auth', 'data', 'email', 'form', 'schedul
 export const SAMPLE_ONLY_PATHS = [
   // The browser flow through signup, forms and submissions (the hot-reload test stays).
   'apps/web/e2e/flow.test.ts',
+  // The frontend's forms pages and their components. Its shell stays (router, error display,
+  // api/client.ts, the session that StatusPage and useAsync use, the status page);
+  // templates/no-samples/ replaces App.tsx, its test and README.md with a start page.
+  'apps/web/src/pages/AuthPage.tsx',
+  'apps/web/src/pages/FormsPage.tsx',
+  'apps/web/src/pages/FillFormPage.tsx',
+  'apps/web/src/pages/SubmissionsPage.tsx',
+  'apps/web/src/components/FormBuilder.tsx',
+  'apps/web/src/components/FormBuilder.test.tsx',
+  'apps/web/src/components/SubmissionForm.tsx',
+  'apps/web/src/components/SubmissionForm.test.tsx',
 ];
 
 export const GATEWAY = 'services/api-gateway';
