@@ -1,11 +1,11 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { isBuiltin, SourceMap } from 'node:module';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, spawnNode } from './processes';
 
 // service-build as the services use it: the demo service built as an application (npm packages
 // bundled in) into a temporary folder, then run with `node --enable-source-maps` as PM2 runs it.
@@ -15,12 +15,6 @@ const throwLine =
   readFileSync(fixture, 'utf8')
     .split('\n')
     .findIndex((line) => line.includes("throw new Error('boom outside a request')")) + 1;
-
-const children: ChildProcess[] = [];
-afterEach(() => {
-  for (const child of children.splice(0))
-    if (child.exitCode === null && child.signalCode === null && child.pid) process.kill(child.pid, 'SIGKILL');
-});
 
 let temp: string;
 beforeAll(() => {
@@ -42,31 +36,8 @@ function buildIn(name: string, manifest: object, entry: string, flags: string[] 
   return dir;
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
-
 function run(bundle: string, env: Record<string, string>, args: string[] = []) {
-  const child = spawn(process.execPath, ['--enable-source-maps', bundle, ...args], {
-    env: { PATH: process.env.PATH, ...env },
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-  });
-  children.push(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (c) => {
-    stdout += c;
-  });
-  child.stderr?.on('data', (c) => {
-    stderr += c;
-  });
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  const ready = new Promise<void>((resolve) => child.on('message', (m) => m === 'ready' && resolve()));
-  return { child, exited, ready, out: () => stdout, err: () => stderr };
+  return spawnNode(['--enable-source-maps', bundle, ...args], env, { ipc: true });
 }
 
 /**
