@@ -1,16 +1,4 @@
-// Hostile and malformed requests to auth-service, in front of the real data-service (its own
-// process, from source, over a throwaway SQLite file): each gets a 4xx whose message says what is
-// wrong, no account is created (asked of data-service), and the service keeps answering.
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import {
-  freePort,
-  type SpawnedProcess,
-  spawnProcess,
-  type TempDir,
-  tempDir,
-  waitForHttp,
-} from '@repo/test-utils';
+import { startRealDataService } from '@repo/test-utils';
 import type { FastifyInstance } from 'fastify';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,38 +6,15 @@ import { buildApp } from '../src/app';
 import { ISSUER } from '../src/tokens';
 import { silentLogger, TEST_SECRET, testConfig, tokens } from './helpers';
 
-let scratch: TempDir;
-let dataService: SpawnedProcess;
+let dataService: Awaited<ReturnType<typeof startRealDataService>>;
 let dataUrl = '';
 let app: FastifyInstance;
 /** Every email a request below tried to sign up with: none of them may exist afterwards. */
 const attemptedEmails = new Set<string>();
 
-async function startDataService() {
-  const port = await freePort();
-  dataUrl = `http://127.0.0.1:${port}`;
-  dataService = spawnProcess(process.execPath, ['--conditions=source', '--import', 'tsx', 'src/index.ts'], {
-    cwd: fileURLToPath(new URL('../../data/', import.meta.url)),
-    name: 'data-service',
-    env: {
-      PATH: process.env.PATH,
-      NODE_ENV: 'test',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      LOG_LEVEL: 'warn',
-      DATABASE_FILE: join(scratch.path, 'app.db'),
-    },
-  });
-  try {
-    await waitForHttp(`${dataUrl}/health`, { timeoutMs: 90_000 });
-  } catch (error) {
-    throw new Error(`data-service did not start: ${(error as Error).message}\n${dataService.output()}`);
-  }
-}
-
 beforeAll(async () => {
-  scratch = tempDir('auth-bad-input-');
-  await startDataService();
+  dataService = await startRealDataService();
+  dataUrl = dataService.url;
   app = buildApp({
     config: testConfig({ DATA_SERVICE_URL: dataUrl }),
     logger: silentLogger(),
@@ -59,8 +24,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await app?.close();
-  await dataService?.kill();
-  scratch?.cleanup();
+  await dataService?.stop();
 });
 
 async function send(

@@ -6,14 +6,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLogger } from '@repo/service-kit';
-import {
-  freePort,
-  type SpawnedProcess,
-  spawnProcess,
-  type TempDir,
-  tempDir,
-  waitForHttp,
-} from '@repo/test-utils';
+import { startRealDataService, type TempDir, tempDir } from '@repo/test-utils';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app';
@@ -21,7 +14,7 @@ import { configSchema } from '../src/config';
 
 let scratch: TempDir;
 let outbox = '';
-let dataService: SpawnedProcess;
+let dataService: Awaited<ReturnType<typeof startRealDataService>>;
 let dataUrl = '';
 let app: FastifyInstance;
 /** Every key a refused request carried: none may be recorded by data-service. */
@@ -29,32 +22,11 @@ const refusedKeys = new Set<string>();
 
 const good = { idempotencyKey: 'bad-input-good', to: 'owner@example.com', subject: 'Hello', text: 'Body' };
 
-async function startDataService() {
-  const port = await freePort();
-  dataUrl = `http://127.0.0.1:${port}`;
-  dataService = spawnProcess(process.execPath, ['--conditions=source', '--import', 'tsx', 'src/index.ts'], {
-    cwd: fileURLToPath(new URL('../../data/', import.meta.url)),
-    name: 'data-service',
-    env: {
-      PATH: process.env.PATH,
-      NODE_ENV: 'test',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      LOG_LEVEL: 'warn',
-      DATABASE_FILE: join(scratch.path, 'app.db'),
-    },
-  });
-  try {
-    await waitForHttp(`${dataUrl}/health`, { timeoutMs: 90_000 });
-  } catch (error) {
-    throw new Error(`data-service did not start: ${(error as Error).message}\n${dataService.output()}`);
-  }
-}
-
 beforeAll(async () => {
   scratch = tempDir('email-bad-input-');
   outbox = join(scratch.path, 'deep', 'down', 'outbox');
-  await startDataService();
+  dataService = await startRealDataService();
+  dataUrl = dataService.url;
   const config = configSchema.parse({ DATA_SERVICE_URL: dataUrl, EMAIL_OUTBOX_DIR: outbox });
   app = buildApp({
     config,
@@ -66,7 +38,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await app?.close();
-  await dataService?.kill();
+  await dataService?.stop();
   scratch?.cleanup();
 });
 

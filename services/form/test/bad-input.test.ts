@@ -1,24 +1,10 @@
-// Hostile and malformed requests to form-service, in front of the real data-service (its own
-// process, from source, over a throwaway SQLite file): each gets a 4xx whose message says what is
-// wrong, no form, submission or email job is stored (asked of data-service), and the service keeps
-// answering.
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createLogger } from '@repo/service-kit';
-import {
-  freePort,
-  type SpawnedProcess,
-  spawnProcess,
-  type TempDir,
-  tempDir,
-  waitForHttp,
-} from '@repo/test-utils';
+import { startRealDataService } from '@repo/test-utils';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app';
 
-let scratch: TempDir;
-let dataService: SpawnedProcess;
+let dataService: Awaited<ReturnType<typeof startRealDataService>>;
 let dataUrl = '';
 let app: FastifyInstance;
 let ownerId = '';
@@ -34,28 +20,6 @@ const contactForm = {
   ],
 };
 const goodAnswers = { name: 'Ada', email: 'ada@example.com', age: 36, topic: 'sales' };
-
-async function startDataService() {
-  const port = await freePort();
-  dataUrl = `http://127.0.0.1:${port}`;
-  dataService = spawnProcess(process.execPath, ['--conditions=source', '--import', 'tsx', 'src/index.ts'], {
-    cwd: fileURLToPath(new URL('../../data/', import.meta.url)),
-    name: 'data-service',
-    env: {
-      PATH: process.env.PATH,
-      NODE_ENV: 'test',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      LOG_LEVEL: 'warn',
-      DATABASE_FILE: join(scratch.path, 'app.db'),
-    },
-  });
-  try {
-    await waitForHttp(`${dataUrl}/health`, { timeoutMs: 90_000 });
-  } catch (error) {
-    throw new Error(`data-service did not start: ${(error as Error).message}\n${dataService.output()}`);
-  }
-}
 
 async function dataGet<T>(path: string): Promise<T> {
   const res = await fetch(`${dataUrl}${path}`);
@@ -77,8 +41,8 @@ async function unexpectedForms(): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  scratch = tempDir('form-bad-input-');
-  await startDataService();
+  dataService = await startRealDataService();
+  dataUrl = dataService.url;
   app = buildApp({
     config: { DATA_SERVICE_URL: dataUrl, UPSTREAM_TIMEOUT_MS: 5000 },
     logger: createLogger({ service: 'form-service', level: 'silent' }),
@@ -102,8 +66,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await app?.close();
-  await dataService?.kill();
-  scratch?.cleanup();
+  await dataService?.stop();
 });
 
 async function send(

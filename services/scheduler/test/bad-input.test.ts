@@ -1,51 +1,16 @@
-// Hostile and malformed requests to scheduler-service, in front of the real data-service (its own
-// process, from source, over a throwaway SQLite file): each gets a 4xx whose message says what is
-// wrong, no schedule runs and no job is queued, and the service keeps answering.
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createLogger } from '@repo/service-kit';
-import {
-  freePort,
-  type SpawnedProcess,
-  spawnProcess,
-  type TempDir,
-  tempDir,
-  waitForHttp,
-} from '@repo/test-utils';
+import { startRealDataService } from '@repo/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app';
 import { configSchema } from '../src/config';
 
-let scratch: TempDir;
-let dataService: SpawnedProcess;
+let dataService: Awaited<ReturnType<typeof startRealDataService>>;
 let dataUrl = '';
 let app: ReturnType<typeof buildApp>;
 
-async function startDataService() {
-  const port = await freePort();
-  dataUrl = `http://127.0.0.1:${port}`;
-  dataService = spawnProcess(process.execPath, ['--conditions=source', '--import', 'tsx', 'src/index.ts'], {
-    cwd: fileURLToPath(new URL('../../data/', import.meta.url)),
-    name: 'data-service',
-    env: {
-      PATH: process.env.PATH,
-      NODE_ENV: 'test',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      LOG_LEVEL: 'warn',
-      DATABASE_FILE: join(scratch.path, 'app.db'),
-    },
-  });
-  try {
-    await waitForHttp(`${dataUrl}/health`, { timeoutMs: 90_000 });
-  } catch (error) {
-    throw new Error(`data-service did not start: ${(error as Error).message}\n${dataService.output()}`);
-  }
-}
-
 beforeAll(async () => {
-  scratch = tempDir('scheduler-bad-input-');
-  await startDataService();
+  dataService = await startRealDataService();
+  dataUrl = dataService.url;
   app = buildApp({
     config: configSchema.parse({ DATA_SERVICE_URL: dataUrl }),
     logger: createLogger({ service: 'scheduler-service', level: 'silent' }),
@@ -55,8 +20,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await app?.close();
-  await dataService?.kill();
-  scratch?.cleanup();
+  await dataService?.stop();
 });
 
 async function send(method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, payload?: string) {

@@ -3,51 +3,19 @@
 // read-only: anything else is a 4xx. Against the real data-service (its own process, from source,
 // over a throwaway SQLite file); email-service is a real server that records every call it gets.
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createLogger } from '@repo/service-kit';
-import {
-  freePort,
-  type SpawnedProcess,
-  spawnProcess,
-  type TempDir,
-  tempDir,
-  waitForHttp,
-} from '@repo/test-utils';
+import { startRealDataService } from '@repo/test-utils';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app';
 import { configSchema } from '../src/config';
 import type { Job } from '../src/types';
 
-let scratch: TempDir;
-let dataService: SpawnedProcess;
+let dataService: Awaited<ReturnType<typeof startRealDataService>>;
 let dataUrl = '';
 let emailStub: FastifyInstance;
 const emailCalls: unknown[] = [];
 let worker: ReturnType<typeof buildApp>;
-
-async function startDataService() {
-  const port = await freePort();
-  dataUrl = `http://127.0.0.1:${port}`;
-  dataService = spawnProcess(process.execPath, ['--conditions=source', '--import', 'tsx', 'src/index.ts'], {
-    cwd: fileURLToPath(new URL('../../data/', import.meta.url)),
-    name: 'data-service',
-    env: {
-      PATH: process.env.PATH,
-      NODE_ENV: 'test',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      LOG_LEVEL: 'warn',
-      DATABASE_FILE: join(scratch.path, 'app.db'),
-    },
-  });
-  try {
-    await waitForHttp(`${dataUrl}/health`, { timeoutMs: 90_000 });
-  } catch (error) {
-    throw new Error(`data-service did not start: ${(error as Error).message}\n${dataService.output()}`);
-  }
-}
 
 async function dataCall<T>(method: string, path: string, body?: unknown): Promise<T> {
   const res = await fetch(`${dataUrl}${path}`, {
@@ -61,8 +29,8 @@ async function dataCall<T>(method: string, path: string, body?: unknown): Promis
 }
 
 beforeAll(async () => {
-  scratch = tempDir('worker-bad-input-');
-  await startDataService();
+  dataService = await startRealDataService();
+  dataUrl = dataService.url;
   emailStub = Fastify();
   emailStub.get('/health', async () => ({ status: 'ok' }));
   emailStub.post('/send', async (req) => {
@@ -84,8 +52,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await worker?.close();
   await emailStub?.close();
-  await dataService?.kill();
-  scratch?.cleanup();
+  await dataService?.stop();
 });
 
 /** Polls data-service until every given job is dead (single attempt each), at most 30 s. */
