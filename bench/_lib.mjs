@@ -136,6 +136,24 @@ export async function killTree(pid, graceMs = 3000) {
   }
 }
 
+/** SIGKILLs the daemon of a PM2_HOME and every process under it, by PID (nothing else). */
+export function killPm2DaemonSync(home) {
+  let pid;
+  try {
+    pid = Number(readFileSync(join(home, 'pm2.pid'), 'utf8').trim());
+  } catch {
+    return;
+  }
+  if (!pid) return;
+  for (const p of processTree(pid)) {
+    try {
+      process.kill(p, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
 /** A private PM2_HOME; `env` for children; `cleanup()` kills its daemon and every child by PID. */
 export function createPm2Home(prefix = 'devctl-bench-pm2-') {
   const home = mkdtempSync(join(tmpdir(), prefix));

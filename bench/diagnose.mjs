@@ -12,12 +12,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import {
   closeSync,
   cpSync,
-  existsSync,
   mkdirSync,
   mkdtempSync,
   openSync,
-  readdirSync,
-  readFileSync,
   rmSync,
   symlinkSync,
   writeFileSync,
@@ -25,20 +22,15 @@ import {
 } from 'node:fs';
 import { request } from 'node:http';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { devctlBin, devctlDir, freePort, killPm2DaemonSync, median, pm2Bin, repo } from './_lib.mjs';
 
-const repo = fileURLToPath(new URL('..', import.meta.url));
-const devctlDir = join(repo, 'packages', 'devctl');
 const fixture = join(devctlDir, 'test', 'fixtures', 'diagnose');
 const kitDir = join(repo, 'packages', 'service-kit');
 const requireFromDevctl = createRequire(join(devctlDir, 'package.json'));
 const { build } = requireFromDevctl('esbuild');
-const pm2Bin = requireFromDevctl.resolve('pm2/bin/pm2');
-const devctlBin = join(devctlDir, 'bin', 'devctl.js');
 const KIT_PACKAGES = ['fastify', 'pino', 'pino-pretty', 'zod', 'dotenv'];
 
 const { values: args } = parseArgs({
@@ -60,17 +52,6 @@ const SERVICES = [
   ['scheduler-service', ['data-service']],
   ['api-gateway', ['auth-service', 'form-service', 'data-service']],
 ];
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 const pad = (n, width = 2) => String(n).padStart(width, '0');
 function pm2Prefix(date) {
@@ -158,40 +139,6 @@ function get(url, timeoutMs = 1000) {
   });
 }
 
-function descendants(pid) {
-  const all = [pid];
-  for (let i = 0; i < all.length; i++) {
-    try {
-      for (const task of readdirSync(`/proc/${all[i]}/task`)) {
-        const text = readFileSync(`/proc/${all[i]}/task/${task}/children`, 'utf8');
-        for (const child of text.split(/\s+/).filter(Boolean)) all.push(Number(child));
-      }
-    } catch {
-      // gone
-    }
-  }
-  return all;
-}
-
-function killDaemon(home) {
-  const pidFile = join(home, 'pm2.pid');
-  if (!existsSync(pidFile)) return;
-  const pids = descendants(Number(readFileSync(pidFile, 'utf8')));
-  for (const pid of pids) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-}
-
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
-
 function timed(command, argv, env) {
   const started = process.hrtime.bigint();
   const result = spawnSync(command, argv, { env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
@@ -203,7 +150,7 @@ async function main() {
   const root = mkdtempSync(join(tmpdir(), 'devctl-bench-diagnose-'));
   const home = mkdtempSync(join(tmpdir(), 'devctl-bench-pm2-'));
   const cleanup = () => {
-    killDaemon(home);
+    killPm2DaemonSync(home);
     rmSync(root, { recursive: true, force: true });
     rmSync(home, { recursive: true, force: true });
   };

@@ -19,23 +19,16 @@ import {
   mkdirSync,
   mkdtempSync,
   openSync,
-  readdirSync,
   readFileSync,
   rmSync,
   statSync,
   writeFileSync,
   writeSync,
 } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-
-const repo = fileURLToPath(new URL('..', import.meta.url));
-const devctlDir = join(repo, 'packages', 'devctl');
-const devctlBin = join(devctlDir, 'bin', 'devctl.js');
-const pm2Bin = createRequire(join(devctlDir, 'package.json')).resolve('pm2/bin/pm2');
+import { devctlBin, killPm2DaemonSync, median, pm2Bin } from './_lib.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -137,40 +130,6 @@ function ensureLogs() {
   return 'generated';
 }
 
-function descendants(pid) {
-  const all = [pid];
-  for (let i = 0; i < all.length; i++) {
-    try {
-      for (const task of readdirSync(`/proc/${all[i]}/task`)) {
-        const text = readFileSync(`/proc/${all[i]}/task/${task}/children`, 'utf8');
-        for (const child of text.split(/\s+/).filter(Boolean)) all.push(Number(child));
-      }
-    } catch {
-      // gone already
-    }
-  }
-  return all;
-}
-
-/** Kills this benchmark's PM2 daemon and its apps, by PID only. */
-function killDaemon(home) {
-  const pidFile = join(home, 'pm2.pid');
-  if (!existsSync(pidFile)) return;
-  for (const pid of descendants(Number(readFileSync(pidFile, 'utf8')))) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-}
-
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
-
 function timed(argv, env) {
   const started = process.hrtime.bigint();
   const result = spawnSync(process.execPath, argv, { env, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
@@ -266,7 +225,7 @@ async function main() {
     }
     process.exitCode = vsPm2 <= 0.6 && bigVsSmall <= 1.2 ? 0 : 1;
   } finally {
-    killDaemon(home);
+    killPm2DaemonSync(home);
     rmSync(root, { recursive: true, force: true });
     rmSync(home, { recursive: true, force: true });
     if (!args['keep-log']) rmSync(logsDir, { recursive: true, force: true });
