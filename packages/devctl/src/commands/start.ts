@@ -146,7 +146,7 @@ async function startOne(
   const stateBefore = serviceState(before);
   let marks: LogMarks | undefined;
   let action: string;
-  let note: string | null = context.ecosystem.tools.includes(service) ? 'tool: no port, no /health' : null;
+  let note: string | null = service.kind === 'tool' ? 'tool: no port, no /health' : null;
   let restartsBefore = before?.restarts ?? 0;
   let actionStarted: number | undefined;
   let launched: ProcessInfo | undefined;
@@ -308,7 +308,7 @@ export async function runStart(options: StartOptions): Promise<void> {
   const toLaunch = targets.filter(
     (t) => !isRunningState(serviceState(before.find((p) => p.name === t.name))),
   );
-  const added = toLaunch.filter((t) => !named.includes(t) && !ecosystem.tools.includes(t));
+  const added = toLaunch.filter((t) => !named.includes(t) && t.kind === 'service');
   if (added.length > 0) {
     reporter.line(
       c.gray(
@@ -316,17 +316,11 @@ export async function runStart(options: StartOptions): Promise<void> {
       ),
     );
   }
-  if (options.build)
-    await buildStep(
-      ecosystem,
-      toLaunch.filter((t) => !ecosystem.tools.includes(t)),
-      reporter,
-    );
+  // Tools are neither built nor dry-run: they are not the project's services.
+  const servicesToLaunch = toLaunch.filter((t) => t.kind === 'service');
+  if (options.build) await buildStep(ecosystem, servicesToLaunch, reporter);
   assertValidEcosystem(ecosystem, { checkScriptsOf: toLaunch });
-  await assertValidConfig(
-    ecosystem,
-    toLaunch.filter((t) => !ecosystem.tools.includes(t)),
-  );
+  await assertValidConfig(ecosystem, servicesToLaunch);
 
   const { connection, launched } = await connectOrLaunchDaemon();
   if (launched) reporter.line(c.gray(`started the PM2 daemon (PM2_HOME=${pm2Home()})`));

@@ -79,7 +79,7 @@ export async function collectStatus(ecosystem: Ecosystem, names: string[]): Prom
     port: service.port,
     info: processes?.find((p) => p.name === service.name),
     inEcosystem: true,
-    kind: ecosystem.tools.includes(service) ? 'tool' : 'service',
+    kind: service.kind,
   }));
   if (processes && !named) {
     const declared = new Set(services.map((s) => s.name));

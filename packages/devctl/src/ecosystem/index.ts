@@ -23,6 +23,8 @@ export interface ServiceEntry {
   errorFile: string;
   dependsOn: string[];
   env: Record<string, string>;
+  /** `tool` for an app marked `devctl_role: 'tool'` (see TOOL_ROLE); every other app is a service. */
+  kind: 'service' | 'tool';
   /** The raw app object, as PM2 gets it. */
   app: Record<string, unknown>;
 }
@@ -90,12 +92,12 @@ export function loadEcosystem(root = findProjectRoot()): Ecosystem {
       errorFile: resolve(cwd, String(app.error_file ?? join('logs', 'error.log'))),
       dependsOn: Array.isArray(app.depends_on) ? app.depends_on.map(String) : [],
       env,
+      kind: app.devctl_role === TOOL_ROLE ? 'tool' : 'service',
       app,
     };
   });
-  const isTool = (entry: ServiceEntry) => entry.app.devctl_role === TOOL_ROLE;
-  const services = entries.filter((entry) => !isTool(entry));
-  const tools = entries.filter(isTool);
+  const services = entries.filter((entry) => entry.kind === 'service');
+  const tools = entries.filter((entry) => entry.kind === 'tool');
   const namespace = (services[0] ?? tools[0])?.namespace ?? 'default';
   return { root, file, namespace, services, tools };
 }
@@ -245,13 +247,13 @@ export function ecosystemProblems(
     } else if (!service.script) {
       problems.push({ service: name, field: 'script', message: 'no script is set' });
     } else if (checkScripts.has(name) && !existsSync(resolve(service.cwd, service.script))) {
-      const isTool = ecosystem.tools.includes(service);
       problems.push({
         service: name,
         field: 'script',
-        message: isTool
-          ? `${join(service.folder, service.script)} does not exist (fix script or cwd of ${name} in ecosystem.config.js)`
-          : `${join(service.folder, service.script)} does not exist (build it: pnpm devctl start ${name}, or pnpm --filter ${packageName(service) ?? name} build)`,
+        message:
+          service.kind === 'tool'
+            ? `${join(service.folder, service.script)} does not exist (fix script or cwd of ${name} in ecosystem.config.js)`
+            : `${join(service.folder, service.script)} does not exist (build it: pnpm devctl start ${name}, or pnpm --filter ${packageName(service) ?? name} build)`,
       });
     }
     for (const dep of service.dependsOn) {

@@ -144,9 +144,10 @@ export interface PreflightProblem {
  */
 export async function preflightConfig(services: ServiceEntry[], root: string): Promise<PreflightProblem[]> {
   const cache = new PassedChecks(root);
-  const keys = new Map(services.map((service) => [service.name, checkKey(service, root)]));
+  const kitServices = services.filter(usesServiceKit);
+  const keys = new Map(kitServices.map((service) => [service.name, checkKey(service, root)]));
   // A configuration that passed with exactly these inputs passes again: skip its dry run.
-  const checked = services.filter(usesServiceKit).filter((s) => !cache.has(s.name, keys.get(s.name)));
+  const checked = kitServices.filter((s) => !cache.has(s.name, keys.get(s.name)));
   const results = await mapLimited(checked, PREFLIGHT_CONCURRENCY, (service) =>
     runPrintConfig(service, { timeoutMs: PREFLIGHT_TIMEOUT_MS }),
   );
