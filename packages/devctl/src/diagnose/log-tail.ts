@@ -19,8 +19,12 @@ export interface LogLine {
   record?: Record<string, unknown>;
 }
 
-/** At most this many lines are read from the end of each file: enough for several stack traces. */
-export const TAIL_LINES = { err: 400, out: 120 } as const;
+/**
+ * At most this many lines are read from the end of each file: enough for several stack traces, and
+ * in out.log for the request lines of the last minute or so (a hung request is an `incoming request`
+ * with no `request completed`; the worker's polls alone write ~4 lines a second to data-service's).
+ */
+export const TAIL_LINES = { err: 400, out: 600 } as const;
 
 /** Lines this much older than the baseline still matter (PM2's prefix has second precision). */
 const BEFORE_BASELINE_MS = 2000;
@@ -57,6 +61,18 @@ function parseTail(raw: string, stream: 'out' | 'err', newerTime: number): LogLi
     if (WORTH_PARSING.test(body)) record = asRecord(body);
   }
   return { time: Number.isNaN(time) ? newerTime : time, stream, text, structured, record };
+}
+
+/** Lines as written to a log (PM2 prefix or not), oldest first: what readTail gives for a file. */
+export function parseLogLines(raws: string[], stream: 'out' | 'err', now = Date.now()): LogLine[] {
+  const newestFirst: LogLine[] = [];
+  let newerTime = now;
+  for (const raw of [...raws].reverse()) {
+    const line = parseTail(raw, stream, newerTime);
+    newerTime = line.time;
+    newestFirst.push(line);
+  }
+  return newestFirst.reverse();
 }
 
 /**
@@ -126,6 +142,8 @@ export interface LoggedError {
   stack?: string;
   method?: string;
   url?: string;
+  /** The request id (Fastify's `reqId`, passed on by the kit's client as `x-request-id`). */
+  requestId?: string;
   record?: Record<string, unknown>;
   /** The lines as written (without PM2's prefix), for evidence. */
   lines: string[];
@@ -153,6 +171,7 @@ function fromPino(line: LogLine, record: Record<string, unknown>): LoggedError {
     stack: str(err?.stack),
     method: str(record.method) ?? str(req?.method),
     url: str(record.url) ?? str(req?.url),
+    requestId: str(record.reqId),
     record,
     lines: [line.text],
   };

@@ -1,10 +1,13 @@
 // Turns the detectors' candidates into the findings a person reads: one finding per root cause.
 // - A state (stopped, crash loop, unhealthy) gives way to a cause on the same service (an exception,
 //   a config error, a held port), which takes its figures ("crash loop: 5 crashes, ...").
-// - A failure caused by another stack service that is down moves to that service, following the
-//   chain (gateway -> form-service -> data-service): data-service's finding says who suffers.
+// - A failure caused by another stack service (a relayed 5xx, a timeout, a refused connection) moves
+//   to the service that failed on its own, followed by request id through every hop (gateway ->
+//   form-service -> data-service), else to that service being down, else by time: the root's
+//   finding says who fails because of it, and no relay is ever named as the place to fix.
 // - Most severe first; root causes of other failures before the rest.
 import type { Candidate } from './detectors/shared';
+import { traceCommand } from './requests';
 import type { Finding, FindingKind } from './types';
 
 const KIND_ORDER: FindingKind[] = [
@@ -18,6 +21,8 @@ const KIND_ORDER: FindingKind[] = [
   'missing',
   'stopped',
   'unhealthy',
+  'data-fault',
+  'slow-request',
   'request-error',
   'memory-growth',
   'logged-error',
@@ -26,15 +31,70 @@ const KIND_ORDER: FindingKind[] = [
 const MAX_EVIDENCE = 8;
 
 function strip(candidate: Candidate): Finding {
+  const requestId = candidate.requests?.[candidate.requests.length - 1];
+  const evidence = candidate.evidence.slice(0, requestId ? MAX_EVIDENCE - 1 : MAX_EVIDENCE);
+  if (requestId) {
+    // The request ties the evidence together: its trace shows every hop.
+    const time = evidence[0]?.time ?? new Date().toISOString();
+    evidence.push({
+      time,
+      service: candidate.service,
+      stream: 'system',
+      text: `request ${requestId}${candidate.requests && candidate.requests.length > 1 ? ` (and ${candidate.requests.length - 1} more)` : ''}: ${traceCommand(requestId)}`,
+    });
+  }
   return {
     kind: candidate.kind,
     service: candidate.service,
     severity: candidate.severity,
     summary: candidate.summary,
-    evidence: candidate.evidence.slice(0, MAX_EVIDENCE),
+    evidence,
     location: candidate.location,
     next: candidate.next,
+    ...(requestId ? { requestId } : {}),
+    ...(candidate.affects && candidate.affects.length > 0 ? { affects: candidate.affects } : {}),
   };
+}
+
+/** A relayed failure and its cause this far apart, with no request id in common, still belong together. */
+const NEARBY_BEFORE_MS = 30_000;
+const NEARBY_AFTER_MS = 1_000;
+
+const sharesRequest = (a: Candidate, b: Candidate) =>
+  (a.requests ?? []).some((id) => b.requests?.includes(id));
+
+const nearInTime = (relay: Candidate, cause: Candidate) =>
+  (relay.times ?? []).some((t) =>
+    (cause.times ?? []).some((c) => c >= t - NEARBY_BEFORE_MS && c <= t + NEARBY_AFTER_MS),
+  );
+
+/**
+ * The candidate that explains `candidate`, a failure it relayed from (or met in) `candidate.causedBy`:
+ * in that service, the failure of the same request (followed further down when that one is a relay
+ * too); else, when the service is down or broken as a whole, that finding; else, for logs without
+ * request ids, a failure of that service close in time. Undefined when nothing there explains it.
+ */
+function explain(candidate: Candidate, list: Candidate[], seen = new Set<Candidate>()): Candidate | undefined {
+  const target = candidate.causedBy;
+  if (!target || seen.has(candidate)) return undefined;
+  seen.add(candidate);
+  const pool = list
+    .filter((c) => c.service === target && c !== candidate && !seen.has(c))
+    .sort((a, b) => rankOf(a) - rankOf(b));
+  const follow = (found: Candidate) => (found.causedBy ? (explain(found, list, seen) ?? found) : found);
+  const byRequest = pool.filter((c) => sharesRequest(candidate, c));
+  const own = byRequest.find((c) => !c.causedBy) ?? byRequest[0];
+  if (own) return follow(own);
+  // Down or broken as a whole (stopped, crash-looping, misconfigured): not tied to one request.
+  const broken = pool.find((c) => !c.causedBy && c.severity === 'error' && (c.requests ?? []).length === 0);
+  if (broken) return broken;
+  // Without ids in common: the same kind of failure, close in time, in a service that logged no id
+  // for it (or a caller that sent none).
+  const untracked = (c: Candidate) => (c.requests ?? []).length === 0 || (candidate.requests ?? []).length === 0;
+  const nearby = pool.filter((c) => untracked(c) && nearInTime(candidate, c));
+  const nearest = nearby.find((c) => !c.causedBy) ?? nearby[0];
+  if (nearest) return follow(nearest);
+  return undefined;
 }
 
 const rankOf = (candidate: Candidate) =>
@@ -60,51 +120,52 @@ export function attributeRootCauses(candidates: Candidate[], selected: Set<strin
     list = list.filter((c) => !(c.service === service && c.role === 'state' && !c.causedBy));
   }
 
-  // 2. Failures caused by a down stack service move to that service's own finding.
-  const own = (service: string) => list.filter((c) => c.service === service && !c.causedBy);
-  const rootOf = (service: string, seen = new Set<string>()): string | undefined => {
-    if (seen.has(service)) return undefined;
-    seen.add(service);
-    if (own(service).length > 0) return service;
-    const next = list.find((c) => c.service === service && c.causedBy)?.causedBy;
-    return next ? rootOf(next, seen) : undefined;
-  };
-  const affected = new Map<string, Set<string>>();
+  // 2. A failure caused by another stack service (it relayed that service's 5xx, timed out on it,
+  //    could not reach it) folds into the finding of the service that failed on its own.
+  const affected = new Map<Candidate, Set<string>>();
   const moved = new Set<Candidate>();
   for (const candidate of list) {
     if (!candidate.causedBy) continue;
-    const root = rootOf(candidate.causedBy);
-    if (!root || root === candidate.service) {
-      delete candidate.causedBy;
-      continue;
-    }
+    const root = explain(candidate, list);
+    delete candidate.causedBy;
+    if (!root || root.service === candidate.service) continue;
     moved.add(candidate);
     const set = affected.get(root) ?? new Set<string>();
     set.add(candidate.service);
     affected.set(root, set);
-    const primary = own(root).sort((a, b) => rankOf(a) - rankOf(b))[0] as Candidate;
     // One line per service that suffers is enough.
     for (const item of candidate.evidence.slice(-1)) {
-      if (!primary.evidence.some((e) => e.service === item.service)) primary.evidence.push(item);
+      if (!root.evidence.some((e) => e.service === item.service)) root.evidence.push(item);
     }
+    for (const id of candidate.requests ?? []) if (!root.requests?.includes(id)) (root.requests ??= []).push(id);
   }
   list = list.filter((c) => !moved.has(c));
   for (const [root, services] of affected) {
-    const primary = own(root).sort((a, b) => rankOf(a) - rankOf(b))[0] as Candidate;
+    services.delete(root.service);
+    if (services.size === 0) continue;
     const names = [...services].sort();
     // Who fails because of it says more than who depends on it.
-    primary.summary = primary.summary.replace(/; [\w.-]+(, [\w.-]+)* depends? on it$/, '');
-    primary.summary += `; ${names.join(', ')} fail${names.length === 1 ? 's' : ''} because of it`;
-    primary.severity = 'error';
+    root.summary = root.summary.replace(/; [\w.-]+(, [\w.-]+)* depends? on it$/, '');
+    root.summary += `; ${names.join(', ')} fail${names.length === 1 ? 's' : ''} because of it`;
+    root.severity = 'error';
+    root.affects = names;
+  }
+  const rootServices = new Map<string, Set<string>>();
+  for (const [root, services] of affected) {
+    const set = rootServices.get(root.service) ?? new Set<string>();
+    for (const service of services) set.add(service);
+    rootServices.set(root.service, set);
   }
 
   // 3. What was asked about, and the root causes of its failures.
   const rootsOfSelected = new Set(
-    [...affected].filter(([, services]) => [...services].some((s) => selected.has(s))).map(([root]) => root),
+    [...rootServices]
+      .filter(([, services]) => [...services].some((s) => selected.has(s)))
+      .map(([root]) => root),
   );
   list = list.filter((c) => c.service === 'all' || selected.has(c.service) || rootsOfSelected.has(c.service));
 
-  const isRoot = (c: Candidate) => (affected.has(c.service) ? 0 : 1);
+  const isRoot = (c: Candidate) => ((c.affects?.length ?? 0) > 0 ? 0 : 1);
   list.sort(
     (a, b) =>
       (a.severity === b.severity ? 0 : a.severity === 'error' ? -1 : 1) ||

@@ -1,5 +1,7 @@
-// Stack traces: which frame is the project's own code, as a repository-relative TypeScript position.
-import { isAbsolute, relative, sep } from 'node:path';
+// Stack traces: which frame is the project's own code, as a repository-relative TypeScript position,
+// and among those which one holds the fix: not a shared pass-through that every call goes through.
+import { readdirSync, readFileSync } from 'node:fs';
+import { isAbsolute, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SourceLocation } from './types';
 
@@ -46,18 +48,154 @@ export function isOwnSource(file: string, root: string): boolean {
   return !parts.includes('node_modules') && !parts.includes('dist') && !file.endsWith('.js.map');
 }
 
+/** A function called from at least this many places, in at least two other files, is a funnel. */
+const FUNNEL_CALL_SITES = 5;
+
+const sourceCache = new Map<string, { file: string; text: string }[]>();
+
+/** The TypeScript sources of a folder (its src/ when it has one), read once per process. */
+function sourcesOf(root: string, folder: string): { file: string; text: string }[] {
+  const key = join(root, folder);
+  const cached = sourceCache.get(key);
+  if (cached) return cached;
+  const found: { file: string; text: string }[] = [];
+  const visit = (dir: string) => {
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const entry of entries) {
+      if (entry.name === 'node_modules' || entry.name === 'dist' || entry.name.startsWith('.')) continue;
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) visit(path);
+      else if (/\.(ts|tsx|mts|js|mjs)$/.test(entry.name) && !/\.d\.ts$/.test(entry.name)) {
+        try {
+          found.push({ file: path, text: readFileSync(path, 'utf8') });
+        } catch {
+          // unreadable: not counted
+        }
+      }
+    }
+  };
+  visit(join(key, 'src'));
+  sourceCache.set(key, found);
+  return found;
+}
+
+/** `Object.query` -> `query`; undefined for anonymous frames. */
+function functionName(frame: StackFrame): string | undefined {
+  const name = frame.fn?.replace(/^async /, '').split('.').pop();
+  if (!name || name === '<anonymous>' || !/^[A-Za-z_$][\w$]*$/.test(name)) return undefined;
+  return name;
+}
+
 /**
- * The first frame of `stack` in the project's own source, preferring the failing service's folder
- * (a frame in a shared workspace package comes second), as a repository-relative location.
+ * True when a function of `file` that appears in the stack is called from many places in other files
+ * of the service: the database adapter's `query`, a client wrapper's `request`. Such a frame is on
+ * the path of every call; the fix is in the caller that passed it the statement or the URL.
+ */
+function isFunnel(file: string, frames: StackFrame[], root: string, serviceFolder: string): boolean {
+  const names = new Set(
+    frames.filter((frame) => frame.file === file).flatMap((frame) => functionName(frame) ?? []),
+  );
+  if (names.size === 0) return false;
+  const others = sourcesOf(root, serviceFolder).filter((source) => source.file !== file);
+  for (const name of names) {
+    const call = new RegExp(String.raw`[.\s(!]${name.replace(/\$/g, '\\$')}\s*(?:<[^<>()]*>)?\(`, 'g');
+    let sites = 0;
+    let files = 0;
+    for (const source of others) {
+      const count = source.text.match(call)?.length ?? 0;
+      sites += count;
+      if (count > 0) files++;
+    }
+    if (sites >= FUNNEL_CALL_SITES && files >= 2) return true;
+  }
+  return false;
+}
+
+/** The stack of the error itself, without the stacks of its causes (`caused by: ...`). */
+function ownSections(stack: string): string[] {
+  return stack.split(/\n\s*caused by: /i);
+}
+
+const toLocation = (frame: StackFrame, root: string): SourceLocation => ({
+  file: relative(root, frame.file).split(sep).join('/'),
+  line: frame.line,
+  column: frame.column,
+});
+
+/**
+ * Where the fix goes: the first frame of `stack` in the project's own code that is not a shared
+ * pass-through. A pass-through is decided from the code's structure, not from names: a frame in
+ * code outside the failing service's folder (a workspace package such as the service kit, shared by
+ * every service) when the stack also runs through the service's own code, or a frame of a funnel
+ * (a function of the service that many call sites in other files go through: its database
+ * adapter, its HTTP client wrapper). The frames of the thrown error come first; a `caused by`
+ * stack is read only when the error's own frames are all outside the project.
  */
 export function ownLocation(stack: string, root: string, serviceFolder?: string): SourceLocation | null {
-  const frames = parseFrames(stack).filter((frame) => isOwnSource(frame.file, root));
-  const inService = serviceFolder
-    ? frames.find((frame) => relative(root, frame.file).startsWith(`${serviceFolder}${sep}`))
-    : undefined;
-  const frame = inService ?? frames[0];
-  if (!frame) return null;
-  return { file: relative(root, frame.file).split(sep).join('/'), line: frame.line, column: frame.column };
+  for (const section of ownSections(stack)) {
+    const frames = parseFrames(section).filter((frame) => isOwnSource(frame.file, root));
+    if (frames.length === 0) continue;
+    const inService = (frame: StackFrame) =>
+      serviceFolder !== undefined && relative(root, frame.file).startsWith(`${serviceFolder}${sep}`);
+    const serviceFrames = frames.filter(inService);
+    if (serviceFrames.length === 0) return toLocation(frames[0] as StackFrame, root);
+    const funnels = new Map<string, boolean>();
+    const passThrough = (frame: StackFrame) => {
+      if (!inService(frame)) return true;
+      let funnel = funnels.get(frame.file);
+      if (funnel === undefined) {
+        funnel = isFunnel(frame.file, frames, root, serviceFolder as string);
+        funnels.set(frame.file, funnel);
+      }
+      return funnel;
+    };
+    const fix = frames.find((frame) => !passThrough(frame)) ?? serviceFrames[0];
+    return toLocation(fix as StackFrame, root);
+  }
+  return null;
+}
+
+const ROUTE = /\.(get|post|put|patch|delete|head|options)\s*(?:<[^>]*>)?\(\s*(['"`])(\/[^'"`]*)\2/g;
+
+/**
+ * Where the handler of `method path` is registered in the service's source (`app.get('/forms/:id',
+ * ...)`): the most specific registered pattern that matches the path. A slow or hung request has
+ * no stack; its handler is where to look.
+ */
+export function routeLocation(
+  root: string,
+  serviceFolder: string,
+  method: string,
+  path: string,
+): (SourceLocation & { route: string }) | null {
+  let best: (SourceLocation & { route: string; literal: number }) | null = null;
+  for (const source of sourcesOf(root, serviceFolder)) {
+    for (const match of source.text.matchAll(ROUTE)) {
+      if ((match[1] as string).toUpperCase() !== method.toUpperCase()) continue;
+      const route = match[3] as string;
+      const pattern = route
+        .split('/')
+        .map((part) =>
+          part.startsWith(':') ? '[^/]+' : part === '*' ? '.*' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
+        )
+        .join('/');
+      if (!new RegExp(`^${pattern}/?$`).test(path)) continue;
+      const literal = route.replace(/:[^/]+/g, '').length;
+      if (best && best.literal >= literal) continue;
+      const before = source.text.slice(0, match.index);
+      const line = before.split('\n').length;
+      const column = match.index - before.lastIndexOf('\n');
+      best = { file: relative(root, source.file).split(sep).join('/'), line, column, route, literal };
+    }
+  }
+  if (!best) return null;
+  const { literal: _literal, ...location } = best;
+  return location;
 }
 
 /** Replaces absolute paths under the root by repository-relative ones, for shorter evidence. */

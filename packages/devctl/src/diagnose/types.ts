@@ -16,7 +16,9 @@ export type FindingKind =
   | 'unhealthy'
   | 'memory-growth'
   | 'stopped'
-  | 'missing';
+  | 'missing'
+  | 'slow-request'
+  | 'data-fault';
 
 /** One piece of evidence: a log line (with its time), a PM2 event, a probe answer or a fact. */
 export interface Evidence {
@@ -47,6 +49,13 @@ export interface Finding {
   location: SourceLocation | null;
   /** The next step: the exact command to run, or the file and line to edit. */
   next: string;
+  /**
+   * The id of the latest failed request this finding explains (`x-request-id`), when the failure
+   * was part of a request: `pnpm devctl trace <requestId>` follows it across the services.
+   */
+  requestId?: string;
+  /** The services that fail because of this one (they relayed its failure), when there are any. */
+  affects?: string[];
 }
 
 export interface DiagnoseReport {

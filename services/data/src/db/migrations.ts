@@ -1,4 +1,4 @@
-import type { Database } from './types';
+import { type Database, SchemaError } from './types';
 
 export interface Migration {
   /** Applied in increasing order, each once, recorded in `schema_migrations`. Never renumber or edit one. */
@@ -85,15 +85,29 @@ export async function migrate(db: Database, list: Migration[] = migrations): Pro
     const applied = new Set(rows.map((r) => Number(r.version)));
     const newest = Math.max(0, ...applied);
     if (newest > latest) {
-      throw new Error(
+      throw new SchemaError(
         `the ${db.kind} database at ${db.location} has schema version ${newest}, newer than this data-service knows (${latest}); ` +
           'run the newer data-service, or point DATABASE_URL / DATABASE_FILE at another database',
+        db.location,
+        `run the data-service that wrote schema version ${newest}, or point DATABASE_URL / DATABASE_FILE at another database`,
       );
     }
     const done: number[] = [];
     for (const migration of [...list].sort((a, b) => a.version - b.version)) {
       if (applied.has(migration.version)) continue;
-      for (const statement of migration.statements) await tx.query(statement);
+      try {
+        for (const statement of migration.statements) await tx.query(statement);
+      } catch (error) {
+        // The statement is fine on an empty database: what it met is data this migration did not expect.
+        const label = `migration ${migration.version} (${migration.name})`;
+        throw new SchemaError(
+          `${label} failed on the ${db.kind} database at ${db.location}: ${(error as Error).message}`,
+          db.location,
+          `the database at ${db.location} already holds what ${label} creates, or was changed by hand: inspect it, or point DATABASE_URL / DATABASE_FILE at a new database`,
+          label,
+          { cause: error },
+        );
+      }
       await tx.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [
         migration.version,
         migration.name,

@@ -33,6 +33,21 @@ const UNAVAILABLE = new Set([
   'SQLITE_PERM',
 ]);
 
+/**
+ * What to do when the file itself is the problem (no code change fixes it). Logged with the error,
+ * so diagnose names the file instead of this adapter's line.
+ */
+const REMEDY: Record<string, (file: string) => string> = {
+  SQLITE_NOTADB: (file) =>
+    `${file} is not a SQLite database: restore it from a backup, or move it away so data-service creates an empty one`,
+  SQLITE_CORRUPT: (file) =>
+    `${file} is corrupt: restore it from a backup, or move it away so data-service creates an empty one`,
+  SQLITE_READONLY: (file) => `make ${file} and its folder writable by data-service`,
+  SQLITE_PERM: (file) => `make ${file} and its folder writable by data-service`,
+  SQLITE_CANTOPEN: (file) => `make ${file} openable: its folder must exist and be writable by data-service`,
+  SQLITE_FULL: (file) => `free disk space where ${file} lives`,
+};
+
 function toRows(result: ResultSet): QueryResult {
   // libsql rows are array-like objects with a property per column; copy them into plain objects.
   const rows = result.rows.map((row) => {
@@ -62,11 +77,12 @@ export function openSqlite(options: SqliteOptions): Database {
       return new UniqueViolationError(error.message, { cause: error });
     }
     if (UNAVAILABLE.has(error.code) || error.code === 'CLIENT_CLOSED') {
+      const remedy = REMEDY[error.code];
       return new DatabaseUnavailableError(
         `SQLite database ${file} is unusable (${error.code}: ${error.message})`,
         'sqlite',
         error.code,
-        { cause: error },
+        { cause: error, ...(remedy ? { dataLocation: file, remedy: remedy(file) } : {}) },
       );
     }
     return error;

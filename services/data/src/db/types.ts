@@ -47,13 +47,38 @@ export class UniqueViolationError extends Error {
  */
 export class DatabaseUnavailableError extends HttpError {
   override name = 'DatabaseUnavailableError';
+  /** Where the data lives when the data itself is at fault (a file that is not a database): logged, never answered. */
+  readonly dataLocation?: string;
+  /** What to do about the data, one sentence, when no code change fixes it (logged for devctl diagnose). */
+  readonly remedy?: string;
   constructor(
     message: string,
     readonly kind: DatabaseKind,
     readonly code: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; dataLocation?: string; remedy?: string },
   ) {
     super(503, message, { database: kind, code });
     if (options?.cause !== undefined) this.cause = options.cause;
+    if (options?.dataLocation !== undefined) this.dataLocation = options.dataLocation;
+    if (options?.remedy !== undefined) this.remedy = options.remedy;
+  }
+}
+
+/**
+ * The schema of the database does not fit this code: a migration failed on it, or it is newer than
+ * the migrations this build knows. Its log line names the database (`dataLocation`), the migration
+ * and what to do (`remedy`), so a person or devctl diagnose sees that the data, not a source line,
+ * holds the fix.
+ */
+export class SchemaError extends Error {
+  override name = 'SchemaError';
+  constructor(
+    message: string,
+    readonly dataLocation: string,
+    readonly remedy: string,
+    readonly migration?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
   }
 }

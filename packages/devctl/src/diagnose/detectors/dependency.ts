@@ -2,12 +2,16 @@
 // server. Evidence comes from the kit client's messages (`data-service unreachable at
 // 127.0.0.1:3004 (ECONNREFUSED)`, `... timed out after 5000 ms at ...`), connection errors with an
 // address (`connect ECONNREFUSED 127.0.0.1:5432`), failing /ready checks, and a live TCP check.
-// When the dependency is itself a stack service that is down, the finding belongs to it: the
-// root-cause pass moves it there (form-service failing because data-service is stopped reports
-// data-service).
+// A call to a stack service that answered 5xx (`data-service failed: 500 ...`, the kit client's
+// UpstreamError) is observed here too. Every failure of a call to a stack service names that
+// service as its cause (`causedBy`) with the request ids: the root-cause pass follows it to the
+// service that failed on its own (an exception, a SQL error, a slow handler, a stopped process),
+// however deep, and folds it into that finding. Only when nothing there explains it does it stay a
+// finding of the caller, and then it never asks to edit the caller's relay.
 import type { ServiceSnapshot, Snapshot } from '../collect';
 import { type Dependency, describeDependency, isLocalHost } from '../dependencies';
 import type { LoggedError } from '../log-tail';
+import { relayOf, traceCommand } from '../requests';
 import type { Evidence } from '../types';
 import {
   type Candidate,
@@ -103,6 +107,14 @@ interface Observation {
   failure: DependencyFailure;
   time: number;
   evidence: Evidence;
+  requestId?: string;
+}
+
+/** A call that got a 5xx answer: the upstream is up, and failed (or relayed a failure) on this request. */
+function answeredWithFailure(error: LoggedError): DependencyFailure | undefined {
+  const relay = relayOf(error);
+  if (!relay || relay.how !== 'failed') return undefined;
+  return { name: relay.upstream, host: undefined, port: undefined, reason: `HTTP_${relay.status ?? 500}` };
 }
 
 /** Matches a failure to one of the service's dependencies (by name, then by address). */
@@ -162,8 +174,14 @@ function observations(snapshot: Snapshot, service: ServiceSnapshot): Observation
   const name = service.entry.name;
   const found: Observation[] = [];
   for (const error of newErrors(service)) {
-    const failure = failureOfError(error);
-    if (failure) found.push({ failure, time: error.time, evidence: errorEvidence(snapshot, name, error) });
+    const failure = failureOfError(error) ?? answeredWithFailure(error);
+    if (failure)
+      found.push({
+        failure,
+        time: error.time,
+        evidence: errorEvidence(snapshot, name, error),
+        requestId: error.requestId,
+      });
   }
   const checks = (
     service.ready?.body as { checks?: Record<string, { ok?: boolean; error?: string }> } | undefined
@@ -233,6 +251,8 @@ export function detectDependencies(snapshot: Snapshot): Candidate[] {
       const last = seen[seen.length - 1];
       const reasons = [...new Set(seen.map((o) => o.failure.reason))].join(', ');
       const evidence = seen.slice(-3).map((o) => o.evidence);
+      const requests = [...new Set(seen.flatMap((o) => o.requestId ?? []))];
+      const times = seen.map((o) => o.time);
       const target = dependency.kind === 'service' ? serviceNamed(snapshot, dependency.name) : undefined;
       if (target) {
         if (isDown(target)) {
@@ -245,13 +265,16 @@ export function detectDependencies(snapshot: Snapshot): Candidate[] {
             causedBy: target.entry.name,
             summary: `${name} cannot reach ${describeDependency(dependency)} (${reasons})`,
             evidence,
+            requests,
+            times,
             location: null,
             next: startCommandFor(target.entry.name),
           });
           continue;
         }
         const expectedPort = target.entry.port;
-        if (expectedPort !== undefined && dependency.port !== expectedPort) {
+        const gotAnswers = seen.every((o) => o.failure.reason.startsWith('HTTP_'));
+        if (expectedPort !== undefined && dependency.port !== expectedPort && !gotAnswers) {
           found.push({
             kind: 'dependency-unreachable',
             service: name,
@@ -269,15 +292,28 @@ export function detectDependencies(snapshot: Snapshot): Candidate[] {
           (o) => target.since === undefined || o.time >= Math.floor(target.since / 1000) * 1000,
         );
         if (recent.length === 0 || !last) continue;
+        const recentLast = recent[recent.length - 1] as Observation;
+        const answered = recent.every((o) => o.failure.reason.startsWith('HTTP_'));
+        const recentReasons = [...new Set(recent.map((o) => o.failure.reason))].join(', ');
+        const recentRequests = [...new Set(recent.flatMap((o) => o.requestId ?? []))];
+        const lastRequest = recentRequests[recentRequests.length - 1];
+        // Kept only when nothing in the target explains it; even then the relay is not the fix.
         found.push({
-          kind: 'dependency-unreachable',
+          kind: answered ? 'request-error' : 'dependency-unreachable',
           service: name,
           severity: 'warning',
           role: 'cause',
-          summary: `${name} failed to reach ${target.entry.name} ${recent.length} time(s), last at ${clock(last.time)} (${reasons}); ${target.entry.name} answers /health now`,
-          evidence,
+          causedBy: target.entry.name,
+          summary: answered
+            ? `${name} got ${recent.length} failed answer(s) from ${target.entry.name}, last at ${clock(recentLast.time)} (${recentReasons}), and passed them on; ${target.entry.name} logged no cause for them`
+            : `${name} failed to reach ${target.entry.name} ${recent.length} time(s), last at ${clock(recentLast.time)} (${recentReasons}); ${target.entry.name} answers /health now`,
+          evidence: recent.slice(-3).map((o) => o.evidence),
           location: null,
-          next: `pnpm devctl logs ${target.entry.name} --since 10m (slow or restarting?), then pnpm devctl diagnose ${name}`,
+          next: lastRequest
+            ? `${traceCommand(lastRequest)} (where the request failed), then pnpm devctl logs ${target.entry.name} --since 10m`
+            : `pnpm devctl logs ${target.entry.name} --since 10m (slow or restarting?), then pnpm devctl diagnose ${name}`,
+          requests: recentRequests,
+          times: recent.map((o) => o.time),
         });
         continue;
       }

@@ -6,11 +6,21 @@
 // the project's own code, and the stack.
 import type { ServiceSnapshot, Snapshot } from '../collect';
 import type { LoggedError } from '../log-tail';
+import { relayOf } from '../requests';
 import { formatLocation, ownLocation } from '../stack';
 import type { FindingKind, SourceLocation } from '../types';
+import { isDataFault } from './data-fault';
 import { failureOfError } from './dependency';
 import { isModuleNotFound } from './module-not-found';
-import { type Candidate, errorEvidence, logsCommand, newErrors, occurrences, restartCommand } from './shared';
+import {
+  type Candidate,
+  errorEvidence,
+  logsCommand,
+  newErrors,
+  occurrences,
+  restartCommand,
+  serviceNamed,
+} from './shared';
 
 /** How long after a start an error still counts as "at start". */
 const START_WINDOW_MS = 5000;
@@ -67,7 +77,11 @@ export function detectExceptions(snapshot: Snapshot): Candidate[] {
     const groups = new Map<string, Group>();
     for (const error of newErrors(service)) {
       const kind = kindOf(error);
-      if (!kind || isModuleNotFound(error) || failureOfError(error)) continue;
+      // A relayed failure (the kit client's UpstreamError) is the upstream's: the dependency detector
+      // names it and the root-cause pass follows it there. A fault in the data is the data's.
+      const relay = relayOf(error);
+      const relayed = relay !== undefined && serviceNamed(snapshot, relay.upstream) !== undefined;
+      if (!kind || isModuleNotFound(error) || failureOfError(error) || relayed || isDataFault(error)) continue;
       const location = error.stack ? ownLocation(error.stack, root, service.entry.folder) : null;
       // Background errors (logged, not thrown) count only when they point at our code.
       if (kind === 'logged-error' && !location) continue;
@@ -79,6 +93,7 @@ export function detectExceptions(snapshot: Snapshot): Candidate[] {
     for (const { kind, errors, location } of groups.values()) {
       const last = errors[errors.length - 1] as LoggedError;
       const where = location ? ` at ${formatLocation(location)}` : '';
+      const requests = [...new Set(errors.flatMap((error) => error.requestId ?? []))];
       const count = occurrences(errors.map((error) => error.time));
       let summary: string;
       if (kind === 'request-error') {
@@ -98,6 +113,8 @@ export function detectExceptions(snapshot: Snapshot): Candidate[] {
         summary,
         evidence: [errorEvidence(snapshot, name, last)],
         location,
+        requests,
+        times: errors.map((error) => error.time),
         next: location
           ? `fix ${formatLocation(location)} (${headline(last)}), then ${restartCommand(name)}`
           : `read the stack: ${logsCommand(name)}; fix it, then ${restartCommand(name)}`,

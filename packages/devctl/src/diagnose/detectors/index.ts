@@ -1,6 +1,7 @@
 // Every detector, in no particular order: the root-cause pass ranks what they find.
 import { detectConfigErrors } from './config-error';
 import { detectCrashLoops } from './crash-loop';
+import { detectDataFaults } from './data-fault';
 import { detectDependencies } from './dependency';
 import { detectExceptions } from './exception';
 import { detectMemory } from './memory';
@@ -8,6 +9,7 @@ import { detectModuleNotFound } from './module-not-found';
 import { detectNotRunning } from './not-running';
 import { detectPortConflicts } from './port-conflict';
 import type { Detector } from './shared';
+import { detectSlowRequests } from './slow-request';
 import { detectUnhealthy } from './unhealthy';
 
 export const detectors: Detector[] = [
@@ -20,6 +22,8 @@ export const detectors: Detector[] = [
   detectUnhealthy,
   detectMemory,
   detectNotRunning,
+  detectDataFaults,
+  detectSlowRequests,
 ];
 
 export type { Candidate, Detector } from './shared';

@@ -16,6 +16,13 @@ export interface Candidate extends Finding {
   causedBy?: string;
   /** A short phrase added to the cause's summary when this state finding gives way to it. */
   detail?: string;
+  /**
+   * The ids of the requests this failure is part of, oldest first: the root-cause pass follows a
+   * relayed failure to the candidate of the service it names that shares one of them.
+   */
+  requests?: string[];
+  /** When it happened (ms), for the fallback by time when no request id is shared. */
+  times?: number[];
 }
 
 export type Detector = (snapshot: Snapshot) => Candidate[];

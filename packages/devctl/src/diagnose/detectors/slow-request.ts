@@ -1,0 +1,114 @@
+// A handler too slow for its callers, or one that never answers. Fastify logs `incoming request` and
+// `request completed` (with responseTime) for every request: a request that took longer than its
+// caller waited (the kit client's timeout, reported by the caller as `<svc> timed out after N ms`
+// for the same request id), or one that came in and never completed while the same process still
+// runs, is a failure of the service that handled it. Its callers' timeouts and 5xx fold into it.
+import type { Snapshot } from '../collect';
+import { callerTimeouts, type Hop, hopsOf, traceCommand } from '../requests';
+import { formatLocation, routeLocation } from '../stack';
+import type { Evidence } from '../types';
+import { type Candidate, clock, isNew, iso, restartCommand } from './shared';
+
+/** The kit client's default timeout: callers that set none give up after this long. */
+export const SLOW_MS = 5000;
+
+const PROBES = new Set(['/health', '/ready']);
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const pathOf = (url: string | undefined) => (url ?? '?').split('?')[0] as string;
+
+interface Slow {
+  hop: Hop;
+  /** How long it took, or has been running. */
+  ms: number;
+  hung: boolean;
+  /** The timeout a caller gave up after, for this request. */
+  callerTimeoutMs: number | undefined;
+}
+
+export function detectSlowRequests(snapshot: Snapshot): Candidate[] {
+  const found: Candidate[] = [];
+  const timeouts = callerTimeouts(snapshot.services);
+  for (const service of snapshot.services) {
+    const name = service.entry.name;
+    if (service.state === 'missing') continue;
+    // A request left open by a process that is gone did not hang: it died with it (other detectors).
+    const pids = service.lines.flatMap((line) =>
+      typeof line.record?.pid === 'number' ? [line.record.pid] : [],
+    );
+    const currentPid = service.process?.pid || pids[pids.length - 1];
+    const slow: Slow[] = [];
+    for (const hop of hopsOf(service).values()) {
+      if (PROBES.has(pathOf(hop.url))) continue;
+      const time = hop.start ?? hop.end;
+      if (time === undefined || !isNew(service, { time, precise: true })) continue;
+      const reported = timeouts.get(hop.requestId);
+      const callerTimeoutMs = reported?.upstream === name ? reported.timeoutMs : undefined;
+      const limit = callerTimeoutMs ?? SLOW_MS;
+      if (hop.durationMs !== undefined) {
+        if (hop.durationMs >= limit) slow.push({ hop, ms: hop.durationMs, hung: false, callerTimeoutMs });
+      } else if (hop.start !== undefined && hop.end === undefined) {
+        const running = snapshot.now - hop.start;
+        const sameProcess = hop.pid === undefined || currentPid === undefined || hop.pid === currentPid;
+        if (sameProcess && service.state === 'online' && running >= limit)
+          slow.push({ hop, ms: running, hung: true, callerTimeoutMs });
+      }
+    }
+    const groups = new Map<string, Slow[]>();
+    for (const item of slow) {
+      const key = `${item.hung}|${item.hop.method} ${pathOf(item.hop.url)}`;
+      groups.set(key, [...(groups.get(key) ?? []), item]);
+    }
+    for (const items of groups.values()) {
+      const last = items[items.length - 1] as Slow;
+      const { hop } = last;
+      const method = hop.method ?? '?';
+      const path = pathOf(hop.url);
+      const route = routeLocation(snapshot.ecosystem.root, service.entry.folder, method, path);
+      const location = route ? { file: route.file, line: route.line, column: route.column } : null;
+      const waited = items.find((item) => item.callerTimeoutMs !== undefined)?.callerTimeoutMs;
+      const callers = waited !== undefined ? `; its caller gives up after ${waited} ms` : '';
+      const count = items.length > 1 ? ` (${items.length} requests since ${clock(Math.min(...items.map((i) => i.hop.start ?? i.hop.end ?? 0)))})` : '';
+      const summary = last.hung
+        ? `${name} never answered ${method} ${path}: it came in at ${clock(hop.start ?? 0)} and has been running for ${seconds(last.ms)} with no "request completed"${callers}${count}`
+        : `${name} took ${seconds(last.ms)} to answer ${method} ${path}${callers}${count}`;
+      const evidence: Evidence[] = [];
+      if (hop.start !== undefined)
+        evidence.push({
+          time: iso(hop.start),
+          service: name,
+          stream: 'out',
+          text: `incoming request ${method} ${hop.url ?? path} (request ${hop.requestId})`,
+        });
+      evidence.push(
+        hop.end !== undefined
+          ? {
+              time: iso(hop.end),
+              service: name,
+              stream: 'out',
+              text: `request completed ${hop.status ?? '?'} after ${Math.round(last.ms)} ms (request ${hop.requestId})`,
+            }
+          : {
+              time: iso(snapshot.now),
+              service: name,
+              stream: 'system',
+              text: `no "request completed" for request ${hop.requestId}: still running after ${Math.round(last.ms)} ms`,
+            },
+      );
+      const handler = route ? `the handler of ${method} ${route.route} at ${formatLocation(route)}` : `the handler of ${method} ${path}`;
+      found.push({
+        kind: 'slow-request',
+        service: name,
+        severity: last.hung || waited !== undefined ? 'error' : 'warning',
+        role: 'cause',
+        summary,
+        evidence,
+        location,
+        next: `find what ${handler} waits on (${traceCommand(hop.requestId)} shows the request across the services), fix it, then ${restartCommand(name)}`,
+        requests: items.map((item) => item.hop.requestId),
+        times: items.map((item) => item.hop.start ?? item.hop.end ?? snapshot.now),
+      });
+    }
+  }
+  return found;
+}
