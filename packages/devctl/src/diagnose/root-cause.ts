@@ -74,7 +74,11 @@ const nearInTime = (relay: Candidate, cause: Candidate) =>
  * too); else, when the service is down or broken as a whole, that finding; else, for logs without
  * request ids, a failure of that service close in time. Undefined when nothing there explains it.
  */
-function explain(candidate: Candidate, list: Candidate[], seen = new Set<Candidate>()): Candidate | undefined {
+function explain(
+  candidate: Candidate,
+  list: Candidate[],
+  seen = new Set<Candidate>(),
+): Candidate | undefined {
   const target = candidate.causedBy;
   if (!target || seen.has(candidate)) return undefined;
   seen.add(candidate);
@@ -90,7 +94,8 @@ function explain(candidate: Candidate, list: Candidate[], seen = new Set<Candida
   if (broken) return broken;
   // Without ids in common: the same kind of failure, close in time, in a service that logged no id
   // for it (or a caller that sent none).
-  const untracked = (c: Candidate) => (c.requests ?? []).length === 0 || (candidate.requests ?? []).length === 0;
+  const untracked = (c: Candidate) =>
+    (c.requests ?? []).length === 0 || (candidate.requests ?? []).length === 0;
   const nearby = pool.filter((c) => untracked(c) && nearInTime(candidate, c));
   const nearest = nearby.find((c) => !c.causedBy) ?? nearby[0];
   if (nearest) return follow(nearest);
@@ -124,9 +129,10 @@ export function attributeRootCauses(candidates: Candidate[], selected: Set<strin
   //    could not reach it) folds into the finding of the service that failed on its own.
   const affected = new Map<Candidate, Set<string>>();
   const moved = new Set<Candidate>();
-  for (const candidate of list) {
-    if (!candidate.causedBy) continue;
-    const root = explain(candidate, list);
+  // Every explanation is found on the candidates as the detectors made them, before any folds.
+  const explained = new Map<Candidate, Candidate | undefined>();
+  for (const candidate of list) if (candidate.causedBy) explained.set(candidate, explain(candidate, list));
+  for (const [candidate, root] of explained) {
     delete candidate.causedBy;
     if (!root || root.service === candidate.service) continue;
     moved.add(candidate);
@@ -137,7 +143,9 @@ export function attributeRootCauses(candidates: Candidate[], selected: Set<strin
     for (const item of candidate.evidence.slice(-1)) {
       if (!root.evidence.some((e) => e.service === item.service)) root.evidence.push(item);
     }
-    for (const id of candidate.requests ?? []) if (!root.requests?.includes(id)) (root.requests ??= []).push(id);
+    const requests = root.requests ?? [];
+    for (const id of candidate.requests ?? []) if (!requests.includes(id)) requests.push(id);
+    root.requests = requests;
   }
   list = list.filter((c) => !moved.has(c));
   for (const [root, services] of affected) {

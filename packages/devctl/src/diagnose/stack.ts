@@ -86,7 +86,10 @@ function sourcesOf(root: string, folder: string): { file: string; text: string }
 
 /** `Object.query` -> `query`; undefined for anonymous frames. */
 function functionName(frame: StackFrame): string | undefined {
-  const name = frame.fn?.replace(/^async /, '').split('.').pop();
+  const name = frame.fn
+    ?.replace(/^async /, '')
+    .split('.')
+    .pop();
   if (!name || name === '<anonymous>' || !/^[A-Za-z_$][\w$]*$/.test(name)) return undefined;
   return name;
 }

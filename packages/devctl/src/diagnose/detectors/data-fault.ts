@@ -3,8 +3,9 @@
 // carries `dataLocation` (the file, or host:port/database) and `remedy` (what to do, one sentence),
 // and for a migration which one (`migration`). The finding names the data and the remedy, and never
 // sends anyone to edit the adapter line the error passed through.
-import type { LoggedError } from '../log-tail';
+
 import type { Snapshot } from '../collect';
+import type { LoggedError } from '../log-tail';
 import { type Candidate, errorEvidence, newErrors, occurrences, restartCommand } from './shared';
 
 interface DataFaultFields {

@@ -113,7 +113,7 @@ interface Observation {
 /** A call that got a 5xx answer: the upstream is up, and failed (or relayed a failure) on this request. */
 function answeredWithFailure(error: LoggedError): DependencyFailure | undefined {
   const relay = relayOf(error);
-  if (!relay || relay.how !== 'failed') return undefined;
+  if (relay?.how !== 'failed') return undefined;
   return { name: relay.upstream, host: undefined, port: undefined, reason: `HTTP_${relay.status ?? 500}` };
 }
 

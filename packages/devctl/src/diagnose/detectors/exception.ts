@@ -81,7 +81,8 @@ export function detectExceptions(snapshot: Snapshot): Candidate[] {
       // names it and the root-cause pass follows it there. A fault in the data is the data's.
       const relay = relayOf(error);
       const relayed = relay !== undefined && serviceNamed(snapshot, relay.upstream) !== undefined;
-      if (!kind || isModuleNotFound(error) || failureOfError(error) || relayed || isDataFault(error)) continue;
+      if (!kind || isModuleNotFound(error) || failureOfError(error) || relayed || isDataFault(error))
+        continue;
       const location = error.stack ? ownLocation(error.stack, root, service.entry.folder) : null;
       // Background errors (logged, not thrown) count only when they point at our code.
       if (kind === 'logged-error' && !location) continue;

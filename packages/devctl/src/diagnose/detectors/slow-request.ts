@@ -56,7 +56,7 @@ export function detectSlowRequests(snapshot: Snapshot): Candidate[] {
     }
     const groups = new Map<string, Slow[]>();
     for (const item of slow) {
-      const key = `${item.hung}|${item.hop.method} ${pathOf(item.hop.url)}`;
+      const key = `${item.hop.method} ${pathOf(item.hop.url)}`;
       groups.set(key, [...(groups.get(key) ?? []), item]);
     }
     for (const items of groups.values()) {
@@ -67,11 +67,25 @@ export function detectSlowRequests(snapshot: Snapshot): Candidate[] {
       const route = routeLocation(snapshot.ecosystem.root, service.entry.folder, method, path);
       const location = route ? { file: route.file, line: route.line, column: route.column } : null;
       const waited = items.find((item) => item.callerTimeoutMs !== undefined)?.callerTimeoutMs;
-      const callers = waited !== undefined ? `; its caller gives up after ${waited} ms` : '';
-      const count = items.length > 1 ? ` (${items.length} requests since ${clock(Math.min(...items.map((i) => i.hop.start ?? i.hop.end ?? 0)))})` : '';
-      const summary = last.hung
-        ? `${name} never answered ${method} ${path}: it came in at ${clock(hop.start ?? 0)} and has been running for ${seconds(last.ms)} with no "request completed"${callers}${count}`
-        : `${name} took ${seconds(last.ms)} to answer ${method} ${path}${callers}${count}`;
+      const count =
+        items.length > 1
+          ? ` (${items.length} requests since ${clock(Math.min(...items.map((i) => i.hop.start ?? i.hop.end ?? 0)))})`
+          : '';
+      const completed = items.filter((item) => !item.hung);
+      const open = items.filter((item) => item.hung);
+      let summary: string;
+      if (completed.length > 0) {
+        const longest = Math.max(...completed.map((item) => item.ms));
+        const callers = waited !== undefined ? `; its caller gives up after ${waited} ms` : '';
+        summary = `${name} took ${seconds(longest)} to answer ${method} ${path}${callers}${count}`;
+      } else if (waited !== undefined) {
+        // Fastify logs no "request completed" for an answer to a caller that has gone: still running
+        // and finished too late look the same in the log.
+        summary = `${name} did not answer ${method} ${path} within the ${waited} ms its caller waits: no "request completed" since it came in at ${clock(hop.start ?? 0)}, ${seconds(last.ms)} ago (still running, or it answered after the caller had gone)${count}`;
+      } else {
+        summary = `${name} never answered ${method} ${path}: it came in at ${clock(hop.start ?? 0)} and has been running for ${seconds(last.ms)} with no "request completed"${count}`;
+      }
+      const severity = open.length > 0 || waited !== undefined ? 'error' : 'warning';
       const evidence: Evidence[] = [];
       if (hop.start !== undefined)
         evidence.push({
@@ -95,11 +109,13 @@ export function detectSlowRequests(snapshot: Snapshot): Candidate[] {
               text: `no "request completed" for request ${hop.requestId}: still running after ${Math.round(last.ms)} ms`,
             },
       );
-      const handler = route ? `the handler of ${method} ${route.route} at ${formatLocation(route)}` : `the handler of ${method} ${path}`;
+      const handler = route
+        ? `the handler of ${method} ${route.route} at ${formatLocation(route)}`
+        : `the handler of ${method} ${path}`;
       found.push({
         kind: 'slow-request',
         service: name,
-        severity: last.hung || waited !== undefined ? 'error' : 'warning',
+        severity,
         role: 'cause',
         summary,
         evidence,
