@@ -32,7 +32,7 @@ const healthy = async (stack: FixtureStack, name: string) =>
   (await get(stack.url(name, '/health')).catch(() => ({ status: 0 }))).status === 200;
 
 /** Writes what the real services logged, for the table tests (paths under the fixture root as <ROOT>). */
-function record(stack: FixtureStack, name: string, how: string, apps: FixtureApp[]): void {
+function record(stack: FixtureStack, name: string, how: string, apps: FixtureApp[], text: string): void {
   if (!process.env.RECORD_DIAGNOSE) return;
   const lines = (text: string) =>
     text
@@ -63,6 +63,8 @@ function record(stack: FixtureStack, name: string, how: string, apps: FixtureApp
   };
   const file = new URL(`./fixtures/diagnose/recorded/${name}.json`, import.meta.url);
   writeFileSync(file, `${JSON.stringify(recording, null, 1)}\n`);
+  // What a person saw, for docs/diagnose.md.
+  writeFileSync(new URL(`./fixtures/diagnose/recorded/${name}.txt`, import.meta.url), `$ pnpm devctl diagnose\n${text}`);
 }
 
 const link = (name: string, next: string, extra: Record<string, string> = {}): FixtureApp => ({
@@ -96,7 +98,7 @@ async function runScenario(
     const json = await stack.devctl('diagnose', '--json');
     const text = await stack.devctl('diagnose');
     // Recorded as diagnose saw it (its `now` decides how long an open request has been running).
-    record(stack, scenario.name, scenario.how, scenario.apps);
+    record(stack, scenario.name, scenario.how, scenario.apps, text.stdout);
     return {
       stack,
       report: JSON.parse(json.stdout) as DiagnoseReport,

@@ -2,6 +2,7 @@
 // by the real devctl bin: kind, root-cause service, source location and next step.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { SpawnedProcess } from '@repo/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DiagnoseReport, Finding } from '../src/diagnose/types';
@@ -130,6 +131,11 @@ beforeAll(async () => {
   jsonExitCode = json.code;
   report = JSON.parse(json.stdout) as DiagnoseReport;
   human = await stack.devctl('diagnose');
+  // RECORD_DIAGNOSE=1 keeps what diagnose looked at for the table tests (diagnose-attribution).
+  if (process.env.RECORD_DIAGNOSE) {
+    const file = fileURLToPath(new URL('./fixtures/diagnose/recorded/known-faults.snapshot.json', import.meta.url));
+    await stack.devctlWith({ DEVCTL_RECORD_SNAPSHOT: file }, 'diagnose', '--json');
+  }
 }, 420_000);
 
 afterAll(async () => {

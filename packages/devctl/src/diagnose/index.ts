@@ -5,6 +5,7 @@ import { collect, type ServiceSnapshot, type Snapshot } from './collect';
 import { detectors } from './detectors/index';
 import { clock, mib } from './detectors/shared';
 import { attributeRootCauses } from './root-cause';
+import { writeSnapshotFile } from './snapshot-file';
 import type { DiagnoseReport } from './types';
 
 export type { DiagnoseReport, Evidence, Finding, FindingKind, Severity, SourceLocation } from './types';
@@ -76,6 +77,7 @@ export async function diagnose(options: DiagnoseOptions = {}): Promise<DiagnoseR
     since: options.since?.getTime(),
     memoryWindowMs: options.memoryWindowMs,
   });
+  if (process.env.DEVCTL_RECORD_SNAPSHOT) writeSnapshotFile(snapshot, process.env.DEVCTL_RECORD_SNAPSHOT);
   const candidates = detectors.flatMap((detect) => detect(snapshot));
   const findings = attributeRootCauses(candidates, snapshot.selected);
   return { healthy: findings.length === 0, checked: checkedLines(snapshot), findings };
