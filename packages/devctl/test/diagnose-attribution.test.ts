@@ -6,7 +6,15 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Finding } from '../src/diagnose/types';
-import { diagnoseRecording, fixtureRoot, loadRecording, type Recording, repoRoot } from './diagnose-recorded';
+import {
+  diagnoseRecording,
+  diagnoseSnapshot,
+  fixtureRoot,
+  loadRecording,
+  loadSnapshotFile,
+  type Recording,
+  repoRoot,
+} from './diagnose-recorded';
 
 const lineOf = (root: string, file: string, text: string) =>
   readFileSync(join(root, file), 'utf8')
@@ -244,5 +252,68 @@ describe('recordings name files that exist here', () => {
     expect(readFileSync(join(repoRoot, 'services/data/src/store/forms.ts'), 'utf8')).toContain(
       'INSERT INTO submissions',
     );
+  });
+});
+
+// The classes diagnose already knew, from the snapshot of the live fault stack (diagnose-faults):
+// each service's root cause is still found, and the new rules add nothing on that stack.
+describe('the classes diagnose already knew (recorded from the live fault stack)', () => {
+  const findings = diagnoseSnapshot(loadSnapshotFile('known-faults'));
+  const of = (service: string) => findings.filter((f) => f.service === service);
+
+  it.each([
+    { service: 'billing', kind: 'config-error', text: 'PAYMENT_API_KEY is required but not set' },
+    {
+      service: 'orders-start',
+      kind: 'uncaught-exception',
+      text: 'crashed at start',
+      file: 'services/orders/src/faults/startup.ts',
+    },
+    {
+      service: 'orders-crash',
+      kind: 'uncaught-exception',
+      text: 'crashed while running',
+      file: 'services/orders/src/routes/crash.ts',
+    },
+    {
+      service: 'orders-reject',
+      kind: 'unhandled-rejection',
+      text: "reading 'currency'",
+      file: 'services/orders/src/faults/prices.ts',
+    },
+    {
+      service: 'orders-boom',
+      kind: 'request-error',
+      text: 'answered 500 to GET /boom',
+      file: 'services/orders/src/routes/boom.ts',
+    },
+    { service: 'orders-loop', kind: 'crash-loop', text: 'is crash-looping' },
+    { service: 'orders-port', kind: 'port-conflict', text: 'not part of this project' },
+    { service: 'orders-orphan', kind: 'port-conflict', text: 'an orphan of this project' },
+    { service: 'inventory', kind: 'stopped', text: 'orders fails because of it' },
+    { service: 'catalog-db', kind: 'dependency-unreachable', text: 'cannot reach the database at' },
+    { service: 'catalog-smtp', kind: 'dependency-unreachable', text: 'cannot reach the SMTP server at' },
+    {
+      service: 'mailer',
+      kind: 'module-not-found',
+      text: "package 'smtp-fixture-transport' is not installed",
+    },
+    { service: 'orders-ready', kind: 'unhealthy', text: 'online but not ready' },
+    { service: 'orders-hang', kind: 'unhealthy', text: 'GET /health no answer within' },
+    { service: 'reports', kind: 'missing', text: 'is not in PM2' },
+  ])('$service: $kind', ({ service, kind, text, file }) => {
+    const [first] = of(service);
+    expect(first).toMatchObject({ kind });
+    expect(first?.summary).toContain(text);
+    if (file) expect(first?.location?.file).toBe(file);
+  });
+
+  it('a stopped dependency takes the failures of its dependents; they have no finding', () => {
+    expect(of('inventory')[0]?.affects).toEqual(['orders']);
+    expect(of('orders')).toEqual([]);
+  });
+
+  it('finds no slow request and no data fault where there is none', () => {
+    expect(findings.filter((f) => f.kind === 'slow-request' || f.kind === 'data-fault')).toEqual([]);
   });
 });

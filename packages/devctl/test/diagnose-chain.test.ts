@@ -64,7 +64,10 @@ function record(stack: FixtureStack, name: string, how: string, apps: FixtureApp
   const file = new URL(`./fixtures/diagnose/recorded/${name}.json`, import.meta.url);
   writeFileSync(file, `${JSON.stringify(recording, null, 1)}\n`);
   // What a person saw, for docs/diagnose.md.
-  writeFileSync(new URL(`./fixtures/diagnose/recorded/${name}.txt`, import.meta.url), `$ pnpm devctl diagnose\n${text}`);
+  writeFileSync(
+    new URL(`./fixtures/diagnose/recorded/${name}.txt`, import.meta.url),
+    `$ pnpm devctl diagnose\n${text}`,
+  );
 }
 
 const link = (name: string, next: string, extra: Record<string, string> = {}): FixtureApp => ({

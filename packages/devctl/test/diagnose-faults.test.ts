@@ -133,7 +133,9 @@ beforeAll(async () => {
   human = await stack.devctl('diagnose');
   // RECORD_DIAGNOSE=1 keeps what diagnose looked at for the table tests (diagnose-attribution).
   if (process.env.RECORD_DIAGNOSE) {
-    const file = fileURLToPath(new URL('./fixtures/diagnose/recorded/known-faults.snapshot.json', import.meta.url));
+    const file = fileURLToPath(
+      new URL('./fixtures/diagnose/recorded/known-faults.snapshot.json', import.meta.url),
+    );
     await stack.devctlWith({ DEVCTL_RECORD_SNAPSHOT: file }, 'diagnose', '--json');
   }
 }, 420_000);

@@ -11,6 +11,7 @@ import { detectors } from '../src/diagnose/detectors/index';
 import { findErrors, mergeTails, parseLogLines } from '../src/diagnose/log-tail';
 import type { HttpProbe } from '../src/diagnose/probe';
 import { attributeRootCauses } from '../src/diagnose/root-cause';
+import type { SnapshotFile } from '../src/diagnose/snapshot-file';
 import type { Finding } from '../src/diagnose/types';
 import type { Ecosystem, ServiceEntry } from '../src/ecosystem/index';
 
@@ -133,7 +134,43 @@ export function snapshotOf(recording: Recording): Snapshot {
 
 /** What diagnose answers for the recorded stack: every detector, then the root-cause pass. */
 export function diagnoseRecording(recording: Recording): Finding[] {
-  const snapshot = snapshotOf(recording);
+  return diagnoseSnapshot(snapshotOf(recording));
+}
+
+/**
+ * A snapshot written by `DEVCTL_RECORD_SNAPSHOT` (diagnose-faults.test.ts with RECORD_DIAGNOSE=1):
+ * the log tails as diagnose read them, PM2's state and events, probes, port holders, memory. The
+ * errors are found again from the lines, so the log parser is part of what the table tests run.
+ */
+export function loadSnapshotFile(name: string, root = fixtureRoot): Snapshot {
+  const text = readFileSync(join(recordedDir, `${name}.snapshot.json`), 'utf8')
+    .split('<ROOT>')
+    .join(root);
+  const file = JSON.parse(text) as SnapshotFile;
+  const entries: ServiceEntry[] = file.services.map((service) => ({ ...service.entry, env: {}, app: {} }));
+  return {
+    ecosystem: {
+      root,
+      file: join(root, 'ecosystem.config.js'),
+      namespace: 'recorded',
+      services: entries,
+      tools: [],
+    },
+    now: file.now,
+    pm2Home: '/nonexistent/pm2-home',
+    daemonRunning: file.daemonRunning,
+    services: file.services.map((service, index) => ({
+      ...service,
+      entry: entries[index] as ServiceEntry,
+      errors: findErrors(service.lines),
+    })),
+    selected: new Set(file.selected),
+    external: new Map(file.external),
+  };
+}
+
+/** Findings for a snapshot, as diagnose makes them. */
+export function diagnoseSnapshot(snapshot: Snapshot): Finding[] {
   return attributeRootCauses(
     detectors.flatMap((detect) => detect(snapshot)),
     snapshot.selected,

@@ -6,7 +6,7 @@
 
 import type { Snapshot } from '../collect';
 import type { LoggedError } from '../log-tail';
-import { type Candidate, errorEvidence, newErrors, occurrences, restartCommand } from './shared';
+import { type Candidate, errorEvidence, newErrors, occurrences, ownMessage, restartCommand } from './shared';
 
 interface DataFaultFields {
   dataLocation: string;
@@ -23,18 +23,11 @@ function fieldsOf(error: LoggedError): DataFaultFields | undefined {
     dataLocation: err.dataLocation,
     remedy: typeof err.remedy === 'string' ? err.remedy : undefined,
     migration: typeof err.migration === 'string' ? err.migration : undefined,
-    message: typeof err.message === 'string' ? err.message : error.message,
+    message: ownMessage(error) ?? error.message,
   };
 }
 
 export const isDataFault = (error: LoggedError) => fieldsOf(error) !== undefined;
-
-/** libsql repeats the reason (`X: X: reason: reason`): once is enough in a summary. */
-const once = (message: string) => {
-  const parts = message.split(': ');
-  const kept = parts.filter((part, index) => !parts.slice(0, index).includes(part));
-  return kept.join(': ');
-};
 
 export function detectDataFaults(snapshot: Snapshot): Candidate[] {
   const found: Candidate[] = [];
@@ -44,7 +37,7 @@ export function detectDataFaults(snapshot: Snapshot): Candidate[] {
     for (const error of newErrors(service)) {
       const fields = fieldsOf(error);
       if (!fields) continue;
-      const key = `${fields.dataLocation}|${fields.migration ?? ''}|${once(fields.message)}`;
+      const key = `${fields.dataLocation}|${fields.migration ?? ''}|${fields.message}`;
       const group = groups.get(key) ?? { fields, errors: [] };
       group.errors.push(error);
       groups.set(key, group);
@@ -58,7 +51,7 @@ export function detectDataFaults(snapshot: Snapshot): Candidate[] {
         service: name,
         severity: 'error',
         role: 'cause',
-        summary: `${name} cannot use its data at ${fields.dataLocation} (a fault in the data, not the code): ${once(fields.message)}${count}`,
+        summary: `${name} cannot use its data (a fault in the data, not the code): ${fields.message}${count}`,
         evidence: [errorEvidence(snapshot, name, last)],
         location: null,
         next: `no code change: ${remedy}; then ${restartCommand(name)}`,

@@ -18,6 +18,7 @@ import {
   logsCommand,
   newErrors,
   occurrences,
+  ownMessage,
   restartCommand,
   serviceNamed,
 } from './shared';
@@ -65,7 +66,7 @@ interface Group {
 const headline = (error: LoggedError) => {
   const type = error.type ?? 'Error';
   const message =
-    error.errorMessage ?? error.message.replace(/^(uncaught exception|unhandled rejection): /i, '');
+    ownMessage(error) ?? error.message.replace(/^(uncaught exception|unhandled rejection): /i, '');
   return `${type}: ${message}`;
 };
 

@@ -49,6 +49,16 @@ export function isNew(service: ServiceSnapshot, error: { time: number; precise: 
 export const newErrors = (service: ServiceSnapshot) =>
   service.errors.filter((error) => isNew(service, error));
 
+/**
+ * The error's own message. pino's serializer appends the messages of its causes to `err.message`
+ * (`SQLITE_ERROR: no such table: x: no such table: x`); the first line of the stack has it alone.
+ */
+export function ownMessage(error: LoggedError): string | undefined {
+  const first = error.stack?.split('\n')[0];
+  if (first && error.type && first.startsWith(`${error.type}: `)) return first.slice(error.type.length + 2);
+  return error.errorMessage;
+}
+
 const MAX_FRAMES = 12;
 
 /** A stack without its frames past the first dozen, with paths made repository-relative. */
