@@ -60,7 +60,10 @@ export function detectSlowRequests(snapshot: Snapshot): Candidate[] {
       groups.set(key, [...(groups.get(key) ?? []), item]);
     }
     for (const items of groups.values()) {
-      const last = items[items.length - 1] as Slow;
+      // The request a caller gave up on speaks for the group: it is the one that failed upstream.
+      const last =
+        [...items].reverse().find((item) => item.callerTimeoutMs !== undefined) ??
+        (items[items.length - 1] as Slow);
       const { hop } = last;
       const method = hop.method ?? '?';
       const path = pathOf(hop.url);
@@ -109,6 +112,14 @@ export function detectSlowRequests(snapshot: Snapshot): Candidate[] {
               text: `no "request completed" for request ${hop.requestId}: still running after ${Math.round(last.ms)} ms`,
             },
       );
+      const slowest = completed.sort((a, b) => b.ms - a.ms)[0];
+      if (slowest && slowest !== last && slowest.hop.end !== undefined)
+        evidence.push({
+          time: iso(slowest.hop.end),
+          service: name,
+          stream: 'out',
+          text: `request completed ${slowest.hop.status ?? '?'} after ${Math.round(slowest.ms)} ms (request ${slowest.hop.requestId})`,
+        });
       const handler = route
         ? `the handler of ${method} ${route.route} at ${formatLocation(route)}`
         : `the handler of ${method} ${path}`;
@@ -121,7 +132,7 @@ export function detectSlowRequests(snapshot: Snapshot): Candidate[] {
         evidence,
         location,
         next: `find what ${handler} waits on (${traceCommand(hop.requestId)} shows the request across the services), fix it, then ${restartCommand(name)}`,
-        requests: items.map((item) => item.hop.requestId),
+        requests: [...items.filter((item) => item !== last), last].map((item) => item.hop.requestId),
         times: items.map((item) => item.hop.start ?? item.hop.end ?? snapshot.now),
       });
     }
