@@ -43,6 +43,22 @@ function withoutRequestIds(recording: Recording): Recording {
   };
 }
 
+/** The same recording as if only the callers passed no id on (the leaf logs its own). */
+function callersWithoutIds(recording: Recording, callers: string[]): Recording {
+  const strip = (lines: string[] | undefined) => lines?.map((line) => line.replace(/"reqId":"[^"]*",/g, ''));
+  return {
+    ...recording,
+    services: Object.fromEntries(
+      Object.entries(recording.services).map(([name, service]) => [
+        name,
+        callers.includes(name)
+          ? { ...service, lines: strip(service.lines), out: strip(service.out), err: strip(service.err) }
+          : service,
+      ]),
+    ),
+  };
+}
+
 /** The recording without what one service logged (a service that logs nothing about the request). */
 function silenced(recording: Recording, service: string): Recording {
   const services = { ...recording.services };
@@ -101,6 +117,21 @@ const rows: Row[] = [
   {
     fault: '500 at depth 2 without request ids (fallback: the upstream named, close in time)',
     recording: () => withoutRequestIds(loadRecording('chain-500-depth-2')),
+    first: {
+      kind: 'request-error',
+      service: 'leaf',
+      location: {
+        file: 'services/chain/src/pricing.ts',
+        line: chainLine('services/chain/src/pricing.ts', 'lookup(rates.byRegion'),
+        column: expect.any(Number) as number,
+      },
+    },
+    callers: ['edge', 'mid'],
+    next: /^fix services\/chain\/src\/pricing\.ts:/,
+  },
+  {
+    fault: '500 at depth 2, the callers log no request id (fallback: close in time)',
+    recording: () => callersWithoutIds(loadRecording('chain-500-depth-2'), ['edge', 'mid']),
     first: {
       kind: 'request-error',
       service: 'leaf',
