@@ -95,7 +95,7 @@ export function detectSlowRequests(snapshot: Snapshot): Candidate[] {
           time: iso(hop.start),
           service: name,
           stream: 'out',
-          text: `incoming request ${method} ${hop.url ?? path} (request ${hop.requestId})`,
+          text: `incoming request ${method} ${path} (request ${hop.requestId})`,
         });
       evidence.push(
         hop.end !== undefined
