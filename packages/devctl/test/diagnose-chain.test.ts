@@ -2,7 +2,8 @@
 // the kit's client between them) under a real PM2 daemon, a request through the chain, then the real
 // devctl bin. The first finding must be the leaf, the service that failed on its own, with the line
 // that holds the fix; the links that relayed its failure fold into it. With RECORD_DIAGNOSE=1 each
-// scenario's logs are written to fixtures/diagnose/recorded/ for the table tests.
+// scenario's logs are written to fixtures/diagnose/recorded/ for the table tests (then run
+// pnpm exec biome check --write on that folder: lint formats the JSON).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
