@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { hopsOf } from '../src/diagnose/requests';
 import type { Finding } from '../src/diagnose/types';
 import {
   diagnoseRecording,
@@ -14,6 +15,7 @@ import {
   loadSnapshotFile,
   type Recording,
   repoRoot,
+  snapshotOf,
 } from './diagnose-recorded';
 
 const lineOf = (root: string, file: string, text: string) =>
@@ -346,5 +348,48 @@ describe('the classes diagnose already knew (recorded from the live fault stack)
 
   it('finds no slow request and no data fault where there is none', () => {
     expect(findings.filter((f) => f.kind === 'slow-request' || f.kind === 'data-fault')).toEqual([]);
+  });
+});
+
+describe('one request id that comes into a service twice', () => {
+  const recording = loadRecording('sql-error-depth-2');
+  const snapshot = snapshotOf(recording);
+  const data = snapshot.services.find((s) => s.entry.name === 'data-service');
+  const failed = diagnoseRecording(recording)[0]?.requestId as string;
+
+  it('gives one hop per incoming request, each closed by its own completion', () => {
+    const hops = hopsOf(data as NonNullable<typeof data>).filter((hop) => hop.requestId === failed);
+    expect(hops.map((hop) => [hop.method, hop.url?.replace(/[\w-]{20,}/, ':id'), hop.status])).toEqual([
+      ['GET', '/forms/:id', 200],
+      ['POST', '/forms/:id/submissions', 500],
+    ]);
+  });
+
+  it('a second hop that never completes is hung, though the first one completed', () => {
+    const services = { ...recording.services };
+    const original = services['data-service'] as NonNullable<(typeof services)['data-service']>;
+    const lines = original.lines ?? [];
+    const lastCompletion = lines.findLastIndex(
+      (line) => line.includes(failed) && line.includes('request completed'),
+    );
+    const incoming = lines.findLast(
+      (line) => line.includes(failed) && line.includes('incoming request'),
+    ) as string;
+    const start = new Date(JSON.parse(incoming).time as string).getTime();
+    services['data-service'] = {
+      ...original,
+      // Without its error and its completion: the store call never returned.
+      lines: lines.filter(
+        (line, index) => index !== lastCompletion && !(line.includes(failed) && line.includes('"level":50')),
+      ),
+    };
+    const findings = diagnoseRecording({ ...recording, services, now: start + 12_000 });
+    const hung = findings.find((f) => f.kind === 'slow-request');
+    expect(hung).toMatchObject({
+      service: 'data-service',
+      severity: 'error',
+      location: { file: 'services/data/src/routes/forms.ts' },
+    });
+    expect(hung?.summary).toMatch(/^data-service never answered POST \/forms\/\S+\/submissions: .*12\.0 s/);
   });
 });

@@ -42,21 +42,29 @@ function requestRecord(line: LogLine): Record<string, unknown> | undefined {
   return record ?? undefined;
 }
 
-/** Every request a service logged in its tail, by request id, in the order they came in. */
-export function hopsOf(service: ServiceSnapshot): Map<string, Hop> {
-  const hops = new Map<string, Hop>();
+/**
+ * Every request a service logged in its tail, in the order they came in. One request id can come
+ * in several times (form-service asks data-service for the form, then stores the submission, with
+ * the same id): each `incoming request` opens a hop, the next `request completed` of that id closes it.
+ */
+export function hopsOf(service: ServiceSnapshot): Hop[] {
+  const hops: Hop[] = [];
+  const open = new Map<string, Hop>();
   const name = service.entry.name;
   for (const line of service.lines) {
     const record = requestRecord(line);
     const id = record?.reqId;
-    if (typeof id !== 'string') continue;
-    const key = `${id}|${typeof record?.pid === 'number' ? record.pid : ''}`;
-    let hop = hops.get(key);
-    if (!hop) {
+    if (!record || typeof id !== 'string') continue;
+    const pid = typeof record.pid === 'number' ? record.pid : undefined;
+    const key = `${id}|${pid ?? ''}`;
+    const req = record.req as { method?: unknown; url?: unknown } | undefined;
+    const res = record.res as { statusCode?: unknown } | undefined;
+    let hop = open.get(key);
+    if (!hop || record.msg === 'incoming request') {
       hop = {
         service: name,
         requestId: id,
-        pid: typeof record?.pid === 'number' ? record.pid : undefined,
+        pid,
         method: undefined,
         url: undefined,
         start: undefined,
@@ -64,21 +72,21 @@ export function hopsOf(service: ServiceSnapshot): Map<string, Hop> {
         status: undefined,
         durationMs: undefined,
       };
-      hops.set(key, hop);
+      hops.push(hop);
+      open.set(key, hop);
     }
-    const req = record?.req as { method?: unknown; url?: unknown } | undefined;
-    const res = record?.res as { statusCode?: unknown } | undefined;
-    if (record?.msg === 'incoming request') {
+    if (record.msg === 'incoming request') {
       hop.start = line.time;
       if (typeof req?.method === 'string') hop.method = req.method;
       if (typeof req?.url === 'string') hop.url = req.url;
-    } else if (record?.msg === 'request completed') {
+    } else if (record.msg === 'request completed') {
       hop.end = line.time;
       if (typeof res?.statusCode === 'number') hop.status = res.statusCode;
       if (typeof record.responseTime === 'number') hop.durationMs = record.responseTime;
+      open.delete(key);
     }
-    if (hop.method === undefined && typeof record?.method === 'string') hop.method = record.method;
-    if (hop.url === undefined && typeof record?.url === 'string') hop.url = record.url;
+    if (hop.method === undefined && typeof record.method === 'string') hop.method = record.method;
+    if (hop.url === undefined && typeof record.url === 'string') hop.url = record.url;
   }
   return hops;
 }

@@ -38,7 +38,7 @@ export function detectSlowRequests(snapshot: Snapshot): Candidate[] {
     );
     const currentPid = service.process?.pid || pids[pids.length - 1];
     const slow: Slow[] = [];
-    for (const hop of hopsOf(service).values()) {
+    for (const hop of hopsOf(service)) {
       if (PROBES.has(pathOf(hop.url))) continue;
       const time = hop.start ?? hop.end;
       if (time === undefined || !isNew(service, { time, precise: true })) continue;
