@@ -305,7 +305,7 @@ export function detectDependencies(snapshot: Snapshot): Candidate[] {
           role: 'cause',
           causedBy: target.entry.name,
           summary: answered
-            ? `${name} got ${recent.length} failed answer(s) from ${target.entry.name}, last at ${clock(recentLast.time)} (${recentReasons}), and passed them on; ${target.entry.name} logged no cause for them`
+            ? `${name} got ${recent.length} failed answer(s) from ${target.entry.name}, last at ${clock(recentLast.time)} (${recentReasons}); ${target.entry.name} logged no cause for them`
             : `${name} failed to reach ${target.entry.name} ${recent.length} time(s), last at ${clock(recentLast.time)} (${recentReasons}); ${target.entry.name} answers /health now`,
           evidence: recent.slice(-3).map((o) => o.evidence),
           location: null,
