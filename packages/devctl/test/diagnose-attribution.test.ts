@@ -393,3 +393,13 @@ describe('one request id that comes into a service twice', () => {
     expect(hung?.summary).toMatch(/^data-service never answered POST \/forms\/\S+\/submissions: .*12\.0 s/);
   });
 });
+
+describe('diagnose <caller>', () => {
+  it('reports the root cause two hops down, and nothing of the callers', () => {
+    const snapshot = snapshotOf(loadRecording('chain-500-depth-2'));
+    const findings = diagnoseSnapshot({ ...snapshot, selected: new Set(['edge']) });
+    expect(findings.map((f) => [f.service, f.kind, f.affects])).toEqual([
+      ['leaf', 'request-error', ['edge', 'mid']],
+    ]);
+  });
+});
