@@ -46,6 +46,11 @@ const REMEDY: Record<string, (file: string) => string> = {
   SQLITE_PERM: (file) => `make ${file} and its folder writable by data-service`,
   SQLITE_CANTOPEN: (file) => `make ${file} openable: its folder must exist and be writable by data-service`,
   SQLITE_FULL: (file) => `free disk space where ${file} lives`,
+  SQLITE_IOERR: (file) => `check the disk under ${file} (an I/O error, often a full or failing disk)`,
+  SQLITE_BUSY: (file) =>
+    `stop the other process that holds ${file} open for writing (a second data-service, a sqlite3 shell)`,
+  SQLITE_LOCKED: (file) =>
+    `stop the other process that holds ${file} open for writing (a second data-service, a sqlite3 shell)`,
 };
 
 function toRows(result: ResultSet): QueryResult {
