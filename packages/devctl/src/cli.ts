@@ -146,6 +146,27 @@ export const main = defineCommand({
       }),
       async (o) => (await import('./commands/logs')).runLogs(o),
     ),
+    trace: command(
+      {
+        name: 'trace',
+        description: "one request's path across the services: each hop, its status and time, the error",
+      },
+      {
+        id: {
+          type: 'positional',
+          required: false,
+          description: 'the request id (x-request-id header of the answer)',
+        },
+        'last-error': { type: 'boolean', description: 'the most recent failed request' },
+        json,
+      },
+      (a) => ({
+        requestId: positionals(a)[0],
+        lastError: Boolean(a['last-error']),
+        json: Boolean(a.json),
+      }),
+      async (o) => (await import('./commands/trace')).runTrace(o),
+    ),
     monit: command(
       { name: 'monit', description: 'live view of status, CPU, memory and log tail (q to quit)' },
       { names, interval: { type: 'string', description: 'refresh every N seconds (default 2)' } },

@@ -130,12 +130,12 @@ describe('devctl mcp', () => {
   it('lists every tool, and only the read tools with --read-only', async () => {
     const all = await server.client.listTools();
     expect(all.tools.map((t) => t.name).sort()).toEqual(
-      ['diagnose', 'env', 'logs', 'restart', 'start', 'status', 'stop'].sort(),
+      ['diagnose', 'env', 'logs', 'restart', 'start', 'status', 'stop', 'trace'].sort(),
     );
     const readOnly = await connect(env, ['--read-only']);
     try {
       const listed = await readOnly.client.listTools();
-      expect(listed.tools.map((t) => t.name).sort()).toEqual(['diagnose', 'env', 'logs', 'status']);
+      expect(listed.tools.map((t) => t.name).sort()).toEqual(['diagnose', 'env', 'logs', 'status', 'trace']);
       for (const tool of listed.tools) expect(tool.annotations?.readOnlyHint).toBe(true);
       // A hidden tool cannot be called either.
       const refused = await call(readOnly, 'stop', { service: 'all' });

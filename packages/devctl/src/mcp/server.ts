@@ -9,13 +9,14 @@ import { envTool } from './tools/env';
 import { type CallContext, restartTool, startTool, stopTool } from './tools/lifecycle';
 import { DEFAULT_LOG_LINES, logsTool, MAX_LOG_LINES } from './tools/logs';
 import { statusTool } from './tools/status';
+import { traceTool } from './tools/trace';
 
 export interface McpServerOptions {
   /** Only the tools that change nothing. */
   readOnly: boolean;
 }
 
-export const READ_TOOLS = ['status', 'logs', 'diagnose', 'env'] as const;
+export const READ_TOOLS = ['status', 'logs', 'diagnose', 'trace', 'env'] as const;
 export const CHANGING_TOOLS = ['start', 'stop', 'restart'] as const;
 
 const INSTRUCTIONS = `devctl runs this project's backends under PM2. To debug: status (which service is down or unhealthy), logs (the last lines of that service, bounded), diagnose (root cause, evidence, source file:line, next step), fix the code or .env, then restart (waits for /health and returns a verdict). Read the logs before changing code. The frontend is not under PM2 (pnpm dev).`;
@@ -124,6 +125,26 @@ export function createMcpServer(options: McpServerOptions): McpServer {
       annotations: readOnly,
     },
     (args) => answer(() => diagnoseTool(args)),
+  );
+
+  server.registerTool(
+    'trace',
+    {
+      title: 'Follow one request',
+      description:
+        "The path of one request across the services in time order: each hop's service, method, url, status, duration (or how long ago it came in, when it never answered), the error it logged with its source file:line, the hop where the failure began and the next step. Give requestId (the x-request-id header of a failed answer; a 500's body has it as requestId), or lastError for the most recent failed request. Same data as `devctl trace --json`.",
+      inputSchema: {
+        requestId: z.string().optional().describe('the request id, e.g. from the x-request-id header'),
+        lastError: z
+          .boolean()
+          .optional()
+          .describe(
+            'trace the most recent failed request (5xx, or one that never answered); the default without requestId',
+          ),
+      },
+      annotations: readOnly,
+    },
+    (args) => answer(() => traceTool(args)),
   );
 
   server.registerTool(
