@@ -98,7 +98,9 @@ function openHop(service: string, record: Record<string, unknown>, start: number
 
 function hopsOf(lines: TraceLine[], context: BuildContext): WorkingHop[] {
   const hops: WorkingHop[] = [];
-  const sorted = [...lines].sort((a, b) => a.time - b.time);
+  // Lines of one millisecond (a fast handler) in the order they must have been written.
+  const rank = (line: TraceLine) => (completionOf(line.record) ? 2 : isIncoming(line.record) ? 0 : 1);
+  const sorted = [...lines].sort((a, b) => a.time - b.time || rank(a) - rank(b));
   const samePid = (hop: WorkingHop, record: Record<string, unknown>) => {
     const pid = num(record.pid);
     return hop.pid === undefined || pid === undefined || hop.pid === pid;

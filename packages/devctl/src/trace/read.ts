@@ -128,9 +128,11 @@ export function readRequestLines(
   const lines: TraceLine[] = [];
   const searched: SearchedLog[] = [];
   let floor = Number.NEGATIVE_INFINITY;
+  let oldest = Number.POSITIVE_INFINITY;
   for (const source of sources) {
     const log = new BackwardLog(source, root, budget);
     searched.push(log.searched);
+    const found: TraceLine[] = [];
     try {
       for (let line = log.next(); line; line = log.next()) {
         if (line.prefixTime !== undefined && line.prefixTime < floor) break;
@@ -139,13 +141,16 @@ export function readRequestLines(
         if (!record || requestIdOf(record) !== requestId) continue;
         const time = lineTime(record, line.prefixTime);
         if (time === undefined) continue;
-        lines.push({ service: source.service, stream: source.stream, time, record });
+        found.push({ service: source.service, stream: source.stream, time, record });
+        oldest = Math.min(oldest, time);
         // PM2's prefix has second precision: a second of slack.
-        floor = Math.max(floor, Math.min(...lines.map((l) => l.time)) - REQUEST_WINDOW_MS - 1000);
+        floor = oldest - REQUEST_WINDOW_MS - 1000;
       }
     } finally {
       log.close();
     }
+    // Oldest first, as written: lines of the same millisecond keep their order.
+    lines.push(...found.reverse());
   }
   return { lines, searched };
 }

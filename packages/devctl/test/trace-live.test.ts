@@ -1,0 +1,152 @@
+// `devctl trace` on real processes: three PM2 apps in a chain (edge -> mid -> leaf, each calling the
+// next through the kit's client, which passes x-request-id on), a request that fails at the far
+// end and one that hangs there, traced by the real devctl bin from their logs.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Trace } from '../src/trace/types';
+import {
+  type FixtureApp,
+  type FixtureStack,
+  get,
+  startFixtureStack,
+  waitUntil,
+} from './fixtures/diagnose/harness';
+
+const apps: FixtureApp[] = [
+  { name: 'leaf', folder: 'orders' },
+  { name: 'mid', folder: 'orders', env: { INVENTORY_SERVICE_URL: 'http://127.0.0.1:{{port:leaf}}' } },
+  { name: 'edge', folder: 'orders', env: { INVENTORY_SERVICE_URL: 'http://127.0.0.1:{{port:mid}}' } },
+];
+
+let stack: FixtureStack;
+
+async function request(path: string): Promise<{ status: number; requestId: string; body: string }> {
+  const response = await fetch(stack.url('edge', path), { signal: AbortSignal.timeout(10_000) });
+  return {
+    status: response.status,
+    requestId: response.headers.get('x-request-id') ?? '',
+    body: await response.text(),
+  };
+}
+
+/** Traces until the logs hold every hop expected (PM2 writes them a moment after the services). */
+async function traceOf(
+  args: string[],
+  hops: number,
+  complete: (trace: Trace) => boolean = (trace) => trace.hops.every((hop) => hop.completed),
+): Promise<{ code: number | null; trace: Trace }> {
+  let last: { code: number | null; trace: Trace } | undefined;
+  let output = '';
+  await waitUntil(`a trace with ${hops} hops`, async () => {
+    const result = await stack.devctl('trace', ...args, '--json');
+    output = result.stdout;
+    const parsed = JSON.parse(result.stdout) as Trace | { error: unknown };
+    if ('error' in parsed) return false;
+    last = { code: result.code, trace: parsed };
+    return parsed.hops.length >= hops && complete(parsed);
+  }).catch((error: Error) => {
+    throw new Error(`${error.message}; last answer: ${output}`);
+  });
+  return last as { code: number | null; trace: Trace };
+}
+
+const lineOf = (file: string, text: string) =>
+  readFileSync(join(stack.root, file), 'utf8')
+    .split('\n')
+    .findIndex((line) => line.includes(text)) + 1;
+
+beforeAll(async () => {
+  stack = await startFixtureStack(apps, { namespace: 'trace-fixture' });
+  for (const app of apps) {
+    await waitUntil(
+      `${app.name} healthy`,
+      async () => (await get(stack.url(app.name, '/health')).catch(() => ({ status: 0 }))).status === 200,
+    );
+  }
+}, 120_000);
+
+afterAll(async () => {
+  await stack?.cleanup();
+}, 60_000);
+
+describe('devctl trace', () => {
+  it('follows a request that succeeds through every hop, and exits 0', async () => {
+    const answer = await request('/orders/1');
+    expect(answer.status).toBe(200);
+    const { code, trace } = await traceOf([answer.requestId], 3);
+    expect(code).toBe(0);
+    expect(trace.failed).toBe(false);
+    expect(trace.origin).toBeNull();
+    expect(trace.hops.map((hop) => [hop.service, hop.depth, hop.method, hop.url, hop.status])).toEqual([
+      ['edge', 0, 'GET', '/orders/1', 200],
+      ['mid', 1, 'GET', '/items/1', 200],
+      ['leaf', 2, 'GET', '/items/1', 200],
+    ]);
+  });
+
+  it('follows a 500 two hops down to the line that threw, through the relays', async () => {
+    const answer = await request('/orders/999');
+    expect(answer.status).toBe(502);
+    expect(answer.requestId).not.toBe('');
+    const { code, trace } = await traceOf([answer.requestId], 3);
+    expect(code).toBe(1);
+    expect(trace.requestId).toBe(answer.requestId);
+    expect(trace.hops.map((hop) => [hop.service, hop.depth, hop.url, hop.status])).toEqual([
+      ['edge', 0, '/orders/999', 502],
+      ['mid', 1, '/items/999', 502],
+      ['leaf', 2, '/items/999', 500],
+    ]);
+    for (const hop of trace.hops) {
+      expect(hop.completed).toBe(true);
+      expect(hop.durationMs).toBeGreaterThanOrEqual(0);
+    }
+    // The relays logged what they relayed; the origin is the service that failed on its own.
+    expect(trace.hops[0]?.error?.upstream).toBe('inventory');
+    expect(trace.origin).toBe(2);
+    const file = 'services/orders/src/routes/items.ts';
+    const leafError = trace.hops[2]?.error;
+    expect(leafError?.type).toBe('TypeError');
+    expect(leafError?.location).toMatchObject({ file, line: lineOf(file, 'return entry.count') });
+    expect(trace.next).toMatch(
+      new RegExp(`^fix ${file}:\\d+:\\d+ \\(TypeError: .*\\), then pnpm devctl restart leaf --wait$`),
+    );
+
+    const text = await stack.devctl('trace', answer.requestId);
+    expect(text.code).toBe(1);
+    expect(text.stdout).toContain(`request ${answer.requestId}`);
+    expect(text.stdout).toMatch(/edge\s+GET \/orders\/999\s+502/);
+    expect(text.stdout).toMatch(/ {4}leaf\s+GET \/items\/999\s+500/);
+    expect(text.stdout).toContain(`origin: leaf ${file}:`);
+  });
+
+  it('--last-error picks the most recent failure: a hang at the far end, shown as never answered', async () => {
+    const answer = await request('/orders/hang');
+    expect(answer.status).toBe(504);
+    // mid's own timeout fires after edge gave up on it: its 504 reaches nobody, and Fastify logs
+    // no answer for it either. edge's 504 is logged last.
+    const { code, trace } = await traceOf(['--last-error'], 3, (t) => t.hops[0]?.completed === true);
+    expect(code).toBe(1);
+    expect(trace.requestId).toBe(answer.requestId);
+    const leaf = trace.hops.find((hop) => hop.service === 'leaf');
+    expect(leaf).toMatchObject({ url: '/items/hang', completed: false, status: null, depth: 2 });
+    expect(leaf?.pendingMs).toBeGreaterThan(0);
+    expect(trace.hops[trace.origin ?? -1]?.service).toBe('leaf');
+    expect(trace.hops[0]).toMatchObject({ service: 'edge', status: 504, depth: 0 });
+    expect(trace.hops[1]).toMatchObject({ service: 'mid', depth: 1 });
+    expect(trace.hops[1]?.error?.message).toMatch(/^inventory timed out after 1000 ms/);
+    expect(trace.summary).toContain('leaf never answered GET /items/hang');
+    const text = await stack.devctl('trace', '--last-error');
+    expect(text.stdout).toMatch(/leaf\s+GET \/items\/hang\s+no answer\s+came in \S+ m?s ago/);
+  });
+
+  it('an unknown id exits 1 saying what was searched and what to run next', async () => {
+    const result = await stack.devctl('trace', 'no-such-request-id');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('no log line carries request id "no-such-request-id"');
+    expect(result.stderr).toContain('of the out and error logs of 3 services');
+    expect(result.stderr).toContain('pnpm devctl trace --last-error');
+    const usage = await stack.devctl('trace');
+    expect(usage.code).toBe(2);
+  });
+});
