@@ -1,14 +1,26 @@
 // devctl diagnose: collect the evidence once, run every detector on it, attribute root causes.
 // Also the verdict `restart --wait` ends with.
 import { type Ecosystem, loadEcosystem, resolveServices } from '../ecosystem/index';
+import { changesSinceHealthy, withChanges } from './changes';
 import { collect, type ServiceSnapshot, type Snapshot } from './collect';
 import { detectors } from './detectors/index';
 import { clock, mib } from './detectors/shared';
+import { readLastHealthy, recordHealthy } from './last-healthy';
 import { attributeRootCauses } from './root-cause';
 import { writeSnapshotFile } from './snapshot-file';
-import type { DiagnoseReport } from './types';
+import type { DiagnoseReport, Finding } from './types';
 
-export type { DiagnoseReport, Evidence, Finding, FindingKind, Severity, SourceLocation } from './types';
+export { type HealthySighting, recordHealthy } from './last-healthy';
+export type {
+  Changes,
+  DiagnoseReport,
+  Evidence,
+  FileChange,
+  Finding,
+  FindingKind,
+  Severity,
+  SourceLocation,
+} from './types';
 
 export interface DiagnoseOptions {
   /** PM2 names; every service of the ecosystem when empty. Unknown names are a usage error. */
@@ -79,8 +91,43 @@ export async function diagnose(options: DiagnoseOptions = {}): Promise<DiagnoseR
   });
   if (process.env.DEVCTL_RECORD_SNAPSHOT) writeSnapshotFile(snapshot, process.env.DEVCTL_RECORD_SNAPSHOT);
   const candidates = detectors.flatMap((detect) => detect(snapshot));
-  const findings = attributeRootCauses(candidates, snapshot.selected);
+  const findings = withChangesSinceHealthy(snapshot, attributeRootCauses(candidates, snapshot.selected));
   return { healthy: findings.length === 0, checked: checkedLines(snapshot), findings };
+}
+
+/** A service diagnose saw online, answering /health, and named in no finding. */
+function seenHealthy(service: ServiceSnapshot, findings: Finding[]): boolean {
+  return (
+    service.state === 'online' &&
+    service.health?.ok === true &&
+    !findings.some((finding) => finding.service === service.entry.name)
+  );
+}
+
+/**
+ * Names what changed since each finding's service last worked, then records the services that
+ * work now (after, so a service is never compared with a record this same run wrote).
+ */
+function withChangesSinceHealthy(snapshot: Snapshot, findings: Finding[]): Finding[] {
+  const root = snapshot.ecosystem.root;
+  const named = new Set(findings.map((finding) => finding.service));
+  const withFindings = snapshot.services.filter((service) => named.has(service.entry.name));
+  let enriched = findings;
+  if (withFindings.length > 0) {
+    const changes = changesSinceHealthy(
+      root,
+      withFindings.map((service) => ({ name: service.entry.name, folder: service.entry.folder })),
+      readLastHealthy(root),
+    );
+    if (changes.size > 0) enriched = withChanges(findings, (service) => changes.get(service));
+  }
+  recordHealthy(
+    root,
+    snapshot.services
+      .filter((service) => seenHealthy(service, findings))
+      .map((service) => ({ service: service.entry, startedAt: service.process?.startedAt })),
+  );
+  return enriched;
 }
 
 /**

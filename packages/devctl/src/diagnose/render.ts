@@ -2,10 +2,13 @@
 // summary, evidence lines with their times, the source location, the next step), or "stack
 // healthy" with what was checked. `--json` prints the report itself instead.
 import { c } from '../output/colors';
-import type { DiagnoseReport, Evidence, Finding } from './types';
+import type { Changes, DiagnoseReport, Evidence, Finding } from './types';
 
 /** Evidence lines shown per item; the rest is in --json. */
 const MAX_LINES_PER_EVIDENCE = 8;
+/** Changed files shown per finding; the rest is in --json. */
+const MAX_CHANGED_FILES = 8;
+const CHANGE_MARK = { modified: 'M', added: 'A', deleted: 'D' } as const;
 
 /** Frames in dependencies and Node's internals, shown as a count: the project's frames matter. */
 const FOREIGN_FRAME = /^\s+at (?:.*node_modules|.*\(node:|node:)/;
@@ -46,6 +49,20 @@ function renderEvidence(item: Evidence, finding: Finding): string[] {
   return out;
 }
 
+function renderChanges(changes: Changes): string[] {
+  const when = new Date(changes.healthyAt).toTimeString().slice(0, 8);
+  const lines = [`  ${c.dim(`changed since it last worked (healthy at ${when}):`)}`];
+  for (const file of changes.files.slice(0, MAX_CHANGED_FILES)) {
+    lines.push(`    ${CHANGE_MARK[file.change]} ${file.path}`);
+  }
+  if (changes.files.length > MAX_CHANGED_FILES) {
+    lines.push(c.dim(`    ... ${changes.files.length - MAX_CHANGED_FILES} more files (--json has them all)`));
+  }
+  for (const commit of changes.commits) lines.push(`    ${c.dim('commit')} ${commit}`);
+  if (changes.command) lines.push(`  ${c.dim('diff:')}  ${changes.command}`);
+  return lines;
+}
+
 function renderFinding(finding: Finding): string[] {
   const mark = finding.severity === 'error' ? c.red('✖ error') : c.yellow('▲ warning');
   const lines = [`${mark}  ${c.bold(finding.service)}  ${c.cyan(finding.kind)}`, `  ${finding.summary}`];
@@ -58,6 +75,7 @@ function renderFinding(finding: Finding): string[] {
       `  ${c.dim('where:')} ${finding.location.file}:${finding.location.line}:${finding.location.column}`,
     );
   }
+  if (finding.changes) lines.push(...renderChanges(finding.changes));
   lines.push(`  ${c.dim('next:')}  ${c.bold(finding.next)}`);
   return lines;
 }

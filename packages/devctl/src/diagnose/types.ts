@@ -38,6 +38,27 @@ export interface SourceLocation {
   column: number;
 }
 
+/** A source file that differs from when the service was last seen healthy. */
+export interface FileChange {
+  /** Repository-relative path. */
+  path: string;
+  change: 'modified' | 'added' | 'deleted';
+}
+
+/** What changed in a service's sources since devctl last saw it healthy (see docs/diagnose.md). */
+export interface Changes {
+  /** ISO time devctl last saw the service healthy (status, start/restart --wait, diagnose). */
+  healthyAt: string;
+  /** The commit checked out when that build was first seen healthy; null outside git. */
+  commit: string | null;
+  /** Source files of the service and of the workspace packages it bundles that differ since then. */
+  files: FileChange[];
+  /** Commits since then that touch those files, newest first, as `<short sha> <subject>` (at most 5). */
+  commits: string[];
+  /** The command that shows the diff, e.g. `git diff 1a2b3c4d5e6f -- services/form/src/x.ts`; null outside git. */
+  command: string | null;
+}
+
 export interface Finding {
   kind: FindingKind;
   /** The PM2 name of the service at fault (the root cause), or `all`. */
@@ -56,6 +77,8 @@ export interface Finding {
   requestId?: string;
   /** The services that fail because of this one (they relayed its failure), when there are any. */
   affects?: string[];
+  /** What changed in the service's sources since it last worked; absent when nothing did or unknown. */
+  changes?: Changes;
 }
 
 export interface DiagnoseReport {
