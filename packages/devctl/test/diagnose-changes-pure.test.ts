@@ -1,0 +1,234 @@
+// The pure parts of "what changed since it last worked", as tables: comparing fingerprints, the
+// diff command, which findings the change leads, which sources a service's build is made of, and
+// when recordHealthy takes a new fingerprint. Small temporary folders, no git, no PM2.
+import { mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { tempDir } from '@repo/test-utils';
+import { afterEach, describe, expect, it } from 'vitest';
+import { changedFiles, diffCommand, withChanges } from '../src/diagnose/changes';
+import {
+  fingerprint,
+  lastHealthyFile,
+  recordHealthy,
+  sourcePaths,
+  UNBUILT,
+} from '../src/diagnose/last-healthy';
+import type { Changes, Finding, FindingKind } from '../src/diagnose/types';
+
+describe('changedFiles', () => {
+  const rows: {
+    name: string;
+    before: Record<string, string>;
+    now: Record<string, string>;
+    expected: unknown;
+  }[] = [
+    {
+      name: 'nothing changed',
+      before: { 'a.ts': '1', 'b.ts': '2' },
+      now: { 'b.ts': '2', 'a.ts': '1' },
+      expected: [],
+    },
+    {
+      name: 'modified, added and deleted, sorted by path',
+      before: { 'src/b.ts': '1', 'src/c.ts': '3' },
+      now: { 'src/b.ts': '2', 'src/a.ts': '9' },
+      expected: [
+        { path: 'src/a.ts', change: 'added' },
+        { path: 'src/b.ts', change: 'modified' },
+        { path: 'src/c.ts', change: 'deleted' },
+      ],
+    },
+    {
+      name: 'a file edited after the healthy build counts as changed whatever its content',
+      before: { 'src/a.ts': UNBUILT },
+      now: { 'src/a.ts': UNBUILT },
+      expected: [{ path: 'src/a.ts', change: 'modified' }],
+    },
+  ];
+  for (const row of rows) it(row.name, () => expect(changedFiles(row.before, row.now)).toEqual(row.expected));
+});
+
+describe('diffCommand', () => {
+  it('names the changed files, with a 12-character commit', () => {
+    expect(
+      diffCommand(
+        '0123456789abcdef0123',
+        [{ path: 'services/form/src/a.ts', change: 'modified' }],
+        ['services/form/src'],
+      ),
+    ).toBe('git diff 0123456789ab -- services/form/src/a.ts');
+  });
+  it('names the source folders when more than eight files changed', () => {
+    const files = Array.from({ length: 9 }, (_, i) => ({
+      path: `services/form/src/f${i}.ts`,
+      change: 'modified' as const,
+    }));
+    expect(diffCommand('abc', files, ['services/form/src', 'packages/service-kit/src'])).toBe(
+      'git diff abc -- services/form/src packages/service-kit/src',
+    );
+  });
+});
+
+describe('withChanges', () => {
+  const changes: Changes = {
+    healthyAt: '2026-12-06T10:00:00.000Z',
+    commit: 'abc',
+    files: [{ path: 'services/form/src/a.ts', change: 'modified' }],
+    commits: [],
+    command: 'git diff abc -- services/form/src/a.ts',
+  };
+  const finding = (kind: FindingKind, located: boolean): Finding => ({
+    kind,
+    service: 'form-service',
+    severity: 'error',
+    summary: 's',
+    evidence: [],
+    location: located ? { file: 'services/form/src/a.ts', line: 1, column: 1 } : null,
+    next: 'the detector says',
+  });
+  const rows: { kind: FindingKind; located: boolean; leads: boolean }[] = [
+    { kind: 'crash-loop', located: false, leads: true },
+    { kind: 'unhealthy', located: false, leads: true },
+    { kind: 'request-error', located: false, leads: true },
+    { kind: 'request-error', located: true, leads: false },
+    { kind: 'uncaught-exception', located: true, leads: false },
+    { kind: 'config-error', located: false, leads: false },
+    { kind: 'port-conflict', located: false, leads: false },
+    { kind: 'dependency-unreachable', located: false, leads: false },
+    { kind: 'stopped', located: false, leads: false },
+  ];
+  for (const row of rows) {
+    it(`${row.kind}${row.located ? ' with a location' : ' without one'}: the change ${row.leads ? 'leads' : 'is attached only'}`, () => {
+      const [result] = withChanges([finding(row.kind, row.located)], () => changes);
+      expect(result?.changes).toEqual(changes);
+      const clock = new Date(changes.healthyAt).toTimeString().slice(0, 8);
+      expect(result?.next).toBe(
+        row.leads
+          ? `start from what changed since it last worked (healthy at ${clock}): git diff abc -- services/form/src/a.ts; then the detector says`
+          : 'the detector says',
+      );
+    });
+  }
+  it('a service without changes keeps its finding as it was', () => {
+    const original = finding('crash-loop', false);
+    expect(withChanges([original], () => undefined)).toEqual([original]);
+  });
+});
+
+let dir: ReturnType<typeof tempDir> | undefined;
+afterEach(() => dir?.cleanup());
+
+function write(root: string, files: Record<string, string>): void {
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), text);
+  }
+}
+
+function workspace(): string {
+  dir = tempDir('devctl-changes-');
+  write(dir.path, {
+    'pnpm-workspace.yaml': "packages:\n  - 'services/*'\n  - packages/*\n\ncatalog:\n  zod: 4.0.0\n",
+    'services/form/package.json': JSON.stringify({
+      name: '@repo/form',
+      dependencies: { '@repo/service-kit': 'workspace:*', fastify: '5' },
+      devDependencies: { '@repo/test-utils': 'workspace:*' },
+    }),
+    'services/form/src/index.ts': 'export {};\n',
+    'services/form/src/index.test.ts': 'test\n',
+    'services/form/test/app.test.ts': 'test\n',
+    'services/form/dist/index.js': 'built\n',
+    'packages/service-kit/package.json': JSON.stringify({
+      name: '@repo/service-kit',
+      dependencies: { '@repo/mask': 'workspace:*' },
+    }),
+    'packages/service-kit/src/app.ts': 'export {};\n',
+    'packages/mask/package.json': JSON.stringify({ name: '@repo/mask' }),
+    'packages/mask/index.ts': 'export {};\n',
+    'packages/test-utils/package.json': JSON.stringify({ name: '@repo/test-utils' }),
+    'packages/test-utils/src/x.ts': 'export {};\n',
+  });
+  return dir.path;
+}
+
+describe('sourcePaths and fingerprint', () => {
+  it("a service's sources: its src, and the runtime workspace packages it bundles, transitively", () => {
+    const root = workspace();
+    expect(sourcePaths(root, 'services/form')).toEqual([
+      'services/form/src',
+      'services/form/package.json',
+      'packages/service-kit/src',
+      'packages/service-kit/package.json',
+      'packages/mask',
+    ]);
+  });
+
+  it('fingerprints source files, not tests, build output or dependencies', () => {
+    const root = workspace();
+    write(root, { 'packages/mask/node_modules/x/index.js': 'dep\n' });
+    expect(Object.keys(fingerprint(root, sourcePaths(root, 'services/form'))).sort()).toEqual([
+      'packages/mask/index.ts',
+      'packages/mask/package.json',
+      'packages/service-kit/package.json',
+      'packages/service-kit/src/app.ts',
+      'services/form/package.json',
+      'services/form/src/index.ts',
+    ]);
+  });
+});
+
+describe('recordHealthy', () => {
+  const service = (root: string) => ({
+    name: 'form-service',
+    cwd: join(root, 'services/form'),
+    script: 'dist/index.js',
+    folder: 'services/form',
+  });
+  const state = (root: string) => JSON.parse(readFileSync(lastHealthyFile(root), 'utf8'));
+  const setMtime = (root: string, path: string, ms: number) =>
+    utimesSync(join(root, path), ms / 1000, ms / 1000);
+
+  it('a new build: its hash and the fingerprint of its sources; the same build later: only the time moves', () => {
+    const root = workspace();
+    const built = Date.parse('2026-12-06T10:00:00Z');
+    setMtime(root, 'services/form/dist/index.js', built);
+    for (const file of ['services/form/src/index.ts', 'packages/service-kit/src/app.ts'])
+      setMtime(root, file, built - 60_000);
+    recordHealthy(root, [{ service: service(root), startedAt: built + 500 }], built + 1000);
+    const first = state(root)['form-service'];
+    expect(first).toMatchObject({
+      since: '2026-12-06T10:00:01.000Z',
+      time: '2026-12-06T10:00:01.000Z',
+      commit: null,
+    });
+    expect(first.files['services/form/src/index.ts']).toMatch(/^[0-9a-f]{16}$/);
+
+    // Edited since, not rebuilt: the build that is healthy is still the one fingerprinted.
+    write(root, { 'services/form/src/index.ts': 'export const broken = 1;\n' });
+    recordHealthy(root, [{ service: service(root), startedAt: built + 500 }], built + 60_000);
+    const second = state(root)['form-service'];
+    expect(second.time).toBe('2026-12-06T10:01:00.000Z');
+    expect(second.since).toBe(first.since);
+    expect(second.files).toEqual(first.files);
+  });
+
+  it('a build newer than the running process is not the healthy one: nothing is recorded', () => {
+    const root = workspace();
+    const started = Date.parse('2026-12-06T10:00:00Z');
+    setMtime(root, 'services/form/dist/index.js', started + 30_000);
+    recordHealthy(root, [{ service: service(root), startedAt: started }], started + 40_000);
+    expect(() => state(root)).toThrow();
+  });
+
+  it('a source edited after the build it is part of is marked unbuilt (its built content is unknown)', () => {
+    const root = workspace();
+    const built = Date.parse('2026-12-06T10:00:00Z');
+    setMtime(root, 'services/form/dist/index.js', built);
+    setMtime(root, 'services/form/src/index.ts', built + 10_000);
+    setMtime(root, 'packages/service-kit/src/app.ts', built - 10_000);
+    recordHealthy(root, [{ service: service(root), startedAt: built + 500 }], built + 20_000);
+    const files = state(root)['form-service'].files;
+    expect(files['services/form/src/index.ts']).toBe(UNBUILT);
+    expect(files['packages/service-kit/src/app.ts']).toMatch(/^[0-9a-f]{16}$/);
+  });
+});
