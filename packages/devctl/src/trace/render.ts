@@ -63,9 +63,12 @@ export function renderTrace(trace: Trace): string {
     out.push(index === trace.origin ? c.bold(line(row)) : line(row));
     if (hop.error) {
       const inner = `${errorIndent}${'  '.repeat(hop.depth)}`;
-      const head = `${hop.error.type ?? 'Error'}: ${hop.error.message}`;
+      // A relay's frames are the client passing the upstream's failure on: not where a fix goes.
+      const relay = hop.error.upstream ? ` (relayed from ${hop.error.upstream})` : '';
+      const head = `${hop.error.type ?? 'Error'}: ${hop.error.message}${relay}`;
       out.push(`${inner}${index === trace.origin ? c.red(head) : c.dim(head)}`);
-      if (hop.error.location) out.push(`${inner}${c.dim('at')} ${formatLocation(hop.error.location)}`);
+      if (!relay && hop.error.location)
+        out.push(`${inner}${c.dim('at')} ${formatLocation(hop.error.location)}`);
     }
   });
   if (trace.origin !== null) {
