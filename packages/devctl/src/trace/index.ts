@@ -42,7 +42,13 @@ function whatWasSearched(searched: SearchedLog[], budget: number): string {
     .filter((time): time is string => time !== null)
     .sort()[0];
   const back = oldest ? `, back to ${new Date(oldest).toLocaleString('sv-SE')}` : '';
-  return `the last ${Math.round(budget / 1048576)} MiB of the out and error logs of ${services} service${services === 1 ? '' : 's'}${back}`;
+  const what = `the last ${Math.round(budget / 1048576)} MiB of the out and error logs of ${services} service${services === 1 ? '' : 's'}${back}`;
+  // Nothing to read at all: say where the logs were expected, the likelier problem.
+  if (searched.every((log) => log.bytes === 0)) {
+    const example = searched.find((log) => log.files.length > 0)?.files[0];
+    return `${what} (every one of them is empty or missing${example ? `, e.g. ${example}` : ''}; see out_file and error_file in ecosystem.config.js)`;
+  }
+  return what;
 }
 
 export async function trace(options: TraceOptions): Promise<Trace> {

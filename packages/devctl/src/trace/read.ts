@@ -75,7 +75,10 @@ class BackwardLog {
     const files = logFiles(source.file);
     this.searched = {
       service: source.service,
-      files: files.map((file) => relative(root, file).split('\\').join('/')),
+      // A missing log is named anyway: where it was expected is what the user needs to know.
+      files: (files.length > 0 ? files : [source.file]).map((file) =>
+        relative(root, file).split('\\').join('/'),
+      ),
       bytes: 0,
       oldest: null,
     };
