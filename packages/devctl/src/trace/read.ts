@@ -4,6 +4,7 @@
 import { relative } from 'node:path';
 import { logFiles } from '../logs/reader';
 import { readLinesBackward } from '../logs/reverse-lines';
+import { scanBackward } from './scan';
 import type { SearchedLog, TraceLine } from './types';
 
 /** One log of one service. */
@@ -73,15 +74,7 @@ class BackwardLog {
     private readonly budget: number,
   ) {
     const files = logFiles(source.file);
-    this.searched = {
-      service: source.service,
-      // A missing log is named anyway: where it was expected is what the user needs to know.
-      files: (files.length > 0 ? files : [source.file]).map((file) =>
-        relative(root, file).split('\\').join('/'),
-      ),
-      bytes: 0,
-      oldest: null,
-    };
+    this.searched = searchedLog(source, files, root);
     this.lines = (function* () {
       for (const file of files) {
         try {
@@ -121,7 +114,24 @@ export interface ReadResult {
   searched: SearchedLog[];
 }
 
-/** Every line of every source whose pino `reqId` is `requestId`, within the budget. */
+/** What a log's search records for `searched`, with the files named as the user sees them. */
+function searchedLog(source: TraceSource, files: string[], root: string): SearchedLog {
+  return {
+    service: source.service,
+    // A missing log is named anyway: where it was expected is what the user needs to know.
+    files: (files.length > 0 ? files : [source.file]).map((file) =>
+      relative(root, file).split('\\').join('/'),
+    ),
+    bytes: 0,
+    oldest: null,
+  };
+}
+
+/**
+ * Every line of every source whose pino `reqId` is `requestId`, within the budget. Only the lines
+ * holding the id are decoded (scan.ts); once some are found, a log is read no further back than
+ * REQUEST_WINDOW_MS before the oldest of them.
+ */
 export function readRequestLines(
   sources: TraceSource[],
   requestId: string,
@@ -130,27 +140,37 @@ export function readRequestLines(
 ): ReadResult {
   const lines: TraceLine[] = [];
   const searched: SearchedLog[] = [];
-  let floor = Number.NEGATIVE_INFINITY;
   let oldest = Number.POSITIVE_INFINITY;
+  // PM2's prefix has second precision: a second of slack.
+  const floor = () => oldest - REQUEST_WINDOW_MS - 1000;
   for (const source of sources) {
-    const log = new BackwardLog(source, root, budget);
-    searched.push(log.searched);
+    const files = logFiles(source.file);
+    const log = searchedLog(source, files, root);
+    searched.push(log);
     const found: TraceLine[] = [];
-    try {
-      for (let line = log.next(); line; line = log.next()) {
-        if (line.prefixTime !== undefined && line.prefixTime < floor) break;
-        if (!line.body.includes(requestId)) continue;
-        const record = parseRecord(line.body);
-        if (!record || requestIdOf(record) !== requestId) continue;
-        const time = lineTime(record, line.prefixTime);
-        if (time === undefined) continue;
-        found.push({ service: source.service, stream: source.stream, time, record });
-        oldest = Math.min(oldest, time);
-        // PM2's prefix has second precision: a second of slack.
-        floor = oldest - REQUEST_WINDOW_MS - 1000;
+    scanning: for (const file of files) {
+      try {
+        for (const item of scanBackward(file, requestId, budget - log.bytes, (bytes) => {
+          log.bytes += bytes;
+        })) {
+          if (item.kind === 'reached') {
+            const reached = split(item.head).prefixTime;
+            if (reached !== undefined) log.oldest = new Date(reached).toISOString();
+            if (reached !== undefined && reached < floor()) break scanning;
+            continue;
+          }
+          const line = split(item.text);
+          const record = parseRecord(line.body);
+          if (!record || requestIdOf(record) !== requestId) continue;
+          const time = lineTime(record, line.prefixTime);
+          if (time === undefined) continue;
+          found.push({ service: source.service, stream: source.stream, time, record });
+          oldest = Math.min(oldest, time);
+        }
+      } catch {
+        // removed or rotated while reading: what was read is what there is
       }
-    } finally {
-      log.close();
+      if (log.bytes >= budget) break;
     }
     // Oldest first, as written: lines of the same millisecond keep their order.
     lines.push(...found.reverse());
@@ -168,6 +188,18 @@ export interface FailedRequest {
 
 const COMPLETED = /"msg":"request (completed|errored)"/;
 const INCOMING = /"msg":"incoming request"/;
+// Fields read without parsing the line: most lines of a log are these two, and JSON.parse of each
+// would cost more than the rest of the search.
+const REQ_ID = /"reqId":(?:"([^"\\]+)"|(\d+))/;
+const PID = /"pid":(\d+)/;
+const STATUS = /"statusCode":(\d{3})/;
+const TIME = /"time":(?:"([^"]+)"|(\d{10,}))/;
+
+function timeOf(body: string, prefixTime: number | undefined): number | undefined {
+  const match = TIME.exec(body);
+  const ms = match ? (match[1] !== undefined ? Date.parse(match[1]) : Number(match[2])) : Number.NaN;
+  return Number.isNaN(ms) ? prefixTime : ms;
+}
 
 /**
  * The most recent request that failed in any of the sources: answered 5xx, or came in and never
@@ -201,21 +233,21 @@ export function findLastFailure(
       for (let line = log.next(); line; line = log.next()) {
         // Older than the newest failure found so far (a second of slack for the prefix): done.
         if (newest && line.prefixTime !== undefined && line.prefixTime < newest.time - 1000) break;
-        const completed = COMPLETED.test(line.body);
+        const completed = COMPLETED.exec(line.body);
         const incoming = !completed && INCOMING.test(line.body);
         if (!completed && !incoming) continue;
-        const record = parseRecord(line.body);
-        const id = record && requestIdOf(record);
-        if (!record || !id) continue;
-        const time = lineTime(record, line.prefixTime) ?? now;
+        const idMatch = REQ_ID.exec(line.body);
+        const id = idMatch?.[1] ?? idMatch?.[2];
+        if (!id) continue;
+        const process = PID.exec(line.body)?.[1];
+        const time = timeOf(line.body, line.prefixTime) ?? now;
         let failure: FailedRequest | undefined;
         if (completed) {
-          seen.add(`${record.pid}:${id}`);
-          const res = record.res as { statusCode?: unknown } | undefined;
-          const status = typeof res?.statusCode === 'number' ? res.statusCode : 0;
-          if (status >= 500 || record.msg === 'request errored')
+          seen.add(`${process}:${id}`);
+          const status = Number(STATUS.exec(line.body)?.[1] ?? 0);
+          if (status >= 500 || completed[1] === 'errored')
             failure = { requestId: id, service: source.service, time, how: 'status' };
-        } else if (!seen.has(`${record.pid}:${id}`) && now - time >= IN_FLIGHT_GRACE_MS) {
+        } else if (!seen.has(`${process}:${id}`) && now - time >= IN_FLIGHT_GRACE_MS) {
           failure = { requestId: id, service: source.service, time, how: 'no-answer' };
         }
         if (failure) {
