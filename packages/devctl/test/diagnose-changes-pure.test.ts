@@ -1,6 +1,7 @@
 // The pure parts of "what changed since it last worked", as tables: comparing fingerprints, the
 // diff command, which findings the change leads, which sources a service's build is made of, and
 // when recordHealthy takes a new fingerprint. Small temporary folders, no git, no PM2.
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { tempDir } from '@repo/test-utils';
@@ -8,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { changedFiles, diffCommand, withChanges } from '../src/diagnose/changes';
 import {
   fingerprint,
+  headCommit,
   lastHealthyFile,
   recordHealthy,
   sourcePaths,
@@ -230,5 +232,38 @@ describe('recordHealthy', () => {
     const files = state(root)['form-service'].files;
     expect(files['services/form/src/index.ts']).toBe(UNBUILT);
     expect(files['packages/service-kit/src/app.ts']).toMatch(/^[0-9a-f]{16}$/);
+  });
+});
+
+describe('headCommit reads HEAD from the files git keeps, as git rev-parse does', () => {
+  const git = (cwd: string, ...args: string[]) =>
+    execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], {
+      cwd,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+
+  it('a branch with a loose ref, the same after pack-refs, a detached HEAD, a linked worktree, no repository', () => {
+    dir = tempDir('devctl-head-');
+    const repo = join(dir.path, 'repo');
+    mkdirSync(join(repo, 'sub'), { recursive: true });
+    git(repo, 'init', '-q');
+    expect(headCommit(repo)).toBeNull(); // unborn branch
+    writeFileSync(join(repo, 'sub', 'a.txt'), 'a\n');
+    git(repo, 'add', '-A');
+    git(repo, 'commit', '-qm', 'one');
+    const first = git(repo, 'rev-parse', 'HEAD');
+    expect(headCommit(join(repo, 'sub'))).toBe(first);
+    git(repo, 'pack-refs', '--all');
+    expect(headCommit(repo)).toBe(first);
+    git(repo, 'commit', '-qm', 'two', '--allow-empty');
+    const second = git(repo, 'rev-parse', 'HEAD');
+    git(repo, 'worktree', 'add', '-q', '-b', 'other', join(dir.path, 'linked'), first);
+    expect(headCommit(join(dir.path, 'linked'))).toBe(first);
+    git(repo, 'checkout', '-q', '--detach', first);
+    expect(headCommit(repo)).toBe(first);
+    git(repo, 'checkout', '-q', '-');
+    expect(headCommit(repo)).toBe(second);
+    expect(headCommit(join(dir.path))).toBeNull();
   });
 });

@@ -4,7 +4,6 @@
 // `start`/`restart --wait` call recordHealthy whenever they see a service healthy; diagnose then
 // names what changed since (diagnose/changes.ts). Kept in node_modules/.cache/devctl, like turbo's
 // cache: per checkout, never committed, gone with node_modules.
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   existsSync,
@@ -68,6 +67,9 @@ export function readLastHealthy(root: string): LastHealthy {
 
 /** PM2's start time has ms precision, a file's mtime too; a second of slack for clocks and builds. */
 const START_SLACK_MS = 1000;
+
+/** "Last healthy" is kept to this precision: the file is not rewritten more often for one build. */
+const TIME_RESOLUTION_MS = 10_000;
 
 /** Folders never part of a build's sources. */
 const SKIPPED_FOLDERS = new Set(['node_modules', 'dist', 'logs', 'coverage', 'test', 'tests', '__tests__']);
@@ -199,9 +201,72 @@ export function fingerprint(root: string, paths: string[], builtAt?: number): Re
   return files;
 }
 
-/** The commit checked out in `root`, or null outside git (or without git installed). */
-export function headCommit(root: string): string | null {
+const SHA = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
+
+/** The repository's git directory above `root` (a worktree's `.git` file points to it). */
+function gitDirectory(root: string): string | undefined {
+  for (let dir = resolve(root); ; dir = dirname(dir)) {
+    const dotGit = join(dir, '.git');
+    try {
+      const stats = statSync(dotGit);
+      if (stats.isDirectory()) return dotGit;
+      const pointer = /^gitdir:\s*(.+)$/m.exec(readFileSync(dotGit, 'utf8'))?.[1]?.trim();
+      return pointer ? resolve(dir, pointer) : undefined;
+    } catch {
+      // no .git here: look above
+    }
+    if (dirname(dir) === dir) return undefined;
+  }
+}
+
+/**
+ * HEAD read from the files git keeps (HEAD, the loose ref, packed-refs; a worktree's refs live in
+ * its common directory), without starting git: `devctl status` records, and a git process costs it
+ * more than the rest of the recording. Null when it cannot tell (then git is asked).
+ */
+function readHead(gitDir: string): string | null {
+  const head = readFileSync(join(gitDir, 'HEAD'), 'utf8').trim();
+  if (SHA.test(head)) return head;
+  const ref = /^ref:\s*(\S+)$/.exec(head)?.[1];
+  if (!ref) return null;
+  let common = gitDir;
   try {
+    common = resolve(gitDir, readFileSync(join(gitDir, 'commondir'), 'utf8').trim());
+  } catch {
+    // not a linked worktree
+  }
+  for (const dir of new Set([gitDir, common])) {
+    try {
+      const loose = readFileSync(join(dir, ref), 'utf8').trim();
+      if (SHA.test(loose)) return loose;
+    } catch {
+      // packed, or in the other directory
+    }
+  }
+  try {
+    for (const line of readFileSync(join(common, 'packed-refs'), 'utf8').split('\n')) {
+      const [sha, name] = line.split(' ');
+      if (name === ref && sha && SHA.test(sha)) return sha;
+    }
+  } catch {
+    // no packed refs
+  }
+  return null;
+}
+
+/** The commit checked out in `root`, or null outside git (or on an unborn branch). */
+export function headCommit(root: string): string | null {
+  const gitDir = gitDirectory(root);
+  if (!gitDir) return null;
+  try {
+    const head = readHead(gitDir);
+    if (head) return head;
+  } catch {
+    // unreadable: ask git
+  }
+  try {
+    // Loaded here, not at the top: node:child_process costs `devctl status` milliseconds to load.
+    const { execFileSync } = process.getBuiltinModule('node:child_process');
     return (
       execFileSync('git', ['rev-parse', '--verify', '--quiet', 'HEAD'], {
         cwd: root,
@@ -247,6 +312,8 @@ export function recordHealthy(root: string, sightings: HealthySighting[], now = 
         known && build && known.buildSize === build.size && known.buildMtimeMs === build.mtimeMs;
       const hash = build && !sameStat ? hashOf(readFileSync(build.path)) : (known?.build ?? null);
       if (known && (sameStat || (build ? known.build === hash : known.build === null))) {
+        // The same build seen again within a few seconds: not worth a write (status runs often).
+        if (sameStat && now - Date.parse(known.time) < TIME_RESOLUTION_MS) continue;
         state[service.name] = {
           ...known,
           time,
