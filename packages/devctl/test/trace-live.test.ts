@@ -3,9 +3,13 @@
 // end and one that hangs there, traced by the real devctl bin from their logs.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Trace } from '../src/trace/types';
 import {
+  devctlBin,
   type FixtureApp,
   type FixtureStack,
   get,
@@ -148,5 +152,50 @@ describe('devctl trace', () => {
     expect(result.stderr).toContain('pnpm devctl trace --last-error');
     const usage = await stack.devctl('trace');
     expect(usage.code).toBe(2);
+  });
+});
+
+describe('the trace MCP tool', () => {
+  it('answers the same trace as the CLI, and an unknown id as an isError result with the message', async () => {
+    const answer = await request('/orders/999');
+    expect(answer.status).toBe(502);
+    const cli = await traceOf([answer.requestId], 3);
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [devctlBin, 'mcp', '--read-only'],
+      env: stack.env as Record<string, string>,
+      stderr: 'pipe',
+    });
+    const client = new Client({ name: 'trace-test', version: '1.0.0' });
+    await client.connect(transport);
+    const pid = transport.pid;
+    try {
+      const traced = (await client.callTool({
+        name: 'trace',
+        arguments: { requestId: answer.requestId },
+      })) as CallToolResult;
+      expect(traced.isError).toBeFalsy();
+      const data = traced.structuredContent as unknown as Trace;
+      expect(data.hops.map((hop) => [hop.service, hop.status])).toEqual(
+        cli.trace.hops.map((hop) => [hop.service, hop.status]),
+      );
+      expect(data.origin).toBe(2);
+      expect(data.next).toBe(cli.trace.next);
+      const unknown = (await client.callTool({
+        name: 'trace',
+        arguments: { requestId: 'no-such-request' },
+      })) as CallToolResult;
+      expect(unknown.isError).toBe(true);
+      expect(JSON.stringify(unknown.content)).toContain('trace --last-error');
+    } finally {
+      await client.close();
+      if (pid !== null) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already exited
+        }
+      }
+    }
   });
 });
