@@ -237,4 +237,44 @@ describe('buildTrace over synthetic lines', () => {
     ]);
     expect(trace.hops[trace.origin ?? -1]).toMatchObject({ service: 'form', pid: 41, completed: false });
   });
+
+  it('with LOG_LEVEL above info only errors are logged: whether a hop answered is unknown, the own error is the origin', () => {
+    const typeError: TraceLine = {
+      service: 'form',
+      stream: 'err',
+      time: T0 + 20,
+      record: {
+        level: 50,
+        pid: 1,
+        reqId: 'r',
+        method: 'POST',
+        url: '/forms/1/submissions',
+        err: {
+          type: 'TypeError',
+          message: 'x is undefined',
+          stack: 'TypeError: x is undefined\n    at save (/repo/services/form/src/store.ts:9:3)',
+        },
+        msg: 'unhandled error in POST /forms/1/submissions',
+      },
+    };
+    const trace = buildTrace(
+      'r',
+      [
+        relayError('gateway', 50, 'form-service failed: 500 internal server error', 'form-service'),
+        typeError,
+      ],
+      { root: '/repo', folderOf: (service) => `services/${service}`, now: T0 + 60_000 },
+    );
+    expect(trace.hops.map((hop) => [hop.service, hop.completed, hop.pendingMs, hop.depth])).toEqual([
+      ['form', false, null, 0],
+      ['gateway', false, null, 0],
+    ]);
+    expect(trace.hops[trace.origin ?? -1]?.service).toBe('form');
+    expect(trace.summary).toContain(
+      'failed at form failed on POST /forms/1/submissions: TypeError: x is undefined at services/form/src/store.ts:9:3',
+    );
+    expect(trace.next).toBe(
+      'fix services/form/src/store.ts:9:3 (TypeError: x is undefined), then pnpm devctl restart form --wait',
+    );
+  });
 });

@@ -34,6 +34,8 @@ interface WorkingHop {
   error: TraceError | undefined;
   /** Answered after its caller had given up on it (the caller timed out). */
   tooSlow: boolean;
+  /** Its `incoming request` line was read (not known only from its error or its answer). */
+  requestLogged: boolean;
 }
 
 /** Fastify's lines: `incoming request` {req}, `request completed` / `request errored` {res, responseTime}. */
@@ -80,7 +82,12 @@ const isRelay = (error: TraceError | undefined) =>
 
 const TIMED_OUT = /\btimed out\b|ETIMEDOUT|UND_ERR_HEADERS_TIMEOUT/;
 
-function openHop(service: string, record: Record<string, unknown>, start: number): WorkingHop {
+function openHop(
+  service: string,
+  record: Record<string, unknown>,
+  start: number,
+  requestLogged = false,
+): WorkingHop {
   const req = obj(record.req);
   return {
     service,
@@ -93,6 +100,7 @@ function openHop(service: string, record: Record<string, unknown>, start: number
     pid: num(record.pid),
     error: undefined,
     tooSlow: false,
+    requestLogged,
   };
 }
 
@@ -125,7 +133,7 @@ function hopsOf(lines: TraceLine[], context: BuildContext): WorkingHop[] {
       hop.end = line.time;
       hop.pid ??= num(record.pid);
     } else if (isIncoming(record)) {
-      hops.push(openHop(service, record, line.time));
+      hops.push(openHop(service, record, line.time, true));
       continue;
     }
     const error = errorOf(line, context);
@@ -149,7 +157,8 @@ function hopsOf(lines: TraceLine[], context: BuildContext): WorkingHop[] {
 
 /** Orders hops by arrival (an enclosing call before what it calls) and measures their depth. */
 function withDepth(hops: WorkingHop[]): { hop: WorkingHop; depth: number }[] {
-  const endOf = (hop: WorkingHop) => hop.end ?? Number.POSITIVE_INFINITY;
+  // A hop known only from its error has no interval to hold others: a point in time.
+  const endOf = (hop: WorkingHop) => hop.end ?? (hop.requestLogged ? Number.POSITIVE_INFINITY : hop.start);
   const ordered = [...hops].sort((a, b) => a.start - b.start || endOf(b) - endOf(a));
   return ordered.map((hop, index) => ({
     hop,
@@ -190,7 +199,7 @@ const headline = (error: TraceError) => `${error.type ?? 'Error'}: ${error.messa
 function describeOrigin(hop: TraceHop, tooSlow: boolean): { summary: string; next: string } {
   const what = request(hop);
   const route = (hop.url ?? '?').split('?')[0];
-  if (!hop.completed) {
+  if (!hop.completed && (hop.pendingMs !== null || !hop.error)) {
     const ago = hop.pendingMs === null ? '' : ` (came in ${formatMs(hop.pendingMs)} ago)`;
     return {
       summary: `${hop.service} never answered ${what}${ago}`,
@@ -203,7 +212,9 @@ function describeOrigin(hop: TraceHop, tooSlow: boolean): { summary: string; nex
       next: `find what is slow in ${hop.service}'s handler of ${hop.method ?? ''} ${route}; pnpm devctl diagnose ${hop.service} names what changed since it last worked`,
     };
   }
-  const answered = `${hop.service} answered ${hop.status ?? '?'} to ${what}`;
+  const answered = hop.completed
+    ? `${hop.service} answered ${hop.status ?? '?'} to ${what}`
+    : `${hop.service} failed on ${what}`;
   const error = hop.error;
   if (error?.location) {
     const where = formatLocation(error.location);
@@ -233,7 +244,9 @@ export function buildTrace(
     start: new Date(hop.start).toISOString(),
     end: hop.end === undefined ? null : new Date(hop.end).toISOString(),
     completed: hop.end !== undefined,
-    pendingMs: hop.end === undefined ? Math.max(0, context.now - hop.start) : null,
+    // Known only from an error (a LOG_LEVEL above info logs no request lines): whether it answered
+    // is unknown, which is not the same as a hop that never answered.
+    pendingMs: hop.end === undefined && hop.requestLogged ? Math.max(0, context.now - hop.start) : null,
     pid: hop.pid ?? null,
     depth,
     error: hop.error ?? null,
@@ -249,7 +262,7 @@ export function buildTrace(
     }
     const best = ordered[origin] as { hop: WorkingHop; depth: number };
     const own = (h: WorkingHop) =>
-      (h.error !== undefined && !isRelay(h.error)) || h.end === undefined || h.tooSlow;
+      (h.error !== undefined && !isRelay(h.error)) || (h.end === undefined && h.requestLogged) || h.tooSlow;
     if (depth > best.depth || (depth === best.depth && (own(hop) || !own(best.hop)))) origin = index;
   });
   const first = hops[0];

@@ -15,6 +15,8 @@ function clockMs(iso: string): string {
 }
 
 function statusCell(hop: TraceHop): string {
+  // Neither its request nor its answer was logged (only its error): whether it answered is unknown.
+  if (!hop.completed && hop.pendingMs === null) return c.yellow('?');
   if (!hop.completed) return c.red('no answer');
   const text = String(hop.status ?? '?');
   return (hop.status ?? 0) >= 500 ? c.red(text) : (hop.status ?? 0) >= 400 ? c.yellow(text) : c.green(text);

@@ -41,7 +41,10 @@ export interface TraceHop {
   /** ISO time it answered, or null. */
   end: string | null;
   completed: boolean;
-  /** For a hop that never completed: how long ago it came in, when the trace was built (ms). */
+  /**
+   * For a hop that never completed: how long ago it came in, when the trace was built (ms). Null
+   * when only its error was logged (a LOG_LEVEL above info): whether it answered is unknown.
+   */
   pendingMs: number | null;
   /** The process that handled it (pino's pid). */
   pid: number | null;
