@@ -39,11 +39,7 @@ interface WorkingHop {
 }
 
 /** Fastify's lines: `incoming request` {req}, `request completed` / `request errored` {res, responseTime}. */
-function isIncoming(record: Record<string, unknown>): boolean {
-  return (
-    record.msg === 'incoming request' || (obj(record.req) !== undefined && obj(record.res) === undefined)
-  );
-}
+const isIncoming = (record: Record<string, unknown>) => record.msg === 'incoming request';
 
 function completionOf(record: Record<string, unknown>): { status: number; durationMs: number } | undefined {
   const status = num(obj(record.res)?.statusCode) ?? num(record.statusCode);
@@ -59,10 +55,9 @@ function completionOf(record: Record<string, unknown>): { status: number; durati
 
 function errorOf(line: TraceLine, context: BuildContext): TraceError | undefined {
   const record = line.record;
-  const level = num(record.level) ?? 0;
+  // Errors and fatals only: a warning (a 4xx the kit logs, a retry) is not the request failing.
+  if ((num(record.level) ?? 0) < 50) return undefined;
   const err = obj(record.err);
-  if (level < 50 && !err) return undefined;
-  if (level < 50) return undefined;
   const stack = str(err?.stack);
   const type = str(err?.type) ?? null;
   const upstream = str(err?.upstream) ?? null;
