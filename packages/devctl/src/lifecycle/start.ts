@@ -1,0 +1,226 @@
+// Bringing services up in dependency order: a service starts once every service it depends on
+// answers /health; independent services start in parallel. A service that runs is left alone; one
+// that PM2 has stopped, errored, is stopping or keeps relaunching (a crash loop) is brought up
+// fresh on the code and configuration on disk (bringUp).
+import {
+  assertValidEcosystem,
+  type Ecosystem,
+  loadEcosystem,
+  resolveServices,
+  type ServiceEntry,
+  withDependencies,
+} from '../ecosystem/index';
+import { connectOrLaunchDaemon, listProcesses, pm2Home } from '../pm2/index';
+import { type ServiceState, serviceState } from '../pm2/state';
+import { ProcessWatcher } from '../pm2/supervise';
+import type { ProcessInfo } from '../pm2/types';
+import { waitUntilHealthy } from './health';
+import { describeFailure, type LifecycleSink, type ServiceResult } from './outcome';
+import { bringUp, type CycleContext } from './pm2-cycle';
+import { assertValidConfig, buildStep, timeoutMs } from './prepare';
+
+export interface StartRequest {
+  names: string[];
+  /** Wait until every started service answers /health. */
+  wait: boolean;
+  /** Build the services first (turbo), so PM2 runs the code on disk. */
+  build: boolean;
+  timeoutSeconds?: number;
+}
+
+export interface StartOutcome {
+  namespace: string;
+  results: ServiceResult[];
+}
+
+/** Left alone by start: it runs, or is about to, on its own (not a crash loop). */
+export function isUp(state: ServiceState): boolean {
+  return state === 'online' || state === 'launching';
+}
+
+interface Plan {
+  ecosystem: Ecosystem;
+  /** PM2's processes of the namespace when the command began. */
+  initial: ProcessInfo[];
+  context: CycleContext;
+  targets: ServiceEntry[];
+  wait: boolean;
+  timeoutMs: number;
+  sink: LifecycleSink;
+}
+
+/** Starts one service once its dependencies are healthy; resolves with what happened. */
+async function startOne(
+  service: ServiceEntry,
+  plan: Plan,
+  outcomeOf: (name: string) => Promise<ServiceResult>,
+): Promise<ServiceResult> {
+  const { context, targets } = plan;
+  const watcher = context.watcher;
+  const inTargets = new Set(targets.map((t) => t.name));
+  const dependencies = service.dependsOn.filter((dep) => inTargets.has(dep));
+  const dependencyResults = await Promise.all(dependencies.map(outcomeOf));
+  const base = { name: service.name, port: service.port ?? null, elapsedMs: null, note: null };
+  const failedDependency = dependencyResults.find((r) => !r.ok);
+  if (failedDependency) {
+    return {
+      ...base,
+      action: 'not started',
+      ok: false,
+      healthy: null,
+      state: serviceState(await watcher.find(service.name)),
+      pid: null,
+      failure: {
+        ...describeFailure(
+          service,
+          undefined,
+          undefined,
+          'dependency',
+          `depends on ${failedDependency.name}, which is not healthy`,
+        ),
+        next: `fix ${failedDependency.name} first (see above), then: devctl start ${service.name}`,
+      },
+    };
+  }
+  // Dependants wait for this service's health even without --wait.
+  const mustBeHealthy = plan.wait || targets.some((t) => t.dependsOn.includes(service.name));
+  const before = plan.initial.find((p) => p.name === service.name);
+  const stateBefore = serviceState(before);
+  let note: string | null = service.kind === 'tool' ? 'tool: no port, no /health' : null;
+
+  if (before && isUp(stateBefore)) {
+    note = `PM2 status ${before.status}; nothing to do`;
+    if (!mustBeHealthy) {
+      return {
+        ...base,
+        action: 'already running',
+        note,
+        ok: true,
+        healthy: null,
+        state: stateBefore,
+        pid: before.pid || null,
+        failure: null,
+      };
+    }
+    const outcome = await waitUntilHealthy(service, watcher, {
+      timeoutMs: plan.timeoutMs,
+      restartsBefore: before.restarts,
+      marks: undefined,
+    });
+    return {
+      ...base,
+      action: 'already running',
+      note,
+      ok: outcome.healthy,
+      healthy: outcome.healthy,
+      state: serviceState(outcome.info),
+      pid: outcome.info?.pid || null,
+      failure: outcome.failure ?? null,
+    };
+  }
+
+  const up = await bringUp(context, service, before);
+  if (!up.ok) {
+    return {
+      ...base,
+      action: 'not started',
+      ok: false,
+      healthy: null,
+      state: serviceState(up.info),
+      pid: null,
+      failure: describeFailure(service, up.info, undefined, up.kind, up.reason),
+    };
+  }
+  if (up.replaced) note = `replaced a leftover ${service.name} that held its port (pid ${up.replaced})`;
+  else if (before) note = note ?? `was ${stateBefore}`;
+  if (!mustBeHealthy) {
+    const info = up.launched ?? (await watcher.find(service.name, 0));
+    return {
+      ...base,
+      action: 'started',
+      note,
+      ok: true,
+      healthy: null,
+      state: serviceState(info),
+      pid: info?.pid || null,
+      failure: null,
+    };
+  }
+  const outcome = await waitUntilHealthy(service, watcher, {
+    timeoutMs: plan.timeoutMs,
+    restartsBefore: up.restartsBefore,
+    marks: up.marks,
+    since: up.startedAt,
+  });
+  return {
+    ...base,
+    action: 'started',
+    note,
+    ok: outcome.healthy,
+    healthy: outcome.healthy,
+    state: serviceState(outcome.info),
+    pid: outcome.info?.pid || null,
+    elapsedMs: outcome.elapsedMs,
+    failure: outcome.failure ?? null,
+  };
+}
+
+/** Starts `targets` in dependency order; each result goes to the sink as it happens. */
+async function startInOrder(plan: Plan): Promise<ServiceResult[]> {
+  const outcomes = new Map<string, Promise<ServiceResult>>();
+  const byName = new Map(plan.targets.map((s) => [s.name, s]));
+  const outcomeOf = (name: string): Promise<ServiceResult> => {
+    let outcome = outcomes.get(name);
+    if (!outcome) {
+      outcome = startOne(byName.get(name) as ServiceEntry, plan, outcomeOf).then((result) => {
+        plan.sink.service(result);
+        return result;
+      });
+      outcomes.set(name, outcome);
+    }
+    return outcome;
+  };
+  return Promise.all(plan.targets.map((s) => outcomeOf(s.name)));
+}
+
+/** `devctl start`: the named services (all when none), what they depend on, and the tools. */
+export async function startServices(request: StartRequest, sink: LifecycleSink): Promise<StartOutcome> {
+  const limitMs = timeoutMs(request.timeoutSeconds);
+  const ecosystem = loadEcosystem();
+  assertValidEcosystem(ecosystem);
+  const named = resolveServices(ecosystem, request.names);
+  // The tools (the log rotator) run whenever any part of the stack does: rotation is not opt-in.
+  const targets = [...withDependencies(ecosystem, named), ...ecosystem.tools];
+  // Build only what is going to be launched: a running service keeps running its current code.
+  const before = (await listProcesses({ namespace: ecosystem.namespace })) ?? [];
+  const toLaunch = targets.filter((t) => !isUp(serviceState(before.find((p) => p.name === t.name))));
+  const added = toLaunch.filter((t) => !named.includes(t) && t.kind === 'service');
+  if (added.length > 0) {
+    sink.line(
+      `also starting ${added.map((s) => s.name).join(', ')} (needed by ${named.map((s) => s.name).join(', ')})`,
+    );
+  }
+  // Tools are neither built nor dry-run: they are not the project's services.
+  const servicesToLaunch = toLaunch.filter((t) => t.kind === 'service');
+  if (request.build) await buildStep(ecosystem, servicesToLaunch, sink, 'start');
+  assertValidEcosystem(ecosystem, { checkScriptsOf: toLaunch });
+  await assertValidConfig(ecosystem, servicesToLaunch, 'start');
+
+  const { connection, launched } = await connectOrLaunchDaemon();
+  if (launched) sink.line(`started the PM2 daemon (PM2_HOME=${pm2Home()})`);
+  try {
+    const watcher = new ProcessWatcher(connection, ecosystem.namespace);
+    const results = await startInOrder({
+      ecosystem,
+      initial: await watcher.list(0),
+      context: { connection, watcher, root: ecosystem.root },
+      targets,
+      wait: request.wait,
+      timeoutMs: limitMs,
+      sink,
+    });
+    return { namespace: ecosystem.namespace, results };
+  } finally {
+    connection.close();
+  }
+}
