@@ -259,7 +259,7 @@ describe('devctl start: build first, and refuse a bad ecosystem before starting 
     expect(result.stdout).toMatch(/✓ built\s+started, healthy/);
   });
 
-  it('stops at a failing build, printing its output, and starts nothing', async () => {
+  it('stops at a failing build that is not esbuild, printing the end of its output', async () => {
     const { writeFileSync } = await import('node:fs');
     writeFileSync(
       join(fixture.dir('built'), 'package.json'),
@@ -272,7 +272,9 @@ describe('devctl start: build first, and refuse a bad ecosystem before starting 
     );
     const result = await fixture.devctl(['restart', 'built']);
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('build failed (pnpm run build) for built; nothing was (re)started');
+    expect(result.stderr).toContain(
+      'build failed for built (pnpm run build); nothing was restarted (a running process keeps running)',
+    );
     expect(result.stderr).toContain('TS2322: type error in src/index.ts');
   });
 

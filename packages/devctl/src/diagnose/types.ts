@@ -5,6 +5,7 @@ export type Severity = 'error' | 'warning';
 
 export type FindingKind =
   | 'config-error'
+  | 'build-error'
   | 'uncaught-exception'
   | 'unhandled-rejection'
   | 'request-error'

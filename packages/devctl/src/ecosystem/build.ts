@@ -89,6 +89,11 @@ function manifestOf(service: ServiceEntry): Manifest | undefined {
 /** Packages service-build leaves to Node even in a bundle (they load a native addon). */
 const NATIVE_PACKAGES = ['@libsql/client', 'pg-native'];
 
+/** True when the package builds with service-build (esbuild): only then does the check mirror it. */
+function bundlesWithEsbuild(manifest: Manifest | undefined): manifest is Manifest {
+  return /\b(service-build|esbuild)\b/.test(manifest?.scripts?.build ?? '');
+}
+
 /** The esbuild options of service-build for this package, without writing anything. */
 function checkOptions(service: ServiceEntry, manifest: Manifest): BuildOptions {
   const script = manifest.scripts?.build ?? '';
@@ -202,7 +207,7 @@ export async function checkBuild(
   command: 'start' | 'restart' = 'restart',
 ): Promise<BuildProblem[]> {
   const manifest = manifestOf(service);
-  if (!manifest?.scripts?.build) return [];
+  if (!bundlesWithEsbuild(manifest)) return [];
   const esbuild = loadEsbuild();
   try {
     await esbuild.build(checkOptions(service, manifest));
@@ -219,7 +224,7 @@ export function checkBuildSync(
   esbuild: Esbuild = loadEsbuild(),
 ): BuildProblem[] {
   const manifest = manifestOf(service);
-  if (!manifest?.scripts?.build) return [];
+  if (!bundlesWithEsbuild(manifest)) return [];
   try {
     esbuild.buildSync(checkOptions(service, manifest));
     return [];
@@ -328,7 +333,7 @@ async function failure(
     ...new Set(problems.length > 0 ? problems.map((p) => p.service) : failed.map((s) => s.name)),
   ];
   const verb = command === 'start' ? 'started' : 'restarted';
-  const head = `build failed for ${names.join(', ')}; nothing was ${verb} (a running process keeps running):`;
+  const head = `build failed for ${names.join(', ')}${problems.length > 0 ? '' : ` (${what})`}; nothing was ${verb} (a running process keeps running):`;
   const body =
     problems.length > 0
       ? renderBuildProblems(problems)

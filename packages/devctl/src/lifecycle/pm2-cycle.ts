@@ -174,8 +174,8 @@ export type BringUpOutcome =
       startedAtDate: Date;
       /** It had been crashing (crash loop, back-off, errored) before this start. */
       wasCrashing: boolean;
-      /** A leftover of this service that held the port and was stopped. */
-      replaced?: number;
+      /** A leftover of this service that held the port and was stopped, said for people. */
+      replaced?: string;
     }
   | {
       ok: false;
@@ -203,7 +203,7 @@ export async function bringUp(
   let wasCrashing = false;
   let lastError = '';
   for (let attempt = 0; attempt < 3; attempt++) {
-    let replaced: number | undefined;
+    let replaced: string | undefined;
     if (info) {
       const settled = await settleStopped(context, service, info);
       if (!settled.ok) return { ok: false, kind: 'not-settled', reason: settled.reason, info: settled.info };
@@ -212,7 +212,7 @@ export async function bringUp(
     }
     const port = await clearPort(service, context.root, undefined);
     if (port.blocker) return { ok: false, kind: 'port-in-use', reason: port.blocker, info };
-    replaced = port.replaced;
+    replaced = port.replacedNote;
     await beforeStart(wasCrashing);
     const marks = markLogs(service, info);
     const startedAt = performance.now();

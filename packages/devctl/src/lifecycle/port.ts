@@ -86,13 +86,19 @@ export async function clearPort(
   service: ServiceEntry,
   root: string,
   own: ProcessInfo | undefined,
-): Promise<{ blocker?: string; replaced?: number }> {
+): Promise<{ blocker?: string; replaced?: number; replacedNote?: string }> {
   if (service.port === undefined) return {};
   const holder = portHolder(service.port, root);
   if (!holder) return {};
   if (heldByOwnProcess(holder, own)) return {};
   if (holder.pid !== undefined && isLostProcessOf(holder, service)) {
-    if (await stopLeftover(holder.pid, service.port)) return { replaced: holder.pid };
+    if (await stopLeftover(holder.pid, service.port)) {
+      const what = holder.underPm2 ? 'that PM2 had lost' : 'run without PM2';
+      return {
+        replaced: holder.pid,
+        replacedNote: `replaced a leftover ${service.name} ${what} (pid ${holder.pid})`,
+      };
+    }
   }
   const advice =
     (holder.orphan || isLostProcessOf(holder, service)) && holder.pid

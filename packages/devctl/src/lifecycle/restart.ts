@@ -145,7 +145,7 @@ export async function restartServices(request: RestartRequest, sink: LifecycleSi
           marksByName.set(service.name, up.marks);
           startedAt.push(up.startedAtDate);
           const note = up.replaced
-            ? `replaced a leftover ${service.name} that held its port (pid ${up.replaced})`
+            ? up.replaced
             : !before
               ? 'was not in PM2: started'
               : stateBefore !== 'online'

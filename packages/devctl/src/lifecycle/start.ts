@@ -131,7 +131,7 @@ async function startOne(
       failure: describeFailure(service, up.info, undefined, up.kind, up.reason),
     };
   }
-  if (up.replaced) note = `replaced a leftover ${service.name} that held its port (pid ${up.replaced})`;
+  if (up.replaced) note = up.replaced;
   else if (before) note = note ?? `was ${stateBefore}`;
   if (!mustBeHealthy) {
     const info = up.launched ?? (await watcher.find(service.name, 0));

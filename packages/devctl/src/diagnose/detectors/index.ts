@@ -1,4 +1,5 @@
 // Every detector, in no particular order: the root-cause pass ranks what they find.
+import { detectBuildErrors } from './build-error';
 import { detectConfigErrors } from './config-error';
 import { detectCrashLoops } from './crash-loop';
 import { detectDataFaults } from './data-fault';
@@ -13,6 +14,7 @@ import { detectSlowRequests } from './slow-request';
 import { detectUnhealthy } from './unhealthy';
 
 export const detectors: Detector[] = [
+  detectBuildErrors,
   detectConfigErrors,
   detectExceptions,
   detectModuleNotFound,

@@ -1,9 +1,9 @@
-// start, stop, restart: the real commands with --json (they print progress as they go, and this
-// process's stdout is the protocol). restart always waits for /health and ends with diagnose's
-// verdict on the restarted services, so the agent learns from one call whether its fix worked.
+// start, stop, restart: the real commands with --json, run as a child (the lifecycle domain,
+// src/lifecycle/, builds and talks to PM2, and this process's stdout is the protocol). restart
+// always waits for /health and ends with the domain's verdict on the restarted services -- healthy
+// only when every restart took and diagnose found nothing new since -- so the agent learns from
+// one call whether its fix worked, exactly as `devctl restart --wait` exits.
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { verdictAfterRestart } from '../../diagnose/index';
-import type { DiagnoseReport } from '../../diagnose/types';
 import { documentOf, runDevctl } from '../devctl-process';
 import { jsonResult } from '../result';
 
@@ -54,29 +54,14 @@ export async function stopTool(args: { service: string }, context: CallContext):
   return jsonResult(await run(['stop'], { service: args.service }, context));
 }
 
-/** Healthy the way `restart --wait` judges it (its exit code): diagnose found nothing new. */
-function verdictIsOk(verdict: unknown): boolean {
-  if (verdict === null || typeof verdict !== 'object') return true;
-  const record = verdict as { healthy?: unknown; ok?: unknown; findings?: unknown[] };
-  if (typeof record.healthy === 'boolean') return record.healthy;
-  if (typeof record.ok === 'boolean') return record.ok;
-  return (record.findings ?? []).length === 0;
-}
-
 export async function restartTool(args: LifecycleArgs, context: CallContext): Promise<CallToolResult> {
-  const startedAt = new Date();
   const report = await run(['restart', '--wait'], args, context);
-  const services = (report.services as { name: string }[] | undefined) ?? [];
-  // `restart --wait --json` carries diagnose's verdict; should it ever lack one, ask diagnose
-  // directly what happened since the restart began, so the tool always answers with a verdict.
-  const verdict: unknown =
-    report.verdict ??
-    (services.length > 0
-      ? ((await verdictAfterRestart(
-          services.map((s) => s.name),
-          startedAt,
-        )) satisfies DiagnoseReport)
-      : null);
-  const ok = report.ok === true && verdictIsOk(verdict);
-  return jsonResult({ ...report, ok, restartOk: report.ok, verdict });
+  const services = (report.services as { ok?: unknown }[] | undefined) ?? [];
+  // `ok` is the command's own (its exit code): every restart took and the verdict is healthy.
+  return jsonResult({
+    ...report,
+    ok: report.ok === true,
+    restartOk: services.length > 0 && services.every((s) => s.ok === true),
+    verdict: report.verdict ?? null,
+  });
 }
