@@ -9,6 +9,8 @@
 //
 // Prints the figure: `restarts that took at the first call: N/M`.
 
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listeningInodes } from '../src/ports/holders';
 import { createFixture, type Fixture, type FixtureApp, parseJson } from './fixtures/stack';
@@ -90,6 +92,26 @@ describe('restart and delete of a crash-looping service, at many moments of PM2 
     const failed = outcomes.filter((o) => !o.took);
     expect(failed, failed.map((f) => `after ${f.delay} ms: ${f.detail}`).join('\n')).toEqual([]);
   }, 600_000);
+
+  it('start after the fix brings a crash-looping service up at the first call, on the fixed configuration', async () => {
+    const failures: string[] = [];
+    for (const delay of delays.slice(0, 4)) {
+      const breakFailed = await breakIt();
+      if (breakFailed) {
+        failures.push(breakFailed);
+        continue;
+      }
+      await sleep(delay);
+      fixture.writeEcosystem([flaky('ok')]);
+      const result = await fixture.devctl(['start', 'flaky', '--wait', '--json']);
+      const service = result.code === 0 ? parseJson<RestartReport>(result).services[0] : undefined;
+      const log = readFileSync(join(fixture.dir('flaky'), 'logs', 'out.log'), 'utf8');
+      if (!service?.healthy || !log.includes(`mode ok, pid ${service.pid})`)) {
+        failures.push(`after ${delay} ms: exit ${result.code}: ${result.stdout} ${result.stderr}`);
+      }
+    }
+    expect(failures).toEqual([]);
+  }, 300_000);
 
   it('delete at any moment of the loop leaves nothing on the port, also a second later', async () => {
     const port = fixture.ports.flaky as number;

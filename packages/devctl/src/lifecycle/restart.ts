@@ -127,7 +127,7 @@ export async function restartServices(request: RestartRequest, sink: LifecycleSi
           const before = await watcher.find(service.name, 0);
           const stateBefore = serviceState(before);
           const up = await bringUp(context, service, before, async (wasCrashing) => {
-            if (wasCrashing) await startInANewSecond(Date.now());
+            if (wasCrashing && request.wait) await startInANewSecond(Date.now());
           });
           if (!up.ok) {
             failedNames.add(service.name);
