@@ -33,9 +33,15 @@ export interface StartOutcome {
   results: ServiceResult[];
 }
 
-/** Left alone by start: it runs, or is about to, on its own (not a crash loop). */
-export function isUp(state: ServiceState): boolean {
-  return state === 'online' || state === 'launching';
+/**
+ * Left alone by start: it runs, or is about to, on its own. Not a crash loop, nor a relaunch after
+ * a crash at start (PM2 counts an exit before min_uptime as unstable): that one would run the code
+ * and configuration PM2 had, not those on disk.
+ */
+export function isUp(info: ProcessInfo | undefined): boolean {
+  const state: ServiceState = serviceState(info);
+  if (state === 'online') return true;
+  return state === 'launching' && (info?.unstableRestarts ?? 0) === 0;
 }
 
 interface Plan {
@@ -88,7 +94,7 @@ async function startOne(
   const stateBefore = serviceState(before);
   let note: string | null = service.kind === 'tool' ? 'tool: no port, no /health' : null;
 
-  if (before && isUp(stateBefore)) {
+  if (before && isUp(before)) {
     note = `PM2 status ${before.status}; nothing to do`;
     if (!mustBeHealthy) {
       return {
@@ -193,7 +199,7 @@ export async function startServices(request: StartRequest, sink: LifecycleSink):
   const targets = [...withDependencies(ecosystem, named), ...ecosystem.tools];
   // Build only what is going to be launched: a running service keeps running its current code.
   const before = (await listProcesses({ namespace: ecosystem.namespace })) ?? [];
-  const toLaunch = targets.filter((t) => !isUp(serviceState(before.find((p) => p.name === t.name))));
+  const toLaunch = targets.filter((t) => !isUp(before.find((p) => p.name === t.name)));
   const added = toLaunch.filter((t) => !named.includes(t) && t.kind === 'service');
   if (added.length > 0) {
     sink.line(
