@@ -277,7 +277,7 @@ export function sourcesNewerThanBuild(root: string, service: ServiceEntry): bool
     return true;
   }
   const folders = [join(service.cwd, 'src')];
-  for (const name of Object.keys({ ...manifest.dependencies, ...manifest.devDependencies })) {
+  for (const name of Object.keys(manifest.dependencies ?? {})) {
     if (!name.startsWith('@repo/')) continue;
     const folder = join(root, 'packages', name.slice('@repo/'.length), 'src');
     if (existsSync(folder)) folders.push(folder);
