@@ -119,7 +119,9 @@ describe('devctl start failures', () => {
   });
 
   it('exits 1 naming each service that did not become healthy, with its status and last error lines', async () => {
-    const result = await fixture.devctl(['start', '--wait', '--timeout', '4']);
+    // Long enough for three crashes of `broken` on a loaded machine (each is a node start-up), so it
+    // is told as a crash loop, not as a timeout.
+    const result = await fixture.devctl(['start', '--wait', '--timeout', '12']);
     expect(result.code).toBe(1);
     const out = result.stdout;
     expect(out).toMatch(/✓ good\s+started, healthy/);
@@ -130,7 +132,7 @@ describe('devctl start failures', () => {
     expect(out).toContain('Error: broken failed on purpose at start');
     expect(out).toMatch(/next: devctl logs broken --err/);
     // The unhealthy one: the answer /health gave.
-    expect(out).toMatch(/✗ sick\s+started: no healthy answer within 4 s/);
+    expect(out).toMatch(/✗ sick\s+started: no healthy answer within 12 s/);
     expect(out).toContain('database unreachable');
     // Never "online"/healthy for those.
     expect(out).not.toMatch(/✓ (broken|sick|blocked|needs-broken|misconfigured)/);
