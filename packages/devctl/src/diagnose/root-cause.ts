@@ -12,6 +12,7 @@ import type { Finding, FindingKind } from './types';
 
 const KIND_ORDER: FindingKind[] = [
   'config-error',
+  'build-error',
   'module-not-found',
   'port-conflict',
   'crash-loop',

@@ -2,6 +2,8 @@
 // answers /health; independent services start in parallel. A service that runs is left alone; one
 // that PM2 has stopped, errored, is stopping or keeps relaunching (a crash loop) is brought up
 // fresh on the code and configuration on disk (bringUp).
+
+import { recordHealthy } from '../diagnose/last-healthy';
 import {
   assertValidEcosystem,
   type Ecosystem,
@@ -225,6 +227,17 @@ export async function startServices(request: StartRequest, sink: LifecycleSink):
       timeoutMs: limitMs,
       sink,
     });
+    // What diagnose compares with to name what changed since a service last worked.
+    const healthy = results.filter((r) => r.healthy === true);
+    if (healthy.length > 0) {
+      const now = await watcher.list(0);
+      recordHealthy(
+        ecosystem.root,
+        targets
+          .filter((t) => t.kind === 'service' && healthy.some((r) => r.name === t.name))
+          .map((service) => ({ service, startedAt: now.find((p) => p.name === service.name)?.startedAt })),
+      );
+    }
     return { namespace: ecosystem.namespace, results };
   } finally {
     connection.close();
