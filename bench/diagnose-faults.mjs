@@ -129,6 +129,10 @@ function print(label, { report, anchorMs, diagnoseMs, diagnose, anchor }, target
   console.log(
     `${label.padEnd(34)} diagnose ${diagnoseMs.toFixed(0).padStart(5)} ms | node -e 0 ${anchorMs.toFixed(0).padStart(3)} ms | ${ratio.toFixed(2).padStart(5)}x${target ? ` (target <= ${target}x: ${ratio <= target ? 'met' : 'NOT met'})` : ''}`,
   );
+  const mean = (list) => list.reduce((sum, ms) => sum + ms, 0) / list.length;
+  console.log(
+    `  means: diagnose ${mean(diagnose).toFixed(0)} ms, node -e 0 ${mean(anchor).toFixed(0)} ms (${(mean(diagnose) / mean(anchor)).toFixed(2)}x); slowest diagnose ${Math.max(...diagnose).toFixed(0)} ms`,
+  );
   console.log(`  findings: ${kinds}`);
   console.log(
     `  runs (ms): diagnose ${diagnose.map((ms) => ms.toFixed(0)).join(' ')} | node -e 0 ${anchor.map((ms) => ms.toFixed(0)).join(' ')}`,
