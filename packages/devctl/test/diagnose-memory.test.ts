@@ -98,6 +98,36 @@ describe('steadyGrowth', () => {
       false,
     ],
     [
+      'a leak in a large process: under 2% of it, but rising at every look',
+      [
+        [0, 3314],
+        [0.3, 3319],
+        [0.45, 3322],
+        [0.6, 3325],
+        [0.75, 3329],
+        [0.9, 3331],
+        [1.05, 3335],
+        [1.2, 3338],
+        [1.35, 3339],
+        [1.5, 3342],
+        [1.65, 3345],
+      ],
+      true,
+    ],
+    [
+      'the same growth in a large process that rose at only half the looks',
+      [
+        [0, 3314],
+        [0.25, 3322],
+        [0.5, 3322],
+        [0.75, 3330],
+        [1, 3330],
+        [1.25, 3338],
+        [1.5, 3338],
+      ],
+      false,
+    ],
+    [
       'too short a window',
       [
         [0, 80],

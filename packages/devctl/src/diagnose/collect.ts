@@ -272,6 +272,38 @@ function withDependencies(services: ServiceSnapshot[], selected: Set<string>): S
   return relevant;
 }
 
+/**
+ * The second look at memory (when the probes are done, or after 250 ms), then, for the services
+ * that look like growing, more looks up to `windowMs` until each verdict is clear. Saves the last
+ * look for the next run. Resolves with the machine's available memory when something grows.
+ */
+async function watchMemory(
+  looked: ServiceSnapshot[],
+  root: string,
+  probing: Promise<unknown>,
+  windowMs: number,
+): Promise<number | undefined> {
+  // unref: when the probes win, the timer left behind must not keep devctl from exiting.
+  await Promise.race([probing, new Promise((resolve) => setTimeout(resolve, 250).unref())]);
+  sampleMemory(looked);
+  const history = new MemoryHistory(root);
+  const growing = looked.filter((service) => looksLikeGrowing(service, history.earlier(service, Date.now())));
+  let available: number | undefined;
+  if (growing.length > 0) {
+    const stepMs = windowMs / 10;
+    const windowStart = Date.now();
+    let watched = growing;
+    while (watched.length > 0 && Date.now() - windowStart < windowMs) {
+      await sleep(stepMs);
+      sampleMemory(watched);
+      watched = watched.filter((service) => !watchedEnough(service.memory, windowStart, windowMs));
+    }
+    available = availableMemoryOfMachine();
+  }
+  history.save(looked);
+  return available;
+}
+
 export async function collect(options: CollectOptions): Promise<Snapshot> {
   const { ecosystem } = options;
   const now = Date.now();
@@ -348,6 +380,9 @@ export async function collect(options: CollectOptions): Promise<Snapshot> {
   }
   // The first look at memory, as early as possible: the later one then sees a longer stretch.
   sampleMemory(looked);
+  // Memory is watched alongside the probes, not after them: a probe waiting 6.5 s on a stuck
+  // service must not delay (nor stretch) the look at a leak elsewhere.
+  const memoryWatch = watchMemory(looked, ecosystem.root, probing, options.memoryWindowMs ?? 1500);
 
   for (const service of services) {
     const process = service.process;
@@ -394,24 +429,7 @@ export async function collect(options: CollectOptions): Promise<Snapshot> {
     }),
   );
 
-  sampleMemory(looked);
-  const history = new MemoryHistory(ecosystem.root);
-  const growing = looked.filter((service) => looksLikeGrowing(service, history.earlier(service, Date.now())));
-  let availableMemory: number | undefined;
-  if (growing.length > 0) {
-    // Up to the window, in steps, each service until its verdict is clear (watchedEnough).
-    const windowMs = options.memoryWindowMs ?? 1500;
-    const stepMs = windowMs / 10;
-    const windowStart = Date.now();
-    let watched = growing;
-    while (watched.length > 0 && Date.now() - windowStart < windowMs) {
-      await sleep(stepMs);
-      sampleMemory(watched);
-      watched = watched.filter((service) => !watchedEnough(service.memory, windowStart, windowMs));
-    }
-    availableMemory = availableMemoryOfMachine();
-  }
-  history.save(looked);
+  const availableMemory = await memoryWatch;
   await stuckLooks;
 
   return {
