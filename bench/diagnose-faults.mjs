@@ -11,10 +11,12 @@
 //   orders-ready   online, /ready fails (a folder it cannot write)
 // With --slow it also measures, apart, the faults whose diagnosis needs time by design: a leak
 // (memory watched ~1 s) and a busy-looping event loop (probes time out, CPU sampled, stack read).
+// With --baseline <devctl.js of another checkout> it times that bin too, in the same interleaved
+// rounds (before/after on the same stack and the same machine load).
 // With --real it measures the real seven services instead (built, on free ports, a private PM2
 // home): data-service stopped, and a login through the gateway that failed with 502 meanwhile.
 //
-//   node bench/diagnose-faults.mjs [--runs 9] [--slow] [--real] [--keep]
+//   node bench/diagnose-faults.mjs [--runs 9] [--slow] [--real] [--baseline <bin>] [--keep]
 //
 // Build devctl first (pnpm --filter @repo/devctl build): the bench runs the real bin.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -50,6 +52,7 @@ const { values: args } = parseArgs({
     slow: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
     real: { type: 'boolean', default: false },
+    baseline: { type: 'string' },
   },
 });
 const runs = Math.max(5, Number(args.runs));
@@ -109,34 +112,45 @@ async function waitFor(what, check, timeoutMs = 90_000) {
   }
 }
 
-/** Interleaved medians of `diagnose --json <names>` and `node -e 0`. */
+/** Interleaved medians of `diagnose --json <names>` (this bin, and the baseline's) and `node -e 0`. */
 function measure(env, names) {
+  const bins = [devctlBin, ...(args.baseline ? [args.baseline] : [])];
   timed(['-e', '0'], env);
-  const warm = timed([devctlBin, 'diagnose', '--json', ...names], env);
-  const report = JSON.parse(warm.result.stdout);
+  const reports = bins.map((bin) =>
+    JSON.parse(timed([bin, 'diagnose', '--json', ...names], env).result.stdout),
+  );
   const anchor = [];
-  const diagnose = [];
+  const times = bins.map(() => []);
   for (let i = 0; i < runs; i++) {
     anchor.push(timed(['-e', '0'], env).ms);
-    diagnose.push(timed([devctlBin, 'diagnose', '--json', ...names], env).ms);
+    for (const [index, bin] of bins.entries()) {
+      times[index].push(timed([bin, 'diagnose', '--json', ...names], env).ms);
+    }
   }
-  return { report, anchorMs: median(anchor), diagnoseMs: median(diagnose), diagnose, anchor };
+  return bins.map((bin, index) => ({ bin, report: reports[index], anchor, diagnose: times[index] }));
 }
 
-function print(label, { report, anchorMs, diagnoseMs, diagnose, anchor }, target) {
-  const ratio = diagnoseMs / anchorMs;
-  const kinds = report.findings.map((f) => `${f.service}:${f.kind}`).join(' ');
-  console.log(
-    `${label.padEnd(34)} diagnose ${diagnoseMs.toFixed(0).padStart(5)} ms | node -e 0 ${anchorMs.toFixed(0).padStart(3)} ms | ${ratio.toFixed(2).padStart(5)}x${target ? ` (target <= ${target}x: ${ratio <= target ? 'met' : 'NOT met'})` : ''}`,
-  );
-  const mean = (list) => list.reduce((sum, ms) => sum + ms, 0) / list.length;
-  console.log(
-    `  means: diagnose ${mean(diagnose).toFixed(0)} ms, node -e 0 ${mean(anchor).toFixed(0)} ms (${(mean(diagnose) / mean(anchor)).toFixed(2)}x); slowest diagnose ${Math.max(...diagnose).toFixed(0)} ms`,
-  );
-  console.log(`  findings: ${kinds}`);
-  console.log(
-    `  runs (ms): diagnose ${diagnose.map((ms) => ms.toFixed(0)).join(' ')} | node -e 0 ${anchor.map((ms) => ms.toFixed(0)).join(' ')}`,
-  );
+const mean = (list) => list.reduce((sum, ms) => sum + ms, 0) / list.length;
+
+function print(label, measured, target) {
+  let ratio;
+  for (const [index, { bin, report, anchor, diagnose }] of measured.entries()) {
+    const anchorMs = median(anchor);
+    const diagnoseMs = median(diagnose);
+    const r = diagnoseMs / anchorMs;
+    if (index === 0) ratio = r;
+    const name = index === 0 ? label : `  baseline ${bin}`;
+    console.log(
+      `${name.padEnd(34)} diagnose ${diagnoseMs.toFixed(0).padStart(5)} ms | node -e 0 ${anchorMs.toFixed(0).padStart(3)} ms | median ${r.toFixed(2).padStart(5)}x${target ? ` (target <= ${target}x: ${r <= target ? 'met' : 'NOT met'})` : ''}`,
+    );
+    console.log(
+      `  means: diagnose ${mean(diagnose).toFixed(0)} ms, node -e 0 ${mean(anchor).toFixed(0)} ms (${(mean(diagnose) / mean(anchor)).toFixed(2)}x); slowest diagnose ${Math.max(...diagnose).toFixed(0)} ms`,
+    );
+    console.log(`  findings: ${report.findings.map((f) => `${f.service}:${f.kind}`).join(' ')}`);
+    console.log(
+      `  runs (ms): diagnose ${diagnose.map((ms) => ms.toFixed(0)).join(' ')} | node -e 0 ${anchor.map((ms) => ms.toFixed(0)).join(' ')}`,
+    );
+  }
   return ratio;
 }
 
