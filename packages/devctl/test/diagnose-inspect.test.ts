@@ -132,6 +132,32 @@ describe('readStuckStack', () => {
     }
   });
 
+  it('a thread inside a long native call: says so, and the inspector opening later is closed', async () => {
+    writeFileSync(
+      join(dir.path, 'hash.mjs'),
+      `import { pbkdf2Sync } from 'node:crypto';
+console.log('hashing');
+setTimeout(() => { for (;;) pbkdf2Sync('secret', 'salt', 3000000, 64, 'sha512'); }, 50);
+`,
+    );
+    const child = spawnProcess(process.execPath, ['--inspect-port=0', join(dir.path, 'hash.mjs')], {
+      name: 'hash',
+    });
+    started.push(child);
+    await child.waitForOutput('hashing');
+    const stack = await readStuckStack(child.pid, { root: dir.path, timeoutMs: 300 });
+    expect(stack).toEqual({ error: expect.stringContaining('the main thread is busy outside JavaScript') });
+    // Node opens the inspector once the call returns; the watcher diagnose left closes it.
+    await child.waitForOutput('Debugger listening', 60_000);
+    for (let i = 0; i < 200 && !child.output().includes('Debugger ending'); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    for (let i = 0; i < 100 && listeningPorts(child.pid).length > 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(listeningPorts(child.pid)).toEqual([]);
+  }, 90_000);
+
   it('never signals a process that is not Node (SIGUSR1 would end it)', async () => {
     const sleeper = spawnProcess('sleep', ['30'], { name: 'sleep' });
     started.push(sleeper);

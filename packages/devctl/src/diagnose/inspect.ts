@@ -6,6 +6,7 @@
 //   while the loop is busy: the inspector has its own thread), a CDP client pauses it, reads the
 //   top call frames, maps them through the bundle's source map to the TypeScript line, resumes,
 //   and closes the inspector again. Bounded in time; the inspector is never left open by us.
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createRequire, SourceMap, type SourceMapPayload } from 'node:module';
@@ -13,7 +14,6 @@ import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   CLOCK_TICKS_PER_SECOND,
-  commandLine,
   cpuTimes,
   executable,
   listeningPorts,
@@ -83,7 +83,10 @@ export interface StackFrame {
   own: boolean;
 }
 
-export type StuckStack = { frames: StackFrame[]; port: number } | { error: string };
+export type StuckStack = ({ frames: StackFrame[]; port: number } | { error: string }) & {
+  /** The port of an inspector we opened and could not close again (the process ignored it). */
+  inspectorLeftOpen?: number;
+};
 
 export interface InspectOptions {
   /** Repository root: files are named relative to it. */
@@ -129,6 +132,52 @@ async function debuggerUrl(port: number, timeoutMs: number): Promise<string | un
       : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * The watcher's program: polls the listening ports of the pid (from /proc) for up to two minutes;
+ * when a new one answers as an inspector, asks it to close (as closeSession does) and exits.
+ */
+const CLOSER = String.raw`
+const [pid, known, wsPath] = [Number(process.argv[1]), process.argv[2].split(',').filter(Boolean).map(Number), process.argv[3]];
+const { readFileSync, readdirSync, readlinkSync } = require('node:fs');
+const { get } = require('node:http');
+const ports = () => {
+  const own = new Set();
+  try { for (const fd of readdirSync('/proc/' + pid + '/fd')) { try { const l = readlinkSync('/proc/' + pid + '/fd/' + fd); if (l.startsWith('socket:[')) own.add(l.slice(8, -1)); } catch {} } } catch { process.exit(0); }
+  const found = [];
+  for (const t of ['/proc/net/tcp', '/proc/net/tcp6']) { let text = ''; try { text = readFileSync(t, 'utf8'); } catch {} for (const line of text.split('\n').slice(1)) { const f = line.trim().split(/\s+/); if (f[3] === '0A' && own.has(f[9])) found.push(parseInt(f[1].slice(f[1].lastIndexOf(':') + 1), 16)); } }
+  return found.filter((p) => !known.includes(p));
+};
+const url = (port) => new Promise((resolve) => { get({ host: '127.0.0.1', port, path: '/json/list', timeout: 1000 }, (res) => { let b = ''; res.on('data', (c) => { b += c; }); res.on('end', () => { try { resolve(JSON.parse(b)[0].webSocketDebuggerUrl); } catch { resolve(undefined); } }); }).on('error', () => resolve(undefined)); });
+const until = Date.now() + 120000;
+const tick = async () => {
+  if (Date.now() > until) process.exit(0);
+  for (const port of ports()) {
+    const target = await url(port);
+    if (!target) continue;
+    const WebSocket = require(wsPath);
+    const socket = new WebSocket(target);
+    socket.on('open', () => { socket.send(JSON.stringify({ id: 1, method: 'Runtime.evaluate', params: { expression: "require('node:inspector').close()", includeCommandLineAPI: true } })); setTimeout(() => { socket.terminate(); process.exit(0); }, 200); });
+    socket.on('error', () => process.exit(0));
+    return;
+  }
+  setTimeout(tick, 200);
+};
+tick();
+`;
+
+function closeWhenItOpens(pid: number, knownPorts: number[]): void {
+  try {
+    const watcher = spawn(
+      process.execPath,
+      ['-e', CLOSER, String(pid), knownPorts.join(','), createRequire(import.meta.url).resolve('ws')],
+      { detached: true, stdio: 'ignore' },
+    );
+    watcher.unref();
+  } catch {
+    // nothing more can be done from here; the finding says the inspector may open later
   }
 }
 
@@ -279,7 +328,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 /** True for a Node process: SIGUSR1 would end any other one (its default action). */
 function isNode(pid: number): boolean {
   const exe = executable(pid) ?? '';
-  return /(^|\/)node[\d.]*$/.test(exe) || exe === process.execPath || /^node\b/.test(commandLine(pid) ?? '');
+  return exe === process.execPath || /(^|\/)node(js)?[\d.]*$/.test(exe);
 }
 
 /**
@@ -322,13 +371,50 @@ export async function readStuckStack(pid: number, options: InspectOptions): Prom
       }
     }
     if (url === undefined || port === undefined) {
-      return { error: `its inspector did not open after SIGUSR1${inspectorPortHint(pid)}` };
+      const hint = inspectorPortHint(pid);
+      if (hint) return { error: `its inspector did not open after SIGUSR1${hint}` };
+      // Node opens it on the main thread, between two JavaScript steps: a thread inside one long
+      // native call (crypto/zlib/fs *Sync, an addon) opens it only when that call returns, after
+      // we are gone. Someone must close it then: a detached watcher does.
+      closeWhenItOpens(pid, [...before, ...(options.servicePort ? [options.servicePort] : [])]);
+      return {
+        error:
+          'its inspector did not open after SIGUSR1: the main thread is busy outside JavaScript (a long synchronous native call such as crypto, zlib or fs *Sync, or an addon); a watcher closes the inspector when it opens',
+      };
     }
   }
 
+  const result = await pausedFrames(url as string, port as number, openedByUs, options, left);
+  // inspector.close() runs on the main thread: one blocked in a native call (not JavaScript) takes
+  // it only later, or never. Check, ask once more, and say so when it stays open.
+  if (openedByUs && !(await portClosed(pid, port as number, 1000))) {
+    await pausedFrames(url as string, port as number, true, { ...options, maxFrames: 0 }, () => 1000, false);
+    if (!(await portClosed(pid, port as number, 1000))) result.inspectorLeftOpen = port;
+  }
+  return result;
+}
+
+async function portClosed(pid: number, port: number, timeoutMs: number): Promise<boolean> {
+  const until = performance.now() + timeoutMs;
+  for (;;) {
+    if (!listeningPorts(pid).includes(port)) return true;
+    if (performance.now() > until) return false;
+    await sleep(50);
+  }
+}
+
+/** Connects, pauses (unless `pause` is false), reads the frames, and closes the session again. */
+async function pausedFrames(
+  url: string,
+  port: number,
+  closeInspector: boolean,
+  options: InspectOptions,
+  left: () => number,
+  pause = true,
+): Promise<StuckStack> {
   // Loaded only here, for a stuck process: no other run pays for it.
   const { WebSocket } = createRequire(import.meta.url)('ws') as typeof import('ws');
-  const socket = new WebSocket(url as string, { handshakeTimeout: Math.max(1, Math.min(1000, left())) });
+  const socket = new WebSocket(url, { handshakeTimeout: Math.max(1, Math.min(1000, left())) });
   const session = new CdpSession(socket);
   try {
     await withTimeout(
@@ -339,6 +425,7 @@ export async function readStuckStack(pid: number, options: InspectOptions): Prom
       left(),
       'connecting to the inspector',
     );
+    if (!pause) return { frames: [], port };
     // Debugger.enable announces every script (scriptParsed) before it answers: the id -> URL map.
     await withTimeout(session.send('Debugger.enable'), left(), 'Debugger.enable');
     const paused = session.nextPause();
@@ -348,11 +435,11 @@ export async function readStuckStack(pid: number, options: InspectOptions): Prom
     const frames = callFrames
       .slice(0, options.maxFrames ?? 8)
       .map((call) => maps.frame(call, session.scripts.get(call.location.scriptId)));
-    return { frames, port: port as number };
+    return { frames, port };
   } catch (error) {
     return { error: `the inspector on port ${port} did not give the stack: ${(error as Error).message}` };
   } finally {
-    await closeSession(session, socket, openedByUs);
+    await closeSession(session, socket, closeInspector);
   }
 }
 

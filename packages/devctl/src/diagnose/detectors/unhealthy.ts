@@ -152,6 +152,15 @@ function stuckFinding(
   const own = frames.find((frame) => frame.own);
   if (stack && 'error' in stack)
     evidence.push(systemEvidence(snapshot, name, `stack not read: ${stack.error}`));
+  if (stack?.inspectorLeftOpen) {
+    evidence.push(
+      systemEvidence(
+        snapshot,
+        name,
+        `its inspector, opened to read the stack, is still open on 127.0.0.1:${stack.inspectorLeftOpen} (the process did not run inspector.close(); a restart closes it)`,
+      ),
+    );
+  }
   if (frames.length > 0) {
     evidence.push(
       systemEvidence(
