@@ -401,52 +401,61 @@ describe('looksLikeGrowing', () => {
 });
 
 describe('watchedEnough', () => {
-  const windowStart = 1_000_000 + 100;
+  // Two looks in the run (0 and 0.1 s), the window from 0.12 s, a look every 0.15 s.
+  const windowStart = 1_000_000 + 120;
   it.each([
     [
       'a leak, 0.75 s watched: its rate is known',
-      series([
+      [
         [0, 100],
-        [0.25, 106],
-        [0.4, 110],
-        [0.55, 114],
-        [0.7, 118],
-        [0.85, 122],
-        [1, 126],
-      ]),
+        [0.1, 103],
+        [0.27, 106],
+        [0.42, 110],
+        [0.57, 114],
+        [0.72, 118],
+        [0.87, 122],
+      ],
       true,
     ],
     [
       'a leak, 0.3 s watched: not yet',
-      series([
+      [
         [0, 100],
-        [0.25, 106],
-        [0.4, 110],
-        [0.55, 114],
-      ]),
+        [0.1, 103],
+        [0.27, 106],
+        [0.42, 110],
+      ],
       false,
     ],
     [
-      'flat after the gate: stop at 0.3 s',
-      series([
+      "flat after the gate (the probes' own allocations): stop at 0.3 s",
+      [
         [0, 100],
         [0.1, 101.5],
-        [0.25, 101.5],
-        [0.4, 101.6],
-        [0.55, 101.6],
-      ]),
+        [0.27, 101.5],
+        [0.42, 101.6],
+      ],
       true,
     ],
     [
+      'flat, one look into the window: not yet',
+      [
+        [0, 100],
+        [0.1, 101.5],
+        [0.27, 101.5],
+      ],
+      false,
+    ],
+    [
       'memory given back: stop',
-      series([
+      [
         [0, 100],
         [0.1, 103],
-        [0.25, 90],
-      ]),
+        [0.27, 90],
+      ],
       true,
     ],
-  ] as [string, MemorySample[], boolean][])('%s', (_name, samples, expected) => {
-    expect(watchedEnough(samples, windowStart, 1500)).toBe(expected);
+  ] as [string, [number, number][], boolean][])('%s', (_name, points, expected) => {
+    expect(watchedEnough(series(points), windowStart, 1500)).toBe(expected);
   });
 });

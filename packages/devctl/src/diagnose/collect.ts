@@ -195,18 +195,19 @@ function sampleMemory(services: ServiceSnapshot[]): void {
  * that gave memory back, will not be called growing, so watching it longer only costs time.
  */
 export function watchedEnough(samples: MemorySample[], windowStart: number, windowMs: number): boolean {
-  const start = samples.find((sample) => sample.time >= windowStart);
+  // The window's base: the last look before it (the run's own second look).
+  const base = samples.filter((sample) => sample.time < windowStart).at(-1) ?? samples[0];
   const last = samples[samples.length - 1];
-  if (!start || !last) return true;
-  const elapsed = last.time - start.time;
+  if (!base || !last || last === base) return false;
+  const elapsed = last.time - windowStart;
   const previous = samples[samples.length - 2];
   if (previous && previous.bytes - last.bytes > Math.max(4 * MiB, 0.02 * previous.bytes)) return true;
   if (elapsed >= 750 && steadyGrowth(samples)) return true;
   if (elapsed >= 300) {
+    // What the samples would show at the end of the window if the rate since its base went on.
     const first = samples[0] as MemorySample;
-    const projected =
-      last.bytes - first.bytes + ((last.bytes - start.bytes) / elapsed) * (windowMs - elapsed);
-    if (projected < MIN_GROWTH) return true;
+    const rate = (last.bytes - base.bytes) / (last.time - base.time);
+    if (last.bytes - first.bytes + rate * (windowMs - elapsed) < MIN_GROWTH) return true;
   }
   return false;
 }
