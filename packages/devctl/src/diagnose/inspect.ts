@@ -159,7 +159,9 @@ const tick = async () => {
     if (!target) continue;
     const WebSocket = require(wsPath);
     const socket = new WebSocket(target);
-    socket.on('open', () => { socket.send(JSON.stringify({ id: 1, method: 'Runtime.evaluate', params: { expression: "require('node:inspector').close()", includeCommandLineAPI: true } })); setTimeout(() => { socket.terminate(); process.exit(0); }, 200); });
+    // A marker, then close(): the marker's answer says the main thread took both (see closeSession).
+    socket.on('open', () => { socket.send(JSON.stringify({ id: 1, method: 'Runtime.evaluate', params: { expression: '0' } })); socket.send(JSON.stringify({ id: 2, method: 'Runtime.evaluate', params: { expression: "require('node:inspector').close()", includeCommandLineAPI: true } })); });
+    socket.on('message', (data) => { if (JSON.parse(String(data)).id === 1) setTimeout(() => { socket.terminate(); process.exit(0); }, 50); });
     socket.on('error', () => process.exit(0));
     return;
   }
@@ -457,13 +459,17 @@ async function closeSession(
       // closing the socket below detaches the session and resumes the target anyway
     }
     // inspector.close() waits for the sessions to end, ours included: its answer never comes
-    // while we are connected, so it is sent without waiting and the socket closed right after.
+    // while we are connected. A message still queued when we disconnect is dropped, so it goes
+    // out right behind a marker: once the marker's answer is back, the main thread has taken
+    // both, and the socket can close (which lets close() finish).
     if (closeInspector) {
+      const marker = session.send('Runtime.evaluate', { expression: '0' });
       session.post('Runtime.evaluate', {
         expression: "require('node:inspector').close()",
         includeCommandLineAPI: true,
       });
-      await sleep(100);
+      await withTimeout(marker, 1000, 'closing the inspector').catch(() => undefined);
+      await sleep(50);
     }
   }
   socket.terminate();
