@@ -3,13 +3,23 @@
 // reachability of databases and SMTP servers, and resident memory samples. Reads are bounded (log
 // tails from the end, one /proc scan only when a port is held by someone unexpected) so the whole
 // collection costs about the same on a 1 GiB log as on an empty one.
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Ecosystem, ServiceEntry } from '../ecosystem/index';
 import { listProcesses, pm2Home } from '../pm2/index';
 import type { ProcessInfo } from '../pm2/types';
 import { type PortHolder, portHolder } from '../ports/holders';
-import { processTree, residentBytes } from '../ports/processes';
+import {
+  availableMemory as availableMemoryOfMachine,
+  listeningSockets,
+  processTree,
+  residentBytes,
+  serverPid,
+  socketInodesOf,
+} from '../ports/processes';
 import { type Dependency, dependenciesOf, isLocalHost } from './dependencies';
+import { MIN_GROWTH, steadyGrowth } from './detectors/memory';
+import { type CpuUse, isIdle, readStuckStack, type StuckStack, sampleCpu } from './inspect';
 import { findErrors, type LoggedError, type LogLine, mergeTails, readTail, TAIL_LINES } from './log-tail';
 import { lastRequestedStart, type Pm2Event, readPm2Events } from './pm2-log';
 import { type HttpProbe, probeHttpPatiently, probeTcp } from './probe';
@@ -49,6 +59,11 @@ export interface ServiceSnapshot {
   /** A process other than the service itself listening on the service's port. */
   portHolder: PortHolder | undefined;
   host: string;
+  /**
+   * Online but /health got no answer, twice: the main thread's CPU over a second, and, when it is
+   * busy, the JavaScript stack it runs (source-mapped) or why it could not be read.
+   */
+  stuck?: { cpu: CpuUse | undefined; stack: StuckStack | undefined };
 }
 
 export interface Snapshot {
@@ -61,6 +76,8 @@ export interface Snapshot {
   selected: Set<string>;
   /** `host:port` of databases and SMTP servers -> null when reachable, else the reason. */
   external: Map<string, string | null>;
+  /** The machine's available memory (bytes), read when a service's memory grows. */
+  availableMemory?: number;
 }
 
 export interface CollectOptions {
@@ -68,8 +85,10 @@ export interface CollectOptions {
   selected: string[];
   /** For the selected services, errors since this time instead of their last requested start (restart --wait). */
   since?: number;
-  /** Resident memory is sampled for this long when a process looks like it grows (default 1500 ms). */
+  /** Resident memory is sampled for up to this long when a process looks like it grows (default 1500 ms). */
   memoryWindowMs?: number;
+  /** How long reading the stack of a busy, unanswering process may take in all (default 4000 ms). */
+  inspectTimeoutMs?: number;
 }
 
 function effectiveState(
@@ -104,45 +123,8 @@ function stopExitCodes(entry: ServiceEntry | undefined): number[] {
 /** Socket inodes open in any process of the tree of `pid`. */
 function socketInodes(pid: number): Set<string> {
   const inodes = new Set<string>();
-  for (const member of processTree(pid)) {
-    let fds: string[];
-    try {
-      fds = readdirSync(`/proc/${member}/fd`);
-    } catch {
-      continue;
-    }
-    for (const fd of fds) {
-      try {
-        const link = readlinkSync(`/proc/${member}/fd/${fd}`);
-        if (link.startsWith('socket:[')) inodes.add(link.slice(8, -1));
-      } catch {
-        // closed meanwhile
-      }
-    }
-  }
+  for (const member of processTree(pid)) for (const inode of socketInodesOf(member)) inodes.add(inode);
   return inodes;
-}
-
-/** Listening TCP sockets (IPv4 and IPv6) by local port: their inodes, read once per run. */
-function listeners(): Map<number, string[]> {
-  const byPort = new Map<number, string[]>();
-  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text: string;
-    try {
-      text = readFileSync(table, 'utf8');
-    } catch {
-      continue;
-    }
-    for (const line of text.split('\n').slice(1)) {
-      // sl local_address rem_address st ... inode (10th field); st 0A is LISTEN
-      const fields = line.trim().split(/\s+/);
-      const local = fields[1];
-      if (!local || fields[3] !== '0A' || !fields[9] || fields[9] === '0') continue;
-      const port = Number.parseInt(local.slice(local.lastIndexOf(':') + 1), 16);
-      byPort.set(port, [...(byPort.get(port) ?? []), fields[9]]);
-    }
-  }
-  return byPort;
 }
 
 /** The process holding the service's port when it is not the service itself. */
@@ -165,17 +147,31 @@ function foreignHolder(
 
 const MiB = 1024 * 1024;
 
-/** A short look suggests growth: worth watching longer. */
-function looksLikeGrowing(service: ServiceSnapshot): boolean {
+/**
+ * Growth fast enough to watch: at this rate a leak passes MIN_GROWTH within the longest window.
+ * Slower growth cannot be told from a heap settling in a second and a half, so it is not watched.
+ */
+const WATCH_RATE = 4 * MiB;
+/** Within one run the two looks are ~0.1 s apart: less than this is allocation noise. */
+const WATCH_MIN_GROWTH_IN_RUN = MiB;
+
+/**
+ * Worth watching longer: near max_memory_restart, restarted for memory since the last start, or
+ * growing fast between this run's two looks, or since the last run's look at the same process
+ * (node_modules/.cache/devctl/memory.json). Everything else costs no wait at all.
+ */
+export function looksLikeGrowing(service: ServiceSnapshot, earlier: MemorySample | undefined): boolean {
   const [first, last] = [service.memory[0], service.memory[service.memory.length - 1]];
   const limit = service.process?.maxMemoryRestart;
   if (first && limit && first.bytes > 0.6 * limit) return true;
   if (service.events.some((event) => event.kind === 'memory-restart' && event.time >= (service.since ?? 0)))
     return true;
-  if (!first || !last || last.time <= first.time) return false;
-  const growth = last.bytes - first.bytes;
-  const rate = (growth / (last.time - first.time)) * 1000;
-  return growth >= 256 * 1024 && rate >= 4 * MiB;
+  if (!first || !last) return false;
+  const fast = (from: MemorySample, minGrowth: number) =>
+    last.time > from.time &&
+    last.bytes - from.bytes >= minGrowth &&
+    ((last.bytes - from.bytes) / (last.time - from.time)) * 1000 >= WATCH_RATE;
+  return fast(first, WATCH_MIN_GROWTH_IN_RUN) || (earlier !== undefined && fast(earlier, MIN_GROWTH));
 }
 
 /** A process younger than this is still loading its modules: its memory rises for that reason. */
@@ -193,7 +189,74 @@ function sampleMemory(services: ServiceSnapshot[]): void {
   }
 }
 
+/**
+ * Whether to stop watching: the verdict is clear before the window ends. A leak shows within
+ * ~0.75 s; a process that cannot reach MIN_GROWTH by the end of the window at its rate so far, or
+ * that gave memory back, will not be called growing, so watching it longer only costs time.
+ */
+export function watchedEnough(samples: MemorySample[], windowStart: number, windowMs: number): boolean {
+  // The window's base: the last look before it (the run's own second look).
+  const base = samples.filter((sample) => sample.time < windowStart).at(-1) ?? samples[0];
+  const last = samples[samples.length - 1];
+  if (!base || !last || last === base) return false;
+  const elapsed = last.time - windowStart;
+  const previous = samples[samples.length - 2];
+  if (previous && previous.bytes - last.bytes > Math.max(4 * MiB, 0.02 * previous.bytes)) return true;
+  if (elapsed >= 750 && steadyGrowth(samples)) return true;
+  if (elapsed >= 300) {
+    // What the samples would show at the end of the window if the rate since its base went on.
+    const first = samples[0] as MemorySample;
+    const rate = (last.bytes - base.bytes) / (last.time - base.time);
+    if (last.bytes - first.bytes + rate * (windowMs - elapsed) < MIN_GROWTH) return true;
+  }
+  return false;
+}
+
+/**
+ * The last resident-memory look at each service, kept between runs (node_modules/.cache/devctl,
+ * as the config dry runs are): a later run compares with it at no cost. Only pid, time and bytes.
+ */
+class MemoryHistory {
+  private readonly file: string;
+  private entries: Record<string, { pid: number; time: number; bytes: number }> = {};
+
+  constructor(root: string) {
+    this.file = join(root, 'node_modules', '.cache', 'devctl', 'memory.json');
+    try {
+      this.entries = JSON.parse(readFileSync(this.file, 'utf8'));
+    } catch {
+      // no history yet
+    }
+  }
+
+  /** The last look at this process, when it is from an earlier run of the last 15 minutes. */
+  earlier(service: ServiceSnapshot, now: number): MemorySample | undefined {
+    const entry = this.entries[service.entry.name];
+    if (!entry || entry.pid !== service.process?.pid) return undefined;
+    return now - entry.time >= 1000 && now - entry.time <= 15 * 60_000 ? entry : undefined;
+  }
+
+  save(services: ServiceSnapshot[]): void {
+    for (const service of services) {
+      const last = service.memory[service.memory.length - 1];
+      if (last && service.process) this.entries[service.entry.name] = { pid: service.process.pid, ...last };
+    }
+    try {
+      mkdirSync(dirname(this.file), { recursive: true });
+      const temporary = `${this.file}.${process.pid}.tmp`;
+      writeFileSync(temporary, JSON.stringify(this.entries));
+      renameSync(temporary, this.file);
+    } catch {
+      // read-only checkout: the next run only has its own looks
+    }
+  }
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Whether a probe got no answer at all (both tries): the service may be stuck. */
+const noAnswer = (probe: HttpProbe | undefined) =>
+  probe !== undefined && probe.status === null && probe.error?.startsWith('no answer') === true;
 
 /** The selected services and everything they depend on, directly or not: where root causes live. */
 function withDependencies(services: ServiceSnapshot[], selected: Set<string>): Set<string> {
@@ -208,6 +271,38 @@ function withDependencies(services: ServiceSnapshot[], selected: Set<string>): S
   };
   for (const name of selected) visit(name);
   return relevant;
+}
+
+/**
+ * The second look at memory (when the probes are done, or after 250 ms), then, for the services
+ * that look like growing, more looks up to `windowMs` until each verdict is clear. Saves the last
+ * look for the next run. Resolves with the machine's available memory when something grows.
+ */
+async function watchMemory(
+  looked: ServiceSnapshot[],
+  root: string,
+  probing: Promise<unknown>,
+  windowMs: number,
+): Promise<number | undefined> {
+  // unref: when the probes win, the timer left behind must not keep devctl from exiting.
+  await Promise.race([probing, new Promise((resolve) => setTimeout(resolve, 250).unref())]);
+  sampleMemory(looked);
+  const history = new MemoryHistory(root);
+  const growing = looked.filter((service) => looksLikeGrowing(service, history.earlier(service, Date.now())));
+  let available: number | undefined;
+  if (growing.length > 0) {
+    const stepMs = windowMs / 10;
+    const windowStart = Date.now();
+    let watched = growing;
+    while (watched.length > 0 && Date.now() - windowStart < windowMs) {
+      await sleep(stepMs);
+      sampleMemory(watched);
+      watched = watched.filter((service) => !watchedEnough(service.memory, windowStart, windowMs));
+    }
+    available = availableMemoryOfMachine();
+  }
+  history.save(looked);
+  return available;
 }
 
 export async function collect(options: CollectOptions): Promise<Snapshot> {
@@ -241,12 +336,18 @@ export async function collect(options: CollectOptions): Promise<Snapshot> {
   const relevant = withDependencies(services, selected);
   const looked = services.filter((service) => relevant.has(service.entry.name));
 
-  // Network checks start first and run while the files are read.
-  const probes = Promise.all(
+  // Network checks start first and run while the files are read. A /health that gets no answer
+  // in its first try has the CPU of its process sampled during the second: a stuck service costs
+  // the second try, not the second try plus the sample.
+  const cpuSamples = new Map<ServiceSnapshot, Promise<CpuUse | undefined>>();
+  const probing = Promise.all(
     looked.map(async (service) => {
       if (service.entry.port === undefined) return;
       [service.health, service.ready] = await Promise.all([
-        probeHttpPatiently(service.host, service.entry.port, '/health'),
+        probeHttpPatiently(service.host, service.entry.port, '/health', () => {
+          const pid = service.process?.pid ?? 0;
+          if (pid > 0 && service.state === 'online') cpuSamples.set(service, sampleCpu(serverPid(pid), 1000));
+        }),
         probeHttpPatiently(service.host, service.entry.port, '/ready'),
       ]);
     }),
@@ -277,6 +378,15 @@ export async function collect(options: CollectOptions): Promise<Snapshot> {
     service.process = process;
     service.events = process ? (events.get(`${process.name}:${process.pmId}`) ?? []) : [];
     service.state = effectiveState(process, service.events, stopExitCodes(service.entry));
+  }
+  // The first look at memory, as early as possible: the later one then sees a longer stretch.
+  sampleMemory(looked);
+  // Memory is watched alongside the probes, not after them: a probe waiting 6.5 s on a stuck
+  // service must not delay (nor stretch) the look at a leak elsewhere.
+  const memoryWatch = watchMemory(looked, ecosystem.root, probing, options.memoryWindowMs ?? 1500);
+
+  for (const service of services) {
+    const process = service.process;
     // Not in PM2: no run to diagnose; whatever its logs hold is from an earlier one.
     if (!relevant.has(service.entry.name) || !process) continue;
     const requested = lastRequestedStart(service.events);
@@ -297,22 +407,31 @@ export async function collect(options: CollectOptions): Promise<Snapshot> {
     service.lines = mergeTails(out, err);
     service.errors = findErrors(service.lines);
   }
-  sampleMemory(looked);
-
-  await Promise.all([probes, externalChecks]);
-  const listening = listeners();
+  await Promise.all([probing, externalChecks]);
+  const listening = listeningSockets();
   for (const service of looked) service.portHolder = foreignHolder(service, ecosystem.root, listening);
 
-  sampleMemory(looked);
-  const growing = looked.filter(looksLikeGrowing);
-  if (growing.length > 0) {
-    const windowMs = options.memoryWindowMs ?? 1500;
-    const steps = 6;
-    for (let step = 0; step < steps; step++) {
-      await sleep(windowMs / steps);
-      sampleMemory(growing);
-    }
-  }
+  // Stuck services (no answer on either try): the CPU sampled meanwhile, and for a busy main
+  // thread, the stack it is stuck in. Only for those: a service that answers is never paused.
+  const stuckLooks = Promise.all(
+    [...cpuSamples].map(async ([service, sample]) => {
+      const cpu = await sample;
+      if (!noAnswer(service.health)) return;
+      const pid = cpu?.pid ?? 0;
+      const stack =
+        cpu && !isIdle(cpu)
+          ? await readStuckStack(pid, {
+              root: ecosystem.root,
+              servicePort: service.entry.port,
+              timeoutMs: options.inspectTimeoutMs,
+            })
+          : undefined;
+      service.stuck = { cpu, stack };
+    }),
+  );
+
+  const availableMemory = await memoryWatch;
+  await stuckLooks;
 
   return {
     ecosystem,
@@ -322,5 +441,6 @@ export async function collect(options: CollectOptions): Promise<Snapshot> {
     services,
     selected,
     external,
+    availableMemory,
   };
 }

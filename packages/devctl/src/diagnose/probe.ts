@@ -79,9 +79,16 @@ export const SLOW_PROBE_TIMEOUT_MS = 5000;
  * a service that answers in 2 s is slow, not unhealthy (seen after restarts under load). A refused
  * connection or an error status is reported at once.
  */
-export async function probeHttpPatiently(host: string, port: number, path: string): Promise<HttpProbe> {
+export async function probeHttpPatiently(
+  host: string,
+  port: number,
+  path: string,
+  /** Called when the first try got no answer, as the second starts (to look at the process meanwhile). */
+  onFirstNoAnswer?: () => void,
+): Promise<HttpProbe> {
   const first = await probeHttp(host, port, path);
   if (first.status !== null || !first.error?.startsWith('no answer')) return first;
+  onFirstNoAnswer?.();
   const second = await probeHttp(host, port, path, SLOW_PROBE_TIMEOUT_MS);
   if (second.ok) return second;
   return second.status === null && second.error?.startsWith('no answer')

@@ -1,6 +1,6 @@
 // Facts about local processes read from /proc (Linux). Every function degrades to "unknown" rather
 // than throwing: a process can exit between two reads.
-import { readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 /** The direct children of `pid` (every thread's list), or [] when unknown. */
 export function childPids(pid: number): number[] {
@@ -95,4 +95,109 @@ export function ancestors(pid: number): number[] {
     current = parentPid(current);
   }
   return chain;
+}
+
+/** The executable of `pid` (the target of /proc/<pid>/exe), or undefined when unreadable. */
+export function executable(pid: number): string | undefined {
+  try {
+    return readlinkSync(`/proc/${pid}/exe`);
+  } catch {
+    return undefined;
+  }
+}
+
+export interface CpuTimes {
+  /** User + system time of the whole process (every thread), in clock ticks. */
+  process: number;
+  /** The same for its main thread alone: in Node, the thread that runs JavaScript. */
+  mainThread: number;
+  /** The main thread's state letter: R running or runnable, S sleeping, D disk wait, Z zombie. */
+  state: string;
+}
+
+/**
+ * /proc/<pid>/stat's clock ticks per second (USER_HZ): 100 on every Linux architecture Node runs
+ * on; the kernel converts to it whatever its own tick rate.
+ */
+export const CLOCK_TICKS_PER_SECOND = 100;
+
+function statFields(file: string): string[] | undefined {
+  try {
+    const stat = readFileSync(file, 'utf8');
+    // After "pid (comm) ": comm may hold spaces and parentheses, so cut at the last ')'.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU time used so far by `pid` and by its main thread, or undefined when it is gone. */
+export function cpuTimes(pid: number): CpuTimes | undefined {
+  const whole = statFields(`/proc/${pid}/stat`);
+  const main = statFields(`/proc/${pid}/task/${pid}/stat`);
+  if (!whole || !main) return undefined;
+  // Fields 14 and 15 of stat(5), utime and stime: indexes 11 and 12 once pid and comm are cut.
+  const ticks = (fields: string[]) => Number(fields[11]) + Number(fields[12]);
+  return { process: ticks(whole), mainThread: ticks(main), state: main[0] ?? '?' };
+}
+
+/** Socket inodes open in `pid` (only that process, not its children). */
+export function socketInodesOf(pid: number): Set<string> {
+  const inodes = new Set<string>();
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return inodes;
+  }
+  for (const fd of fds) {
+    try {
+      const link = readlinkSync(`/proc/${pid}/fd/${fd}`);
+      if (link.startsWith('socket:[')) inodes.add(link.slice(8, -1));
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return inodes;
+}
+
+/** Listening TCP sockets (IPv4 and IPv6) by local port: their inodes. */
+export function listeningSockets(): Map<number, string[]> {
+  const byPort = new Map<number, string[]>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text: string;
+    try {
+      text = readFileSync(table, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      // sl local_address rem_address st ... inode (10th field); st 0A is LISTEN
+      const fields = line.trim().split(/\s+/);
+      const local = fields[1];
+      if (!local || fields[3] !== '0A' || !fields[9] || fields[9] === '0') continue;
+      const port = Number.parseInt(local.slice(local.lastIndexOf(':') + 1), 16);
+      byPort.set(port, [...(byPort.get(port) ?? []), fields[9]]);
+    }
+  }
+  return byPort;
+}
+
+/** The TCP ports `pid` itself listens on. */
+export function listeningPorts(pid: number): number[] {
+  const own = socketInodesOf(pid);
+  const ports: number[] = [];
+  for (const [port, inodes] of listeningSockets())
+    if (inodes.some((inode) => own.has(inode))) ports.push(port);
+  return ports;
+}
+
+/** Available memory of the machine (MemAvailable), in bytes, or undefined when unknown. */
+export function availableMemory(): number | undefined {
+  try {
+    const match = /^MemAvailable:\s+(\d+) kB/m.exec(readFileSync('/proc/meminfo', 'utf8'));
+    return match ? Number(match[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,11 +1,12 @@
-// Memory: resident memory rising steadily across the samples the collector took (with the figures
-// and, when max_memory_restart is set, when PM2 will restart it), and restarts PM2 made because
-// the process went past max_memory_restart (its daemon log says so).
+// Memory: resident memory rising steadily across the samples the collector took, with the rate and
+// when it reaches max_memory_restart or the machine's available memory -- an error when that is
+// minutes away, a warning when it is further -- and restarts PM2 made because the process went past
+// max_memory_restart (its daemon log says so).
 import type { MemorySample, ServiceSnapshot, Snapshot } from '../collect';
 import { type Candidate, clock, MiB, mib, pm2Evidence, restartCommand, systemEvidence } from './shared';
 
 /** Growth must be at least this much, and this share of the start, to call it steady growth. */
-const MIN_GROWTH = 8 * MiB;
+export const MIN_GROWTH = 8 * MiB;
 const MIN_SHARE = 0.02;
 /**
  * A fall larger than this between two samples is memory given back (not steady growth); smaller
@@ -32,7 +33,7 @@ export function steadyGrowth(samples: MemorySample[]): Growth | undefined {
   const seconds = (last.time - first.time) / 1000;
   if (seconds < 0.5) return undefined;
   const growth = last.bytes - first.bytes;
-  if (growth < MIN_GROWTH || growth < MIN_SHARE * first.bytes) return undefined;
+  if (growth < MIN_GROWTH) return undefined;
   let rises = 0;
   for (let index = 1; index < samples.length; index++) {
     const step = (samples[index] as MemorySample).bytes - (samples[index - 1] as MemorySample).bytes;
@@ -40,6 +41,9 @@ export function steadyGrowth(samples: MemorySample[]): Growth | undefined {
     if (step > 0) rises++;
   }
   if (rises < (samples.length - 1) * 0.5) return undefined;
+  // Small against a large process is noise, unless it rose at (nearly) every look: a 3 GiB process
+  // gaining 20 MiB/s is 0.6% a second, and minutes from its limit.
+  if (growth < MIN_SHARE * first.bytes && rises < (samples.length - 1) * 0.8) return undefined;
   // Still rising at the end (samples are not evenly spaced, so compare rates over time): a process
   // that grew while warming up and then levelled off is not leaking.
   const halfway = first.time + (last.time - first.time) / 2;
@@ -51,6 +55,47 @@ export function steadyGrowth(samples: MemorySample[]): Growth | undefined {
     .map((sample, index, list) => (index === 0 ? 0 : sample.bytes - (list[index - 1] as MemorySample).bytes));
   if (!lastSteps.some((step) => step > 256 * 1024)) return undefined;
   return { from: first.bytes, to: last.bytes, seconds, perSecond: growth / seconds };
+}
+
+/** Growth that reaches its limit within this is an error: the process dies (or PM2 kills it) soon. */
+export const DEADLINE_MS = 10 * 60 * 1000;
+
+export interface Deadline {
+  /** What is reached: PM2's max_memory_restart, or the machine's available memory. */
+  limit: 'max_memory_restart' | 'available memory';
+  bytes: number;
+  /** Seconds until then at the current rate. */
+  seconds: number;
+}
+
+/**
+ * When steady growth reaches max_memory_restart, or the machine's available memory (whichever
+ * comes first), at its current rate. Undefined when neither is known.
+ */
+export function deadlineOf(
+  growth: Growth,
+  limit: number | undefined,
+  available: number | undefined,
+): Deadline | undefined {
+  const candidates: Deadline[] = [];
+  if (limit) {
+    candidates.push({
+      limit: 'max_memory_restart',
+      bytes: limit,
+      seconds: Math.max(0, (limit - growth.to) / growth.perSecond),
+    });
+  }
+  if (available !== undefined) {
+    candidates.push({ limit: 'available memory', bytes: available, seconds: available / growth.perSecond });
+  }
+  return candidates.sort((a, b) => a.seconds - b.seconds)[0];
+}
+
+/** "about 9 s", "about 4 min", "about 2 h". */
+export function aboutDuration(seconds: number): string {
+  if (seconds < 90) return `about ${Math.max(1, Math.round(seconds))} s`;
+  if (seconds < 90 * 60) return `about ${Math.round(seconds / 60)} min`;
+  return `about ${Math.round(seconds / 3600)} h`;
 }
 
 function memoryRestarts(service: ServiceSnapshot, now: number) {
@@ -67,11 +112,16 @@ export function detectMemory(snapshot: Snapshot): Candidate[] {
     const restarts = memoryRestarts(service, snapshot.now);
     if (!growth && restarts.length === 0) continue;
     const limit = service.process?.maxMemoryRestart ?? restarts[restarts.length - 1]?.limit;
+    const deadline = growth ? deadlineOf(growth, limit, snapshot.availableMemory) : undefined;
+    const soon = deadline !== undefined && deadline.seconds <= DEADLINE_MS / 1000;
     const parts: string[] = [];
     if (growth) {
       let text = `resident memory grows steadily: ${mib(growth.from)} -> ${mib(growth.to)} in ${growth.seconds.toFixed(1)} s (+${mib(growth.perSecond)}/s)`;
-      if (limit && growth.to < limit) {
-        text += `; at this rate it reaches max_memory_restart (${mib(limit)}) in ~${Math.round((limit - growth.to) / growth.perSecond)} s`;
+      if (deadline) {
+        text +=
+          deadline.limit === 'max_memory_restart'
+            ? `, reaches its max_memory_restart limit (${mib(deadline.bytes)}) in ${aboutDuration(deadline.seconds)}${deadline.seconds <= 0 ? ' (already past it: PM2 restarts it at its next check)' : ''}`
+            : `, takes the machine's available memory (${mib(deadline.bytes)}) in ${aboutDuration(deadline.seconds)}`;
       }
       parts.push(text);
     }
@@ -96,7 +146,7 @@ export function detectMemory(snapshot: Snapshot): Candidate[] {
     found.push({
       kind: 'memory-growth',
       service: name,
-      severity: restarts.length > 0 ? 'error' : 'warning',
+      severity: restarts.length > 0 || soon ? 'error' : 'warning',
       role: 'cause',
       summary: `${name}: ${parts.join('; ')}`,
       evidence,
