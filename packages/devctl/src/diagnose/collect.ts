@@ -9,6 +9,7 @@ import { listProcesses, pm2Home } from '../pm2/index';
 import type { ProcessInfo } from '../pm2/types';
 import { type PortHolder, portHolder } from '../ports/holders';
 import { processTree, residentBytes } from '../ports/processes';
+import { type ConfigSnapshot, collectConfig } from './config-snapshot';
 import { type Dependency, dependenciesOf, isLocalHost } from './dependencies';
 import { findErrors, type LoggedError, type LogLine, mergeTails, readTail, TAIL_LINES } from './log-tail';
 import { lastRequestedStart, type Pm2Event, readPm2Events } from './pm2-log';
@@ -61,6 +62,8 @@ export interface Snapshot {
   selected: Set<string>;
   /** `host:port` of databases and SMTP servers -> null when reachable, else the reason. */
   external: Map<string, string | null>;
+  /** Each kit service's configuration as its next start would read it (config-snapshot.ts). */
+  config?: ConfigSnapshot;
 }
 
 export interface CollectOptions {
@@ -241,7 +244,11 @@ export async function collect(options: CollectOptions): Promise<Snapshot> {
   const relevant = withDependencies(services, selected);
   const looked = services.filter((service) => relevant.has(service.entry.name));
 
-  // Network checks start first and run while the files are read.
+  // The configuration dry runs (mostly cache hits) and the network checks start first.
+  const config = collectConfig(
+    ecosystem,
+    looked.map((service) => service.entry),
+  );
   const probes = Promise.all(
     looked.map(async (service) => {
       if (service.entry.port === undefined) return;
@@ -322,5 +329,6 @@ export async function collect(options: CollectOptions): Promise<Snapshot> {
     services,
     selected,
     external,
+    config: await config,
   };
 }

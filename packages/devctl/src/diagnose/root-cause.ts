@@ -12,6 +12,7 @@ import type { Finding, FindingKind } from './types';
 
 const KIND_ORDER: FindingKind[] = [
   'config-error',
+  'config-mismatch',
   'module-not-found',
   'port-conflict',
   'crash-loop',
@@ -25,6 +26,7 @@ const KIND_ORDER: FindingKind[] = [
   'slow-request',
   'request-error',
   'memory-growth',
+  'config-stale',
   'logged-error',
 ];
 

@@ -1,5 +1,7 @@
 // Every detector, in no particular order: the root-cause pass ranks what they find.
+import { detectConfigConsistency } from './config-consistency';
 import { detectConfigErrors } from './config-error';
+import { detectConfigOnDisk } from './config-on-disk';
 import { detectCrashLoops } from './crash-loop';
 import { detectDataFaults } from './data-fault';
 import { detectDependencies } from './dependency';
@@ -14,6 +16,8 @@ import { detectUnhealthy } from './unhealthy';
 
 export const detectors: Detector[] = [
   detectConfigErrors,
+  detectConfigOnDisk,
+  detectConfigConsistency,
   detectExceptions,
   detectModuleNotFound,
   detectCrashLoops,
