@@ -3,6 +3,7 @@
 // the token.
 import { createRequire } from 'node:module';
 import { Writable } from 'node:stream';
+import type { Logger } from '@repo/service-kit';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app';
 import { configSchema } from '../src/config';
@@ -11,7 +12,7 @@ import { closedPortUrl, TEST_SECRET, tokens } from './helpers';
 // pino as the kit uses it (the gateway does not depend on it directly).
 const pino = createRequire(new URL('../node_modules/@repo/service-kit/package.json', import.meta.url))(
   'pino',
-) as typeof import('pino').default;
+) as (options: { level: string }, stream: Writable) => Logger;
 
 async function gatewayWithLog() {
   const lines: Record<string, unknown>[] = [];
