@@ -19,6 +19,7 @@ import {
 import { detectConfigOnDisk, maskProblem } from '../src/diagnose/detectors/config-on-disk';
 import type { ServiceEntry } from '../src/ecosystem/index';
 import type { DryRun } from '../src/ecosystem/print-config';
+import { shortHashOf } from '../src/output/mask';
 
 const at = (file: string, line: number | null = 1) => ({ file, line });
 const member = (service: string, extra: Partial<SharedMember>): SharedMember => ({
@@ -293,5 +294,18 @@ describe('config on disk: what is reported for a service in each state', () => {
     const bare = { ...snapshot('online', passed), config: undefined };
     expect(detectConfigConsistency(bare)).toEqual([]);
     expect(detectConfigOnDisk(bare)).toEqual([]);
+  });
+});
+
+describe('devctl env and the MCP tool show only a short hash beside a masked secret', () => {
+  it.each([
+    ['sha256:1a2b3c4d', 'sha256:1a2b3c4d'],
+    ['sha256:1a2b3c4d5e', null],
+    ['hunter2-the-secret', null],
+    ['sha256:XYZ12345', null],
+    [null, null],
+    [42, null],
+  ])('%j -> %j', (given, shown) => {
+    expect(shortHashOf(given)).toBe(shown);
   });
 });
