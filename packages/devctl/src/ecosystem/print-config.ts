@@ -97,7 +97,7 @@ function lastJsonLine<T>(text: string, accept: (value: T) => boolean): T | undef
  */
 export function runPrintConfig(
   service: ServiceEntry,
-  options: { timeoutMs: number; env?: NodeJS.ProcessEnv },
+  options: { timeoutMs: number; env?: NodeJS.ProcessEnv; signal?: AbortSignal },
 ): Promise<PrintConfigResult> {
   const script = resolve(service.cwd, service.script);
   if (!existsSync(script)) {
@@ -117,6 +117,8 @@ export function runPrintConfig(
     stderr += chunk.toString('utf8');
   });
   const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs);
+  const abort = () => child.kill('SIGKILL');
+  options.signal?.addEventListener('abort', abort, { once: true });
   return new Promise((done) => {
     child.once('error', (error) => {
       clearTimeout(timer);
@@ -124,6 +126,7 @@ export function runPrintConfig(
     });
     child.once('close', (code) => {
       clearTimeout(timer);
+      options.signal?.removeEventListener('abort', abort);
       const printed = lastJsonLine<PrintedConfig>(stdout, (value) => Array.isArray(value.variables));
       const configError = lastJsonLine<{ devctl?: string; variables?: ConfigProblemLine[] }>(
         stderr,
@@ -184,32 +187,30 @@ export interface DryRun {
 export async function dryRunConfigs(
   services: ServiceEntry[],
   root: string,
-  options: { timeoutMs?: number; concurrency?: number } = {},
+  options: { timeoutMs?: number; concurrency?: number; signal?: AbortSignal } = {},
 ): Promise<DryRun[]> {
   const cache = new PassedChecks(root);
   const kitServices = services.filter(usesServiceKit);
-  const keys = new Map(kitServices.map((service) => [service.name, checkKey(service, root)]));
   const runs = await mapLimited(
-    kitServices,
+    // Cache hits first: they cost a hash, and do not wait behind the dry runs.
+    kitServices
+      .map((service) => ({ service, hit: cache.get(service, root) }))
+      .sort((a, b) => Number(!a.hit) - Number(!b.hit)),
     options.concurrency ?? PREFLIGHT_CONCURRENCY,
-    async (service) => {
-      const key = keys.get(service.name);
+    async ({ service, hit }): Promise<DryRun> => {
       // A configuration that passed with exactly these inputs passes again: skip its dry run.
-      const hit = cache.get(service.name, key);
-      if (hit)
-        return { service, outcome: 'passed', printed: hit, code: 0, stderr: '', cached: true } as DryRun;
-      const result = await runPrintConfig(service, { timeoutMs: options.timeoutMs ?? PREFLIGHT_TIMEOUT_MS });
+      if (hit) return { service, outcome: 'passed', printed: hit, code: 0, stderr: '', cached: true };
+      if (options.signal?.aborted) {
+        return { service, outcome: 'failed', code: null, stderr: 'not checked: out of time', cached: false };
+      }
+      const result = await runPrintConfig(service, {
+        timeoutMs: options.timeoutMs ?? PREFLIGHT_TIMEOUT_MS,
+        signal: options.signal,
+      });
       const stderr = result.stderr.trim().split('\n').filter(Boolean).slice(-3).join('\n');
       if (result.code === 0 && result.printed) {
-        cache.set(service.name, key, result.printed);
-        return {
-          service,
-          outcome: 'passed',
-          printed: result.printed,
-          code: 0,
-          stderr: '',
-          cached: false,
-        } as DryRun;
+        cache.set(service, root, result.printed);
+        return { service, outcome: 'passed', printed: result.printed, code: 0, stderr: '', cached: false };
       }
       return {
         service,
@@ -218,11 +219,12 @@ export async function dryRunConfigs(
         code: result.code,
         stderr,
         cached: false,
-      } as DryRun;
+      };
     },
   );
   cache.save();
-  return runs;
+  // In the order the services were given.
+  return kitServices.map((service) => runs.find((run) => run.service === service) as DryRun);
 }
 
 /**
@@ -256,14 +258,22 @@ export async function preflightConfig(services: ServiceEntry[], root: string): P
  * its node flags, the whole environment PM2 would give it, the .env files the kit reads and the
  * development secrets. Hashed: the key holds no value of any variable.
  */
-function checkKey(service: ServiceEntry, root: string): string | undefined {
+function checkKey(service: ServiceEntry, root: string, names: string[] | undefined): string | undefined {
   try {
     const script = resolve(service.cwd, service.script);
     const stat = statSync(script);
     const hash = createHash('sha256');
     hash.update(JSON.stringify([script, stat.size, stat.mtimeMs, nodeArgsOf(service.app)]));
     const env = { ...process.env, ...service.env };
-    for (const name of Object.keys(env).sort()) hash.update(`\0${name}=${env[name]}`);
+    // The kit reads only its schema's variables from the environment (and Node its NODE_OPTIONS):
+    // once a pass printed those names, the rest of the shell (`_`, `PWD`, pnpm's npm_* and
+    // NODE_PATH) need not match, so `pnpm devctl` and `node packages/devctl/bin/devctl.js` share it.
+    const relevant = names ? new Set(names) : undefined;
+    const keyed = Object.keys(env).filter(
+      (name) => !relevant || relevant.has(name) || name === 'NODE_OPTIONS',
+    );
+    hash.update(`\0names:${names ? [...names].sort().join(',') : '*'}`);
+    for (const name of keyed.sort()) hash.update(`\0${name}=${env[name]}`);
     // The kit reads <service>/.env and the .env of its repository root, an ancestor of the
     // service's folder (not always the ecosystem's root): every ancestor's .env is an input.
     const files = new Set([join(root, '.env')]);
@@ -314,16 +324,23 @@ class PassedChecks {
   }
 
   /** What the pass with these inputs printed; undefined for a miss (or an entry of an older devctl). */
-  get(name: string, key: string | undefined): PrintedConfig | undefined {
-    const entry = this.entries[name] as { key?: string; printed?: PrintedConfig } | undefined;
-    if (key === undefined || typeof entry !== 'object' || entry === null || entry.key !== key)
+  get(service: ServiceEntry, root: string): PrintedConfig | undefined {
+    const entry = this.entries[service.name] as { key?: string; printed?: PrintedConfig } | undefined;
+    if (typeof entry !== 'object' || entry === null || !Array.isArray(entry.printed?.variables))
       return undefined;
-    return Array.isArray(entry.printed?.variables) ? entry.printed : undefined;
+    const names = entry.printed.variables.map((variable) => variable.name);
+    const key = checkKey(service, root, names);
+    return key !== undefined && entry.key === key ? entry.printed : undefined;
   }
 
-  set(name: string, key: string | undefined, printed: PrintedConfig): void {
+  set(service: ServiceEntry, root: string, printed: PrintedConfig): void {
+    const key = checkKey(
+      service,
+      root,
+      (printed.variables ?? []).map((variable) => variable.name),
+    );
     if (key === undefined) return;
-    this.entries[name] = { key, printed };
+    this.entries[service.name] = { key, printed };
     this.changed = true;
   }
 
