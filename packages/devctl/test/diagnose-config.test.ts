@@ -223,6 +223,10 @@ describe('diagnose: configuration that must agree, and configuration on disk (re
     expect(text.stdout).toContain(gatewayAt);
     expectNoSecret(json.stdout, json.stderr, text.stdout, text.stderr);
 
+    // Asked about auth-service alone (api-gateway is not in its dependency chain): still found.
+    const named = parseJson<{ findings: Finding[] }>(await devctl('diagnose', 'auth-service', '--json'));
+    expect(named.findings[0]).toMatchObject({ kind: 'config-mismatch', service: 'api-gateway' });
+
     // devctl env: the hashes side by side, so the difference shows by eye, and no value.
     const envJson = await devctl('env', 'auth-service', 'api-gateway', '--json');
     const envText = await devctl('env', 'auth-service', 'api-gateway');

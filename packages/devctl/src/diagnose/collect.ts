@@ -244,11 +244,9 @@ export async function collect(options: CollectOptions): Promise<Snapshot> {
   const relevant = withDependencies(services, selected);
   const looked = services.filter((service) => relevant.has(service.entry.name));
 
-  // The configuration dry runs (mostly cache hits) and the network checks start first.
-  const config = collectConfig(
-    ecosystem,
-    looked.map((service) => service.entry),
-  );
+  // The configuration dry runs (mostly cache hits) and the network checks start first. Every
+  // service's: a setting shared with a service outside the dependency chain must agree too.
+  const config = collectConfig(ecosystem, ecosystem.services);
   const probes = Promise.all(
     looked.map(async (service) => {
       if (service.entry.port === undefined) return;
