@@ -27,6 +27,8 @@ const member = (service: string, extra: Partial<SharedMember>): SharedMember => 
   variable: 'JWT_SECRET',
   group: 'jwt',
   place: at(`services/${service}/.env`),
+  // Set when it has a hash of its own and no fallback hash was given (see the cases).
+  set: extra.set ?? (extra.hash !== undefined && extra.fallback === undefined),
   ...extra,
 });
 

@@ -215,6 +215,7 @@ describe('diagnose: configuration that must agree, and configuration on disk (re
       line: lineOf(envFile('api-gateway'), 'JWT_SECRET'),
     });
     expect(first.next).toContain('pnpm devctl restart auth-service api-gateway --wait');
+    expect(first.next).toContain('or remove it from each: they then share .secrets/jwt-secret');
     // The symptom links to it: the gateway's refusal is part of the evidence.
     expect(first.evidence.some((e) => e.service === 'api-gateway' && e.text.includes('token refused'))).toBe(
       true,
@@ -223,9 +224,11 @@ describe('diagnose: configuration that must agree, and configuration on disk (re
     expect(text.stdout).toContain(gatewayAt);
     expectNoSecret(json.stdout, json.stderr, text.stdout, text.stderr);
 
-    // Asked about auth-service alone (api-gateway is not in its dependency chain): still found.
+    // Asked about auth-service alone (api-gateway is not in its dependency chain): still found,
+    // on the service asked about.
     const named = parseJson<{ findings: Finding[] }>(await devctl('diagnose', 'auth-service', '--json'));
-    expect(named.findings[0]).toMatchObject({ kind: 'config-mismatch', service: 'api-gateway' });
+    expect(named.findings[0]).toMatchObject({ kind: 'config-mismatch', service: 'auth-service' });
+    expect(named.findings[0]?.summary).toContain(gatewayAt);
 
     // devctl env: the hashes side by side, so the difference shows by eye, and no value.
     const envJson = await devctl('env', 'auth-service', 'api-gateway', '--json');

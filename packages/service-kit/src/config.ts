@@ -191,7 +191,10 @@ export interface DescribedVariable {
   hash?: string;
   /** The group this variable must agree on with other services (`mustMatch`). */
   mustMatch?: string;
-  /** Unset, so the service uses this development secret file (repository-relative). */
+  /**
+   * The development secret file (repository-relative) the service uses when the variable is unset;
+   * `hash` is then that file's.
+   */
   fallback?: string;
 }
 
@@ -222,10 +225,10 @@ export function describeConfig(schema: z.ZodObject, loaded: LoadedConfig<Record<
     };
     const shared = sharedSettingOf(schema.shape[name]);
     if (shared) described.mustMatch = shared.group;
+    if (shared?.devSecret) described.fallback = `.secrets/${shared.devSecret}`;
     if (value !== undefined && value !== '' && (shared || isSecretName(name))) {
       described.hash = shortHash(value);
     } else if (shared?.devSecret) {
-      described.fallback = `.secrets/${shared.devSecret}`;
       const secret = readDevSecret(loaded.rootDir, shared.devSecret);
       if (secret !== undefined) described.hash = shortHash(secret);
     }

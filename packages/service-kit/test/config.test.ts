@@ -155,7 +155,7 @@ describe('describeConfig: what --print-config prints', () => {
       'a set shared secret: masked, hashed, its group',
       { JWT_SECRET: KEY_A },
       undefined,
-      { value: '****', hash: sha8(KEY_A), mustMatch: 'jwt-signing-key' },
+      { value: '****', hash: sha8(KEY_A), mustMatch: 'jwt-signing-key', fallback: '.secrets/jwt-secret' },
     ],
     [
       'unset, the dev secret exists: its hash and file',

@@ -34,7 +34,7 @@ export interface EnvVariable {
   hash: string | null;
   /** The group of services this variable must agree with (`mustMatch` in the schema), or null. */
   mustMatch: string | null;
-  /** Unset: the development secret file the service uses instead (e.g. `.secrets/jwt-secret`), or null. */
+  /** The development secret file the service uses when this is unset (e.g. `.secrets/jwt-secret`), or null. */
   fallback: string | null;
 }
 

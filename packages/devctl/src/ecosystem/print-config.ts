@@ -27,7 +27,7 @@ export interface PrintedVariable {
   hash?: string;
   /** The group of services this variable must agree with (the schema's `mustMatch`). */
   mustMatch?: string;
-  /** Unset: the development secret file the service falls back to. */
+  /** The development secret file the service uses when the variable is unset (`hash` is its, then). */
   fallback?: string;
 }
 

@@ -25,9 +25,11 @@ export interface SharedMember {
   service: string;
   variable: string;
   group: string;
+  /** True when a value is set; unset, the service uses `fallback` (when it has one). */
+  set: boolean;
   /** `sha256:xxxxxxxx` of the value in effect (set, or the development secret it falls back to). */
   hash?: string;
-  /** Unset: the development secret file it falls back to. */
+  /** The development secret file it uses when unset. */
   fallback?: string;
   place: Place;
 }
@@ -44,8 +46,8 @@ export interface SharedMismatch {
  */
 export function identityOf(member: SharedMember): string {
   if (member.hash) return member.hash;
-  if (member.fallback) return `fallback:${member.fallback}`;
-  return 'unset';
+  if (!member.set && member.fallback) return `fallback:${member.fallback}`;
+  return member.set ? 'set' : 'unset';
 }
 
 /** The groups whose members do not all hold the same value. */
@@ -129,6 +131,7 @@ function membersOf(configs: ServiceConfig[]): SharedMember[] {
         service: config.service,
         variable: variable.name,
         group: variable.mustMatch as string,
+        set: variable.value !== null,
         hash: variable.hash,
         fallback: variable.fallback,
         place: variable.place,
@@ -160,14 +163,14 @@ export function snapshotUrlMismatches(snapshot: Snapshot): UrlMismatch[] {
 
 /** `sha256:1a2b3c4d`, or what an unset member uses instead. */
 function holds(member: SharedMember): string {
-  if (member.fallback) {
+  if (!member.set && member.fallback) {
     return `unset: the development secret ${member.fallback}${member.hash ? `, ${member.hash}` : ', not generated yet'}`;
   }
   return member.hash ?? 'unset';
 }
 
-const describeMember = (member: SharedMember) =>
-  `${member.service} ${member.variable} (${placeText(member.place)}, ${holds(member)})`;
+const describeMember = (member: SharedMember, withVariable: boolean) =>
+  `${member.service}${withVariable ? ` ${member.variable}` : ''} (${placeText(member.place)}, ${holds(member)})`;
 
 /** Warnings and errors of the members since their start that name one of the group's variables. */
 function symptomEvidence(snapshot: Snapshot, members: SharedMember[]): Evidence[] {
@@ -184,7 +187,12 @@ function symptomEvidence(snapshot: Snapshot, members: SharedMember[]): Evidence[
         isNew(service, { time: line.time, precise: true })
       );
     });
-    evidence.push(...lines.slice(-2).map((line) => lineEvidence(snapshot, service.entry.name, line)));
+    evidence.push(
+      ...lines.slice(-2).map((line) => ({
+        ...lineEvidence(snapshot, service.entry.name, line),
+        text: `${Number(line.record?.level) >= 50 ? 'ERROR' : 'WARN'} ${String(line.record?.msg)}`,
+      })),
+    );
   }
   return evidence;
 }
@@ -192,34 +200,42 @@ function symptomEvidence(snapshot: Snapshot, members: SharedMember[]): Evidence[
 function sharedFinding(snapshot: Snapshot, mismatch: SharedMismatch, order: string[]): Candidate {
   const members = mismatch.sides.flat();
   // The fault is on the side fewer services take; between equals, the service started later in
-  // the ecosystem (the one that depends on the other, where the symptom shows).
+  // the ecosystem (the one that depends on the other, where the symptom shows). A service asked
+  // about (`diagnose auth-service`) takes the finding, so it is not left out of the answer.
   const minority = mismatch.sides[mismatch.sides.length - 1] as SharedMember[];
-  const atFault = [...minority].sort(
-    (a, b) => order.indexOf(b.service) - order.indexOf(a.service),
-  )[0] as SharedMember;
-  const variables = [...new Set(members.map((member) => member.variable))].join(' / ');
+  const byOrder = (list: SharedMember[]) =>
+    [...list].sort((a, b) => order.indexOf(b.service) - order.indexOf(a.service));
+  const selected = (list: SharedMember[]) => list.filter((m) => snapshot.selected.has(m.service));
+  const atFault = (byOrder(selected(minority))[0] ??
+    byOrder(selected(members))[0] ??
+    byOrder(minority)[0]) as SharedMember;
+  const names = [...new Set(members.map((member) => member.variable))];
+  const variables = names.join(' / ');
   const services = [...new Set(members.map((member) => member.service))];
-  const everyFallsBack = members.every((member) => member.fallback);
-  const files = members.map((member) => placeText(member.place)).join(' and ');
+  const fallbacks = [...new Set(members.map((member) => member.fallback))];
+  const sharedFallback = fallbacks.length === 1 ? fallbacks[0] : undefined;
+  const files = [...new Set(members.filter((m) => m.set).map((member) => placeText(member.place)))].join(
+    ' and ',
+  );
   return {
     kind: 'config-mismatch',
     service: atFault.service,
     severity: 'error',
     role: 'cause',
-    summary: `${variables} differs between ${mismatch.sides.map((side) => side.map(describeMember).join(', ')).join(' and ')}: the schemas declare them as one shared setting (mustMatch '${mismatch.group}'), so what one service issues the other refuses`,
+    summary: `${variables} differs between ${mismatch.sides.map((side) => side.map((m) => describeMember(m, names.length > 1)).join(', ')).join(' and ')}: the schemas declare it one shared setting (mustMatch '${mismatch.group}'), so what one service issues the other refuses`,
     evidence: [
       ...members.map((member) =>
         systemEvidence(
           snapshot,
           member.service,
-          `${member.variable} = **** ${holds(member)}, set in ${placeText(member.place)} (mustMatch '${mismatch.group}')`,
+          `${member.variable} ${member.set ? '= ****' : 'unset'} ${holds(member)}, ${member.set ? 'set' : 'not set'} in ${placeText(member.place)} (mustMatch '${mismatch.group}')`,
         ),
       ),
       ...symptomEvidence(snapshot, members),
     ],
     location:
       atFault.place.line === null ? null : { file: atFault.place.file, line: atFault.place.line, column: 1 },
-    next: `give ${variables} the same value in ${files}${everyFallsBack ? '' : ` (or remove it from each to share ${members.find((m) => m.fallback)?.fallback ?? 'the development secret'})`}, then pnpm devctl restart ${services.join(' ')} --wait`,
+    next: `give ${variables} the same value in ${files || 'each service'}${sharedFallback ? ` (or remove it from each: they then share ${sharedFallback})` : ''}, then pnpm devctl restart ${services.join(' ')} --wait`,
   };
 }
 
