@@ -18,6 +18,9 @@ interface EnvJson {
 
 describe('devctl env', () => {
   let fixture: Fixture;
+  // This fixture's server prints no hashes (not the kit): the fields are there, empty. The real
+  // kit's hashes are checked in diagnose-config.test.ts.
+  const NO_HASH = { hash: null, mustMatch: null, fallback: null };
 
   beforeAll(async () => {
     fixture = await createFixture([
@@ -48,20 +51,29 @@ describe('devctl env', () => {
       value: String(fixture.ports.api),
       source: 'process',
       setBy: 'ecosystem.config.js',
+      ...NO_HASH,
     });
     expect(byName.FIXTURE_API_TOKEN).toEqual({
       name: 'FIXTURE_API_TOKEN',
       value: '****',
       source: 'process',
       setBy: 'ecosystem.config.js',
+      ...NO_HASH,
     });
     expect(byName.DATABASE_URL).toEqual({
       name: 'DATABASE_URL',
       value: 'postgres://app:****@db.local:5432/app',
       source: 'service .env',
       setBy: null,
+      ...NO_HASH,
     });
-    expect(byName.GREETING).toEqual({ name: 'GREETING', value: 'hola', source: 'root .env', setBy: null });
+    expect(byName.GREETING).toEqual({
+      name: 'GREETING',
+      value: 'hola',
+      source: 'root .env',
+      setBy: null,
+      ...NO_HASH,
+    });
     expect(result.stdout).not.toContain(TOKEN);
     expect(result.stdout).not.toContain(DB_PASSWORD);
   });

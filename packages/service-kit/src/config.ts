@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
-import { maskValue } from './mask';
+import { isSecretName, maskValue, shortHash } from './mask';
 
 export type ConfigSource = 'process' | 'service .env' | 'root .env' | 'default';
 
@@ -44,6 +44,8 @@ export interface LoadedConfig<T> {
   /** The raw string value of each variable that was set somewhere (before defaults). */
   raw: Record<string, string>;
   files: { service: string; root: string };
+  /** The repository root the root .env (and .secrets/) were read from. */
+  rootDir: string;
 }
 
 export interface LoadConfigOptions {
@@ -123,6 +125,7 @@ export function loadConfig<S extends z.ZodObject>(
     sources,
     raw,
     files: { service: relServiceFile, root: relative(process.cwd(), rootFile) || '.env' },
+    rootDir,
   };
 }
 
@@ -139,4 +142,96 @@ export function formatConfigError(error: ConfigError): string[] {
     }),
   );
   return lines;
+}
+
+/**
+ * A setting that must hold the same value in every service declaring the same group: the key one
+ * service signs with and another verifies with. Declared in each schema (see `mustMatch`), so
+ * devctl's diagnose can compare the services without a list of its own.
+ */
+export interface SharedSetting {
+  /** The group's name, e.g. `jwt-signing-key`: every variable declared with it must agree. */
+  group: string;
+  /**
+   * The development secret (`resolveDevSecret`'s name under <root>/.secrets/) the service uses when
+   * the variable is unset: two services that both leave it unset agree through that file.
+   */
+  devSecret?: string;
+}
+
+const sharedSettings = z.registry<SharedSetting>();
+
+/**
+ * Declares that this variable must be equal in every service that declares `group`, e.g.
+ * `JWT_SECRET: mustMatch('jwt-signing-key', z.string().min(32).optional(), { devSecret: 'jwt-secret' })`.
+ * Returns the schema unchanged; wrap the outermost schema of the field (after `.optional()` or
+ * `.default()`).
+ */
+export function mustMatch<T extends z.ZodType>(
+  group: string,
+  schema: T,
+  options: { devSecret?: string } = {},
+): T {
+  sharedSettings.add(schema, { group, ...options });
+  return schema;
+}
+
+/** The shared-setting declaration of a schema field, if it has one. */
+export function sharedSettingOf(field: unknown): SharedSetting | undefined {
+  return field instanceof z.ZodType ? sharedSettings.get(field) : undefined;
+}
+
+/** One variable as `--print-config` prints it. Values are masked; secrets only by a short hash. */
+export interface DescribedVariable {
+  name: string;
+  /** Masked (secrets `****`, URL passwords); null when unset. */
+  value: string | null;
+  source: ConfigSource;
+  /** `sha256:xxxxxxxx` of the value in effect: for secrets and shared settings. */
+  hash?: string;
+  /** The group this variable must agree on with other services (`mustMatch`). */
+  mustMatch?: string;
+  /**
+   * The development secret file (repository-relative) the service uses when the variable is unset;
+   * `hash` is then that file's.
+   */
+  fallback?: string;
+}
+
+function readDevSecret(rootDir: string, name: string): string | undefined {
+  try {
+    const value = readFileSync(join(rootDir, '.secrets', name), 'utf8').trim();
+    // resolveDevSecret replaces a stored secret shorter than its minimum: it is not the one in use.
+    return value.length >= 32 ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The resolved configuration as `--print-config` prints it: each variable of the schema, masked,
+ * with its source, and a short hash for secrets and shared settings so that two services can be
+ * compared without printing a value. The development secret a shared setting falls back to is read,
+ * never created.
+ */
+export function describeConfig(schema: z.ZodObject, loaded: LoadedConfig<Record<string, unknown>>) {
+  return Object.keys(loaded.sources).map((name): DescribedVariable => {
+    const config = loaded.config[name];
+    const value = loaded.raw[name] ?? (config === undefined ? undefined : String(config));
+    const described: DescribedVariable = {
+      name,
+      value: maskValue(name, value) ?? null,
+      source: loaded.sources[name] as ConfigSource,
+    };
+    const shared = sharedSettingOf(schema.shape[name]);
+    if (shared) described.mustMatch = shared.group;
+    if (shared?.devSecret) described.fallback = `.secrets/${shared.devSecret}`;
+    if (value !== undefined && value !== '' && (shared || isSecretName(name))) {
+      described.hash = shortHash(value);
+    } else if (shared?.devSecret) {
+      const secret = readDevSecret(loaded.rootDir, shared.devSecret);
+      if (secret !== undefined) described.hash = shortHash(secret);
+    }
+    return described;
+  });
 }

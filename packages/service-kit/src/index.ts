@@ -5,11 +5,16 @@ export {
   ConfigError,
   type ConfigProblem,
   type ConfigSource,
+  type DescribedVariable,
+  describeConfig,
   EX_CONFIG,
   findRepoRoot,
   formatConfigError,
   type LoadedConfig,
   loadConfig,
+  mustMatch,
+  type SharedSetting,
+  sharedSettingOf,
 } from './config';
 export { type DevSecret, type ResolveDevSecretOptions, resolveDevSecret } from './dev-secret';
 export {
@@ -28,7 +33,7 @@ export {
   type ServiceClientOptions,
 } from './http-client';
 export { createLogger, type Logger, type LoggerOptions, REDACT_PATHS } from './logger';
-export { isSecretName, maskValue } from './mask';
+export { isSecretName, maskValue, shortHash } from './mask';
 export { currentRequestId, runWithRequestId } from './request-context';
 export { runService, type ServiceContext, type ServiceDefinition } from './server';
 export { fieldErrors, parseInput } from './validation';

@@ -1,9 +1,15 @@
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import type { z } from 'zod';
-import { ConfigError, EX_CONFIG, formatConfigError, type LoadedConfig, loadConfig } from './config';
+import {
+  ConfigError,
+  describeConfig,
+  EX_CONFIG,
+  formatConfigError,
+  type LoadedConfig,
+  loadConfig,
+} from './config';
 import { createLogger, type Logger } from './logger';
-import { maskValue } from './mask';
 
 export interface ServiceContext<C> {
   config: C;
@@ -28,13 +34,8 @@ interface BaseConfig {
   SHUTDOWN_TIMEOUT_MS: number;
 }
 
-function printConfig(name: string, loaded: LoadedConfig<Record<string, unknown>>): void {
-  const variables = Object.keys(loaded.sources).map((key) => {
-    const value =
-      loaded.raw[key] ?? (loaded.config[key] === undefined ? undefined : String(loaded.config[key]));
-    return { name: key, value: maskValue(key, value) ?? null, source: loaded.sources[key] };
-  });
-  process.stdout.write(`${JSON.stringify({ service: name, variables })}\n`);
+function printConfig(name: string, schema: z.ZodObject, loaded: LoadedConfig<Record<string, unknown>>): void {
+  process.stdout.write(`${JSON.stringify({ service: name, variables: describeConfig(schema, loaded) })}\n`);
 }
 
 /**
@@ -56,7 +57,7 @@ export async function runService<S extends z.ZodObject>(def: ServiceDefinition<S
     throw error;
   }
   if (process.argv.includes('--print-config')) {
-    printConfig(def.name, loaded as LoadedConfig<Record<string, unknown>>);
+    printConfig(def.name, def.schema, loaded as LoadedConfig<Record<string, unknown>>);
     process.exit(0);
   }
 

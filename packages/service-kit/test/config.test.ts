@@ -1,9 +1,19 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { baseConfigSchema, ConfigError, formatConfigError, loadConfig } from '../src/config';
+import {
+  baseConfigSchema,
+  ConfigError,
+  describeConfig,
+  formatConfigError,
+  type LoadedConfig,
+  loadConfig,
+  mustMatch,
+  sharedSettingOf,
+} from '../src/config';
 
 function fixture(files: { root?: string; service?: string }) {
   const root = mkdtempSync(join(tmpdir(), 'kit-config-'));
@@ -112,5 +122,86 @@ describe('config errors never print a secret', () => {
       expect(text).toContain('JWT_SECRET has an invalid value "****"');
       expect(text).not.toContain('too-short-secret');
     }
+  });
+});
+
+describe('describeConfig: what --print-config prints', () => {
+  const KEY_A = 'a'.repeat(40);
+  const KEY_B = 'b'.repeat(40);
+  const sha8 = (value: string) => `sha256:${createHash('sha256').update(value).digest('hex').slice(0, 8)}`;
+  // As the services declare it: the outermost field schema, then .extend() and .superRefine().
+  const sharedSchema = baseConfigSchema(3999)
+    .extend({
+      JWT_SECRET: mustMatch('jwt-signing-key', z.string().min(32).optional(), { devSecret: 'jwt-secret' }),
+      API_TOKEN: z.string().optional(),
+      GREETING: z.string().default('hello'),
+    })
+    .extend({ EXTRA: z.string().default('x') })
+    .superRefine(() => {});
+
+  const describe_ = (env: Record<string, string>, secretFile?: string) => {
+    const { root, serviceDir } = fixture({});
+    if (secretFile !== undefined) {
+      mkdirSync(join(root, '.secrets'));
+      writeFileSync(join(root, '.secrets', 'jwt-secret'), `${secretFile}\n`);
+    }
+    const loaded = loadConfig(sharedSchema, { service: 's', serviceDir, rootDir: root, env });
+    const variables = describeConfig(sharedSchema, loaded as LoadedConfig<Record<string, unknown>>);
+    return Object.fromEntries(variables.map((v) => [v.name, v]));
+  };
+
+  it.each([
+    [
+      'a set shared secret: masked, hashed, its group',
+      { JWT_SECRET: KEY_A },
+      undefined,
+      { value: '****', hash: sha8(KEY_A), mustMatch: 'jwt-signing-key', fallback: '.secrets/jwt-secret' },
+    ],
+    [
+      'unset, the dev secret exists: its hash and file',
+      {},
+      KEY_B,
+      { value: null, hash: sha8(KEY_B), fallback: '.secrets/jwt-secret' },
+    ],
+    [
+      'unset, no dev secret yet: the file, no hash',
+      {},
+      undefined,
+      { value: null, fallback: '.secrets/jwt-secret' },
+    ],
+    [
+      'unset, a dev secret too short to be used: no hash',
+      {},
+      'short',
+      { value: null, fallback: '.secrets/jwt-secret' },
+    ],
+  ])('%s', (_what, env, secretFile, expected) => {
+    const variables = describe_(env, secretFile);
+    expect(variables.JWT_SECRET).toMatchObject({ mustMatch: 'jwt-signing-key', ...expected });
+    if (!('hash' in expected)) expect(variables.JWT_SECRET?.hash).toBeUndefined();
+  });
+
+  it('hashes every secret by name, never a plain value, and prints no secret', () => {
+    const variables = describe_({ JWT_SECRET: KEY_A, API_TOKEN: 'token-value-123', GREETING: 'hi' });
+    expect(variables.API_TOKEN).toEqual({
+      name: 'API_TOKEN',
+      value: '****',
+      source: 'process',
+      hash: sha8('token-value-123'),
+    });
+    expect(variables.GREETING).toEqual({ name: 'GREETING', value: 'hi', source: 'process' });
+    expect(variables.EXTRA).toEqual({ name: 'EXTRA', value: 'x', source: 'default' });
+    const text = JSON.stringify(variables);
+    expect(text).not.toContain(KEY_A);
+    expect(text).not.toContain('token-value-123');
+  });
+
+  it('finds the declaration only on the field it was made on', () => {
+    expect(sharedSettingOf(sharedSchema.shape.JWT_SECRET)).toEqual({
+      group: 'jwt-signing-key',
+      devSecret: 'jwt-secret',
+    });
+    expect(sharedSettingOf(sharedSchema.shape.API_TOKEN)).toBeUndefined();
+    expect(sharedSettingOf(undefined)).toBeUndefined();
   });
 });

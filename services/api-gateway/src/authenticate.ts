@@ -47,7 +47,16 @@ export function createAuthenticator(secret: string): Authenticate {
         requiredClaims: ['exp'],
       }));
     } catch (error) {
-      throw unauthorized(refusal(error));
+      const reason = refusal(error);
+      // The client sees the reason in its 401; the log must say it too, or a key that differs from
+      // auth-service's leaves only `statusCode: 401` behind. Never the token: it is a credential.
+      req.log.warn(
+        { authRefusal: reason },
+        error instanceof errors.JWSSignatureVerificationFailed
+          ? `token refused: ${reason}: it was not signed with this gateway's JWT_SECRET (does auth-service use the same key? pnpm devctl diagnose)`
+          : `token refused: ${reason}`,
+      );
+      throw unauthorized(reason);
     }
     const { sub, email } = payload;
     if (typeof sub !== 'string' || sub === '' || typeof email !== 'string') {

@@ -1,4 +1,4 @@
-import { baseConfigSchema, z } from '@repo/service-kit';
+import { baseConfigSchema, mustMatch, z } from '@repo/service-kit';
 import { generatedRouteConfig } from './routes/forward';
 import { generatedRoutes } from './routes/generated';
 
@@ -9,7 +9,14 @@ export const configSchema = baseConfigSchema(3000)
     // An enum rather than any string: a typo such as `prod` must not silently fall back to a dev secret.
     NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
     /** HS256 key shared with auth-service. Unset outside production: the generated one in <root>/.secrets/. */
-    JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    // mustMatch: devctl diagnose reports (by hash) when the two services hold different keys.
+    JWT_SECRET: mustMatch(
+      'jwt-signing-key',
+      z.string().min(32, 'must be at least 32 characters').optional(),
+      {
+        devSecret: 'jwt-secret',
+      },
+    ),
 
     AUTH_SERVICE_URL: serviceUrl(3003),
     FORM_SERVICE_URL: serviceUrl(3001),

@@ -1,4 +1,4 @@
-import { baseConfigSchema, z } from '@repo/service-kit';
+import { baseConfigSchema, mustMatch, z } from '@repo/service-kit';
 
 const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
 
@@ -16,7 +16,14 @@ export const configSchema = baseConfigSchema(3003)
     NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
     DATA_SERVICE_URL: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:3004'),
     /** HS256 key shared with api-gateway. Unset outside production: a generated one in <root>/.secrets/. */
-    JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    // mustMatch: devctl diagnose reports (by hash) when the two services hold different keys.
+    JWT_SECRET: mustMatch(
+      'jwt-signing-key',
+      z.string().min(32, 'must be at least 32 characters').optional(),
+      {
+        devSecret: 'jwt-secret',
+      },
+    ),
     JWT_TTL: duration.default(3600),
     UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
   })

@@ -10,7 +10,7 @@ import { type Ecosystem, loadEcosystem, resolveServices, type ServiceEntry } fro
 import { runPrintConfig } from '../ecosystem/print-config';
 import { CLIError } from '../errors';
 import { c } from '../output/colors';
-import { maskValue } from '../output/mask';
+import { maskValue, shortHashOf } from '../output/mask';
 import { renderTable } from '../output/table';
 
 export interface EnvOptions {
@@ -27,6 +27,15 @@ export interface EnvVariable {
   source: string;
   /** For `process`: who set it, `ecosystem.config.js` (the app's env) or `shell` (devctl's environment). */
   setBy: string | null;
+  /**
+   * `sha256:` and the first 8 hex digits of the value in effect, for secrets and shared settings:
+   * two services can be compared by eye without showing the value. Null when unknown or unset.
+   */
+  hash: string | null;
+  /** The group of services this variable must agree with (`mustMatch` in the schema), or null. */
+  mustMatch: string | null;
+  /** The development secret file the service uses when this is unset (e.g. `.secrets/jwt-secret`), or null. */
+  fallback: string | null;
 }
 
 export interface ServiceEnv {
@@ -83,6 +92,9 @@ async function printConfig(service: ServiceEntry): Promise<ServiceEnv> {
             ? 'ecosystem.config.js'
             : 'shell'
           : null,
+      hash: shortHashOf(variable.hash),
+      mustMatch: typeof variable.mustMatch === 'string' ? variable.mustMatch : null,
+      fallback: typeof variable.fallback === 'string' ? variable.fallback : null,
     })),
   };
 }
@@ -97,6 +109,15 @@ async function ensureBuilt(ecosystem: Ecosystem, services: ServiceEntry[]): Prom
       `env: ${stillMissing.map((s) => `${s.folder}/${s.script}`).join(', ')} does not exist and no build made it; build the service (pnpm build) and try again`,
     );
   }
+}
+
+/** The masked value, with the short hash of a secret beside it so two services compare by eye. */
+function valueCell(variable: EnvVariable): string {
+  const hash = variable.hash ? ` ${c.gray(variable.hash)}` : '';
+  if (variable.value !== null) return `${variable.value}${hash}`;
+  if (variable.fallback)
+    return c.gray(`(unset: ${variable.fallback}${variable.hash ? ` ${variable.hash}` : ''})`);
+  return c.gray('(unset)');
 }
 
 function sourceCell(variable: EnvVariable): string {
@@ -117,7 +138,7 @@ export async function runEnv(options: EnvOptions): Promise<void> {
     (service) =>
       `${c.bold(service.name)} ${c.gray(`(${service.folder})`)}\n${renderTable(service.variables, [
         { header: 'variable', cell: (v) => v.name },
-        { header: 'value', cell: (v) => (v.value === null ? c.gray('(unset)') : v.value) },
+        { header: 'value', cell: valueCell },
         { header: 'source', cell: sourceCell },
       ])}`,
   );

@@ -17,6 +17,7 @@ import {
   serverPid,
   socketInodesOf,
 } from '../ports/processes';
+import { type ConfigSnapshot, collectConfig } from './config-snapshot';
 import { type Dependency, dependenciesOf, isLocalHost } from './dependencies';
 import { MIN_GROWTH, steadyGrowth } from './detectors/memory';
 import { type CpuUse, isIdle, readStuckStack, type StuckStack, sampleCpu } from './inspect';
@@ -78,6 +79,8 @@ export interface Snapshot {
   external: Map<string, string | null>;
   /** The machine's available memory (bytes), read when a service's memory grows. */
   availableMemory?: number;
+  /** Each kit service's configuration as its next start would read it (config-snapshot.ts). */
+  config?: ConfigSnapshot;
 }
 
 export interface CollectOptions {
@@ -336,6 +339,9 @@ export async function collect(options: CollectOptions): Promise<Snapshot> {
   const relevant = withDependencies(services, selected);
   const looked = services.filter((service) => relevant.has(service.entry.name));
 
+  // The configuration dry runs (mostly cache hits) start first too. Every service's: a setting
+  // shared with a service outside the dependency chain must agree too.
+  const config = collectConfig(ecosystem, ecosystem.services);
   // Network checks start first and run while the files are read. A /health that gets no answer
   // in its first try has the CPU of its process sampled during the second: a stuck service costs
   // the second try, not the second try plus the sample.
@@ -442,5 +448,6 @@ export async function collect(options: CollectOptions): Promise<Snapshot> {
     selected,
     external,
     availableMemory,
+    config: await config,
   };
 }

@@ -3,6 +3,7 @@
 import { type Ecosystem, loadEcosystem, resolveServices } from '../ecosystem/index';
 import { changesSinceHealthy, withChanges } from './changes';
 import { collect, type ServiceSnapshot, type Snapshot } from './collect';
+import { configCheckedLine } from './config-snapshot';
 import { detectors } from './detectors/index';
 import { clock, mib } from './detectors/shared';
 import { readLastHealthy, recordHealthy } from './last-healthy';
@@ -77,6 +78,7 @@ function checkedLines(snapshot: Snapshot): string[] {
     }
     lines.push(`${service.entry.name}: ${parts.join(', ')}`);
   }
+  if (snapshot.config) lines.push(configCheckedLine(snapshot.config));
   return lines;
 }
 

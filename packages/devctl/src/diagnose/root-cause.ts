@@ -13,6 +13,7 @@ import type { Finding, FindingKind } from './types';
 const KIND_ORDER: FindingKind[] = [
   'config-error',
   'build-error',
+  'config-mismatch',
   'module-not-found',
   'port-conflict',
   'crash-loop',
@@ -26,6 +27,7 @@ const KIND_ORDER: FindingKind[] = [
   'slow-request',
   'request-error',
   'memory-growth',
+  'config-stale',
   'logged-error',
 ];
 

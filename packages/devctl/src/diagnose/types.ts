@@ -6,6 +6,10 @@ export type Severity = 'error' | 'warning';
 export type FindingKind =
   | 'config-error'
   | 'build-error'
+  /** Two services disagree on a setting that must match (a shared secret, a service URL and its port). */
+  | 'config-mismatch'
+  /** The .env files changed after the process started: it runs on older configuration. */
+  | 'config-stale'
   | 'uncaught-exception'
   | 'unhandled-rejection'
   | 'request-error'

@@ -5,14 +5,36 @@
 // service code; `devctl env`, `doctor` and the preflight of `devctl start` all go through here.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { ServiceEntry } from './index';
+
+/** One variable as the kit prints it (see the kit's `describeConfig`). */
+export interface PrintedVariable {
+  name: string;
+  /** Masked by the kit (devctl masks again before showing it). */
+  value: string | null;
+  source: string;
+  /** `sha256:xxxxxxxx` of the value in effect, for secrets and shared settings (kits since issue 15). */
+  hash?: string;
+  /** The group of services this variable must agree with (the schema's `mustMatch`). */
+  mustMatch?: string;
+  /** The development secret file the service uses when the variable is unset (`hash` is its, then). */
+  fallback?: string;
+}
 
 /** What --print-config printed on success (values masked by the kit; devctl masks again). */
 export interface PrintedConfig {
   service?: string;
-  variables?: { name: string; value: string | null; source: string }[];
+  variables?: PrintedVariable[];
 }
 
 /** One variable the service rejected (the kit's config-error line). */
@@ -75,7 +97,7 @@ function lastJsonLine<T>(text: string, accept: (value: T) => boolean): T | undef
  */
 export function runPrintConfig(
   service: ServiceEntry,
-  options: { timeoutMs: number; env?: NodeJS.ProcessEnv },
+  options: { timeoutMs: number; env?: NodeJS.ProcessEnv; signal?: AbortSignal },
 ): Promise<PrintConfigResult> {
   const script = resolve(service.cwd, service.script);
   if (!existsSync(script)) {
@@ -95,6 +117,8 @@ export function runPrintConfig(
     stderr += chunk.toString('utf8');
   });
   const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs);
+  const abort = () => child.kill('SIGKILL');
+  options.signal?.addEventListener('abort', abort, { once: true });
   return new Promise((done) => {
     child.once('error', (error) => {
       clearTimeout(timer);
@@ -102,6 +126,7 @@ export function runPrintConfig(
     });
     child.once('close', (code) => {
       clearTimeout(timer);
+      options.signal?.removeEventListener('abort', abort);
       const printed = lastJsonLine<PrintedConfig>(stdout, (value) => Array.isArray(value.variables));
       const configError = lastJsonLine<{ devctl?: string; variables?: ConfigProblemLine[] }>(
         stderr,
@@ -137,35 +162,90 @@ export interface PreflightProblem {
   message: string;
 }
 
+/** The verdict of one service's dry run. */
+export interface DryRun {
+  service: ServiceEntry;
+  /** `passed` (exit 0, printed), `refused` (exit 78: the next start would stop on its config), `failed` (anything else). */
+  outcome: 'passed' | 'refused' | 'failed';
+  printed?: PrintedConfig;
+  /** The variables at fault (refused). */
+  problems?: ConfigProblemLine[];
+  /** Exit code; null when it did not finish in time or could not run. */
+  code: number | null;
+  /** The last lines of stderr (refused or failed), for evidence. */
+  stderr: string;
+  /** The answer of an earlier pass with exactly the same inputs (no process run). */
+  cached: boolean;
+}
+
+/**
+ * The dry run of each kit service (`--print-config`), as its next start would read its
+ * configuration: a pass with exactly the same inputs is taken from the cache, the others run at most
+ * `concurrency` at once. Services without the kit are left out. `devctl start`'s preflight and
+ * `diagnose` share this and its cache.
+ */
+export async function dryRunConfigs(
+  services: ServiceEntry[],
+  root: string,
+  options: { timeoutMs?: number; concurrency?: number; signal?: AbortSignal } = {},
+): Promise<DryRun[]> {
+  const cache = new PassedChecks(root);
+  const kitServices = services.filter(usesServiceKit);
+  const runs = await mapLimited(
+    // Cache hits first: they cost a hash, and do not wait behind the dry runs.
+    kitServices
+      .map((service) => ({ service, hit: cache.get(service, root) }))
+      .sort((a, b) => Number(!a.hit) - Number(!b.hit)),
+    options.concurrency ?? PREFLIGHT_CONCURRENCY,
+    async ({ service, hit }): Promise<DryRun> => {
+      // A configuration that passed with exactly these inputs passes again: skip its dry run.
+      if (hit) return { service, outcome: 'passed', printed: hit, code: 0, stderr: '', cached: true };
+      if (options.signal?.aborted) {
+        return { service, outcome: 'failed', code: null, stderr: 'not checked: out of time', cached: false };
+      }
+      const result = await runPrintConfig(service, {
+        timeoutMs: options.timeoutMs ?? PREFLIGHT_TIMEOUT_MS,
+        signal: options.signal,
+      });
+      const stderr = result.stderr.trim().split('\n').filter(Boolean).slice(-3).join('\n');
+      if (result.code === 0 && result.printed) {
+        cache.set(service, root, result.printed);
+        return { service, outcome: 'passed', printed: result.printed, code: 0, stderr: '', cached: false };
+      }
+      return {
+        service,
+        outcome: result.code === EXIT_CONFIG ? 'refused' : 'failed',
+        problems: result.problems,
+        code: result.code,
+        stderr,
+        cached: false,
+      };
+    },
+  );
+  cache.save();
+  // In the order the services were given.
+  return kitServices.map((service) => runs.find((run) => run.service === service) as DryRun);
+}
+
 /**
  * The configuration each kit service would refuse at start (exit 78), found by a dry run of each
  * before anything is launched. Other failures of the dry run (a crash, a timeout) are not reported
  * here: the start itself shows them with the service's log.
  */
 export async function preflightConfig(services: ServiceEntry[], root: string): Promise<PreflightProblem[]> {
-  const cache = new PassedChecks(root);
-  const kitServices = services.filter(usesServiceKit);
-  const keys = new Map(kitServices.map((service) => [service.name, checkKey(service, root)]));
-  // A configuration that passed with exactly these inputs passes again: skip its dry run.
-  const checked = kitServices.filter((s) => !cache.has(s.name, keys.get(s.name)));
-  const results = await mapLimited(checked, PREFLIGHT_CONCURRENCY, (service) =>
-    runPrintConfig(service, { timeoutMs: PREFLIGHT_TIMEOUT_MS }),
-  );
-  results.forEach((result, index) => {
-    const service = checked[index] as ServiceEntry;
-    if (result.code === 0 && result.printed) cache.set(service.name, keys.get(service.name));
-  });
-  cache.save();
-  return results.flatMap((result, index) => {
-    const service = checked[index] as ServiceEntry;
-    if (result.code !== EXIT_CONFIG) return [];
-    if (!result.problems || result.problems.length === 0) {
-      const said = result.stderr.trim().split('\n').filter(Boolean).slice(-3).join(' | ');
+  const runs = await dryRunConfigs(services, root);
+  return runs.flatMap(({ service, outcome, problems, stderr }) => {
+    if (outcome !== 'refused') return [];
+    if (!problems || problems.length === 0) {
       return [
-        { service: service.name, field: 'config', message: `its configuration check exited 78: ${said}` },
+        {
+          service: service.name,
+          field: 'config',
+          message: `its configuration check exited 78: ${stderr.split('\n').join(' | ')}`,
+        },
       ];
     }
-    return result.problems.map((problem) => ({
+    return problems.map((problem) => ({
       service: service.name,
       field: problem.name in service.env ? `env.${problem.name}` : problem.name,
       message: `${problem.name} ${problem.message} (${problem.name in service.env ? 'set in ecosystem.config.js' : `set it in ${problem.file}`})`,
@@ -175,17 +255,25 @@ export async function preflightConfig(services: ServiceEntry[], root: string): P
 
 /**
  * Everything a dry run's verdict depends on: the script (path, size, mtime: a build changes them),
- * its node flags, the whole environment PM2 would give it, and the .env files the kit reads.
- * Hashed: the cache holds no value of any variable.
+ * its node flags, the whole environment PM2 would give it, the .env files the kit reads and the
+ * development secrets. Hashed: the key holds no value of any variable.
  */
-function checkKey(service: ServiceEntry, root: string): string | undefined {
+function checkKey(service: ServiceEntry, root: string, names: string[] | undefined): string | undefined {
   try {
     const script = resolve(service.cwd, service.script);
     const stat = statSync(script);
     const hash = createHash('sha256');
     hash.update(JSON.stringify([script, stat.size, stat.mtimeMs, nodeArgsOf(service.app)]));
     const env = { ...process.env, ...service.env };
-    for (const name of Object.keys(env).sort()) hash.update(`\0${name}=${env[name]}`);
+    // The kit reads only its schema's variables from the environment (and Node its NODE_OPTIONS):
+    // once a pass printed those names, the rest of the shell (`_`, `PWD`, pnpm's npm_* and
+    // NODE_PATH) need not match, so `pnpm devctl` and `node packages/devctl/bin/devctl.js` share it.
+    const relevant = names ? new Set(names) : undefined;
+    const keyed = Object.keys(env).filter(
+      (name) => !relevant || relevant.has(name) || name === 'NODE_OPTIONS',
+    );
+    hash.update(`\0names:${names ? [...names].sort().join(',') : '*'}`);
+    for (const name of keyed.sort()) hash.update(`\0${name}=${env[name]}`);
     // The kit reads <service>/.env and the .env of its repository root, an ancestor of the
     // service's folder (not always the ecosystem's root): every ancestor's .env is an input.
     const files = new Set([join(root, '.env')]);
@@ -197,6 +285,16 @@ function checkKey(service: ServiceEntry, root: string): string | undefined {
       hash.update(`\0${file}\0`);
       if (existsSync(file)) hash.update(readFileSync(file));
     }
+    // The printed configuration carries the hash of the development secret a shared setting falls
+    // back to (<root>/.secrets/): a new secret there must not leave an old hash in the cache.
+    const secrets = join(root, '.secrets');
+    if (existsSync(secrets)) {
+      for (const name of readdirSync(secrets).sort()) {
+        const file = join(secrets, name);
+        hash.update(`\0${file}\0`);
+        if (statSync(file).isFile()) hash.update(readFileSync(file));
+      }
+    }
     return hash.digest('hex');
   } catch {
     return undefined;
@@ -204,33 +302,45 @@ function checkKey(service: ServiceEntry, root: string): string | undefined {
 }
 
 /**
- * The inputs of the last passing dry run of each service, in node_modules/.cache/devctl (like
- * turbo's cache: removed with node_modules, never committed). Only passes are kept: a refused
- * configuration is checked again every time.
+ * The inputs of the last passing dry run of each service, with what it printed, in
+ * node_modules/.cache/devctl (like turbo's cache: removed with node_modules, never committed). The
+ * key is a hash; what is printed is the kit's masked output (secrets only as `****` and a short
+ * hash). Only passes are kept: a refused configuration is checked again every time.
  */
 class PassedChecks {
   private readonly file: string;
-  private readonly entries: Record<string, string>;
+  private readonly entries: Record<string, unknown>;
   private changed = false;
 
   constructor(root: string) {
     this.file = join(root, 'node_modules', '.cache', 'devctl', 'config-checks.json');
-    let entries: Record<string, string> = {};
+    let entries: Record<string, unknown> = {};
     try {
-      entries = JSON.parse(readFileSync(this.file, 'utf8')) as Record<string, string>;
+      entries = JSON.parse(readFileSync(this.file, 'utf8')) as Record<string, unknown>;
     } catch {
       // No cache yet, or unreadable: check everything.
     }
     this.entries = entries;
   }
 
-  has(name: string, key: string | undefined): boolean {
-    return key !== undefined && this.entries[name] === key;
+  /** What the pass with these inputs printed; undefined for a miss (or an entry of an older devctl). */
+  get(service: ServiceEntry, root: string): PrintedConfig | undefined {
+    const entry = this.entries[service.name] as { key?: string; printed?: PrintedConfig } | undefined;
+    if (typeof entry !== 'object' || entry === null || !Array.isArray(entry.printed?.variables))
+      return undefined;
+    const names = entry.printed.variables.map((variable) => variable.name);
+    const key = checkKey(service, root, names);
+    return key !== undefined && entry.key === key ? entry.printed : undefined;
   }
 
-  set(name: string, key: string | undefined): void {
+  set(service: ServiceEntry, root: string, printed: PrintedConfig): void {
+    const key = checkKey(
+      service,
+      root,
+      (printed.variables ?? []).map((variable) => variable.name),
+    );
     if (key === undefined) return;
-    this.entries[name] = key;
+    this.entries[service.name] = { key, printed };
     this.changed = true;
   }
 
@@ -239,7 +349,7 @@ class PassedChecks {
     try {
       mkdirSync(dirname(this.file), { recursive: true });
       const temporary = `${this.file}.${process.pid}.tmp`;
-      writeFileSync(temporary, `${JSON.stringify(this.entries)}\n`);
+      writeFileSync(temporary, `${JSON.stringify(this.entries)}\n`, { mode: 0o600 });
       renameSync(temporary, this.file);
     } catch {
       // A cache that cannot be written only costs the next dry run.

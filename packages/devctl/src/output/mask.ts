@@ -17,3 +17,13 @@ export function maskValue(name: string, value: string | null | undefined): strin
   if (isSecretName(name)) return value === MASK ? value : MASK;
   return value.replace(URL_CREDENTIALS, `$1${MASK}$3`);
 }
+
+const SHORT_HASH = /^sha256:[0-9a-f]{8}$/;
+
+/**
+ * The kit's short hash of a secret (`sha256:` and 8 hex digits), or null for anything else: a
+ * field shaped otherwise could carry a value, so it is never shown.
+ */
+export function shortHashOf(value: unknown): string | null {
+  return typeof value === 'string' && SHORT_HASH.test(value) ? value : null;
+}

@@ -89,11 +89,16 @@ function configTs(spec: ServiceSpec): string {
           .join(
             '',
           )}  /** Bound on each call to another service, so a hung one becomes a 504 instead of a hung request. */\n  UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),\n`;
+  // How a setting shared with another service is declared (issue 15): in the schemas, not in devctl.
+  const shared =
+    "  // A value that must equal another service's (a key one signs with and the other verifies with):\n" +
+    "  // KEY: mustMatch('<group>', z.string().min(32)), importing mustMatch from '@repo/service-kit', with\n" +
+    '  // the same group in the other schema; `pnpm devctl diagnose` then reports when the two differ.\n';
   return `import { baseConfigSchema, z } from '@repo/service-kit';
 
 /** ${spec.pm2Name} configuration; every variable is listed with its default in .env.example. */
 export const configSchema = baseConfigSchema(${spec.port}).extend({
-${fields}});
+${fields}${shared}});
 
 export type ${type} = z.output<typeof configSchema>;
 `;

@@ -13,6 +13,7 @@ import { type Dependency, describeDependency, isLocalHost } from '../dependencie
 import type { LoggedError } from '../log-tail';
 import { relayOf, traceCommand } from '../requests';
 import type { Evidence } from '../types';
+import { snapshotUrlMismatches } from './config-consistency';
 import {
   type Candidate,
   clock,
@@ -228,6 +229,7 @@ function externalNext(dependency: Dependency, service: ServiceSnapshot): string 
 
 export function detectDependencies(snapshot: Snapshot): Candidate[] {
   const found: Candidate[] = [];
+  const staticUrlMismatches = snapshotUrlMismatches(snapshot);
   for (const service of snapshot.services) {
     const name = service.entry.name;
     const groups = new Map<string, { dependency: Dependency; seen: Observation[] }>();
@@ -275,6 +277,11 @@ export function detectDependencies(snapshot: Snapshot): Candidate[] {
         const expectedPort = target.entry.port;
         const gotAnswers = seen.every((o) => o.failure.reason.startsWith('HTTP_'));
         if (expectedPort !== undefined && dependency.port !== expectedPort && !gotAnswers) {
+          // config-consistency.ts names it from the configuration, with both files and lines.
+          if (
+            staticUrlMismatches.some((m) => m.url.service === name && m.target.service === target.entry.name)
+          )
+            continue;
           found.push({
             kind: 'dependency-unreachable',
             service: name,

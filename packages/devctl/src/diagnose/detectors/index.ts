@@ -1,6 +1,8 @@
 // Every detector, in no particular order: the root-cause pass ranks what they find.
 import { detectBuildErrors } from './build-error';
+import { detectConfigConsistency } from './config-consistency';
 import { detectConfigErrors } from './config-error';
+import { detectConfigOnDisk } from './config-on-disk';
 import { detectCrashLoops } from './crash-loop';
 import { detectDataFaults } from './data-fault';
 import { detectDependencies } from './dependency';
@@ -16,6 +18,8 @@ import { detectUnhealthy } from './unhealthy';
 export const detectors: Detector[] = [
   detectBuildErrors,
   detectConfigErrors,
+  detectConfigOnDisk,
+  detectConfigConsistency,
   detectExceptions,
   detectModuleNotFound,
   detectCrashLoops,

@@ -1,13 +1,13 @@
 // env: `devctl env --json` (each variable's value, masked, and where it comes from). It runs the
 // service's entry with --print-config, so it goes through the real command.
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { maskValue } from '../../output/mask';
+import { maskValue, shortHashOf } from '../../output/mask';
 import { documentOf, runDevctl } from '../devctl-process';
 import { jsonResult } from '../result';
 import { namesOf } from './names';
 
 interface EnvDocument {
-  services?: { name: string; variables?: { name: string; value: string | null }[] }[];
+  services?: { name: string; variables?: { name: string; value: string | null; hash?: unknown }[] }[];
 }
 
 const ENV_TIMEOUT_MS = 120_000;
@@ -18,7 +18,11 @@ export async function envTool(args: { service?: string }, signal?: AbortSignal):
   const document = documentOf(run, `env ${names.join(' ')}`.trim()) as EnvDocument;
   // devctl env masks already; masking again here costs nothing and survives a regression there.
   for (const service of document.services ?? []) {
-    for (const variable of service.variables ?? []) variable.value = maskValue(variable.name, variable.value);
+    for (const variable of service.variables ?? []) {
+      variable.value = maskValue(variable.name, variable.value);
+      // Only the kit's short hash may stand beside a masked secret.
+      if ('hash' in variable) variable.hash = shortHashOf(variable.hash);
+    }
   }
   return jsonResult({ ...document });
 }
