@@ -4,6 +4,7 @@ import { ZodError } from 'zod';
 import { HttpError } from './errors';
 import type { Logger } from './logger';
 import { runWithRequestId } from './request-context';
+import { DEFAULT_SLOW_REQUEST_MS, isRoutineRequest, ServiceLogController } from './request-log';
 import { fieldErrors } from './validation';
 
 export interface ReadinessCheck {
@@ -21,13 +22,19 @@ export interface CreateAppOptions {
   health?: () => Promise<Record<string, unknown>> | Record<string, unknown>;
   bodyLimit?: number;
   readinessTimeoutMs?: number;
+  /**
+   * A request slower than this is logged even when it is routine (a probe, a poll); default 1000.
+   */
+  slowRequestMs?: number;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 /**
  * Builds a Fastify app with what every service of the stack shares: request ids, one error
- * handler, `/health` and `/ready`. It never listens: `runService` does, and tests use `inject`.
+ * handler, `/health` and `/ready`, request logging that keeps routine machinery out of info (mark a
+ * route with `config: { routine: true }`, see request-log.ts). It never listens: `runService`
+ * does, and tests use `inject`.
  */
 export function createApp(options: CreateAppOptions): FastifyInstance {
   const app = Fastify({
@@ -39,6 +46,7 @@ export function createApp(options: CreateAppOptions): FastifyInstance {
     },
     forceCloseConnections: 'idle',
     return503OnClosing: true,
+    logController: new ServiceLogController(options.slowRequestMs ?? DEFAULT_SLOW_REQUEST_MS),
   }) as unknown as FastifyInstance;
 
   // Node keeps a keep-alive socket open after its in-flight response even while the server closes,
@@ -55,7 +63,7 @@ export function createApp(options: CreateAppOptions): FastifyInstance {
 
   app.addHook('onRequest', (req, reply, done) => {
     reply.header('x-request-id', req.id);
-    runWithRequestId(req.id, done);
+    runWithRequestId(req.id, done, { routine: isRoutineRequest(req) });
   });
 
   app.setNotFoundHandler((req, reply) => {
@@ -91,7 +99,8 @@ export function createApp(options: CreateAppOptions): FastifyInstance {
     reply.code(500).send({ message: 'internal server error', requestId: req.id });
   });
 
-  app.get('/health', async () => ({
+  // Probed by devctl (status, diagnose, --wait), the gateway's /api/health and other services' /ready.
+  app.get('/health', { config: { routine: true } }, async () => ({
     status: 'ok',
     service: options.service,
     pid: process.pid,
@@ -99,7 +108,7 @@ export function createApp(options: CreateAppOptions): FastifyInstance {
     ...(options.health ? await options.health() : {}),
   }));
 
-  app.get('/ready', async (_req, reply) => {
+  app.get('/ready', { config: { routine: true } }, async (_req, reply) => {
     const timeoutMs = options.readinessTimeoutMs ?? 2000;
     const checks: Record<string, { ok: boolean; latencyMs: number; error?: string }> = {};
     await Promise.all(

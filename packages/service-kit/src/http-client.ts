@@ -1,5 +1,5 @@
 import { HttpError, UpstreamError } from './errors';
-import { currentRequestId } from './request-context';
+import { currentRequestId, inRoutineRequest, ROUTINE_HEADER } from './request-context';
 
 export interface ServiceClientOptions {
   /** The upstream's PM2 name, used in every error message. */
@@ -57,6 +57,8 @@ export function createServiceClient(options: ServiceClientOptions): ServiceClien
     const headers: Record<string, string> = { accept: 'application/json', ...opts.headers };
     const requestId = currentRequestId();
     if (requestId) headers['x-request-id'] = requestId;
+    // A read made to answer a probe is part of the probe (the receiver honours it for reads only).
+    if (method === 'GET' && inRoutineRequest()) headers[ROUTINE_HEADER] = '1';
     if (body !== undefined) headers['content-type'] = 'application/json';
     const timeoutMs = opts.timeoutMs ?? defaultTimeout;
 

@@ -29,14 +29,23 @@ export function healthRoutes(
   app: FastifyInstance,
   options: { services: ServiceClient[]; probeTimeoutMs: number },
 ): void {
-  app.get('/api/health', async () => {
+  // What the last answer said of each service: a change (down, up again) is logged, a repeat is not.
+  const lastStatus = new Map<string, ServiceHealth['status']>();
+  // Routine: the frontend's status page and people poll it; its changes of state are logged below.
+  app.get('/api/health', { config: { routine: true } }, async (req) => {
     const probes = await Promise.all(
       options.services.map(
         async (client) => [client.name, await probe(client, options.probeTimeoutMs)] as const,
       ),
     );
     const services: Record<string, ServiceHealth> = { 'api-gateway': { status: 'ok', latencyMs: 0 } };
-    for (const [name, health] of probes) services[name] = health;
+    for (const [name, health] of probes) {
+      services[name] = health;
+      const before = lastStatus.get(name);
+      lastStatus.set(name, health.status);
+      if (health.status === 'down' && before !== 'down') req.log.warn(`${name} is down: ${health.error}`);
+      if (health.status === 'ok' && before === 'down') req.log.info(`${name} answers its /health again`);
+    }
     const down = probes.filter(([, health]) => health.status === 'down').map(([name]) => name);
     return { status: down.length === 0 ? 'ok' : 'degraded', down, services };
   });

@@ -42,9 +42,23 @@ export function jobRoutes({ app, store }: RouteContext): void {
     return job;
   });
 
-  app.post('/jobs/claim', async (req) => {
+  // The worker polls this every WORKER_POLL_INTERVAL_MS: a poll that finds nothing is routine (not
+  // logged at info); one that hands out jobs logs them, the change of state worth reading.
+  app.post('/jobs/claim', { config: { routine: true } }, async (req) => {
     const body = parseInput(claimBody, req.body);
-    return { jobs: await store.queue.claim(body) };
+    const jobs = await store.queue.claim(body);
+    if (jobs.length > 0) {
+      req.log.info(
+        {
+          worker: body.worker,
+          jobs: jobs.map((job) => ({ id: job.id, type: job.type, attempt: job.attempts })),
+        },
+        `claimed ${jobs.length} job(s) for ${body.worker}: ${jobs
+          .map((job) => `${job.id} (${job.type}, attempt ${job.attempts}/${job.maxAttempts})`)
+          .join(', ')}`,
+      );
+    }
+    return { jobs };
   });
 
   app.get('/jobs/stats', async () => store.queue.stats());
@@ -54,11 +68,16 @@ export function jobRoutes({ app, store }: RouteContext): void {
     return { jobs: await store.queue.list(query) };
   });
 
-  app.delete('/jobs/dead', async (req) => {
+  // scheduler-service's hourly purge: routine when there is nothing to purge.
+  app.delete('/jobs/dead', { config: { routine: true } }, async (req) => {
     const { olderThan } = parseInput(purgeQuery, req.query, 'query string');
-    return {
-      purged: await store.queue.purgeDead(olderThan === undefined ? undefined : Date.parse(olderThan)),
-    };
+    const purged = await store.queue.purgeDead(olderThan === undefined ? undefined : Date.parse(olderThan));
+    if (purged > 0)
+      req.log.info(
+        { purged, olderThan },
+        `purged ${purged} dead job(s)${olderThan ? ` older than ${olderThan}` : ''}`,
+      );
+    return { purged };
   });
 
   app.get('/jobs/:id', async (req) => {

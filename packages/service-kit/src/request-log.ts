@@ -1,0 +1,71 @@
+// What a service logs per request. Every request is logged at info ("incoming request", "request
+// completed", both with its reqId), except routine machinery -- health and readiness probes, a job
+// poll -- which is logged at debug when it answers below 400 within the slow threshold: devctl's
+// probes and the worker's polls otherwise bury what the service did. A routine request that fails
+// (4xx, 5xx) or is slow is logged at info or warn like any other, with its method and url.
+import { type FastifyReply, type FastifyRequest, LogController } from 'fastify';
+import { ROUTINE_HEADER } from './request-context';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * Routine machinery (a probe, a poll): not logged at info when it succeeds in time. A handler
+     * that changes state (a poll that claims a job) logs that change itself, with `req.log`.
+     */
+    routine?: boolean;
+  }
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** Above this, any request is slow: a probe that takes that long is logged whatever it answered. */
+export const DEFAULT_SLOW_REQUEST_MS = 1000;
+
+export function isRoutineRequest(request: FastifyRequest): boolean {
+  if (request.routeOptions.config?.routine === true) return true;
+  // Honoured for safe methods only, so the header can never hide a request that changes something.
+  return SAFE_METHODS.has(request.method) && request.headers[ROUTINE_HEADER] === '1';
+}
+
+/** Fastify's own request logging (its LogController), with routine requests kept below info. */
+export class ServiceLogController extends LogController {
+  constructor(private readonly slowRequestMs: number) {
+    super();
+  }
+
+  override incomingRequest(request: FastifyRequest, reply: FastifyReply): void {
+    if (!isRoutineRequest(request)) {
+      super.incomingRequest(request, reply);
+      return;
+    }
+    request.log.debug({ req: request }, 'incoming request');
+  }
+
+  override requestCompleted(
+    error: Error | null | undefined,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): void {
+    if (error || !isRoutineRequest(request)) {
+      super.requestCompleted(error, request, reply);
+      return;
+    }
+    const responseTime = reply.elapsedTime;
+    const slow = responseTime >= this.slowRequestMs;
+    const failed = reply.statusCode >= 400;
+    if (!slow && !failed) {
+      reply.log.debug({ res: reply, responseTime }, 'request completed');
+      return;
+    }
+    // Its "incoming request" line was not written at info: this one says what was asked.
+    const fields = {
+      req: request,
+      res: reply,
+      responseTime,
+      routine: true,
+      ...(slow ? { slow: true, slowRequestMs: this.slowRequestMs } : {}),
+    };
+    if (slow || reply.statusCode >= 500) reply.log.warn(fields, 'request completed');
+    else reply.log.info(fields, 'request completed');
+  }
+}
