@@ -5,10 +5,12 @@ import {
   ConfigError,
   describeConfig,
   EX_CONFIG,
+  findRepoRoot,
   formatConfigError,
   type LoadedConfig,
   loadConfig,
 } from './config';
+import { installExitTrace } from './exit-trace';
 import { createLogger, type Logger } from './logger';
 
 export interface ServiceContext<C> {
@@ -42,17 +44,23 @@ function printConfig(name: string, schema: z.ZodObject, loaded: LoadedConfig<Rec
  * The one place a service listens. Loads and validates its config (exit 78 with a message naming
  * each variable when it is wrong), builds the app, listens, tells PM2 it is ready, and shuts down
  * gracefully within SHUTDOWN_TIMEOUT_MS on SIGINT/SIGTERM. `--print-config` prints the resolved,
- * masked configuration with the source of each value, and exits.
+ * masked configuration with the source of each value, and exits. A non-zero process.exit that
+ * nothing explained logs its caller (exit-trace.ts).
  */
 export async function runService<S extends z.ZodObject>(def: ServiceDefinition<S>): Promise<void> {
   const serviceDir = typeof def.serviceDir === 'string' ? def.serviceDir : fileURLToPath(def.serviceDir);
+  // First: an exit anywhere from here on (config, build, a timer, a route) says where it came from.
+  const { exitExplained, useLogger } = installExitTrace({
+    service: def.name,
+    rootDir: findRepoRoot(serviceDir),
+  });
   let loaded: LoadedConfig<z.output<S>>;
   try {
     loaded = loadConfig(def.schema, { service: def.name, serviceDir });
   } catch (error) {
     if (error instanceof ConfigError) {
       for (const line of formatConfigError(error)) process.stderr.write(`${line}\n`);
-      process.exit(EX_CONFIG);
+      exitExplained(EX_CONFIG);
     }
     throw error;
   }
@@ -63,15 +71,16 @@ export async function runService<S extends z.ZodObject>(def: ServiceDefinition<S
 
   const config = loaded.config as z.output<S> & BaseConfig;
   const logger = createLogger({ service: def.name, level: config.LOG_LEVEL, format: config.LOG_FORMAT });
+  useLogger(logger);
 
   process.on('uncaughtException', (error) => {
     logger.fatal({ err: error }, `uncaught exception: ${error.message}`);
-    process.exit(1);
+    exitExplained(1);
   });
   process.on('unhandledRejection', (reason) => {
     const err = reason instanceof Error ? reason : new Error(String(reason));
     logger.fatal({ err }, `unhandled rejection: ${err.message}`);
-    process.exit(1);
+    exitExplained(1);
   });
 
   const app = await def.build({ config, logger, serviceDir });
@@ -83,7 +92,7 @@ export async function runService<S extends z.ZodObject>(def: ServiceDefinition<S
     logger.info(`${signal} received, closing (at most ${config.SHUTDOWN_TIMEOUT_MS} ms)`);
     const timer = setTimeout(() => {
       logger.error(`shutdown did not finish within ${config.SHUTDOWN_TIMEOUT_MS} ms, exiting`);
-      process.exit(1);
+      exitExplained(1);
     }, config.SHUTDOWN_TIMEOUT_MS);
     timer.unref();
     // Keep-alive sockets that are idle (or become idle once their response is sent) would hold
@@ -98,7 +107,7 @@ export async function runService<S extends z.ZodObject>(def: ServiceDefinition<S
       },
       (error: unknown) => {
         logger.error({ err: error }, 'error while closing');
-        process.exit(1);
+        exitExplained(1);
       },
     );
   };
@@ -122,7 +131,7 @@ export async function runService<S extends z.ZodObject>(def: ServiceDefinition<S
     process.stderr.write(
       `${JSON.stringify({ devctl: 'listen-error', service: def.name, host: config.HOST, port: config.PORT, code })}\n`,
     );
-    process.exit(1);
+    exitExplained(1);
   }
   logger.info(`${def.name} listening on http://${config.HOST}:${config.PORT}`);
   process.send?.('ready');
