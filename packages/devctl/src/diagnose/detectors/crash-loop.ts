@@ -2,18 +2,22 @@
 // after too many unstable restarts). Restarts the user asked for do not count: PM2's log marks
 // them with "Stopping app" before the exit. When another finding names the cause (an exception, a
 // config error, a held port, a missing module), this one gives way and its figures join that one.
+// A process that ends itself with process.exit(N) and no word: the kit logs the caller's stack
+// (service-kit exit-trace.ts), and the loop's location is that call, with `next: fix <file:line>`.
 import type { ServiceSnapshot, Snapshot } from '../collect';
 import { isInformational, type LogLine } from '../log-tail';
 import type { Pm2Event } from '../pm2-log';
-import { ownLocation } from '../stack';
+import { formatLocation, ownLocation } from '../stack';
 import {
   type Candidate,
   clock,
+  iso,
   lineEvidence,
   logsCommand,
   pm2Evidence,
   restartCommand,
   systemEvidence,
+  trimStack,
 } from './shared';
 
 /** Crashes within this window count towards a loop. */
@@ -34,6 +38,25 @@ function lastErrorLines(service: ServiceSnapshot, before: number): LogLine[] {
   if (!last) return [];
   // The burst written around the last error (a stack trace is several lines within a second).
   return lines.filter((line) => last.time - line.time <= 1000).slice(-12);
+}
+
+/** The kit's line for a non-zero process.exit that nothing explained: `{"exit":{code,at,stack}}`. */
+interface ExitCall {
+  line: LogLine;
+  code: number;
+  stack: string;
+  message: string;
+}
+
+function exitCallIn(lines: LogLine[]): ExitCall | undefined {
+  for (const line of [...lines].reverse()) {
+    const exit = line.record?.exit as { code?: unknown; stack?: unknown } | undefined;
+    if (exit && typeof exit.code === 'number' && typeof exit.stack === 'string') {
+      const message = typeof line.record?.msg === 'string' ? line.record.msg : `process.exit(${exit.code})`;
+      return { line, code: exit.code, stack: exit.stack, message };
+    }
+  }
+  return undefined;
 }
 
 export function detectCrashLoops(snapshot: Snapshot): Candidate[] {
@@ -73,9 +96,14 @@ export function detectCrashLoops(snapshot: Snapshot): Candidate[] {
           : '';
     const detail = `${count} crash${count === 1 ? '' : 'es'}${span}, ${exitText}${stateText}`;
     const lastExit = crashes[crashes.length - 1];
-    const errorLines = lastErrorLines(service, lastExit?.time ?? snapshot.now);
+    const burst = lastErrorLines(service, lastExit?.time ?? snapshot.now);
+    const exitCall = exitCallIn(burst);
+    const errorLines = burst.filter((line) => line !== exitCall?.line);
     const stackText = errorLines.map((line) => line.text).join('\n');
-    const location = ownLocation(stackText, snapshot.ecosystem.root, service.entry.folder);
+    const root = snapshot.ecosystem.root;
+    const location =
+      (exitCall ? ownLocation(exitCall.stack, root, service.entry.folder) : null) ??
+      ownLocation(stackText, root, service.entry.folder);
     const lastError =
       errorLines.find((line) => /error|fail|cannot|refused|fatal/i.test(line.text)) ??
       errorLines[errorLines.length - 1];
@@ -88,6 +116,16 @@ export function detectCrashLoops(snapshot: Snapshot): Candidate[] {
       ...(errorLines.length > 0
         ? [lineEvidence(snapshot, name, { ...(errorLines[0] as LogLine), text: stackText })]
         : []),
+      ...(exitCall
+        ? [
+            {
+              time: iso(exitCall.line.time),
+              service: name,
+              stream: exitCall.line.stream,
+              text: `FATAL ${exitCall.message}\n${trimStack(exitCall.stack, root)}`,
+            },
+          ]
+        : []),
     ];
     if (evidence.length === 0) {
       evidence.push(
@@ -98,16 +136,21 @@ export function detectCrashLoops(snapshot: Snapshot): Candidate[] {
         ),
       );
     }
+    const exitCallText =
+      exitCall && location ? `; it calls process.exit(${exitCall.code}) at ${formatLocation(location)}` : '';
     found.push({
       kind: 'crash-loop',
       service: name,
       severity: 'error',
       role: 'state',
       detail: `crash loop: ${detail}`,
-      summary: `${name} is crash-looping: ${detail}${lastError ? `; last error: ${lastError.text.trim().slice(0, 160)}` : ''}`,
+      summary: `${name} is crash-looping: ${detail}${exitCallText}${lastError ? `; last error: ${lastError.text.trim().slice(0, 160)}` : ''}`,
       evidence,
       location,
-      next: `${location ? `look at ${location.file}:${location.line}; ` : ''}read the last run: ${logsCommand(name)}; fix it, then ${restartCommand(name)}`,
+      next:
+        exitCall && location
+          ? `fix ${formatLocation(location)} (process.exit(${exitCall.code}) ends the process there; the last run: ${logsCommand(name)}), then ${restartCommand(name)}`
+          : `${location ? `look at ${location.file}:${location.line}; ` : ''}read the last run: ${logsCommand(name)}; fix it, then ${restartCommand(name)}`,
     });
   }
   return found;
