@@ -1,4 +1,4 @@
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 import pretty from 'pino-pretty';
 
 export type { Logger } from 'pino';
@@ -7,6 +7,8 @@ export interface LoggerOptions {
   service: string;
   level?: string;
   format?: 'json' | 'pretty';
+  /** Every line to this stream instead of stdout/stderr (tests read what a service logs). */
+  destination?: DestinationStream;
 }
 
 /** Paths never written to a log: credentials in headers and bodies. */
@@ -29,6 +31,13 @@ export const REDACT_PATHS = [
  * Writes are synchronous so the last line before a crash is never lost.
  */
 export function createLogger(options: LoggerOptions): Logger {
+  const settings = {
+    level: options.level ?? 'info',
+    base: { service: options.service, pid: process.pid },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+  };
+  if (options.destination) return pino(settings, options.destination);
   const pretty_ = options.format === 'pretty';
   const out = pretty_
     ? pretty({ destination: 1, sync: true, colorize: false, translateTime: 'SYS:standard' })
@@ -37,12 +46,7 @@ export function createLogger(options: LoggerOptions): Logger {
     ? pretty({ destination: 2, sync: true, colorize: false, translateTime: 'SYS:standard' })
     : pino.destination({ fd: 2, sync: true });
   return pino(
-    {
-      level: options.level ?? 'info',
-      base: { service: options.service, pid: process.pid },
-      timestamp: pino.stdTimeFunctions.isoTime,
-      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-    },
+    settings,
     pino.multistream(
       [
         { level: 'trace', stream: out },

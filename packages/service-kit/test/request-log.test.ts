@@ -1,11 +1,10 @@
 // Request logging: every request at info with its reqId, except routine machinery (probes, polls),
 // which stays below info unless it fails or is slow.
 import { Writable } from 'node:stream';
-import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app';
 import { createServiceClient } from '../src/http-client';
-import type { Logger } from '../src/logger';
+import { createLogger, type Logger } from '../src/logger';
 
 interface Line {
   level: number;
@@ -17,7 +16,7 @@ interface Line {
   routine?: boolean;
 }
 
-/** A pino logger at `level` that keeps its lines, parsed. */
+/** The kit's logger at `level`, keeping its lines, parsed. */
 function capture(level = 'info'): { logger: Logger; lines: Line[] } {
   const lines: Line[] = [];
   const stream = new Writable({
@@ -26,7 +25,7 @@ function capture(level = 'info'): { logger: Logger; lines: Line[] } {
       done();
     },
   });
-  return { logger: pino({ level }, stream), lines };
+  return { logger: createLogger({ service: 'test-service', level, destination: stream }), lines };
 }
 
 const apps: { close(): Promise<unknown> }[] = [];
