@@ -4,7 +4,7 @@ import { ZodError } from 'zod';
 import { HttpError } from './errors';
 import type { Logger } from './logger';
 import { runWithRequestId } from './request-context';
-import { DEFAULT_SLOW_REQUEST_MS, isRoutineRequest, ServiceLogController } from './request-log';
+import { DEFAULT_SLOW_REQUEST_MS, ServiceLogController } from './request-log';
 import { fieldErrors } from './validation';
 
 export interface ReadinessCheck {
@@ -26,6 +26,12 @@ export interface CreateAppOptions {
    * A request slower than this is logged even when it is routine (a probe, a poll); default 1000.
    */
   slowRequestMs?: number;
+  /**
+   * Treat reads that carry `x-routine-request: 1` (sent by the kit's client while it serves a
+   * probe) as routine; default true. False for a service that faces clients outside the stack
+   * (the gateway), so that no client can keep its requests out of the logs.
+   */
+  honourRoutineHeader?: boolean;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -37,6 +43,10 @@ const REQUEST_ID = /^[\w.:-]{1,128}$/;
  * does, and tests use `inject`.
  */
 export function createApp(options: CreateAppOptions): FastifyInstance {
+  const requestLog = new ServiceLogController(
+    options.slowRequestMs ?? DEFAULT_SLOW_REQUEST_MS,
+    options.honourRoutineHeader ?? true,
+  );
   const app = Fastify({
     loggerInstance: options.logger,
     bodyLimit: options.bodyLimit ?? 256 * 1024,
@@ -46,7 +56,7 @@ export function createApp(options: CreateAppOptions): FastifyInstance {
     },
     forceCloseConnections: 'idle',
     return503OnClosing: true,
-    logController: new ServiceLogController(options.slowRequestMs ?? DEFAULT_SLOW_REQUEST_MS),
+    logController: requestLog,
   }) as unknown as FastifyInstance;
 
   // Node keeps a keep-alive socket open after its in-flight response even while the server closes,
@@ -63,7 +73,7 @@ export function createApp(options: CreateAppOptions): FastifyInstance {
 
   app.addHook('onRequest', (req, reply, done) => {
     reply.header('x-request-id', req.id);
-    runWithRequestId(req.id, done, { routine: isRoutineRequest(req) });
+    runWithRequestId(req.id, done, { routine: requestLog.isRoutine(req) });
   });
 
   app.setNotFoundHandler((req, reply) => {

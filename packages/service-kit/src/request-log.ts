@@ -21,20 +21,26 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** Above this, any request is slow: a probe that takes that long is logged whatever it answered. */
 export const DEFAULT_SLOW_REQUEST_MS = 1000;
 
-export function isRoutineRequest(request: FastifyRequest): boolean {
-  if (request.routeOptions.config?.routine === true) return true;
-  // Honoured for safe methods only, so the header can never hide a request that changes something.
-  return SAFE_METHODS.has(request.method) && request.headers[ROUTINE_HEADER] === '1';
-}
-
 /** Fastify's own request logging (its LogController), with routine requests kept below info. */
 export class ServiceLogController extends LogController {
-  constructor(private readonly slowRequestMs: number) {
+  constructor(
+    private readonly slowRequestMs: number,
+    /** False at the stack's edge (the gateway): a client must not keep its reads out of the logs. */
+    private readonly honourRoutineHeader = true,
+  ) {
     super();
   }
 
+  isRoutine(request: FastifyRequest): boolean {
+    if (request.routeOptions.config?.routine === true) return true;
+    // Honoured for safe methods only, so the header can never hide a request that changes something.
+    return (
+      this.honourRoutineHeader && SAFE_METHODS.has(request.method) && request.headers[ROUTINE_HEADER] === '1'
+    );
+  }
+
   override incomingRequest(request: FastifyRequest, reply: FastifyReply): void {
-    if (!isRoutineRequest(request)) {
+    if (!this.isRoutine(request)) {
       super.incomingRequest(request, reply);
       return;
     }
@@ -46,7 +52,7 @@ export class ServiceLogController extends LogController {
     request: FastifyRequest,
     reply: FastifyReply,
   ): void {
-    if (error || !isRoutineRequest(request)) {
+    if (error || !this.isRoutine(request)) {
       super.requestCompleted(error, request, reply);
       return;
     }

@@ -158,6 +158,20 @@ describe('request logging', () => {
     expect(lines.map((l) => l.msg)).toEqual(['incoming request', 'request completed']);
   });
 
+  it('at the edge (honourRoutineHeader: false) the header hides nothing', async () => {
+    const { logger, lines } = capture();
+    const app = build({ logger, honourRoutineHeader: false });
+    app.get('/api/forms', async () => []);
+    await app.inject({ url: '/api/forms', headers: { 'x-routine-request': '1', 'x-request-id': 'edge-1' } });
+    expect(lines.map((l) => [l.msg, l.reqId])).toEqual([
+      ['incoming request', 'edge-1'],
+      ['request completed', 'edge-1'],
+    ]);
+    // Its own probes stay routine.
+    await app.inject({ url: '/health' });
+    expect(lines).toHaveLength(2);
+  });
+
   it('a read made to answer a probe is routine at the other service; the same read from a route is not', async () => {
     const upstream = capture();
     const data = build({ logger: upstream.logger, service: 'data-service' });

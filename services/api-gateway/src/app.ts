@@ -30,6 +30,8 @@ export async function buildApp({
     service: 'api-gateway',
     logger,
     bodyLimit: config.BODY_LIMIT_BYTES,
+    // The stack's edge: a client's x-routine-request header must not keep its requests out of the logs.
+    honourRoutineHeader: false,
     readiness: [upstreams.auth, upstreams.form].map((client) => ({
       name: client.name,
       check: () => client.get('/health', { timeoutMs: config.HEALTH_PROBE_TIMEOUT_MS }),
