@@ -2,7 +2,8 @@
 // completed", both with its reqId), except routine machinery -- health and readiness probes, a job
 // poll -- which is logged at debug when it answers below 400 within the slow threshold: devctl's
 // probes and the worker's polls otherwise bury what the service did. A routine request that fails
-// (4xx, 5xx) or is slow is logged at info or warn like any other, with its method and url.
+// (4xx, 5xx) or is slow is logged at info or warn, with its method and url. A routine request that
+// hangs is not seen at info (LOG_LEVEL=debug shows its "incoming request").
 import { type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import { ROUTINE_HEADER } from './request-context';
 
@@ -63,9 +64,11 @@ export class ServiceLogController extends LogController {
       reply.log.debug({ res: reply, responseTime }, 'request completed');
       return;
     }
-    // Its "incoming request" line was not written at info: this one says what was asked.
+    // Its "incoming request" line was not written at info: this one says what was asked, with
+    // method and url at the top as the kit's error lines have them (diagnose reads either).
     const fields = {
-      req: request,
+      method: request.method,
+      url: request.url,
       res: reply,
       responseTime,
       routine: true,

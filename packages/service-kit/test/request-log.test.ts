@@ -10,7 +10,8 @@ interface Line {
   level: number;
   msg: string;
   reqId?: string;
-  req?: { method: string; url: string };
+  method?: string;
+  url?: string;
   res?: { statusCode: number };
   slow?: boolean;
   routine?: boolean;
@@ -93,7 +94,8 @@ describe('request logging', () => {
       level: WARN,
       msg: 'request completed',
       reqId: 'ready-1',
-      req: { method: 'GET', url: '/ready' },
+      method: 'GET',
+      url: '/ready',
       res: { statusCode: 503 },
       routine: true,
     });
@@ -112,7 +114,7 @@ describe('request logging', () => {
       level: WARN,
       reqId: 'slow-1',
       slow: true,
-      req: { url: '/health' },
+      url: '/health',
       res: { statusCode: 200 },
     });
   });
