@@ -35,7 +35,8 @@ afterEach(async () => {
 });
 
 function build(options: Partial<Parameters<typeof createApp>[0]> & { logger: Logger }) {
-  const app = createApp({ service: 'test-service', ...options });
+  // A generous slow threshold unless the test sets one: a loaded machine must not make a probe slow.
+  const app = createApp({ service: 'test-service', slowRequestMs: 60_000, ...options });
   apps.push(app);
   return app;
 }
