@@ -70,10 +70,11 @@ describe('diagnose names what changed since a service last worked', () => {
   });
 
   it('after a commit, an uncommitted edit and a new file, a silent crash loop leads with them', async () => {
-    // A commit that makes the service exit at start without a word: no stack to point at.
+    // A commit that makes the service die at start without a word: no stack to point at. (Killed,
+    // not process.exit: the kit logs the caller of a non-zero process.exit, which gives a location.)
     edit(
       'services/orders/src/routes/items.ts',
-      (text) => `${text}\nsetTimeout(() => process.exit(3), 300);\n`,
+      (text) => `${text}\nsetTimeout(() => process.kill(process.pid, 'SIGKILL'), 300);\n`,
     );
     git('commit', '-qam', 'items: flush the stock cache at start');
     const newCommit = git('log', '-1', '--format=%h %s');
@@ -109,7 +110,7 @@ describe('diagnose names what changed since a service last worked', () => {
     );
     // The command works, and shows the change that broke it.
     const diff = execFileSync('sh', ['-c', command], { cwd: stack.root, encoding: 'utf8' });
-    expect(diff).toContain('+setTimeout(() => process.exit(3), 300);');
+    expect(diff).toContain("+setTimeout(() => process.kill(process.pid, 'SIGKILL'), 300);");
     // The broken build was never healthy: the record still holds the one that worked.
     expect(stateOf().shop?.commit).toBe(healthyCommit);
 
