@@ -71,6 +71,13 @@ describe('crash loop: the location of a process.exit', () => {
         /exit code 3; PM2 gave up \(errored\); it calls process\.exit\(3\) at services\/orders\/src\/faults\/shutdown\.ts:4:13$/,
     },
     {
+      case: 'two runs within a second: both exit lines are exits, neither is the last error',
+      lines: [exitLine(T0 + 10_000), exitLine(T0 + 10_600)],
+      location: { file: 'services/orders/src/faults/shutdown.ts', line: 4, column: 13 },
+      next: /^fix services\/orders\/src\/faults\/shutdown\.ts:4:13 /,
+      summary: /at services\/orders\/src\/faults\/shutdown\.ts:4:13$/,
+    },
+    {
       case: 'a message before the exit stays the last error',
       lines: [plainErr(T0 + 10_050, 'cannot open queue file /x/queue.db'), exitLine(T0 + 10_100)],
       location: { file: 'services/orders/src/faults/shutdown.ts', line: 4, column: 13 },

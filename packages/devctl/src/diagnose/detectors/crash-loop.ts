@@ -48,15 +48,17 @@ interface ExitCall {
   message: string;
 }
 
+const isExitLine = (line: LogLine) => {
+  const exit = line.record?.exit as { code?: unknown; stack?: unknown } | undefined;
+  return typeof exit?.code === 'number' && typeof exit.stack === 'string';
+};
+
 function exitCallIn(lines: LogLine[]): ExitCall | undefined {
-  for (const line of [...lines].reverse()) {
-    const exit = line.record?.exit as { code?: unknown; stack?: unknown } | undefined;
-    if (exit && typeof exit.code === 'number' && typeof exit.stack === 'string') {
-      const message = typeof line.record?.msg === 'string' ? line.record.msg : `process.exit(${exit.code})`;
-      return { line, code: exit.code, stack: exit.stack, message };
-    }
-  }
-  return undefined;
+  const line = lines.findLast(isExitLine);
+  if (!line) return undefined;
+  const exit = line.record?.exit as { code: number; stack: string };
+  const message = typeof line.record?.msg === 'string' ? line.record.msg : `process.exit(${exit.code})`;
+  return { line, code: exit.code, stack: exit.stack, message };
 }
 
 export function detectCrashLoops(snapshot: Snapshot): Candidate[] {
@@ -98,7 +100,8 @@ export function detectCrashLoops(snapshot: Snapshot): Candidate[] {
     const lastExit = crashes[crashes.length - 1];
     const burst = lastErrorLines(service, lastExit?.time ?? snapshot.now);
     const exitCall = exitCallIn(burst);
-    const errorLines = burst.filter((line) => line !== exitCall?.line);
+    // Fast restarts put several runs in one burst: each run's exit line is the exit, not an error.
+    const errorLines = burst.filter((line) => !isExitLine(line));
     const stackText = errorLines.map((line) => line.text).join('\n');
     const root = snapshot.ecosystem.root;
     const location =
