@@ -94,7 +94,9 @@ export function createApp(options: CreateAppOptions): FastifyInstance {
     if (error instanceof HttpError) {
       if (error.statusCode >= 500)
         req.log.error({ err: error, method: req.method, url: req.url }, error.message);
-      reply.code(error.statusCode).send({ message: error.message, ...error.details });
+      // A 5xx carries the request id in its body too: what to paste into `devctl trace <id>`.
+      const requestId = error.statusCode >= 500 ? { requestId: req.id } : {};
+      reply.code(error.statusCode).send({ message: error.message, ...error.details, ...requestId });
       return;
     }
     const status = (error as FastifyError).statusCode;

@@ -165,6 +165,7 @@ describe('routes added by devctl new service --route', () => {
       message: `gone-service unreachable at ${new URL(downUrl).host} (ECONNREFUSED)`,
       upstream: 'gone-service',
       code: 'ECONNREFUSED',
+      requestId: down.headers['x-request-id'],
     });
     const failed = await gateway.inject({ method: 'GET', url: '/api/billing/boom' });
     expect(failed.statusCode).toBe(502);

@@ -4,7 +4,6 @@ import { closedPortUrl, type Stub, startStub } from '@repo/test-utils';
 
 export { closedPortUrl, type Stub, startStub };
 
-import type { FastifyInstance } from 'fastify';
 import { SignJWT } from 'jose';
 import { buildApp } from '../src/app';
 import { ISSUER } from '../src/authenticate';

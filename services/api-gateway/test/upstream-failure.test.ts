@@ -24,7 +24,9 @@ describe('an upstream that is down', () => {
       message: `auth-service unreachable at ${new URL(authUrl).host} (ECONNREFUSED)`,
       upstream: 'auth-service',
       code: 'ECONNREFUSED',
+      requestId: res.headers['x-request-id'],
     });
+    expect(res.json().requestId).toMatch(/\S/);
   });
 
   it('answers 502 naming form-service, on public and protected routes alike', async () => {

@@ -5,7 +5,6 @@ import { closedPortUrl, type Stub, startStub } from '@repo/test-utils';
 
 export { closedPortUrl, type Stub, startStub };
 
-import type { FastifyInstance } from 'fastify';
 import { SignJWT } from 'jose';
 import { configSchema } from '../src/config';
 import { ISSUER } from '../src/tokens';

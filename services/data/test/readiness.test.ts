@@ -40,7 +40,12 @@ describe('an unreachable PostgreSQL', () => {
 
       const request = await app.inject({ url: '/jobs/stats' });
       expect(request.statusCode).toBe(503);
-      expect(request.json()).toEqual({ message: expected, database: 'postgres', code: 'ECONNREFUSED' });
+      expect(request.json()).toEqual({
+        message: expected,
+        database: 'postgres',
+        code: 'ECONNREFUSED',
+        requestId: request.headers['x-request-id'],
+      });
       expect(JSON.stringify([health.json(), ready.json(), request.json()])).not.toContain('secret');
     } finally {
       await app.close();
