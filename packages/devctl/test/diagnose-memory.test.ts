@@ -162,7 +162,7 @@ describe('detectMemory', () => {
   const now = 1_000_000 + 60_000;
   const snapshotOf = (
     memory: MemorySample[],
-    options: { limit?: number; available?: number; restarts?: number[] } = {},
+    options: { limit?: number; available?: number; restarts?: number[]; startedAt?: number } = {},
   ) =>
     ({
       now,
@@ -170,7 +170,7 @@ describe('detectMemory', () => {
       services: [
         {
           entry: { name: 'form-service', folder: 'services/form' },
-          process: { pid: 4242, maxMemoryRestart: options.limit },
+          process: { pid: 4242, maxMemoryRestart: options.limit, startedAt: options.startedAt },
           memory,
           events: (options.restarts ?? []).map((time) => ({
             kind: 'memory-restart',
@@ -266,6 +266,21 @@ describe('detectMemory', () => {
     expect(others).toEqual([]);
     expect(finding?.severity).toBe(severity);
     expect(finding?.summary).toMatch(summary);
+  });
+
+  it('growth alone in a process younger than 30 s is a warning that says so; older, an error', () => {
+    // Seen on the real stack: a service 20 s after pm2:start went 58 -> 85 MiB in 1.2 s, then flat.
+    const young = detectMemory(snapshotOf(fastLeak, { limit: 512 * MiB, startedAt: now - 20_000 }));
+    expect(young[0]?.severity).toBe('warning');
+    expect(young[0]?.summary).toMatch(/the process is 20 s old: a young heap may still be settling/);
+    const older = detectMemory(snapshotOf(fastLeak, { limit: 512 * MiB, startedAt: now - 40_000 }));
+    expect(older[0]?.severity).toBe('error');
+    expect(older[0]?.summary).not.toMatch(/settling/);
+    // A restart for memory is an error at any age.
+    const restarted = detectMemory(
+      snapshotOf(fastLeak, { limit: 512 * MiB, startedAt: now - 5_000, restarts: [now - 10_000] }),
+    );
+    expect(restarted[0]?.severity).toBe('error');
   });
 
   it('start-up growth that levels off gives no finding, whatever the limit', () => {

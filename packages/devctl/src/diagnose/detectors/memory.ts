@@ -104,6 +104,14 @@ function memoryRestarts(service: ServiceSnapshot, now: number) {
   );
 }
 
+/**
+ * A process younger than this may still be settling its heap: on a loaded 2-core machine a
+ * freshly started service was seen going 58 -> 85 MiB in 1.2 s at 20 s of age, then flat. Growth
+ * alone (no restart for memory yet) is only a warning before this age; a fast real leak reaches
+ * max_memory_restart soon after and PM2's restart for memory is an error at any age.
+ */
+export const SETTLING_MS = 30_000;
+
 export function detectMemory(snapshot: Snapshot): Candidate[] {
   const found: Candidate[] = [];
   for (const service of snapshot.services) {
@@ -114,6 +122,8 @@ export function detectMemory(snapshot: Snapshot): Candidate[] {
     const limit = service.process?.maxMemoryRestart ?? restarts[restarts.length - 1]?.limit;
     const deadline = growth ? deadlineOf(growth, limit, snapshot.availableMemory) : undefined;
     const soon = deadline !== undefined && deadline.seconds <= DEADLINE_MS / 1000;
+    const age = snapshot.now - (service.process?.startedAt ?? 0);
+    const settling = service.process?.startedAt !== undefined && age < SETTLING_MS;
     const parts: string[] = [];
     if (growth) {
       let text = `resident memory grows steadily: ${mib(growth.from)} -> ${mib(growth.to)} in ${growth.seconds.toFixed(1)} s (+${mib(growth.perSecond)}/s)`;
@@ -123,6 +133,8 @@ export function detectMemory(snapshot: Snapshot): Candidate[] {
             ? `, reaches its max_memory_restart limit (${mib(deadline.bytes)}) in ${aboutDuration(deadline.seconds)}${deadline.seconds <= 0 ? ' (already past it: PM2 restarts it at its next check)' : ''}`
             : `, takes the machine's available memory (${mib(deadline.bytes)}) in ${aboutDuration(deadline.seconds)}`;
       }
+      if (settling && restarts.length === 0)
+        text += ` (the process is ${Math.round(age / 1000)} s old: a young heap may still be settling; diagnose again after ${SETTLING_MS / 1000} s of uptime to confirm)`;
       parts.push(text);
     }
     if (restarts.length > 0) {
@@ -146,7 +158,7 @@ export function detectMemory(snapshot: Snapshot): Candidate[] {
     found.push({
       kind: 'memory-growth',
       service: name,
-      severity: restarts.length > 0 || soon ? 'error' : 'warning',
+      severity: restarts.length > 0 || (soon && !settling) ? 'error' : 'warning',
       role: 'cause',
       summary: `${name}: ${parts.join('; ')}`,
       evidence,
