@@ -36,7 +36,7 @@ function exited(child: ChildProcess): Promise<void> {
 export async function launchChromium(): Promise<RunningChromium> {
   if (!existsSync(CHROMIUM_PATH)) {
     throw new Error(
-      `no Chromium at ${CHROMIUM_PATH}: install Debian's with \`apt-get install -y chromium\` (or run .ci/install-chromium.sh)`,
+      `no Chromium at ${CHROMIUM_PATH}: install Debian's with \`apt-get install -y chromium\` (the root \`pnpm test\` does it: node scripts/test-prerequisites.mjs)`,
     );
   }
   const profile = await mkdtemp(join(tmpdir(), 'web-e2e-chromium-'));

@@ -1,8 +1,10 @@
-// AGENTS.md, followed literally: faults are injected into real services under a real PM2 daemon,
-// then the commands of AGENTS.md's "Debugging workflow" section -- read from the file itself, in
-// order -- run as the real devctl bin with the broken service's name put in for <service>. The root
-// cause (service, kind, file:line or variable) must be reachable from their output alone, and after
-// the fix the documented restart must report the service healthy.
+// The agent docs, followed literally: the loop of the devctl skill (.claude/skills/devctl/SKILL.md),
+// which AGENTS.md's "Debugging workflow" holds a copy of, is read from the file itself and its
+// commands run, in order, as the real devctl bin against real services under a real PM2 daemon with
+// faults injected, the broken service's name put in for <service> and the failed request's
+// x-request-id for <request-id>. The root cause (service, kind, file:line or variable) must be in
+// diagnose's output alone, the fallbacks must work as documented, and after the fix the documented
+// restart must report the service healthy.
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,19 +21,36 @@ import {
 
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 const agentsMd = readFileSync(join(repoRoot, 'AGENTS.md'), 'utf8');
+const skillMd = readFileSync(join(repoRoot, '.claude/skills/devctl/SKILL.md'), 'utf8');
+
+/** The `key: value` lines of a SKILL.md front matter (the block between the first two `---`). */
+function frontMatter(markdown: string): Record<string, string> {
+  const match = /^---\n([\s\S]*?)\n---\n/.exec(markdown);
+  if (!match) throw new Error('SKILL.md has no front matter');
+  const fields: Record<string, string> = {};
+  for (const line of (match[1] ?? '').split('\n')) {
+    const field = /^([a-z-]+):\s*(.*)$/.exec(line);
+    if (field) fields[field[1] as string] = (field[2] ?? '').trim();
+  }
+  return fields;
+}
+
+/** The loop: the text between `<!-- loop:start -->` and `<!-- loop:end -->`. */
+function loopText(markdown: string, file: string): string {
+  const start = markdown.indexOf('<!-- loop:start -->');
+  const end = markdown.indexOf('<!-- loop:end -->');
+  if (start === -1 || end < start)
+    throw new Error(`${file} has no <!-- loop:start --> ... <!-- loop:end --> block`);
+  return markdown.slice(start, end);
+}
 
 /**
- * The `pnpm devctl ...` lines of the fenced sh blocks in the "Debugging workflow" section, in
- * order, as argument lists (without `pnpm devctl` and trailing comments).
+ * The `pnpm devctl ...` lines of the fenced sh blocks, in order, as argument lists (without
+ * `pnpm devctl` and trailing comments).
  */
-function workflowCommands(markdown: string): string[][] {
-  const start = markdown.search(/^## Debugging workflow\s*$/m);
-  if (start === -1) throw new Error('AGENTS.md has no "## Debugging workflow" section');
-  const rest = markdown.slice(start + 1);
-  const end = rest.search(/^## /m);
-  const section = end === -1 ? rest : rest.slice(0, end);
+function devctlCommands(text: string): string[][] {
   const commands: string[][] = [];
-  for (const block of section.matchAll(/```(?:sh|bash|shell)\n([\s\S]*?)```/g)) {
+  for (const block of text.matchAll(/```(?:sh|bash|shell)\n([\s\S]*?)```/g)) {
     for (const raw of (block[1] ?? '').split('\n')) {
       const line = raw.trim().replace(/\s+#.*$/, '');
       if (!line.startsWith('pnpm devctl ')) continue;
@@ -42,6 +61,12 @@ function workflowCommands(markdown: string): string[][] {
   }
   return commands;
 }
+
+const loop = loopText(skillMd, '.claude/skills/devctl/SKILL.md');
+/** The numbered steps, then the fallbacks ("When `diagnose` is not enough"). */
+const fallbacksAt = loop.search(/^When `diagnose` is not enough/m);
+const loopCommands = devctlCommands(loop.slice(0, fallbacksAt));
+const fallbackCommands = devctlCommands(loop.slice(fallbacksAt));
 
 interface Step {
   command: string;
@@ -64,25 +89,39 @@ function run(stack: FixtureStack, args: string[]): Promise<Step> {
   });
 }
 
-/** Runs the workflow's commands for `service`; `beforeRestart` is the fix (step 4). */
-async function followWorkflow(
+/** Every placeholder of a documented command filled in; undefined when one has no value here. */
+function concrete(args: string[], values: Record<string, string | undefined>): string[] | undefined {
+  const filled = args.map((arg) => (/^<[a-z-]+>$/.test(arg) ? values[arg.slice(1, -1)] : arg));
+  return filled.every((arg): arg is string => arg !== undefined) ? filled : undefined;
+}
+
+async function runDocumented(stack: FixtureStack, args: string[]): Promise<Step> {
+  const step = await run(stack, args);
+  // A usage error (exit 2) means the docs show a command devctl does not accept.
+  expect(step.code, `${step.command}\n${step.output}`).not.toBe(2);
+  expect(step.code, `${step.command}\n${step.output}`).not.toBeNull();
+  return step;
+}
+
+/**
+ * Follows the loop for `service`: its first step (diagnose), then every fallback that has its
+ * placeholders filled, then `fix` (step 2) and the documented restart (step 3) unless `upTo: 'fix'`.
+ */
+async function followLoop(
   stack: FixtureStack,
-  service: string,
-  options: { upTo?: 'fix'; beforeRestart?: () => void } = {},
+  values: { service: string; 'request-id'?: string },
+  options: { upTo?: 'fix'; fix?: () => void } = {},
 ): Promise<Step[]> {
   const steps: Step[] = [];
-  for (const args of workflowCommands(agentsMd)) {
-    const concrete = args.map((arg) => (arg === '<service>' ? service : arg));
-    if (concrete[0] === 'restart') {
-      if (options.upTo === 'fix') break;
-      options.beforeRestart?.();
-    }
-    const step = await run(stack, concrete);
-    // A usage error (exit 2) means AGENTS.md documents a command devctl does not accept.
-    expect(step.code, `${step.command}\n${step.output}`).not.toBe(2);
-    expect(step.code, `${step.command}\n${step.output}`).not.toBeNull();
-    steps.push(step);
+  const [diagnose, restart] = loopCommands as [string[], string[]];
+  steps.push(await runDocumented(stack, concrete(diagnose, values) as string[]));
+  for (const fallback of fallbackCommands) {
+    const args = concrete(fallback, values);
+    if (args) steps.push(await runDocumented(stack, args));
   }
+  if (options.upTo === 'fix') return steps;
+  options.fix?.();
+  steps.push(await runDocumented(stack, concrete(restart, values) as string[]));
   return steps;
 }
 
@@ -92,16 +131,35 @@ const outputOf = (steps: Step[], verb: string) =>
     .map((step) => step.output)
     .join('\n');
 
-describe('AGENTS.md', () => {
-  it('documents the workflow as status, logs, diagnose, then restart --wait', () => {
-    const commands = workflowCommands(agentsMd);
-    expect(commands.map((args) => args[0])).toEqual(['status', 'logs', 'diagnose', 'restart']);
-    expect(commands.find((args) => args[0] === 'logs')).toEqual(['logs', '<service>', '--lines', '100']);
-    expect(commands.at(-1)).toEqual(['restart', '<service>', '--wait']);
+describe('the devctl skill and AGENTS.md', () => {
+  it('the skill has a name and a description that says when to use it', () => {
+    const fields = frontMatter(skillMd);
+    expect(fields.name).toBe('devctl');
+    expect(fields.description).toMatch(/\bUse when\b/);
+    expect(fields.description?.length ?? 0).toBeLessThanOrEqual(1024);
+  });
+
+  it("AGENTS.md's debugging workflow is the skill's loop, word for word", () => {
+    const workflow = agentsMd.slice(agentsMd.search(/^## Debugging workflow\s*$/m));
+    expect(workflow.length).toBeLessThan(agentsMd.length);
+    expect(loopText(workflow, 'AGENTS.md')).toBe(loop);
+  });
+
+  it('the loop is diagnose, the edit it names, restart --wait; trace, logs and status are fallbacks', () => {
+    expect(loopCommands).toEqual([['diagnose'], ['restart', '<service>', '--wait']]);
+    expect(fallbackCommands).toEqual([
+      ['trace', '<request-id>'],
+      ['trace', '--last-error'],
+      ['logs', '<service>', '--lines', '100'],
+      ['status'],
+    ]);
+    // Where a request id comes from, and the lead for a fault with no stack.
+    expect(loop).toContain('x-request-id');
+    expect(loop).toMatch(/git diff/);
   });
 
   it('states the rules and how to register the MCP server', () => {
-    expect(agentsMd).toMatch(/Read the logs before fixing/i);
+    expect(agentsMd).toMatch(/Read the evidence before fixing/i);
     expect(agentsMd).toMatch(/--nostream/);
     expect(agentsMd).toMatch(/frontend is not under PM2/i);
     expect(agentsMd).toContain('claude mcp add devctl -- pnpm --silent devctl mcp');
@@ -111,9 +169,10 @@ describe('AGENTS.md', () => {
   });
 });
 
-describe('following AGENTS.md reaches the root cause', () => {
+describe('following the loop reaches the root cause', () => {
   let stack: FixtureStack;
   let boomLine: number;
+  let failedRequestId: string;
   const billingErrorLog = () => join(stack.root, 'services/billing/logs/billing.error.log');
 
   beforeAll(async () => {
@@ -143,40 +202,54 @@ describe('following AGENTS.md reaches the root cause', () => {
         readFileSync(billingErrorLog(), 'utf8').includes('PAYMENT_API_KEY'),
       60_000,
     );
-    // The fault a user hits: a request that makes a handler throw.
-    expect((await get(stack.url('orders', '/boom'))).status).toBe(500);
+    // The fault a user hits: a request that makes a handler throw. Its answer carries the id the
+    // loop says to paste into trace.
+    const failed = await fetch(stack.url('orders', '/boom'));
+    expect(failed.status).toBe(500);
+    failedRequestId = failed.headers.get('x-request-id') ?? '';
+    expect(failedRequestId).not.toBe('');
   }, 180_000);
 
   afterAll(async () => {
     await stack?.cleanup();
   }, 120_000);
 
-  it('a handler that throws at request time: service, kind and file:line', async () => {
-    const steps = await followWorkflow(stack, 'orders', { upTo: 'fix' });
+  it('a handler that throws at request time: diagnose names service, kind and file:line; trace and logs show it', async () => {
+    const steps = await followLoop(
+      stack,
+      { service: 'orders', 'request-id': failedRequestId },
+      { upTo: 'fix' },
+    );
+    // The first command alone gives the root cause: service, kind, repository-relative location.
+    const diagnosis = steps[0] as Step;
+    expect(diagnosis.command).toBe('pnpm devctl diagnose');
+    expect(diagnosis.output).toMatch(/\borders\b.*request-error/);
+    expect(diagnosis.output).toContain(`services/orders/src/routes/boom.ts:${boomLine}`);
+    // The fallbacks show the same fault: the failed request's path and the logs with the line.
+    const trace = outputOf(steps, 'trace');
+    expect(trace).toContain(failedRequestId);
+    expect(trace).toContain(`boom.ts:${boomLine}`);
     const logs = outputOf(steps, 'logs');
-    const diagnosis = outputOf(steps, 'diagnose');
-    // The logs alone show the error and the source line (source maps on).
     expect(logs).toMatch(/Cannot read properties of undefined \(reading 'percent'\)/);
     expect(logs).toContain(`routes/boom.ts:${boomLine}`);
-    // diagnose names the service, the kind and the repository-relative location.
-    expect(diagnosis).toMatch(/\borders\b.*request-error/);
-    expect(diagnosis).toContain(`services/orders/src/routes/boom.ts:${boomLine}`);
   }, 300_000);
 
-  it('a missing variable: service, kind and variable, then the documented restart verifies the fix', async () => {
-    const steps = await followWorkflow(stack, 'billing', {
-      // Step 4, as the diagnosis says: set the variable in the service's .env.
-      beforeRestart: () =>
-        writeFileSync(join(stack.root, 'services/billing/.env'), 'PAYMENT_API_KEY=fixture-key-1234\n'),
-    });
-    const status = outputOf(steps, 'status');
-    const logs = outputOf(steps, 'logs');
-    const diagnosis = outputOf(steps, 'diagnose');
-    expect(status).toMatch(/billing\s+(stopped|errored)\b.*\b78\b/);
-    expect(logs).toMatch(/PAYMENT_API_KEY/);
+  it('a missing variable: diagnose names service, kind and variable, then the documented restart verifies the fix', async () => {
+    const steps = await followLoop(
+      stack,
+      { service: 'billing' },
+      {
+        // Step 2, as the diagnosis says: set the variable in the service's .env.
+        fix: () =>
+          writeFileSync(join(stack.root, 'services/billing/.env'), 'PAYMENT_API_KEY=fixture-key-1234\n'),
+      },
+    );
+    const diagnosis = (steps[0] as Step).output;
     expect(diagnosis).toMatch(/\bbilling\b.*config-error/);
     expect(diagnosis).toMatch(/PAYMENT_API_KEY/);
     expect(diagnosis).toContain('services/billing/.env');
+    expect(outputOf(steps, 'status')).toMatch(/billing\s+(stopped|errored)\b.*\b78\b/);
+    expect(outputOf(steps, 'logs')).toMatch(/PAYMENT_API_KEY/);
 
     const restart = steps.at(-1) as Step;
     expect(restart.command).toBe('pnpm devctl restart billing --wait');
