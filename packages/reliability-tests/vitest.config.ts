@@ -2,14 +2,17 @@ import { defineConfig } from 'vitest/config';
 
 // The fast checks (`pnpm test`): bad input against the real stack, security defaults, crash
 // recovery under PM2, bounded logs. The long load-and-chaos test runs only with `pnpm test:chaos`.
-// Files run one at a time: each starts its own stack, and a 2-core machine has no room for two.
+// Each file starts its own stack on free ports under its own PM2_HOME, so two files never share a
+// port, a daemon or a data folder: two run at once. Most of their time is spent waiting (PM2's
+// restart back-off, health polls, a load that runs until the restarts are done), which is what a
+// second file fills; no test asserts a duration, so the extra load only slows them.
 export default defineConfig({
   resolve: { conditions: ['source'] },
   ssr: { resolve: { conditions: ['source'] } },
   test: {
     include: ['test/**/*.test.ts'],
     exclude: ['test/**/*.chaos.test.ts'],
-    fileParallelism: false,
+    maxWorkers: 2,
     testTimeout: 180_000,
     hookTimeout: 180_000,
   },

@@ -38,9 +38,12 @@ describe('a project made by devctl init --no-samples', () => {
     project?.cleanup();
   });
 
-  it(
+  // The first three tests read the project and touch nothing the others use (the stack runs on its
+  // own ports; the packages' tests, type checks and the browser test run from sources): they run at
+  // once. The last one adds a service to the project and installs, so it runs after them.
+  it.concurrent(
     'starts healthy under PM2 with devctl, and /api/health reports only the gateway',
-    async () => {
+    async ({ expect }) => {
       const started = await projectDevctl(['start', '--wait']);
       expect(started.code, said(started)).toBe(0);
       expect(started.stdout).toMatch(/api-gateway\s+started, healthy/);
@@ -53,9 +56,9 @@ describe('a project made by devctl init --no-samples', () => {
     6 * MINUTES,
   );
 
-  it(
+  it.concurrent(
     "passes the gateway's and the service kit's tests and type checks",
-    async () => {
+    async ({ expect }) => {
       for (const pkg of ['services/api-gateway', 'packages/service-kit']) {
         const tests = await run('pnpm', ['test'], { cwd: join(project.root, pkg), timeoutMs: 4 * MINUTES });
         expect(tests.code, `${pkg}: ${said(tests)}`).toBe(0);
@@ -68,9 +71,9 @@ describe('a project made by devctl init --no-samples', () => {
     9 * MINUTES,
   );
 
-  it(
+  it.concurrent(
     "passes the frontend's type check, component tests and hot-reload browser test without the forms pages",
-    async () => {
+    async ({ expect }) => {
       const web = join(project.root, 'apps/web');
       // App.tsx and its test come from devctl's templates: they must fit the shell kept.
       const types = await run('pnpm', ['typecheck'], { cwd: web });

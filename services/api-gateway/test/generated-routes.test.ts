@@ -2,7 +2,7 @@ import { createServer } from 'node:net';
 import { createApp, createLogger } from '@repo/service-kit';
 import type { FastifyInstance } from 'fastify';
 import { SignJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { buildApp } from '../src/app';
 import { ISSUER } from '../src/authenticate';
 import { configSchema } from '../src/config';
@@ -60,7 +60,16 @@ async function startUpstream(): Promise<{ url: string; seen: Seen[]; app: Fastif
   return { url: `http://127.0.0.1:${address.port}`, seen, app };
 }
 
-async function gatewayWith(routes: ForwardedRoute[]): Promise<FastifyInstance> {
+/**
+ * Generous bounds for the upstream and the health probe, so an in-process upstream that answers
+ * late on a loaded machine is not taken for a slow one; the 504 test sets a short one of its own.
+ */
+const ROOMY_TIMEOUTS = { upstreamMs: 10_000, probeMs: 10_000 };
+
+async function gatewayWith(
+  routes: ForwardedRoute[],
+  timeouts: { upstreamMs: number; probeMs: number } = ROOMY_TIMEOUTS,
+): Promise<FastifyInstance> {
   const nowhere = `http://127.0.0.1:${await closedPort()}`;
   // Every upstream the gateway knows points where nothing listens, never at the stack's own ports.
   const urls = Object.fromEntries(
@@ -72,8 +81,8 @@ async function gatewayWith(routes: ForwardedRoute[]): Promise<FastifyInstance> {
     ...urls,
     NODE_ENV: 'test',
     JWT_SECRET: SECRET,
-    UPSTREAM_TIMEOUT_MS: '500',
-    HEALTH_PROBE_TIMEOUT_MS: '300',
+    UPSTREAM_TIMEOUT_MS: String(timeouts.upstreamMs),
+    HEALTH_PROBE_TIMEOUT_MS: String(timeouts.probeMs),
   });
   return buildApp({ config, logger: silent(), jwtSecret: SECRET, forwardedRoutes: routes });
 }
@@ -174,7 +183,21 @@ describe('routes added by devctl new service --route', () => {
   });
 
   it('answers 504 naming the service when it is slower than UPSTREAM_TIMEOUT_MS', async () => {
-    const res = await gateway.inject({ method: 'GET', url: '/api/billing/slow' });
+    // /slow answers after 2 s: a gateway that waits 500 ms gives up first.
+    const impatient = await gatewayWith(
+      [
+        {
+          prefix: '/api/billing',
+          service: 'billing-service',
+          port: 1,
+          auth: 'public',
+          baseUrl: upstream.url,
+        },
+      ],
+      { upstreamMs: 500, probeMs: 300 },
+    );
+    onTestFinished(() => impatient.close());
+    const res = await impatient.inject({ method: 'GET', url: '/api/billing/slow' });
     expect(res.statusCode).toBe(504);
     expect(res.json().message).toBe(
       `billing-service timed out after 500 ms at ${new URL(upstream.url).host}`,
