@@ -10,6 +10,6 @@ export default defineConfig({
     include: ['src/**/*.test.{ts,tsx}'],
     setupFiles: ['src/test-setup.ts'],
     // Typing with user-event is slow on a loaded two-core machine; a bound, not a timing assertion.
-    testTimeout: 30_000,
+    testTimeout: 60_000,
   },
 });
