@@ -143,8 +143,10 @@ function runDevServices(fixture: Fixture, extraEnv: Record<string, string> = {})
   return child;
 }
 
+/** A service started from its TypeScript by tsx watch can take well over 15 s on a loaded machine. */
 async function health(port: number): Promise<Record<string, unknown>> {
-  return (await (await waitForHttp(`http://127.0.0.1:${port}/`)).json()) as Record<string, unknown>;
+  const answer = await waitForHttp(`http://127.0.0.1:${port}/`, { timeoutMs: 45_000 });
+  return (await answer.json()) as Record<string, unknown>;
 }
 
 describe('devctl dev --services', () => {
@@ -190,7 +192,7 @@ describe('devctl dev --services', () => {
     expect(code).toBe(0);
     const survivors = [...tree, reloaded.pid as number].filter(isAlive);
     expect(survivors).toEqual([]);
-  });
+  }, 180_000);
 
   it('refuses when something listens on a service port, naming the service, the port and the holder', async () => {
     const fixture = await createFixture();
