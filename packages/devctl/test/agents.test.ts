@@ -5,7 +5,7 @@
 // x-request-id for <request-id>. The root cause (service, kind, file:line or variable) must be in
 // diagnose's output alone, the fallbacks must work as documented, and after the fix the documented
 // restart must report the service healthy.
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -68,20 +68,6 @@ const fallbacksAt = loop.search(/^When `diagnose` is not enough/m);
 const loopCommands = devctlCommands(loop.slice(0, fallbacksAt));
 const fallbackCommands = devctlCommands(loop.slice(fallbacksAt));
 
-/**
- * The commands the built devctl has, from the USAGE line of its --help. `trace` (issue #14) lands
- * in parallel with these docs: until it does, its test shows as skipped, never as passed.
- */
-const devctlHas = new Set(
-  (
-    /USAGE devctl (\S+)/.exec(
-      execFileSync(process.execPath, [devctlBin, '--help'], { encoding: 'utf8' }),
-    )?.[1] ?? ''
-  )
-    .split('|')
-    .filter(Boolean),
-);
-
 interface Step {
   command: string;
   code: number | null;
@@ -131,7 +117,7 @@ async function followLoop(
   steps.push(await runDocumented(stack, concrete(diagnose, values) as string[]));
   for (const fallback of fallbackCommands) {
     const args = concrete(fallback, values);
-    if (args && devctlHas.has(args[0] as string)) steps.push(await runDocumented(stack, args));
+    if (args) steps.push(await runDocumented(stack, args));
   }
   if (options.upTo === 'fix') return steps;
   options.fix?.();
@@ -245,26 +231,22 @@ describe('following the loop reaches the root cause', () => {
     expect(logs).toContain(`routes/boom.ts:${boomLine}`);
   }, 300_000);
 
-  it.runIf(devctlHas.has('trace'))(
-    "trace, given the failed answer's x-request-id or --last-error, shows the request and the line",
-    async () => {
-      const steps: Step[] = [];
-      for (const fallback of fallbackCommands.filter((args) => args[0] === 'trace')) {
-        steps.push(
-          await runDocumented(stack, concrete(fallback, { 'request-id': failedRequestId }) as string[]),
-        );
-      }
-      expect(steps.map((step) => step.command)).toEqual([
-        `pnpm devctl trace ${failedRequestId}`,
-        'pnpm devctl trace --last-error',
-      ]);
-      for (const step of steps) {
-        expect(step.output, step.command).toContain(failedRequestId);
-        expect(step.output, step.command).toContain(`boom.ts:${boomLine}`);
-      }
-    },
-    300_000,
-  );
+  it("trace, given the failed answer's x-request-id or --last-error, shows the request and the line", async () => {
+    const steps: Step[] = [];
+    for (const fallback of fallbackCommands.filter((args) => args[0] === 'trace')) {
+      steps.push(
+        await runDocumented(stack, concrete(fallback, { 'request-id': failedRequestId }) as string[]),
+      );
+    }
+    expect(steps.map((step) => step.command)).toEqual([
+      `pnpm devctl trace ${failedRequestId}`,
+      'pnpm devctl trace --last-error',
+    ]);
+    for (const step of steps) {
+      expect(step.output, step.command).toContain(failedRequestId);
+      expect(step.output, step.command).toContain(`boom.ts:${boomLine}`);
+    }
+  }, 300_000);
 
   it('a missing variable: diagnose names service, kind and variable, then the documented restart verifies the fix', async () => {
     const steps = await followLoop(
