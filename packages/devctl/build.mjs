@@ -3,7 +3,6 @@
 //   ESM graph of chunks, which matters for `devctl status`. Commands stay lazy: esbuild wraps each
 //   dynamically imported module in an init function that runs only when the command runs.
 // - dist/status.cjs, `devctl status` alone (its fast path: a fifth of the code to load);
-// - dist/index.js, the library entry (ESM) for other packages.
 // The small packages every command needs (argument parsing, suggestions) are bundled in; every other
 // package stays external and is required only by the command that uses it.
 // Each file is written to a temporary name and renamed, so a devctl running in parallel never reads
@@ -68,11 +67,6 @@ export async function buildDevctl({ clean = false } = {}) {
       );
     }
   }
-  await buildAtomically(`${root}dist/index.js`, {
-    entryPoints: ['src/index.ts'],
-    format: 'esm',
-    packages: 'external',
-  });
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

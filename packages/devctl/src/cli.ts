@@ -1,9 +1,11 @@
 // devctl's command surface: this file only declares commands and options. Each command lives in
 // src/commands/<name>.ts and is loaded when run, so `devctl --help` stays fast.
+
 import { type ArgsDef, type CommandDef, defineCommand, parseArgs, renderUsage } from 'citty';
 import { closest } from 'fastest-levenshtein';
 import { EXIT_USAGE, reportError, usageError } from './errors';
 import { colorsEnabled, disableColors } from './output/colors';
+import { DEVCTL_VERSION } from './version';
 
 const json = { type: 'boolean', description: 'machine-readable output (one documented shape)' } as const;
 const verbose = { type: 'boolean', description: 'print stack traces of devctl errors' } as const;
@@ -71,7 +73,7 @@ function portNumber(option: string, value: unknown): number | undefined {
 export const main = defineCommand({
   meta: {
     name: 'devctl',
-    version: '0.1.0',
+    version: DEVCTL_VERSION,
     description: 'Run the backends under PM2, the frontend with hot reload, and debug them from the terminal',
   },
   subCommands: {

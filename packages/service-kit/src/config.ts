@@ -26,7 +26,7 @@ export class ConfigError extends Error {
 
 export const EX_CONFIG = 78;
 
-/** Fields every service has. `defaultPort` is the port PRODUCT.md assigns to the service. */
+/** Fields every service has. `defaultPort` is the service's documented port (the README's service table). */
 export function baseConfigSchema(defaultPort: number) {
   return z.object({
     PORT: z.coerce.number().int().min(1).max(65535).default(defaultPort),

@@ -1,8 +1,10 @@
 // devctl's MCP server: the debugging loop of AGENTS.md as tools. Read tools (status, logs,
 // diagnose, env) answer from the same functions as the CLI's --json; the tools that change the
 // stack (start, stop, restart) run the real commands, and --read-only leaves them out.
+
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
+import { DEVCTL_VERSION } from '../version';
 import { answer } from './result';
 import { diagnoseTool } from './tools/diagnose';
 import { envTool } from './tools/env';
@@ -16,10 +18,7 @@ export interface McpServerOptions {
   readOnly: boolean;
 }
 
-export const READ_TOOLS = ['status', 'logs', 'diagnose', 'trace', 'env'] as const;
-export const CHANGING_TOOLS = ['start', 'stop', 'restart'] as const;
-
-const INSTRUCTIONS = `devctl runs this project's backends under PM2. To debug: status (which service is down or unhealthy), logs (the last lines of that service, bounded), diagnose (root cause, evidence, source file:line, next step), fix the code or .env, then restart (waits for /health and returns a verdict). Read the logs before changing code. The frontend is not under PM2 (pnpm dev).`;
+const INSTRUCTIONS = `devctl runs this project's backends under PM2. To debug, the loop is: diagnose (the root cause first: the service at fault, the evidence, the source file:line or the .env variable, and the next step; it reads PM2's state, the logs and health itself), make the edit it names, then restart with the service name (rebuilds, waits for /health, returns a verdict). trace follows one request id (the x-request-id of a failed answer) across the services; status and logs are fallbacks. The frontend is not under PM2 (pnpm dev).`;
 
 const optionalService = z
   .string()
@@ -72,7 +71,7 @@ function contextOf(extra: Extra): CallContext {
 
 export function createMcpServer(options: McpServerOptions): McpServer {
   const server = new McpServer(
-    { name: 'devctl', version: '0.1.0' },
+    { name: 'devctl', version: DEVCTL_VERSION },
     { instructions: INSTRUCTIONS, capabilities: { tools: {} } },
   );
   const readOnly = { readOnlyHint: true, destructiveHint: false, openWorldHint: false } as const;

@@ -153,11 +153,6 @@ export function installedPm2Version(): string {
   return String((pm2Require()('./package.json') as { version: string }).version);
 }
 
-/** The version of the running daemon, or null when none runs. */
-export async function daemonVersion(): Promise<string | null> {
-  return withDaemon((connection) => connection.call<string>('getVersion', {}));
-}
-
 /**
  * Starts the PM2 daemon of $PM2_HOME if none runs, through PM2's own client (which creates the
  * PM2_HOME folders and spawns lib/Daemon.js), then resolves with a connection to it.

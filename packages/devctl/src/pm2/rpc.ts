@@ -6,7 +6,7 @@
 // and fixed: a message is one meta byte (version << 4 | argument count), then per argument a
 // 32-bit big-endian length and the bytes; an argument is `s:<utf8>` (string) or `j:<json>`.
 // A request is [{type: 'call', method, args}, '<identity>:<n>']; the reply is
-// [{args} | {error, stack}, '<identity>:<n>']. test/rpc.test.ts checks this codec against the
+// [{args} | {error, stack}, '<identity>:<n>']. test/status-rpc.test.ts checks this codec against the
 // `amp-message` package PM2 itself uses.
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
