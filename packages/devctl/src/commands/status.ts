@@ -2,7 +2,6 @@
 // A stopped daemon is not an error for a listing: it prints one line saying so and how to start,
 // and exits 0 (the JSON says `daemon.running: false`).
 
-import { recordHealthy } from '../diagnose/last-healthy';
 import { type Ecosystem, loadEcosystem, resolveServices } from '../ecosystem/index';
 import { c } from '../output/colors';
 import { formatBytes, formatDuration } from '../output/format';
@@ -113,15 +112,6 @@ export async function collectStatus(ecosystem: Ecosystem, names: string[]): Prom
         unstableRestarts: info?.unstableRestarts ?? 0,
         exitCode: info?.exitCode ?? null,
       };
-    }),
-  );
-  // What diagnose compares with to name what changed since a service last worked.
-  recordHealthy(
-    ecosystem.root,
-    ecosystem.services.flatMap((service) => {
-      const seen = statuses.find((status) => status.name === service.name);
-      if (seen?.status !== 'online' || seen.health?.ok !== true) return [];
-      return [{ service, startedAt: processes?.find((p) => p.name === service.name)?.startedAt }];
     }),
   );
   return {

@@ -1,10 +1,12 @@
-// "What changed since it last worked": for each finding, the source files of its service (and of
+// "What changed since it last worked": for each finding (and each service diagnose looked at with
+// no finding: a changed-since-healthy warning), the source files of its service (and of
 // the workspace packages it bundles) whose content differs from when devctl last saw the service
 // healthy (diagnose/last-healthy.ts), the commits since that touch them, and the command that
 // shows the diff. Where a finding has no source location (a hang, a silent exit, a crash loop with
 // no stack), that change is the lead, and its `next` says so first.
-// Cost: one hash per source file of the services that have findings, and one `git log` per
-// distinct healthy commit among them (at most two); no git call at all without a record or a repo.
+// Cost: one hash per source file of the services compared (those with a finding, and those looked
+// at with a record), and one `git log` per distinct healthy commit among them (at most two, usually
+// one: the services are mostly verified together); no git call at all without a record or a repo.
 import { execFileSync } from 'node:child_process';
 import { fingerprint, type LastHealthy, sourcePaths, UNBUILT, workspacePackages } from './last-healthy';
 import type { Changes, FileChange, Finding, FindingKind } from './types';
@@ -71,14 +73,36 @@ export function withChanges(
   });
 }
 
-function gitLog(root: string, commit: string, paths: string[]): string[] | undefined {
+/** Commits scanned for one healthy commit, over every compared service's changed files at once. */
+const MAX_SCANNED_COMMITS = 200;
+
+/** The commits since `commit` that touch `paths`, newest first, each with the paths it touched. */
+function gitLog(
+  root: string,
+  commit: string,
+  paths: string[],
+): { line: string; paths: string[] }[] | undefined {
   try {
     const out = execFileSync(
       'git',
-      ['log', `--max-count=${MAX_COMMITS}`, '--format=%h %s', `${commit}..HEAD`, '--', ...paths],
+      [
+        'log',
+        `--max-count=${MAX_SCANNED_COMMITS}`,
+        '--name-only',
+        '--format=%x00%h %s',
+        `${commit}..HEAD`,
+        '--',
+        ...paths,
+      ],
       { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 },
     );
-    return out.split('\n').filter((line) => line.trim() !== '');
+    return out
+      .split('\0')
+      .filter((chunk) => chunk.trim() !== '')
+      .map((chunk) => {
+        const [line = '', ...touched] = chunk.split('\n').filter((text) => text.trim() !== '');
+        return { line, paths: touched };
+      });
   } catch {
     // the commit is gone (rebased away, another clone): the files still say what changed
     return undefined;
@@ -101,34 +125,117 @@ export function changesSinceHealthy(
   const recorded = services.filter((service) => state[service.name] !== undefined);
   if (recorded.length === 0) return found;
   const packages = workspacePackages(root);
-  const commits = new Map<string, string[] | undefined>();
+  const compared: {
+    name: string;
+    commit: string | null;
+    time: string;
+    files: FileChange[];
+    folders: string[];
+  }[] = [];
   for (const service of recorded) {
     const record = state[service.name];
     if (!record) continue;
     const folders = sourcePaths(root, service.folder, packages);
     const files = changedFiles(record.files, fingerprint(root, folders));
-    if (files.length === 0) continue;
-    let log: string[] | undefined;
-    if (record.commit) {
-      const key = `${record.commit}|${files.map((file) => file.path).join(' ')}`;
-      if (!commits.has(key) && commits.size < MAX_GIT_CALLS)
-        commits.set(
-          key,
-          gitLog(
-            root,
-            record.commit,
-            files.map((file) => file.path),
-          ),
-        );
-      log = commits.get(key);
-    }
+    if (files.length > 0)
+      compared.push({ name: service.name, commit: record.commit, time: record.time, files, folders });
+  }
+  // One git log per distinct healthy commit (at most two), over the changed files of all services.
+  const logs = new Map<string, { line: string; paths: string[] }[] | undefined>();
+  for (const { commit } of compared) {
+    if (!commit || logs.has(commit) || logs.size >= MAX_GIT_CALLS) continue;
+    const paths = compared
+      .filter((other) => other.commit === commit)
+      .flatMap((other) => other.files.map((f) => f.path));
+    logs.set(commit, gitLog(root, commit, [...new Set(paths)]));
+  }
+  for (const service of compared) {
+    const mine = new Set(service.files.map((file) => file.path));
+    const log = service.commit ? logs.get(service.commit) : undefined;
     found.set(service.name, {
-      healthyAt: record.time,
-      commit: record.commit,
-      files,
-      commits: log ?? [],
-      command: record.commit ? diffCommand(record.commit, files, folders) : null,
+      healthyAt: service.time,
+      commit: service.commit,
+      files: service.files,
+      commits: (log ?? [])
+        .filter((entry) => entry.paths.some((path) => mine.has(path)))
+        .slice(0, MAX_COMMITS)
+        .map((entry) => entry.line),
+      command: service.commit ? diffCommand(service.commit, service.files, service.folders) : null,
     });
   }
   return found;
+}
+
+/**
+ * The part of `changes` the running process holds. A source file written after the build PM2 runs
+ * was made, or after the process started, is not in what answers now: it cannot explain a wrong
+ * answer, and naming it would send the reader after an edit that does not run yet (once a restart
+ * builds and runs it, it is named). A deleted file has no time: it stays. Undefined when nothing
+ * changed runs. `modifiedAt` gives a repository-relative file's mtime (ms), undefined when gone.
+ */
+export function runningChanges(
+  changes: Changes,
+  modifiedAt: (path: string) => number | undefined,
+  runningSince: number | undefined,
+): Changes | undefined {
+  const files =
+    runningSince === undefined
+      ? changes.files
+      : changes.files.filter((file) => {
+          const time = file.change === 'deleted' ? undefined : modifiedAt(file.path);
+          return time === undefined || time <= runningSince + RUNNING_SLACK_MS;
+        });
+  if (files.length === 0) return undefined;
+  if (files.length === changes.files.length) return changes;
+  return {
+    ...changes,
+    files,
+    command: changes.command?.replace(/ -- .*$/, ` -- ${files.map((file) => file.path).join(' ')}`) ?? null,
+  };
+}
+
+/** A file's mtime and a process start are both kept to the millisecond; a second of slack. */
+const RUNNING_SLACK_MS = 1000;
+
+const MAX_SUMMARY_FILES = 3;
+
+/**
+ * One `changed-since-healthy` warning for each service in `changes` that no finding names: it runs
+ * code that differs from the build last verified working, and nothing else was found on it. (On a
+ * service with a finding, the change already rides on that finding.) The findings come first.
+ */
+export function changedSinceHealthyFindings(findings: Finding[], changes: Map<string, Changes>): Finding[] {
+  const named = new Set(findings.map((finding) => finding.service));
+  const warnings: Finding[] = [];
+  for (const [service, change] of changes) {
+    if (named.has(service) || change.files.length === 0) continue;
+    const shown = change.files.slice(0, MAX_SUMMARY_FILES).map((file) => file.path);
+    if (change.files.length > MAX_SUMMARY_FILES)
+      shown.push(`${change.files.length - MAX_SUMMARY_FILES} more`);
+    const how =
+      change.commit === null
+        ? ''
+        : change.commits.length === 0
+          ? ', uncommitted'
+          : `, ${change.commits.length} commit${change.commits.length === 1 ? '' : 's'} since`;
+    const what = change.command ?? change.files.map((file) => file.path).join(' ');
+    warnings.push({
+      kind: 'changed-since-healthy',
+      service,
+      severity: 'warning',
+      summary: `${service} runs code changed since it last worked at ${clock(change.healthyAt)} (${shown.join(', ')}${how})`,
+      evidence: [
+        {
+          time: change.healthyAt,
+          service,
+          stream: 'system',
+          text: `last verified working at ${clock(change.healthyAt)}${change.commit ? ` on commit ${change.commit.slice(0, 12)}` : ''}; ${change.files.length} source file${change.files.length === 1 ? '' : 's'} of what runs now differ`,
+        },
+      ],
+      location: null,
+      changes: change,
+      next: `if a request to ${service} gives a wrong answer and nothing else explains it, this change is the lead: ${what}; once it works as meant, pnpm devctl restart ${service} --wait verifies it (and clears this)`,
+    });
+  }
+  return [...findings, ...warnings];
 }

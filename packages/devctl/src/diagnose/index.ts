@@ -1,7 +1,10 @@
 // devctl diagnose: collect the evidence once, run every detector on it, attribute root causes.
 // Also the verdict `restart --wait` ends with.
+
+import { statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { type Ecosystem, loadEcosystem, resolveServices } from '../ecosystem/index';
-import { changesSinceHealthy, withChanges } from './changes';
+import { changedSinceHealthyFindings, changesSinceHealthy, runningChanges, withChanges } from './changes';
 import { collect, type ServiceSnapshot, type Snapshot } from './collect';
 import { configCheckedLine } from './config-snapshot';
 import { detectors } from './detectors/index';
@@ -9,7 +12,7 @@ import { clock, mib } from './detectors/shared';
 import { readLastHealthy, recordHealthy } from './last-healthy';
 import { attributeRootCauses } from './root-cause';
 import { writeSnapshotFile } from './snapshot-file';
-import type { DiagnoseReport, Finding } from './types';
+import type { Changes, DiagnoseReport, Finding } from './types';
 
 export { type HealthySighting, recordHealthy } from './last-healthy';
 export type {
@@ -31,6 +34,11 @@ export interface DiagnoseOptions {
   ecosystem?: Ecosystem;
   /** How long memory is watched when a process looks like it grows (default 1500 ms). */
   memoryWindowMs?: number;
+  /**
+   * The verdict of `restart --wait`: no `changed-since-healthy` warning (the restart is what
+   * verifies the change) and no recording (the restart records what its verdict finds healthy).
+   */
+  verifying?: boolean;
 }
 
 function probeText(probe: ServiceSnapshot['health']): string {
@@ -93,42 +101,95 @@ export async function diagnose(options: DiagnoseOptions = {}): Promise<DiagnoseR
   });
   if (process.env.DEVCTL_RECORD_SNAPSHOT) writeSnapshotFile(snapshot, process.env.DEVCTL_RECORD_SNAPSHOT);
   const candidates = detectors.flatMap((detect) => detect(snapshot));
-  const findings = withChangesSinceHealthy(snapshot, attributeRootCauses(candidates, snapshot.selected));
+  const findings = withChangesSinceHealthy(
+    snapshot,
+    attributeRootCauses(candidates, snapshot.selected),
+    options.verifying === true,
+  );
   return { healthy: findings.length === 0, checked: checkedLines(snapshot), findings };
 }
 
 /** A service diagnose saw online, answering /health, and named in no finding. */
 function seenHealthy(service: ServiceSnapshot, findings: Finding[]): boolean {
   return (
+    service.entry.kind === 'service' &&
     service.state === 'online' &&
     service.health?.ok === true &&
     !findings.some((finding) => finding.service === service.entry.name)
   );
 }
 
+/** When the code that runs was made: the older of its build (the script PM2 runs) and its start. */
+function runningSince(service: ServiceSnapshot): number | undefined {
+  let built: number | undefined;
+  try {
+    built = statSync(resolve(service.entry.cwd, service.entry.script)).mtimeMs;
+  } catch {
+    // no build on disk: the start alone says
+  }
+  const times = [built, service.process?.startedAt].filter((time) => time !== undefined);
+  return times.length > 0 ? Math.min(...times) : undefined;
+}
+
+const modifiedAt = (root: string) => (path: string) => {
+  try {
+    return statSync(join(root, path)).mtimeMs;
+  } catch {
+    return undefined;
+  }
+};
+
 /**
- * Names what changed since each finding's service last worked, then records the services that
- * work now (after, so a service is never compared with a record this same run wrote).
+ * Names what changed since each finding's service last worked; warns of a service that runs changed
+ * code with nothing else found on it (the lead for a wrong answer); then, when nothing in the
+ * report is an error, records the services that work now as verified (after, so a service is never
+ * compared with a record this same run wrote). A stack with an error anywhere is not "working":
+ * a service that only answers /health may still give wrong answers, so nothing is recorded then.
+ * `verifying` (restart --wait's verdict): neither warns nor records; the caller records what it verified.
  */
-function withChangesSinceHealthy(snapshot: Snapshot, findings: Finding[]): Finding[] {
+function withChangesSinceHealthy(snapshot: Snapshot, findings: Finding[], verifying: boolean): Finding[] {
   const root = snapshot.ecosystem.root;
+  const state = readLastHealthy(root);
   const named = new Set(findings.map((finding) => finding.service));
   const withFindings = snapshot.services.filter((service) => named.has(service.entry.name));
+  // Looked at, online, with a record and no finding: its changes, if it runs any, are the warning.
+  const quiet = verifying
+    ? []
+    : snapshot.services.filter(
+        (service) =>
+          snapshot.selected.has(service.entry.name) &&
+          service.entry.kind === 'service' &&
+          service.state === 'online' &&
+          !named.has(service.entry.name) &&
+          state[service.entry.name] !== undefined,
+      );
   let enriched = findings;
-  if (withFindings.length > 0) {
+  const compared = [...withFindings, ...quiet];
+  if (compared.length > 0) {
     const changes = changesSinceHealthy(
       root,
-      withFindings.map((service) => ({ name: service.entry.name, folder: service.entry.folder })),
-      readLastHealthy(root),
+      compared.map((service) => ({ name: service.entry.name, folder: service.entry.folder })),
+      state,
     );
-    if (changes.size > 0) enriched = withChanges(findings, (service) => changes.get(service));
+    if (changes.size > 0) {
+      enriched = withChanges(findings, (service) => (named.has(service) ? changes.get(service) : undefined));
+      const running = new Map<string, Changes>();
+      for (const service of quiet) {
+        const changed = changes.get(service.entry.name);
+        const runs = changed && runningChanges(changed, modifiedAt(root), runningSince(service));
+        if (runs) running.set(service.entry.name, runs);
+      }
+      enriched = changedSinceHealthyFindings(enriched, running);
+    }
   }
-  recordHealthy(
-    root,
-    snapshot.services
-      .filter((service) => seenHealthy(service, findings))
-      .map((service) => ({ service: service.entry, startedAt: service.process?.startedAt })),
-  );
+  if (!verifying && !enriched.some((finding) => finding.severity === 'error')) {
+    recordHealthy(
+      root,
+      snapshot.services
+        .filter((service) => seenHealthy(service, enriched))
+        .map((service) => ({ service: service.entry, startedAt: service.process?.startedAt })),
+    );
+  }
   return enriched;
 }
 
@@ -137,7 +198,7 @@ function withChangesSinceHealthy(snapshot: Snapshot, findings: Finding[]): Findi
  * restart), or the new problems as findings (most severe first). Same shape as diagnose --json.
  */
 export function verdictAfterRestart(services: string[], since: Date): Promise<DiagnoseReport> {
-  return diagnose({ names: services, since });
+  return diagnose({ names: services, since, verifying: true });
 }
 
 export { renderReport } from './render';

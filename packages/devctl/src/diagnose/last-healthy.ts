@@ -1,8 +1,10 @@
-// When devctl last saw each service healthy, and on what: the build PM2 runs (a hash of its
+// When devctl last verified each service working, and on what: the build PM2 runs (a hash of its
 // script), the commit checked out, and a fingerprint of every source file that build is made of
-// (the service's own and those of the workspace packages it bundles). `status`, `diagnose` and
-// `start`/`restart --wait` call recordHealthy whenever they see a service healthy; diagnose then
-// names what changed since (diagnose/changes.ts). Kept in node_modules/.cache/devctl, like turbo's
+// (the service's own and those of the workspace packages it bundles). Recorded only at verified
+// points: `start --wait` / `restart --wait` when their verdict is healthy, and `diagnose` when its
+// report has no error at all. Never on /health alone (`status`): a service that answers /health
+// may still give wrong answers, and recording it would erase the edit that broke it. diagnose
+// then names what changed since (diagnose/changes.ts). Kept in node_modules/.cache/devctl, like turbo's
 // cache: per checkout, never committed, gone with node_modules.
 import { createHash } from 'node:crypto';
 import {
@@ -221,8 +223,8 @@ function gitDirectory(root: string): string | undefined {
 
 /**
  * HEAD read from the files git keeps (HEAD, the loose ref, packed-refs; a worktree's refs live in
- * its common directory), without starting git: `devctl status` records, and a git process costs it
- * more than the rest of the recording. Null when it cannot tell (then git is asked).
+ * its common directory), without starting git: a git process costs more than the rest of the
+ * recording. Null when it cannot tell (then git is asked).
  */
 function readHead(gitDir: string): string | null {
   const head = readFileSync(join(gitDir, 'HEAD'), 'utf8').trim();
@@ -265,7 +267,7 @@ export function headCommit(root: string): string | null {
     // unreadable: ask git
   }
   try {
-    // Loaded here, not at the top: node:child_process costs `devctl status` milliseconds to load.
+    // Loaded here, not at the top: node:child_process costs milliseconds to load.
     const { execFileSync } = process.getBuiltinModule('node:child_process');
     return (
       execFileSync('git', ['rev-parse', '--verify', '--quiet', 'HEAD'], {
@@ -312,7 +314,7 @@ export function recordHealthy(root: string, sightings: HealthySighting[], now = 
         known && build && known.buildSize === build.size && known.buildMtimeMs === build.mtimeMs;
       const hash = build && !sameStat ? hashOf(readFileSync(build.path)) : (known?.build ?? null);
       if (known && (sameStat || (build ? known.build === hash : known.build === null))) {
-        // The same build seen again within a few seconds: not worth a write (status runs often).
+        // The same build seen again within a few seconds: not worth a write (diagnose runs often).
         if (sameStat && now - Date.parse(known.time) < TIME_RESOLUTION_MS) continue;
         state[service.name] = {
           ...known,

@@ -29,6 +29,7 @@ const KIND_ORDER: FindingKind[] = [
   'memory-growth',
   'config-stale',
   'logged-error',
+  'changed-since-healthy',
 ];
 
 const MAX_EVIDENCE = 8;

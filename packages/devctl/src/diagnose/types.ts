@@ -23,7 +23,9 @@ export type FindingKind =
   | 'stopped'
   | 'missing'
   | 'slow-request'
-  | 'data-fault';
+  | 'data-fault'
+  /** Runs sources that differ from the build last verified working, and nothing else was found on it. */
+  | 'changed-since-healthy';
 
 /** One piece of evidence: a log line (with its time), a PM2 event, a probe answer or a fact. */
 export interface Evidence {
@@ -52,7 +54,7 @@ export interface FileChange {
 
 /** What changed in a service's sources since devctl last saw it healthy (see docs/diagnose.md). */
 export interface Changes {
-  /** ISO time devctl last saw the service healthy (status, start/restart --wait, diagnose). */
+  /** ISO time the service was last verified working (start/restart --wait, a diagnose with no error). */
   healthyAt: string;
   /** The commit checked out when that build was first seen healthy; null outside git. */
   commit: string | null;

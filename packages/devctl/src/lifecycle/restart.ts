@@ -1,6 +1,7 @@
 // Restarting services on the code and configuration on disk, from any PM2 state, and the verdict:
 // healthy only when every restart took AND diagnose finds nothing new since the new runs began.
 
+import { recordHealthy } from '../diagnose/last-healthy';
 import type { DiagnoseReport } from '../diagnose/types';
 import {
   assertValidEcosystem,
@@ -87,6 +88,7 @@ export async function restartServices(request: RestartRequest, sink: LifecycleSi
   if (launched) sink.line(`started the PM2 daemon (PM2_HOME=${pm2Home()})`);
   const marksByName = new Map<string, LogMarks>();
   const startedAt: Date[] = [];
+  const startedByName = new Map<string, number>();
   const results: ServiceResult[] = [];
   const report = (result: ServiceResult) => {
     results.push(result);
@@ -144,6 +146,7 @@ export async function restartServices(request: RestartRequest, sink: LifecycleSi
           }
           marksByName.set(service.name, up.marks);
           startedAt.push(up.startedAtDate);
+          startedByName.set(service.name, up.startedAtDate.getTime());
           const note = up.replaced
             ? up.replaced
             : !before
@@ -202,10 +205,22 @@ export async function restartServices(request: RestartRequest, sink: LifecycleSi
   // caused, so the verdict does not wait for it.
   const since = startedAt.length > 0 ? new Date(Math.min(...startedAt.map((d) => d.getTime()))) : new Date();
   const { diagnose } = await import('../diagnose/index');
-  const diagnosis = await diagnose({ names: targets.map((t) => t.name), since, memoryWindowMs: 0 });
+  const diagnosis = await diagnose({
+    names: targets.map((t) => t.name),
+    since,
+    memoryWindowMs: 0,
+    verifying: true,
+  });
   const restartFailed = results
     .filter((r) => !r.ok)
     .map((r) => ({ service: r.name, reason: r.failure?.reason ?? r.action }));
   const verdict: RestartVerdict = { ...diagnosis, healthy: diagnosis.healthy && restartOk, restartFailed };
+  // A verified point: what diagnose compares with to name what changed since a service last worked.
+  if (verdict.healthy) {
+    recordHealthy(
+      ecosystem.root,
+      targets.map((service) => ({ service, startedAt: startedByName.get(service.name) })),
+    );
+  }
   return { namespace: ecosystem.namespace, ok: verdict.healthy, results, logLines, verdict };
 }

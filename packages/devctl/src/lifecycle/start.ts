@@ -227,8 +227,12 @@ export async function startServices(request: StartRequest, sink: LifecycleSink):
       timeoutMs: limitMs,
       sink,
     });
-    // What diagnose compares with to name what changed since a service last worked.
-    const healthy = results.filter((r) => r.healthy === true);
+    // A verified point (--wait, a service this start launched and saw healthy): what diagnose
+    // compares with to name what changed since a service last worked. One already running was not
+    // verified by this start (it answers /health, which says nothing of its answers).
+    const healthy = request.wait
+      ? results.filter((r) => r.healthy === true && r.action !== 'already running')
+      : [];
     if (healthy.length > 0) {
       const now = await watcher.list(0);
       recordHealthy(
