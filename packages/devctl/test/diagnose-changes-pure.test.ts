@@ -6,7 +6,13 @@ import { mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { tempDir } from '@repo/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
-import { changedFiles, diffCommand, withChanges } from '../src/diagnose/changes';
+import {
+  changedFiles,
+  changedSinceHealthyFindings,
+  diffCommand,
+  runningChanges,
+  withChanges,
+} from '../src/diagnose/changes';
 import {
   fingerprint,
   headCommit,
@@ -14,6 +20,7 @@ import {
   recordHealthy,
   sourcePaths,
   UNBUILT,
+  verifiedByDiagnose,
 } from '../src/diagnose/last-healthy';
 import type { Changes, Finding, FindingKind } from '../src/diagnose/types';
 
@@ -114,6 +121,199 @@ describe('withChanges', () => {
   it('a service without changes keeps its finding as it was', () => {
     const original = finding('crash-loop', false);
     expect(withChanges([original], () => undefined)).toEqual([original]);
+  });
+});
+
+describe('verifiedByDiagnose: a diagnose records a service as last healthy only when verified', () => {
+  const online = (name: string, healthOk = true) => ({
+    name,
+    kind: 'service' as const,
+    state: 'online',
+    healthOk,
+  });
+  const seen = [online('auth-service'), online('form-service'), online('data-service', false)];
+  const rows: {
+    name: string;
+    findings: { service: string; severity: 'error' | 'warning' }[];
+    seen?: Parameters<typeof verifiedByDiagnose>[1];
+    expected: string[];
+  }[] = [
+    {
+      name: 'no finding: every service online and answering /health',
+      findings: [],
+      seen,
+      expected: ['auth-service', 'form-service'],
+    },
+    {
+      name: 'an error anywhere: nothing (a stack with an error is not working)',
+      findings: [{ service: 'data-service', severity: 'error' }],
+      expected: [],
+    },
+    {
+      name: 'an error on one service does not let the others through either',
+      findings: [{ service: 'form-service', severity: 'error' }],
+      expected: [],
+    },
+    {
+      name: 'a warning: the others, never the service it names (changed-since-healthy stays until verified)',
+      findings: [{ service: 'auth-service', severity: 'warning' }],
+      expected: ['form-service'],
+    },
+    {
+      name: 'stopped, errored or a tool: never',
+      findings: [],
+      seen: [
+        { name: 'a', kind: 'service', state: 'stopped', healthOk: false },
+        { name: 'b', kind: 'service', state: 'errored', healthOk: false },
+        { name: 'devctl-logrotate', kind: 'tool', state: 'online', healthOk: false },
+        online('c'),
+      ],
+      expected: ['c'],
+    },
+  ];
+  for (const row of rows)
+    it(row.name, () => expect(verifiedByDiagnose(row.findings, row.seen ?? seen)).toEqual(row.expected));
+});
+
+describe('runningChanges: only the changes the running process holds', () => {
+  const base: Changes = {
+    healthyAt: '2026-12-06T08:42:00.000Z',
+    commit: '0123456789abcdef',
+    files: [
+      { path: 'services/auth/src/a.ts', change: 'modified' },
+      { path: 'services/auth/src/b.ts', change: 'added' },
+      { path: 'services/auth/src/c.ts', change: 'deleted' },
+    ],
+    commits: [],
+    command: 'git diff 0123456789ab -- services/auth/src/a.ts services/auth/src/b.ts services/auth/src/c.ts',
+  };
+  const running = Date.parse('2026-12-06T09:00:00Z');
+  const rows: {
+    name: string;
+    mtimes: Record<string, number>;
+    since: number | undefined;
+    files: string[];
+    command?: string;
+  }[] = [
+    {
+      name: 'edited before the build that runs: all of it runs',
+      mtimes: { 'services/auth/src/a.ts': running - 60_000, 'services/auth/src/b.ts': running - 1 },
+      since: running,
+      files: ['services/auth/src/a.ts', 'services/auth/src/b.ts', 'services/auth/src/c.ts'],
+      command: base.command as string,
+    },
+    {
+      name: 'one edited after (not built or not restarted yet): left out, and out of the diff command',
+      mtimes: { 'services/auth/src/a.ts': running - 60_000, 'services/auth/src/b.ts': running + 30_000 },
+      since: running,
+      files: ['services/auth/src/a.ts', 'services/auth/src/c.ts'],
+      command: 'git diff 0123456789ab -- services/auth/src/a.ts services/auth/src/c.ts',
+    },
+    {
+      name: 'the running build unknown: every change counts',
+      mtimes: { 'services/auth/src/a.ts': running + 5000, 'services/auth/src/b.ts': running + 5000 },
+      since: undefined,
+      files: ['services/auth/src/a.ts', 'services/auth/src/b.ts', 'services/auth/src/c.ts'],
+    },
+  ];
+  for (const row of rows) {
+    it(row.name, () => {
+      const result = runningChanges(base, (path) => row.mtimes[path], row.since);
+      expect(result?.files.map((file) => file.path)).toEqual(row.files);
+      if (row.command) expect(result?.command).toBe(row.command);
+    });
+  }
+  it('only edits that do not run yet: nothing', () => {
+    const edits = { ...base, files: base.files.slice(0, 2) };
+    expect(runningChanges(edits, () => running + 5000, running)).toBeUndefined();
+  });
+});
+
+describe('changedSinceHealthyFindings: a warning for a service that runs changed code and has no finding', () => {
+  const healthyAt = '2026-12-06T08:42:10.000Z';
+  const clock = new Date(healthyAt).toTimeString().slice(0, 8);
+  const changesOf = (files: string[], commits: string[] = []): Changes => ({
+    healthyAt,
+    commit: '0123456789abcdef',
+    files: files.map((path) => ({ path, change: 'modified' as const })),
+    commits,
+    command: `git diff 0123456789ab -- ${files.join(' ')}`,
+  });
+  const error = (service: string): Finding => ({
+    kind: 'request-error',
+    service,
+    severity: 'error',
+    summary: 's',
+    evidence: [],
+    location: null,
+    next: 'n',
+  });
+
+  it('an uncommitted edit on a service with no finding: one warning naming the file, the time and the diff', () => {
+    const changes = changesOf(['services/auth/src/routes/me.ts']);
+    const [warning, ...rest] = changedSinceHealthyFindings([], new Map([['auth-service', changes]]));
+    expect(rest).toEqual([]);
+    expect(warning).toMatchObject({
+      kind: 'changed-since-healthy',
+      service: 'auth-service',
+      severity: 'warning',
+      location: null,
+      changes,
+      summary: `auth-service runs code changed since it last worked at ${clock} (services/auth/src/routes/me.ts, uncommitted)`,
+    });
+    expect(warning?.next).toBe(
+      'if a request to auth-service gives a wrong answer and nothing else explains it, this change is the lead: git diff 0123456789ab -- services/auth/src/routes/me.ts; once it works as meant, pnpm devctl restart auth-service --wait verifies it (and clears this)',
+    );
+  });
+
+  const rows: { name: string; findings: Finding[]; changes: [string, Changes][]; expected: string[] }[] = [
+    {
+      name: 'a service that has a finding: no warning (the change rides on its finding)',
+      findings: [error('auth-service')],
+      changes: [['auth-service', changesOf(['services/auth/src/a.ts'])]],
+      expected: ['request-error auth-service'],
+    },
+    {
+      name: 'the findings first, then the warnings, one per changed service',
+      findings: [error('data-service')],
+      changes: [
+        ['auth-service', changesOf(['services/auth/src/a.ts', 'packages/service-kit/src/b.ts'])],
+        ['form-service', changesOf(['packages/service-kit/src/b.ts'])],
+      ],
+      expected: [
+        'request-error data-service',
+        'changed-since-healthy auth-service',
+        'changed-since-healthy form-service',
+      ],
+    },
+    {
+      name: 'no change: nothing',
+      findings: [],
+      changes: [['auth-service', changesOf([])]],
+      expected: [],
+    },
+  ];
+  for (const row of rows) {
+    it(row.name, () => {
+      const result = changedSinceHealthyFindings(row.findings, new Map(row.changes));
+      expect(result.map((finding) => `${finding.kind} ${finding.service}`)).toEqual(row.expected);
+    });
+  }
+
+  it('committed changes and many files: the commit count, three files and how many more', () => {
+    const changes = changesOf(
+      [
+        'services/auth/src/a.ts',
+        'services/auth/src/b.ts',
+        'services/auth/src/c.ts',
+        'services/auth/src/d.ts',
+      ],
+      ['abc1234 auth: one', 'def5678 auth: two'],
+    );
+    const [warning] = changedSinceHealthyFindings([], new Map([['auth-service', changes]]));
+    expect(warning?.summary).toBe(
+      `auth-service runs code changed since it last worked at ${clock} (services/auth/src/a.ts, services/auth/src/b.ts, services/auth/src/c.ts, 1 more, 2 commits since)`,
+    );
   });
 });
 

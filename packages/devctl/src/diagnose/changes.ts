@@ -89,6 +89,8 @@ function gitLog(
         'log',
         `--max-count=${MAX_SCANNED_COMMITS}`,
         '--name-only',
+        // paths as diagnose names them (relative to the stack's root, which may sit inside the repo)
+        '--relative',
         '--format=%x00%h %s',
         `${commit}..HEAD`,
         '--',

@@ -9,7 +9,7 @@ import { collect, type ServiceSnapshot, type Snapshot } from './collect';
 import { configCheckedLine } from './config-snapshot';
 import { detectors } from './detectors/index';
 import { clock, mib } from './detectors/shared';
-import { readLastHealthy, recordHealthy } from './last-healthy';
+import { readLastHealthy, recordHealthy, verifiedByDiagnose } from './last-healthy';
 import { attributeRootCauses } from './root-cause';
 import { writeSnapshotFile } from './snapshot-file';
 import type { Changes, DiagnoseReport, Finding } from './types';
@@ -109,16 +109,6 @@ export async function diagnose(options: DiagnoseOptions = {}): Promise<DiagnoseR
   return { healthy: findings.length === 0, checked: checkedLines(snapshot), findings };
 }
 
-/** A service diagnose saw online, answering /health, and named in no finding. */
-function seenHealthy(service: ServiceSnapshot, findings: Finding[]): boolean {
-  return (
-    service.entry.kind === 'service' &&
-    service.state === 'online' &&
-    service.health?.ok === true &&
-    !findings.some((finding) => finding.service === service.entry.name)
-  );
-}
-
 /** When the code that runs was made: the older of its build (the script PM2 runs) and its start. */
 function runningSince(service: ServiceSnapshot): number | undefined {
   let built: number | undefined;
@@ -182,11 +172,22 @@ function withChangesSinceHealthy(snapshot: Snapshot, findings: Finding[], verify
       enriched = changedSinceHealthyFindings(enriched, running);
     }
   }
-  if (!verifying && !enriched.some((finding) => finding.severity === 'error')) {
+  if (!verifying) {
+    const verified = new Set(
+      verifiedByDiagnose(
+        enriched,
+        snapshot.services.map((service) => ({
+          name: service.entry.name,
+          kind: service.entry.kind,
+          state: service.state,
+          healthOk: service.health?.ok === true,
+        })),
+      ),
+    );
     recordHealthy(
       root,
       snapshot.services
-        .filter((service) => seenHealthy(service, enriched))
+        .filter((service) => verified.has(service.entry.name))
         .map((service) => ({ service: service.entry, startedAt: service.process?.startedAt })),
     );
   }

@@ -53,6 +53,35 @@ export interface HealthySighting {
   startedAt?: number;
 }
 
+/** A service as diagnose saw it, for the recording rule. */
+export interface SeenService {
+  name: string;
+  kind: 'service' | 'tool';
+  /** PM2 state as diagnose names it (`online`, `stopped`, ...). */
+  state: string;
+  /** It answered /health with a 2xx. */
+  healthOk: boolean;
+}
+
+/**
+ * The services a diagnose records as last verified working: none when any finding is an error (a
+ * stack with an error is not working, and a service that only answers /health may be the one that
+ * gives the wrong answers); else those online, answering /health and named in no finding (a
+ * warning on a service, such as changed-since-healthy, keeps it out: recording it would erase
+ * the very change the warning names).
+ */
+export function verifiedByDiagnose(
+  findings: { service: string; severity: 'error' | 'warning' }[],
+  seen: SeenService[],
+): string[] {
+  if (findings.some((finding) => finding.severity === 'error')) return [];
+  const named = new Set(findings.map((finding) => finding.service));
+  return seen
+    .filter((service) => service.kind === 'service' && service.state === 'online' && service.healthOk)
+    .filter((service) => !named.has(service.name))
+    .map((service) => service.name);
+}
+
 export const lastHealthyFile = (root: string) =>
   join(root, 'node_modules', '.cache', 'devctl', 'last-healthy.json');
 
