@@ -1,7 +1,11 @@
 // "What changed since it last worked", live: a fixture service in a temporary git repository is
-// seen healthy by `devctl status`, then its sources change (a commit, an uncommitted edit, a new
-// file) and the rebuilt service exits silently at start. `devctl diagnose` names exactly those
-// files, the commit, and the git diff command; with no stack to go on, the change leads its next.
+// verified working by `devctl start --wait`. Then an uncommitted edit, rebuilt and restarted
+// without --wait, makes it answer wrong with no error: `diagnose` warns that it runs code changed
+// since it last worked, naming the file; `status` (which sees /health 200) does not erase that;
+// `restart --wait` verifies the build and clears it. Last, its sources change again (a commit, an
+// uncommitted edit, a new file) and the rebuilt service exits silently at start: `diagnose` names
+// exactly those files, the commit, and the git diff command; with no stack to go on, the change
+// leads its next.
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -54,9 +58,10 @@ afterAll(async () => {
 }, 60_000);
 
 describe('diagnose names what changed since a service last worked', () => {
-  it('status records the healthy build with its commit and the fingerprint of its sources', async () => {
-    const status = await stack.devctl('status', '--json');
-    expect(status.code).toBe(0);
+  it('a verified start records the healthy build with its commit and the fingerprint of its sources', async () => {
+    await stack.pm2('stop', 'shop');
+    const start = await stack.devctl('start', 'shop', '--wait', '--no-build');
+    expect(start.code, start.stdout + start.stderr).toBe(0);
     const record = stateOf().shop;
     expect(record?.commit).toBe(healthyCommit);
     expect(record?.build).toMatch(/^[0-9a-f]{16}$/);
@@ -67,6 +72,62 @@ describe('diagnose names what changed since a service last worked', () => {
         'services/orders/package.json',
       ]),
     );
+  });
+
+  it('an edit restarted without --wait that answers wrong with no error: diagnose warns, status does not erase it, restart --wait clears it', async () => {
+    const verified = stateOf().shop;
+    const before = await get(stack.url('shop', '/items/1'));
+    expect(JSON.parse(before.body)).toMatchObject({ count: 3 });
+    // A wrong answer, no error: the kind of fault only "what changed" can point at.
+    edit('services/orders/src/routes/items.ts', (text) =>
+      text.replace('return { id, count: countOf(id) };', 'return { id, count: countOf(id) - 1 };'),
+    );
+    await buildServices(stack.root, ['orders']);
+    const restart = await stack.devctl('restart', 'shop', '--no-build');
+    expect(restart.code, restart.stdout + restart.stderr).toBe(0);
+    await waitUntil('shop to answer on the edited build', async () => {
+      const answer = await get(stack.url('shop', '/items/1')).catch(() => ({ status: 0, body: '' }));
+      return answer.status === 200 && JSON.parse(answer.body).count === 2;
+    });
+
+    const expectWarning = async () => {
+      const result = await stack.devctl('diagnose', '--json');
+      // A warning only: nothing failed, so the exit code stays 0.
+      expect(result.code, result.stdout).toBe(0);
+      const report = JSON.parse(result.stdout) as DiagnoseReport;
+      expect(report.findings.map((f) => `${f.kind} ${f.service}`)).toEqual(['changed-since-healthy shop']);
+      const [warning] = report.findings;
+      expect(warning?.severity).toBe('warning');
+      expect(warning?.summary).toMatch(
+        /^shop runs code changed since it last worked at \d\d:\d\d:\d\d \(services\/orders\/src\/routes\/items\.ts, uncommitted\)$/,
+      );
+      expect(warning?.changes?.files).toEqual([
+        { path: 'services/orders/src/routes/items.ts', change: 'modified' },
+      ]);
+      const command = `git diff ${healthyCommit.slice(0, 12)} -- services/orders/src/routes/items.ts`;
+      expect(warning?.changes?.command).toBe(command);
+      expect(warning?.next).toContain(`this change is the lead: ${command}`);
+      const diff = execFileSync('sh', ['-c', command], { cwd: stack.root, encoding: 'utf8' });
+      expect(diff).toContain('+    return { id, count: countOf(id) - 1 };');
+    };
+    await expectWarning();
+    // Neither diagnose (it warned on shop) nor status (it sees /health 200) took the edited build
+    // for one that works.
+    const status = await stack.devctl('status', '--json');
+    expect(status.code).toBe(0);
+    expect(stateOf().shop).toEqual(verified);
+    await expectWarning();
+    const text = await stack.devctl('diagnose');
+    expect(text.stdout).toContain('shop runs code changed since it last worked at');
+    expect(text.stdout).toContain('    M services/orders/src/routes/items.ts');
+
+    // A verified restart takes the build as working: nothing to warn of any more.
+    const verify = await stack.devctl('restart', 'shop', '--wait', '--no-build');
+    expect(verify.code, verify.stdout + verify.stderr).toBe(0);
+    expect(stateOf().shop?.since).not.toBe(verified?.since);
+    const after = await stack.devctl('diagnose', '--json');
+    expect(after.code, after.stdout).toBe(0);
+    expect((JSON.parse(after.stdout) as DiagnoseReport).findings).toEqual([]);
   });
 
   it('after a commit, an uncommitted edit and a new file, a silent crash loop leads with them', async () => {
