@@ -231,7 +231,7 @@ export function changedSinceHealthyFindings(findings: Finding[], changes: Map<st
           time: change.healthyAt,
           service,
           stream: 'system',
-          text: `last verified working at ${clock(change.healthyAt)}${change.commit ? ` on commit ${change.commit.slice(0, 12)}` : ''}; ${change.files.length} source file${change.files.length === 1 ? '' : 's'} of what runs now differ`,
+          text: `last verified working at ${clock(change.healthyAt)}${change.commit ? ` on commit ${change.commit.slice(0, 12)}` : ''}; ${change.files.length} source file${change.files.length === 1 ? '' : 's'} of what runs now differ${change.files.length === 1 ? 's' : ''}`,
         },
       ],
       location: null,
