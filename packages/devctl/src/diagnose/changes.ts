@@ -127,6 +127,7 @@ export function changesSinceHealthy(
   const recorded = services.filter((service) => state[service.name] !== undefined);
   if (recorded.length === 0) return found;
   const packages = workspacePackages(root);
+  const hashes = new Map<string, string>();
   const compared: {
     name: string;
     commit: string | null;
@@ -138,7 +139,7 @@ export function changesSinceHealthy(
     const record = state[service.name];
     if (!record) continue;
     const folders = sourcePaths(root, service.folder, packages);
-    const files = changedFiles(record.files, fingerprint(root, folders));
+    const files = changedFiles(record.files, fingerprint(root, folders, undefined, hashes));
     if (files.length > 0)
       compared.push({ name: service.name, commit: record.commit, time: record.time, files, folders });
   }

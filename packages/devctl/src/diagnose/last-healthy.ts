@@ -190,7 +190,13 @@ export const UNBUILT = 'unbuilt';
  * modified after `builtAt` (ms) is not what the build holds: it gets UNBUILT, which never equals a
  * content hash, so diagnose names it as changed until a newer build is seen healthy.
  */
-export function fingerprint(root: string, paths: string[], builtAt?: number): Record<string, string> {
+export function fingerprint(
+  root: string,
+  paths: string[],
+  builtAt?: number,
+  /** Hashes already taken in this run, by path: the shared packages are part of every service. */
+  cache?: Map<string, string>,
+): Record<string, string> {
   const files: Record<string, string> = {};
   let count = 0;
   const add = (absolute: string) => {
@@ -222,7 +228,10 @@ export function fingerprint(root: string, paths: string[], builtAt?: number): Re
       return;
     }
     try {
-      files[path] = hashOf(readFileSync(absolute));
+      const known = cache?.get(path);
+      const hash = known ?? hashOf(readFileSync(absolute));
+      cache?.set(path, hash);
+      files[path] = hash;
       count++;
     } catch {
       // unreadable: not part of what we can compare
