@@ -20,9 +20,9 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 
 /** What devctl knew of one service the last time it saw it healthy. */
 export interface HealthyRecord {
-  /** ISO time it was last seen healthy. */
+  /** ISO time it was last verified working. */
   time: string;
-  /** ISO time this build was first seen healthy (its fingerprint and commit were taken then). */
+  /** ISO time this build was first verified working (its fingerprint and commit were taken then). */
   since: string;
   /** The commit checked out then, or null outside a git repository. */
   commit: string | null;
@@ -331,7 +331,7 @@ function buildIdentity(service: HealthyService): { size: number; mtimeMs: number
 }
 
 /**
- * Records that these services were seen healthy now. A build seen for the first time also gets the
+ * Records that these services were verified working now (callers decide when: see the header). A build seen for the first time also gets the
  * commit and a fingerprint of its sources; one that is newer than the process running (built, not
  * yet restarted) is not what is healthy and is skipped. Never throws: a state that cannot be
  * written only costs diagnose its "changed since" note.
