@@ -331,8 +331,8 @@ function buildIdentity(service: HealthyService): { size: number; mtimeMs: number
 }
 
 /**
- * Records that these services were verified working now (callers decide when: see the header). A build seen for the first time also gets the
- * commit and a fingerprint of its sources; one that is newer than the process running (built, not
+ * Records that these services were verified working now (the callers decide when: see the
+ * header). A build seen for the first time also gets the commit and a fingerprint of its sources; one that is newer than the process running (built, not
  * yet restarted) is not what is healthy and is skipped. Never throws: a state that cannot be
  * written only costs diagnose its "changed since" note.
  */
