@@ -1,0 +1,291 @@
+// Relays and history, as pure functions over the recording of a user trial on the real stack
+// (fixtures/diagnose/recorded/relay-wrong-port.json: the logs and PM2's log as written).
+// services/form/.env had DATA_SERVICE_URL=http://127.0.0.1:3040 (data-service listens on 3004):
+// form-service logged `data-service unreachable at 127.0.0.1:3040 (ECONNREFUSED)` and answered 502,
+// api-gateway logged `form-service failed: 502 data-service unreachable at 127.0.0.1:3040 ...`.
+// The address in a relayed message is the upstream's (or deeper), never the relay's: the gateway
+// must not be told to change a setting it does not have wrong. After the fix and
+// `devctl restart form-service --wait`, the gateway's earlier relays are history.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Snapshot } from '../src/diagnose/collect';
+import type { ConfigSnapshot, ResolvedVariable } from '../src/diagnose/config-snapshot';
+import { lastRequestedStart, readPm2Events } from '../src/diagnose/pm2-log';
+import type { Finding } from '../src/diagnose/types';
+import { diagnoseSnapshot, loadRecording, type Recording, snapshotOf } from './diagnose-recorded';
+
+type TrialRecording = Recording & { pm2: string[] };
+
+const trial = loadRecording('relay-wrong-port') as TrialRecording;
+const at = (clock: string) => Date.parse(`2026-12-06T${clock}Z`);
+/** Between the last relayed 502 (08:44:22) and the restart with the fixed .env (08:44:32). */
+const FAULT_LIVE = at('08:44:25.000');
+/** The diagnose the user ran after `restart form-service --wait` (the recording's end). */
+const AFTER_FIX = trial.now;
+
+const homes: string[] = [];
+afterAll(() => {
+  for (const home of homes) rmSync(home, { recursive: true, force: true });
+});
+
+/** Lines carry PM2's `YYYY-MM-DDTHH:MM:SS: ` prefix (second precision). */
+const upTo = (lines: string[] | undefined, now: number) =>
+  (lines ?? []).filter((line) => Date.parse(`${line.slice(0, 19)}Z`) <= now);
+
+interface Options {
+  now: number;
+  /** Where form-service's DATA_SERVICE_URL points (its .env, line 10). */
+  formDataPort: number;
+  /** The configuration as the next start reads it (`--print-config`); absent when not checked. */
+  config?: boolean;
+  /** Edits of the recording before it becomes a snapshot. */
+  edit?: (recording: TrialRecording) => void;
+}
+
+function variable(name: string, value: string, file: string, line: number | null): ResolvedVariable {
+  return { name, value, source: 'service .env', place: { file, line } };
+}
+
+/**
+ * The snapshot collect() makes of the trial stack at `now`: the log tails written by then, PM2's
+ * events from its own log (parsed by the real reader) and the last start the user asked for.
+ */
+function trialSnapshot(options: Options): Snapshot {
+  const recording = structuredClone(trial);
+  options.edit?.(recording);
+  recording.now = options.now;
+  for (const service of Object.values(recording.services)) {
+    service.out = upTo(service.out, options.now);
+    service.err = upTo(service.err, options.now);
+  }
+  const snapshot = snapshotOf(recording);
+  const home = mkdtempSync(join(tmpdir(), 'devctl-relay-pm2-'));
+  homes.push(home);
+  writeFileSync(join(home, 'pm2.log'), `${upTo(recording.pm2, options.now).join('\n')}\n`);
+  const events = readPm2Events(home);
+  for (const service of snapshot.services) {
+    const name = service.entry.name;
+    service.events = [...events].find(([key]) => key.startsWith(`${name}:`))?.[1] ?? [];
+    service.since = lastRequestedStart(service.events);
+  }
+  const form = snapshot.services.find((s) => s.entry.name === 'form-service');
+  if (form) {
+    form.dependencies = [
+      {
+        name: 'data-service',
+        kind: 'service',
+        host: '127.0.0.1',
+        port: options.formDataPort,
+        variable: 'DATA_SERVICE_URL',
+        file: 'services/form/.env',
+      },
+    ];
+    if (options.formDataPort !== 3004) {
+      // form-service's readiness check calls data-service where its .env says.
+      form.ready = {
+        path: '/ready',
+        ok: false,
+        status: 503,
+        body: {
+          status: 'not ready',
+          service: 'form-service',
+          checks: {
+            'data-service': {
+              ok: false,
+              latencyMs: 2,
+              error: `data-service unreachable at 127.0.0.1:${options.formDataPort} (ECONNREFUSED)`,
+            },
+          },
+        },
+        error: 'status 503',
+        latencyMs: 3,
+      };
+    }
+  }
+  if (options.config) {
+    const configs: ConfigSnapshot['configs'] = new Map([
+      [
+        'data-service',
+        {
+          service: 'data-service',
+          variables: new Map([['PORT', variable('PORT', '3004', 'services/data/src/config.ts', null)]]),
+        },
+      ],
+      [
+        'form-service',
+        {
+          service: 'form-service',
+          variables: new Map([
+            ['PORT', variable('PORT', '3001', 'services/form/.env', 2)],
+            [
+              'DATA_SERVICE_URL',
+              variable(
+                'DATA_SERVICE_URL',
+                `http://127.0.0.1:${options.formDataPort}`,
+                'services/form/.env',
+                10,
+              ),
+            ],
+          ]),
+        },
+      ],
+      [
+        'api-gateway',
+        {
+          service: 'api-gateway',
+          variables: new Map([
+            ['PORT', variable('PORT', '3000', 'services/api-gateway/src/config.ts', null)],
+            [
+              'FORM_SERVICE_URL',
+              variable(
+                'FORM_SERVICE_URL',
+                'http://127.0.0.1:3001',
+                'services/api-gateway/src/config.ts',
+                null,
+              ),
+            ],
+            [
+              'DATA_SERVICE_URL',
+              variable(
+                'DATA_SERVICE_URL',
+                'http://127.0.0.1:3004',
+                'services/api-gateway/src/config.ts',
+                null,
+              ),
+            ],
+          ]),
+        },
+      ],
+    ]);
+    snapshot.config = { runs: [], configs, envFiles: new Map(), elapsedMs: 1 };
+  }
+  return snapshot;
+}
+
+/** The recorded error lines of a service without those of some requests (it logged nothing for them). */
+function dropErrorsOf(recording: TrialRecording, service: string, requestIds: string[]) {
+  const recorded = recording.services[service];
+  if (!recorded) throw new Error(`no ${service} in the recording`);
+  recorded.err = recorded.err?.filter((line) => !requestIds.some((id) => line.includes(id)));
+}
+
+const gatewayErrors = () => trial.services['api-gateway']?.err ?? [];
+const requestIdOf = (line: string) => /"reqId":"([^"]+)"/.exec(line)?.[1] as string;
+
+/** No finding names a relay, and none asks anyone to set an address it did not use. */
+function expectNoRelayBlamed(findings: Finding[]) {
+  expect(findings.filter((f) => f.service === 'api-gateway')).toEqual([]);
+  for (const finding of findings) {
+    expect(finding.next).not.toMatch(/services\/api-gateway/);
+    expect(finding.next).not.toMatch(/restart api-gateway/);
+  }
+}
+
+interface LiveRow {
+  fault: string;
+  options: Options;
+  first: Partial<Finding>;
+  next: RegExp;
+}
+
+const liveRows: LiveRow[] = [
+  {
+    fault: 'configuration checked: the wrong URL in services/form/.env',
+    options: { now: FAULT_LIVE, formDataPort: 3040, config: true },
+    first: {
+      kind: 'config-mismatch',
+      service: 'form-service',
+      severity: 'error',
+      location: { file: 'services/form/.env', line: 10, column: 1 },
+    },
+    next: /^set DATA_SERVICE_URL=http:\/\/127\.0\.0\.1:3004 in services\/form\/\.env, then pnpm devctl restart form-service --wait$/,
+  },
+  {
+    fault: 'configuration not checked (no dry run): from the logs alone',
+    options: { now: FAULT_LIVE, formDataPort: 3040 },
+    first: { kind: 'dependency-unreachable', service: 'form-service', severity: 'error' },
+    next: /^set DATA_SERVICE_URL=http:\/\/127\.0\.0\.1:3004 in services\/form\/\.env, then pnpm devctl restart form-service --wait$/,
+  },
+  {
+    fault: 'form-service logged nothing of its own for some requests the gateway relayed',
+    options: {
+      now: FAULT_LIVE,
+      formDataPort: 3040,
+      edit: (r) => dropErrorsOf(r, 'form-service', gatewayErrors().slice(0, 3).map(requestIdOf)),
+    },
+    first: { kind: 'dependency-unreachable', service: 'form-service', severity: 'error' },
+    next: /^set DATA_SERVICE_URL=http:\/\/127\.0\.0\.1:3004 in services\/form\/\.env/,
+  },
+];
+
+describe.each(liveRows)('while the fault is live, $fault', (row) => {
+  const findings = diagnoseSnapshot(trialSnapshot(row.options));
+  const first = findings[0] as Finding;
+
+  it('the first finding is form-service, with the fix in its own .env', () => {
+    expect(first).toMatchObject(row.first);
+    expect(first.next).toMatch(row.next);
+  });
+
+  it('no finding names api-gateway, nor asks it to change an address it did not use', () => {
+    expectNoRelayBlamed(findings);
+  });
+
+  it("the gateway's relays fold into form-service's finding", () => {
+    expect(first.affects).toEqual(['api-gateway']);
+    expect(first.summary).toMatch(/; api-gateway fails because of it$/);
+    expect(
+      first.evidence.some((e) => e.service === 'api-gateway' && /form-service failed: 502/.test(e.text)),
+    ).toBe(true);
+  });
+});
+
+describe('after form-service restarted on the fixed .env and is healthy', () => {
+  it("the gateway's relays from before that restart are history: no finding at all", () => {
+    for (const config of [true, false]) {
+      const snapshot = trialSnapshot({ now: AFTER_FIX, formDataPort: 3004, config });
+      // The restart the user asked for, read from PM2's log, after every relayed 502.
+      const form = snapshot.services.find((s) => s.entry.name === 'form-service');
+      expect(form?.since).toBe(at('08:44:32.000'));
+      const gateway = snapshot.services.find((s) => s.entry.name === 'api-gateway');
+      expect(gateway?.errors.filter((e) => e.level >= 50)).toHaveLength(5);
+      expect(diagnoseSnapshot(snapshot)).toEqual([]);
+    }
+  });
+
+  it('a relay logged after that restart stays a finding, on form-service, not on the gateway', () => {
+    // The same failure once more after the restart (as if the .env had not been fixed): both lines
+    // of one request, 3 s after form-service's new start.
+    const later = (line: string) =>
+      line
+        .split('2026-12-06T08:44:22')
+        .join('2026-12-06T08:44:35')
+        .split(requestIdOf(gatewayErrors()[4] as string))
+        .join('7d3c1a52-0000-4000-8000-000000000001');
+    const snapshot = trialSnapshot({
+      now: AFTER_FIX,
+      formDataPort: 3040,
+      edit: (r) => {
+        for (const name of ['api-gateway', 'form-service']) {
+          const recorded = r.services[name];
+          const last = recorded?.err?.[recorded.err.length - 1];
+          if (recorded?.err && last) recorded.err.push(later(last));
+        }
+      },
+    });
+    const findings = diagnoseSnapshot(snapshot);
+    const first = findings[0] as Finding;
+    expect(first).toMatchObject({
+      service: 'form-service',
+      kind: 'dependency-unreachable',
+      affects: ['api-gateway'],
+    });
+    expect(first.next).toMatch(/in services\/form\/\.env/);
+    // Only the relay after the restart is evidence: the earlier ones are history.
+    const relayed = first.evidence.filter((e) => e.service === 'api-gateway');
+    expect(relayed.map((e) => e.time)).toEqual(['2026-12-06T08:44:35.772Z']);
+    expectNoRelayBlamed(findings);
+  });
+});
