@@ -100,28 +100,96 @@ export interface Relay {
   status?: number;
   /** The caller's timeout for `timeout`. */
   timeoutMs?: number;
+  /** The address the caller used, for `unreachable`, `timeout` and `broke-off`. */
+  host?: string;
+  port?: number;
+  /** The connection error (`ECONNREFUSED`...), for `unreachable` and `broke-off`. */
+  code?: string;
 }
 
-const FAILED = /^([\w.-]+) failed: (\d{3})\b/;
-const UNREACHABLE = /^([\w.-]+) unreachable at /;
-const TIMED_OUT = /^([\w.-]+) timed out after (\d+) ms at /;
-const BROKE_OFF = /^([\w.-]+) broke off its answer at /;
+const HOST = String.raw`(\[[^\]]+\]|[\w.-]+)`;
+// The kit client's messages (packages/service-kit/src/http-client.ts). A `failed` one goes on with
+// the upstream's own message, which is the next hop when the upstream relayed too.
+const HOPS: { pattern: RegExp; hop: (m: RegExpExecArray) => Relay }[] = [
+  {
+    pattern: /([\w.-]+) failed: (5\d\d)\b ?/y,
+    hop: (m) => ({ upstream: m[1] as string, how: 'failed', status: Number(m[2]) }),
+  },
+  {
+    pattern: new RegExp(String.raw`([\w.-]+) unreachable at ${HOST}:(\d+) \((\w+)\)`, 'y'),
+    hop: (m) => ({ upstream: m[1] as string, how: 'unreachable', ...address(m), code: m[4] }),
+  },
+  {
+    pattern: new RegExp(String.raw`([\w.-]+) timed out after (\d+) ms at ${HOST}:(\d+)`, 'y'),
+    hop: (m) => ({
+      upstream: m[1] as string,
+      how: 'timeout',
+      timeoutMs: Number(m[2]),
+      host: stripBrackets(m[3] as string),
+      port: Number(m[4]),
+    }),
+  },
+  {
+    pattern: new RegExp(String.raw`([\w.-]+) broke off its answer at ${HOST}:(\d+)(?: \((\w+)\))?`, 'y'),
+    hop: (m) => ({ upstream: m[1] as string, how: 'broke-off', ...address(m), code: m[4] }),
+  },
+];
 
-/** The relay an error describes: the kit client's UpstreamError, by its fields or its message. */
+const stripBrackets = (host: string) => host.replace(/^\[|\]$/g, '');
+const address = (m: RegExpExecArray) => ({ host: stripBrackets(m[2] as string), port: Number(m[3]) });
+
+function hopAt(text: string, index: number): { relay: Relay; end: number } | undefined {
+  for (const { pattern, hop } of HOPS) {
+    pattern.lastIndex = index;
+    const match = pattern.exec(text);
+    if (match) return { relay: hop(match), end: pattern.lastIndex };
+  }
+  return undefined;
+}
+
+/**
+ * The hops a relayed message describes, outermost first: `form-service failed: 502 data-service
+ * unreachable at 127.0.0.1:3040 (ECONNREFUSED)` is [form-service failed 502, data-service
+ * unreachable at 127.0.0.1:3040]. The first hop is the call the service that logged it made; every
+ * later one was made by the upstream of the hop before (an address in hop N was used by hop N-1's
+ * upstream, never by the service that logged the line). Empty when the text is no kit relay.
+ */
+export function relayChain(text: string): Relay[] {
+  for (let start = 0; start < text.length; start++) {
+    // A hop starts at a word: where a name begins.
+    if (start > 0 && /[\w.-]/.test(text[start - 1] as string)) continue;
+    const first = hopAt(text, start);
+    if (!first) continue;
+    const chain = [first.relay];
+    let next = first;
+    while (next.relay.how === 'failed') {
+      const deeper = hopAt(text, next.end);
+      if (!deeper) break;
+      chain.push(deeper.relay);
+      next = deeper;
+    }
+    return chain;
+  }
+  return [];
+}
+
+/** The relay an error describes: the kit client's UpstreamError, by its message or its fields. */
 export function relayOf(error: LoggedError): Relay | undefined {
   if (error.origin !== 'pino') return undefined;
   const err = error.record?.err as { upstream?: unknown; message?: unknown } | undefined;
   const message = typeof err?.message === 'string' ? err.message : error.message;
-  const failed = FAILED.exec(message);
-  if (failed) return { upstream: failed[1] as string, how: 'failed', status: Number(failed[2]) };
-  const timedOut = TIMED_OUT.exec(message);
-  if (timedOut) return { upstream: timedOut[1] as string, how: 'timeout', timeoutMs: Number(timedOut[2]) };
-  const unreachable = UNREACHABLE.exec(message);
-  if (unreachable) return { upstream: unreachable[1] as string, how: 'unreachable' };
-  const brokeOff = BROKE_OFF.exec(message);
-  if (brokeOff) return { upstream: brokeOff[1] as string, how: 'broke-off' };
+  const [first] = relayChain(message);
+  // The message starts with it: a message that only quotes a relay further in is not one.
+  if (first && message.startsWith(`${first.upstream} `)) return first;
   if (typeof err?.upstream === 'string') return { upstream: err.upstream, how: 'failed' };
   return undefined;
+}
+
+/** The stack services a relayed error names, outermost first (the upstream, and deeper ones). */
+export function relayedServices(error: LoggedError): string[] {
+  const err = error.record?.err as { message?: unknown } | undefined;
+  const message = typeof err?.message === 'string' ? err.message : error.message;
+  return relayChain(message).map((hop) => hop.upstream);
 }
 
 /** Every timeout a caller reported, by request id: which upstream it waited for, and how long. */

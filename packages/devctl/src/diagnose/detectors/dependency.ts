@@ -11,7 +11,7 @@
 import type { ServiceSnapshot, Snapshot } from '../collect';
 import { type Dependency, describeDependency, isLocalHost } from '../dependencies';
 import type { LoggedError } from '../log-tail';
-import { relayOf, traceCommand } from '../requests';
+import { relayChain, relayOf, traceCommand } from '../requests';
 import type { Evidence } from '../types';
 import { snapshotUrlMismatches } from './config-consistency';
 import {
@@ -34,11 +34,11 @@ export interface DependencyFailure {
   port: number | undefined;
   /** ECONNREFUSED, ETIMEDOUT, HTTP_503... */
   reason: string;
+  /** For a relayed message: the stack services it names, outermost first (the upstream, then deeper). */
+  via?: string[];
 }
 
 const HOST = String.raw`(\[[^\]]+\]|[\w.-]+)`;
-const UNREACHABLE = new RegExp(String.raw`([\w.-]+) unreachable at ${HOST}:(\d+) \((\w+)\)`, 'g');
-const TIMED_OUT = new RegExp(String.raw`([\w.-]+) timed out after \d+ ms at ${HOST}:(\d+)`, 'g');
 const CONNECT = new RegExp(
   String.raw`\b(ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|ECONNRESET|EAI_AGAIN)\b:? ?${HOST}?:?(\d+)?`,
 );
@@ -56,24 +56,26 @@ const NETWORK_CODES = new Set([
 const stripBrackets = (host: string) => host.replace(/^\[|\]$/g, '');
 
 /**
- * What a message says about an unreachable dependency: the deepest one named (in `form-service
- * failed: 502 data-service unreachable at ...` that is data-service), or a bare connection error.
+ * What a message says about the call the service that logged it made: the first hop of a relayed
+ * message (in `form-service failed: 502 data-service unreachable at 127.0.0.1:3040` that is
+ * form-service, which answered 502: the address is form-service's, not the logger's), or a bare
+ * connection error. `via` names every stack service of a relayed message, outermost first.
  */
 export function parseDependencyFailure(text: string, code?: string): DependencyFailure | undefined {
-  const named = [...text.matchAll(UNREACHABLE)].map((m) => ({
-    name: m[1],
-    host: stripBrackets(m[2] as string),
-    port: Number(m[3]),
-    reason: m[4] as string,
-  }));
-  const timedOut = [...text.matchAll(TIMED_OUT)].map((m) => ({
-    name: m[1],
-    host: stripBrackets(m[2] as string),
-    port: Number(m[3]),
-    reason: 'ETIMEDOUT',
-  }));
-  const all = [...named, ...timedOut];
-  if (all.length > 0) return all[all.length - 1];
+  const chain = relayChain(text);
+  const first = chain[0];
+  if (first) {
+    const via = chain.map((hop) => hop.upstream);
+    if (first.how === 'failed')
+      return { name: first.upstream, host: undefined, port: undefined, reason: `HTTP_${first.status}`, via };
+    return {
+      name: first.upstream,
+      host: first.host,
+      port: first.port,
+      reason: first.how === 'timeout' ? 'ETIMEDOUT' : (first.code ?? first.how),
+      via,
+    };
+  }
   const connect = CONNECT.exec(text);
   if (connect) {
     return {
@@ -294,10 +296,10 @@ export function detectDependencies(snapshot: Snapshot): Candidate[] {
           });
           continue;
         }
-        // The target is healthy now: failures from before its last start are history.
-        const recent = seen.filter(
-          (o) => target.since === undefined || o.time >= Math.floor(target.since / 1000) * 1000,
-        );
+        // The target is healthy now: failures from before its last start, or from before the last
+        // start of a service deeper in the relayed message, are history (that start brought a newer
+        // build or configuration, and the service now answers).
+        const recent = seen.filter((o) => !isHistory(snapshot, target.entry.name, o));
         if (recent.length === 0 || !last) continue;
         const recentLast = recent[recent.length - 1] as Observation;
         const answered = recent.every((o) => o.failure.reason.startsWith('HTTP_'));
@@ -362,6 +364,19 @@ export function detectDependencies(snapshot: Snapshot): Candidate[] {
     }
   }
   return found;
+}
+
+/**
+ * True when a failure of a call to `upstream` was logged before the last start (that the user asked
+ * for) of that upstream or of a stack service deeper in its relayed message that is up now: the
+ * service that failed has been restarted on a newer build or configuration since.
+ */
+function isHistory(snapshot: Snapshot, upstream: string, observation: Observation): boolean {
+  return [upstream, ...(observation.failure.via ?? [])].some((name) => {
+    const service = serviceNamed(snapshot, name);
+    if (!service || service.since === undefined || isDown(service)) return false;
+    return observation.time < Math.floor(service.since / 1000) * 1000;
+  });
 }
 
 const startCommandFor = (name: string) => `pnpm devctl start ${name} --wait`;
