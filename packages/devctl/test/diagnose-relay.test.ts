@@ -42,6 +42,8 @@ interface Options {
   config?: boolean;
   /** Edits of the recording before it becomes a snapshot. */
   edit?: (recording: TrialRecording) => void;
+  /** False: form-service's /ready does not call data-service (nothing but the logs tells). */
+  readyChecksData?: boolean;
 }
 
 function variable(name: string, value: string, file: string, line: number | null): ResolvedVariable {
@@ -82,7 +84,7 @@ function trialSnapshot(options: Options): Snapshot {
         file: 'services/form/.env',
       },
     ];
-    if (options.formDataPort !== 3004) {
+    if (options.formDataPort !== 3004 && options.readyChecksData !== false) {
       // form-service's readiness check calls data-service where its .env says.
       form.ready = {
         path: '/ready',
@@ -174,6 +176,47 @@ function dropErrorsOf(recording: TrialRecording, service: string, requestIds: st
 const gatewayErrors = () => trial.services['api-gateway']?.err ?? [];
 const requestIdOf = (line: string) => /"reqId":"([^"]+)"/.exec(line)?.[1] as string;
 
+/** The recording with every kit message about form-service's call to data-service rewritten. */
+function relayKind(own: string, status: number) {
+  return (recording: TrialRecording) => {
+    const rewrite = (line: string) =>
+      line
+        .split('data-service unreachable at 127.0.0.1:3040 (ECONNREFUSED)')
+        .join(own)
+        .split('form-service failed: 502 ')
+        .join(`form-service failed: ${status} `);
+    for (const service of Object.values(recording.services)) service.err = service.err?.map(rewrite);
+  };
+}
+
+/** A service in front of the gateway that relays its 502 too: the failure two relays up. */
+function behindAnotherRelay(recording: TrialRecording) {
+  const gateway = recording.services['api-gateway'];
+  recording.services['web-bff'] = {
+    folder: 'services/web-bff',
+    dependsOn: ['api-gateway'],
+    state: 'online',
+    port: 3009,
+    out: [],
+    err: (gateway?.err ?? []).map((line) =>
+      line
+        .split('"service":"api-gateway"')
+        .join('"service":"web-bff"')
+        .split('form-service failed: 502 ')
+        .join('api-gateway failed: 502 form-service failed: 502 ')
+        .replace(
+          /"time":"([^"]+)\.(\d{3})Z"/,
+          (_m, t: string, ms: string) =>
+            `"time":"${t}.${String(Number(ms) + 5)
+              .padStart(3, '0')
+              .slice(-3)}Z"`,
+        ),
+    ),
+    health: { status: 200, body: { status: 'ok', service: 'web-bff' } },
+    ready: { status: 200, body: { status: 'ready', service: 'web-bff', checks: {} } },
+  };
+}
+
 /** No finding names a relay, and none asks anyone to set an address it did not use. */
 function expectNoRelayBlamed(findings: Finding[]) {
   expect(findings.filter((f) => f.service === 'api-gateway')).toEqual([]);
@@ -218,6 +261,51 @@ const liveRows: LiveRow[] = [
     first: { kind: 'dependency-unreachable', service: 'form-service', severity: 'error' },
     next: /^set DATA_SERVICE_URL=http:\/\/127\.0\.0\.1:3004 in services\/form\/\.env/,
   },
+  {
+    fault: 'form-service logged nothing at all: only the relays say whose address it was',
+    options: {
+      now: FAULT_LIVE,
+      formDataPort: 3040,
+      readyChecksData: false,
+      edit: (r) => dropErrorsOf(r, 'form-service', gatewayErrors().map(requestIdOf)),
+    },
+    first: {
+      kind: 'dependency-unreachable',
+      service: 'form-service',
+      severity: 'error',
+      summary: expect.stringMatching(
+        /^form-service calls data-service at 127\.0\.0\.1:3040 \(ECONNREFUSED\), but data-service listens on port 3004/,
+      ) as string,
+    },
+    next: /^set DATA_SERVICE_URL=http:\/\/127\.0\.0\.1:3004 in services\/form\/\.env/,
+  },
+  {
+    fault: 'the relayed failure is a timeout (504)',
+    options: {
+      now: FAULT_LIVE,
+      formDataPort: 3040,
+      edit: relayKind('data-service timed out after 5000 ms at 127.0.0.1:3040', 504),
+    },
+    first: {
+      kind: 'dependency-unreachable',
+      service: 'form-service',
+      // ETIMEDOUT from the requests; form-service's /ready still meets a refused connection.
+      summary: expect.stringMatching(
+        /at 127\.0\.0\.1:3040 \(ETIMEDOUT\b.*\), but data-service listens on port 3004/,
+      ) as string,
+    },
+    next: /^set DATA_SERVICE_URL=http:\/\/127\.0\.0\.1:3004 in services\/form\/\.env/,
+  },
+  {
+    fault: 'the relayed failure is an answer broken off',
+    options: {
+      now: FAULT_LIVE,
+      formDataPort: 3040,
+      edit: relayKind('data-service broke off its answer at 127.0.0.1:3040 (ECONNRESET)', 502),
+    },
+    first: { kind: 'dependency-unreachable', service: 'form-service' },
+    next: /^set DATA_SERVICE_URL=http:\/\/127\.0\.0\.1:3004 in services\/form\/\.env/,
+  },
 ];
 
 describe.each(liveRows)('while the fault is live, $fault', (row) => {
@@ -237,9 +325,28 @@ describe.each(liveRows)('while the fault is live, $fault', (row) => {
     expect(first.affects).toEqual(['api-gateway']);
     expect(first.summary).toMatch(/; api-gateway fails because of it$/);
     expect(
-      first.evidence.some((e) => e.service === 'api-gateway' && /form-service failed: 502/.test(e.text)),
+      first.evidence.some((e) => e.service === 'api-gateway' && /form-service failed: 50\d /.test(e.text)),
     ).toBe(true);
   });
+});
+
+describe('two relays up (web-bff -> api-gateway -> form-service)', () => {
+  for (const config of [true, false]) {
+    it(`${config ? 'with' : 'without'} the configuration checked: form-service first, both relays fold into it`, () => {
+      const findings = diagnoseSnapshot(
+        trialSnapshot({ now: FAULT_LIVE, formDataPort: 3040, config, edit: behindAnotherRelay }),
+      );
+      const first = findings[0] as Finding;
+      expect(first).toMatchObject({
+        service: 'form-service',
+        kind: config ? 'config-mismatch' : 'dependency-unreachable',
+        affects: ['api-gateway', 'web-bff'],
+      });
+      expect(first.next).toMatch(/^set DATA_SERVICE_URL=http:\/\/127\.0\.0\.1:3004 in services\/form\/\.env/);
+      expectNoRelayBlamed(findings);
+      expect(findings.filter((f) => f.service === 'web-bff')).toEqual([]);
+    });
+  }
 });
 
 describe('after form-service restarted on the fixed .env and is healthy', () => {

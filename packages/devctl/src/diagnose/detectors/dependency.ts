@@ -211,6 +211,54 @@ function observations(snapshot: Snapshot, service: ServiceSnapshot): Observation
   return found;
 }
 
+/** How close in time a relay and its caller's own error are, without a request id in common. */
+const SAME_FAILURE_MS = 2000;
+
+/**
+ * The calls `caller` made that only its callers' relays tell of: in `form-service failed: 502
+ * data-service unreachable at 127.0.0.1:3040 (ECONNREFUSED)` logged by api-gateway, form-service
+ * called data-service at 127.0.0.1:3040. Read only where the caller logged no error of its own
+ * for that request (or, without a request id, about that time): its own line says it better.
+ * Relays from before the caller's last start are history, as its own errors would be.
+ */
+function relayedObservations(snapshot: Snapshot, caller: ServiceSnapshot): Observation[] {
+  const name = caller.entry.name;
+  const own = newErrors(caller);
+  const found: Observation[] = [];
+  for (const relaying of snapshot.services) {
+    if (relaying === caller) continue;
+    for (const error of newErrors(relaying)) {
+      const chain = relayChain([error.message, error.errorMessage ?? ''].join(' | '));
+      const index = chain.findIndex(
+        (hop, i) =>
+          i > 0 &&
+          hop.port !== undefined &&
+          chain[i - 1]?.how === 'failed' &&
+          chain[i - 1]?.upstream === name,
+      );
+      const hop = chain[index];
+      if (!hop || !isNew(caller, { time: error.time, precise: error.precise })) continue;
+      const logged = error.requestId
+        ? own.some((e) => e.requestId === error.requestId)
+        : own.some((e) => Math.abs(e.time - error.time) <= SAME_FAILURE_MS);
+      if (logged) continue;
+      found.push({
+        failure: {
+          name: hop.upstream,
+          host: hop.host,
+          port: hop.port,
+          reason: hop.how === 'timeout' ? 'ETIMEDOUT' : (hop.code ?? hop.how),
+          via: chain.slice(index).map((h) => h.upstream),
+        },
+        time: error.time,
+        evidence: errorEvidence(snapshot, relaying.entry.name, error),
+        requestId: error.requestId,
+      });
+    }
+  }
+  return found.sort((a, b) => a.time - b.time);
+}
+
 /** `variable in file`, or the ecosystem entry when no variable sets it. */
 const whereSet = (dependency: Dependency, service: ServiceSnapshot) =>
   dependency.variable
@@ -235,7 +283,10 @@ export function detectDependencies(snapshot: Snapshot): Candidate[] {
   for (const service of snapshot.services) {
     const name = service.entry.name;
     const groups = new Map<string, { dependency: Dependency; seen: Observation[] }>();
-    for (const observation of observations(snapshot, service)) {
+    const all = [...observations(snapshot, service), ...relayedObservations(snapshot, service)].sort(
+      (a, b) => a.time - b.time,
+    );
+    for (const observation of all) {
       const dependency = targetOf(snapshot, service, observation.failure);
       if (!dependency) continue;
       const key = dependency.kind === 'service' ? dependency.name : `${dependency.host}:${dependency.port}`;
