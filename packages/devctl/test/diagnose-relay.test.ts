@@ -13,6 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Snapshot } from '../src/diagnose/collect';
 import type { ConfigSnapshot, ResolvedVariable } from '../src/diagnose/config-snapshot';
 import { lastRequestedStart, readPm2Events } from '../src/diagnose/pm2-log';
+import { relayChain } from '../src/diagnose/requests';
 import type { Finding } from '../src/diagnose/types';
 import { diagnoseSnapshot, loadRecording, type Recording, snapshotOf } from './diagnose-recorded';
 
@@ -394,5 +395,40 @@ describe('after form-service restarted on the fixed .env and is healthy', () => 
     const relayed = first.evidence.filter((e) => e.service === 'api-gateway');
     expect(relayed.map((e) => e.time)).toEqual(['2026-12-06T08:44:35.772Z']);
     expectNoRelayBlamed(findings);
+  });
+});
+
+describe('relayChain: who used which address in a relayed message', () => {
+  it.each([
+    {
+      text: 'form-service failed: 502 data-service unreachable at 127.0.0.1:3040 (ECONNREFUSED)',
+      chain: [
+        { upstream: 'form-service', how: 'failed', status: 502 },
+        { upstream: 'data-service', how: 'unreachable', host: '127.0.0.1', port: 3040, code: 'ECONNREFUSED' },
+      ],
+    },
+    {
+      text: 'web-bff failed: 504 api-gateway failed: 504 form-service timed out after 5000 ms at [::1]:3001',
+      chain: [
+        { upstream: 'web-bff', how: 'failed', status: 504 },
+        { upstream: 'api-gateway', how: 'failed', status: 504 },
+        { upstream: 'form-service', how: 'timeout', timeoutMs: 5000, host: '::1', port: 3001 },
+      ],
+    },
+    {
+      text: 'could not load the form: form-service broke off its answer at 127.0.0.1:3001 (ECONNRESET)',
+      chain: [
+        { upstream: 'form-service', how: 'broke-off', host: '127.0.0.1', port: 3001, code: 'ECONNRESET' },
+      ],
+    },
+    {
+      text: 'leaf failed: 500 internal server error',
+      chain: [{ upstream: 'leaf', how: 'failed', status: 500 }],
+    },
+    // A 4xx is passed on as the upstream's own answer by the kit, not relayed as a failure.
+    { text: 'form-service failed: 404 not found', chain: [] },
+    { text: 'connect ECONNREFUSED 127.0.0.1:5432', chain: [] },
+  ])('$text', ({ text, chain }) => {
+    expect(relayChain(text)).toEqual(chain);
   });
 });

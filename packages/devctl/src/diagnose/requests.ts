@@ -135,6 +135,10 @@ const HOPS: { pattern: RegExp; hop: (m: RegExpExecArray) => Relay }[] = [
   },
 ];
 
+/** Where a hop may begin: a name at a word start, then one of the kit's phrases. */
+const START =
+  /(?<![\w.-])[\w.-]+ (?:failed: 5\d\d|unreachable at |timed out after |broke off its answer at )/g;
+
 const stripBrackets = (host: string) => host.replace(/^\[|\]$/g, '');
 const address = (m: RegExpExecArray) => ({ host: stripBrackets(m[2] as string), port: Number(m[3]) });
 
@@ -155,11 +159,15 @@ function hopAt(text: string, index: number): { relay: Relay; end: number } | und
  * upstream, never by the service that logged the line). Empty when the text is no kit relay.
  */
 export function relayChain(text: string): Relay[] {
-  for (let start = 0; start < text.length; start++) {
-    // A hop starts at a word: where a name begins.
-    if (start > 0 && /[\w.-]/.test(text[start - 1] as string)) continue;
-    const first = hopAt(text, start);
-    if (!first) continue;
+  // Only where a kit message can start (one scan), not at every character: diagnose reads
+  // hundreds of errors, and every service's relays are read again for each of its callers.
+  START.lastIndex = 0;
+  for (let match = START.exec(text); match; match = START.exec(text)) {
+    const first = hopAt(text, match.index);
+    if (!first) {
+      START.lastIndex = match.index + 1;
+      continue;
+    }
     const chain = [first.relay];
     let next = first;
     while (next.relay.how === 'failed') {
