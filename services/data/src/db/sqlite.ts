@@ -64,6 +64,19 @@ function toRows(result: ResultSet): QueryResult {
 }
 
 /**
+ * A statement that fails inside the serial queue has lost its caller: its stack ends in this file,
+ * the wrapper every query goes through. The frames of the call site, captured when the query was
+ * asked for (about a microsecond), are appended, so the log -- and devctl diagnose -- name the store
+ * function whose statement failed.
+ */
+function withCallSite(error: unknown, callSite: Error): unknown {
+  if (!(error instanceof Error) || typeof error.stack !== 'string') return error;
+  const frames = (callSite.stack ?? '').split('\n').slice(1).join('\n');
+  if (frames) error.stack = `${error.stack}\n${frames}`;
+  return error;
+}
+
+/**
  * The embedded database: one SQLite file through @libsql/client (a prebuilt binary, no native
  * build), WAL journal, one connection, and every operation serialized in this process.
  */
@@ -139,11 +152,12 @@ export function openSqlite(options: SqliteOptions): Database {
     skipLockedClause: '',
 
     query<R extends object = Row>(sql: string, params: readonly SqlValue[] = []) {
+      const callSite = new Error();
       return queue.run(async () => {
         try {
           return (await run(await connection(), sql, params)) as QueryResult<R>;
         } catch (error) {
-          throw describeError(error);
+          throw withCallSite(describeError(error), callSite);
         }
       });
     },
@@ -158,6 +172,7 @@ export function openSqlite(options: SqliteOptions): Database {
         }
         const scoped: Queryable = {
           query: async <R extends object = Row>(sql: string, params: readonly SqlValue[] = []) => {
+            // Awaited by the transaction's function itself: its stack keeps the caller.
             try {
               return (await run(tx, sql, params)) as QueryResult<R>;
             } catch (error) {
