@@ -140,7 +140,9 @@ export class JobPoller {
         const reason = message(error);
         this.lastError = { jobId: job.id, type: job.type, message: reason, at: new Date().toISOString() };
         const final = job.attempts >= job.maxAttempts;
-        log.warn(
+        // A retry is routine (warn); the last attempt loses what the job was for (an email the user
+        // expects): an error, with its stack, so devctl diagnose reports it with its source line.
+        log[final ? 'error' : 'warn'](
           { err: error },
           `job ${job.id} (${job.type}) failed on attempt ${job.attempts}/${job.maxAttempts}${final ? ', giving up: it goes dead' : ', data-service retries it'}: ${reason}`,
         );

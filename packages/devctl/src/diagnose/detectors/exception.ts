@@ -110,7 +110,12 @@ export function detectExceptions(snapshot: Snapshot): Candidate[] {
       found.push({
         kind,
         service: name,
-        severity: kind === 'logged-error' ? 'warning' : 'error',
+        // An error-level line whose stack points into this service's own code (not a shared
+        // package) is a fault even outside a request: a job that gave up, a timer's failure.
+        severity:
+          kind !== 'logged-error' || location?.file.startsWith(`${service.entry.folder}/`)
+            ? 'error'
+            : 'warning',
         role: 'cause',
         summary,
         evidence: [errorEvidence(snapshot, name, last)],
