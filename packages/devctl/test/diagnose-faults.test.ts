@@ -305,7 +305,11 @@ describe('diagnose on a stack with every fault', () => {
     // ~25 MiB/s reaches its 4G max_memory_restart within minutes, but the process is younger than
     // 30 s here, when start-up growth looks the same: a warning that says so (diagnose-resource
     // looks at an older leak and expects the error).
-    expect(finding.severity).toBe(finding.summary.includes('may still be settling') ? 'warning' : 'error');
+    // Unconfirmed by an earlier run's look (this is the first diagnose of the stack), it asks for a
+    // second look instead of claiming a leak.
+    expect(finding.severity).toBe(
+      /may still be settling|seen in this look only/.test(finding.summary) ? 'warning' : 'error',
+    );
     expect(finding.summary).toMatch(
       /resident memory grows steadily: \d+ MiB -> \d+ MiB in \d\.\d s \(\+\d+ MiB\/s\)/,
     );

@@ -162,7 +162,14 @@ describe('detectMemory', () => {
   const now = 1_000_000 + 60_000;
   const snapshotOf = (
     memory: MemorySample[],
-    options: { limit?: number; available?: number; restarts?: number[]; startedAt?: number } = {},
+    options: {
+      limit?: number;
+      available?: number;
+      restarts?: number[];
+      startedAt?: number;
+      /** The earlier run's look; by default one 10 s before, 40 MiB lower (growth confirmed). */
+      earlier?: MemorySample | null;
+    } = {},
   ) =>
     ({
       now,
@@ -172,6 +179,13 @@ describe('detectMemory', () => {
           entry: { name: 'form-service', folder: 'services/form' },
           process: { pid: 4242, maxMemoryRestart: options.limit, startedAt: options.startedAt },
           memory,
+          memoryEarlier:
+            options.earlier === null
+              ? undefined
+              : (options.earlier ??
+                (memory[0]
+                  ? { time: memory[0].time - 10_000, bytes: memory[0].bytes - 40 * MiB }
+                  : undefined)),
           events: (options.restarts ?? []).map((time) => ({
             kind: 'memory-restart',
             time,
@@ -266,6 +280,18 @@ describe('detectMemory', () => {
     expect(others).toEqual([]);
     expect(finding?.severity).toBe(severity);
     expect(finding?.summary).toMatch(summary);
+  });
+
+  it('growth seen in one run only (no earlier look, or none lower): a warning that asks to confirm', () => {
+    // Seen on the real stack: an idle email-service, 61 -> 90 MiB in a second, then back to 65.
+    for (const earlier of [null, { time: 1_000_000 - 10_000, bytes: 180 * MiB }]) {
+      const [finding] = detectMemory(snapshotOf(fastLeak, { limit: 512 * MiB, earlier }));
+      expect(finding?.severity).toBe('warning');
+      expect(finding?.summary).toMatch(/seen in this look only.*run diagnose again to confirm\)$/);
+    }
+    // Past 60% of its limit needs no second look.
+    const [near] = detectMemory(snapshotOf(fastLeak, { limit: 300 * MiB, earlier: null }));
+    expect(near?.severity).toBe('error');
   });
 
   it('growth alone in a process younger than 30 s is a warning that says so; older, an error', () => {

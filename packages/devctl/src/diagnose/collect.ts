@@ -56,6 +56,8 @@ export interface ServiceSnapshot {
   health: HttpProbe | undefined;
   ready: HttpProbe | undefined;
   memory: MemorySample[];
+  /** The last look at this same process by an earlier diagnose (1 s to 15 min ago), if any. */
+  memoryEarlier?: MemorySample;
   dependencies: Dependency[];
   /** A process other than the service itself listening on the service's port. */
   portHolder: PortHolder | undefined;
@@ -291,7 +293,8 @@ async function watchMemory(
   await Promise.race([probing, new Promise((resolve) => setTimeout(resolve, 250).unref())]);
   sampleMemory(looked);
   const history = new MemoryHistory(root);
-  const growing = looked.filter((service) => looksLikeGrowing(service, history.earlier(service, Date.now())));
+  for (const service of looked) service.memoryEarlier = history.earlier(service, Date.now());
+  const growing = looked.filter((service) => looksLikeGrowing(service, service.memoryEarlier));
   let available: number | undefined;
   if (growing.length > 0) {
     const stepMs = windowMs / 10;

@@ -122,6 +122,16 @@ export function detectMemory(snapshot: Snapshot): Candidate[] {
     const limit = service.process?.maxMemoryRestart ?? restarts[restarts.length - 1]?.limit;
     const deadline = growth ? deadlineOf(growth, limit, snapshot.availableMemory) : undefined;
     const soon = deadline !== undefined && deadline.seconds <= DEADLINE_MS / 1000;
+    // Seen growing in this run's looks only: a heap filling up before its next GC looks the same
+    // for a second (trial: an idle email-service, 61 -> 90 MiB in 1 s, then back to 65). An error
+    // needs the growth confirmed by an earlier run's look at the same process, lower by at least
+    // MIN_GROWTH, or a process already past 60% of its limit.
+    const earlier = service.memoryEarlier;
+    const firstLook = service.memory[0];
+    const confirmed =
+      growth !== undefined &&
+      ((earlier !== undefined && firstLook !== undefined && firstLook.bytes - earlier.bytes >= MIN_GROWTH) ||
+        (limit !== undefined && growth.to > 0.6 * limit));
     const age = snapshot.now - (service.process?.startedAt ?? 0);
     const settling = service.process?.startedAt !== undefined && age < SETTLING_MS;
     const parts: string[] = [];
@@ -135,6 +145,9 @@ export function detectMemory(snapshot: Snapshot): Candidate[] {
       }
       if (settling && restarts.length === 0)
         text += ` (the process is ${Math.round(age / 1000)} s old: a young heap may still be settling; diagnose again after ${SETTLING_MS / 1000} s of uptime to confirm)`;
+      else if (!confirmed && restarts.length === 0)
+        text +=
+          ' (seen in this look only, which a heap filling up before its next GC also shows: run diagnose again to confirm)';
       parts.push(text);
     }
     if (restarts.length > 0) {
@@ -158,7 +171,7 @@ export function detectMemory(snapshot: Snapshot): Candidate[] {
     found.push({
       kind: 'memory-growth',
       service: name,
-      severity: restarts.length > 0 || (soon && !settling) ? 'error' : 'warning',
+      severity: restarts.length > 0 || (soon && !settling && confirmed) ? 'error' : 'warning',
       role: 'cause',
       summary: `${name}: ${parts.join('; ')}`,
       evidence,
