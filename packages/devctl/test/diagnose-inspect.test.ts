@@ -188,6 +188,17 @@ describe('sampleCpu', () => {
     const [busyCpu, idleCpu] = await Promise.all([sampleCpu(busy.pid, 500), sampleCpu(idle.pid, 500)]);
     expect(busyCpu && isIdle(busyCpu)).toBe(false);
     expect(busyCpu?.runnable).toBeGreaterThan(0);
-    expect(idleCpu && isIdle(idleCpu)).toBe(true);
+    // On a loaded machine one window can catch the waiting process being scheduled late (CI ran
+    // this beside three other test files): it is idle in at least one of three windows, and the
+    // busy loop in none.
+    const idleWindows = [idleCpu];
+    for (let i = 0; i < 2 && !idleWindows.some((cpu) => cpu && isIdle(cpu)); i++)
+      idleWindows.push(await sampleCpu(idle.pid, 500));
+    expect(
+      idleWindows.some((cpu) => cpu && isIdle(cpu)),
+      JSON.stringify(idleWindows),
+    ).toBe(true);
+    const busyAgain = await sampleCpu(busy.pid, 500);
+    expect(busyAgain && isIdle(busyAgain)).toBe(false);
   });
 });

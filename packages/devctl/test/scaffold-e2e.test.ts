@@ -99,7 +99,10 @@ describe('devctl new service billing --route /api/billing --depends-on data-serv
         { cwd: project.root, timeoutMs: 4 * MINUTES },
       );
       expect(build.code, said(build)).toBe(0);
-      const gatewayUrl = `http://127.0.0.1:${ports['api-gateway']}`;
+      // Its port is picked now, not with the others minutes ago: in between, a test running in
+      // parallel could take a port nobody held, and this request reached that test's gateway.
+      const gatewayPort = await freePort();
+      const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
       const gateway = spawnProcess(process.execPath, ['--enable-source-maps', 'dist/index.js'], {
         cwd: join(project.root, 'services/api-gateway'),
         name: 'api-gateway',
@@ -107,7 +110,7 @@ describe('devctl new service billing --route /api/billing --depends-on data-serv
           PATH: process.env.PATH,
           NODE_ENV: 'test',
           LOG_LEVEL: 'warn',
-          PORT: String(ports['api-gateway']),
+          PORT: String(gatewayPort),
           JWT_SECRET: 'scaffold-e2e-secret-scaffold-e2e-secret',
           ...Object.fromEntries(
             Object.entries(ports).map(([name, port]) => [urlVariable(name), `http://127.0.0.1:${port}`]),
@@ -116,6 +119,8 @@ describe('devctl new service billing --route /api/billing --depends-on data-serv
       });
       onTestFinished(() => gateway.kill());
       await waitForHttp(`${gatewayUrl}/health`, { timeoutMs: 30_000 });
+      const answering = (await (await fetch(`${gatewayUrl}/health`)).json()) as { pid?: number };
+      expect(answering.pid, 'the gateway answering is the one this test started').toBe(gateway.pid);
       const posted = await fetch(`${gatewayUrl}/api/billing/items`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
