@@ -103,3 +103,37 @@ export function describeFailure(
         : `devctl logs ${service.name} --err   (or: devctl diagnose ${service.name})`,
   };
 }
+
+/**
+ * The result for a service left alone because a service it depends on is not healthy: start and
+ * restart say the same thing, with their own verb and next command.
+ */
+export function blockedByDependency(
+  service: ServiceEntry,
+  state: ServiceState,
+  blocker: string,
+  action: 'not started' | 'not restarted',
+  retry: string,
+): ServiceResult {
+  return {
+    name: service.name,
+    port: service.port ?? null,
+    elapsedMs: null,
+    note: null,
+    action,
+    ok: false,
+    healthy: null,
+    state,
+    pid: null,
+    failure: {
+      ...describeFailure(
+        service,
+        undefined,
+        undefined,
+        'dependency',
+        `depends on ${blocker}, which is not healthy`,
+      ),
+      next: `fix ${blocker} first (see above), then: ${retry}`,
+    },
+  };
+}

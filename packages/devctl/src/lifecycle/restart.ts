@@ -15,7 +15,13 @@ import { linesSince } from '../pm2/log-tail';
 import { serviceState } from '../pm2/state';
 import { ProcessWatcher } from '../pm2/supervise';
 import { waitUntilHealthy } from './health';
-import { describeFailure, type LifecycleSink, type LogMarks, type ServiceResult } from './outcome';
+import {
+  blockedByDependency,
+  describeFailure,
+  type LifecycleSink,
+  type LogMarks,
+  type ServiceResult,
+} from './outcome';
 import { bringUp, type CycleContext } from './pm2-cycle';
 import { sleep } from './port';
 import { assertValidConfig, buildStep, timeoutMs } from './prepare';
@@ -106,24 +112,15 @@ export async function restartServices(request: RestartRequest, sink: LifecycleSi
           const blockedBy = service.dependsOn.find((dep) => failedNames.has(dep));
           if (blockedBy) {
             failedNames.add(service.name);
-            report({
-              ...base,
-              action: 'not restarted',
-              ok: false,
-              healthy: null,
-              state: serviceState(await watcher.find(service.name)),
-              pid: null,
-              failure: {
-                ...describeFailure(
-                  service,
-                  undefined,
-                  undefined,
-                  'dependency',
-                  `depends on ${blockedBy}, which is not healthy`,
-                ),
-                next: `fix ${blockedBy} first (see above), then: devctl restart ${service.name} --wait`,
-              },
-            });
+            report(
+              blockedByDependency(
+                service,
+                serviceState(await watcher.find(service.name)),
+                blockedBy,
+                'not restarted',
+                `devctl restart ${service.name} --wait`,
+              ),
+            );
             return;
           }
           const before = await watcher.find(service.name, 0);

@@ -17,7 +17,7 @@ import { type ServiceState, serviceState } from '../pm2/state';
 import { ProcessWatcher } from '../pm2/supervise';
 import type { ProcessInfo } from '../pm2/types';
 import { waitUntilHealthy } from './health';
-import { describeFailure, type LifecycleSink, type ServiceResult } from './outcome';
+import { blockedByDependency, describeFailure, type LifecycleSink, type ServiceResult } from './outcome';
 import { bringUp, type CycleContext } from './pm2-cycle';
 import { assertValidConfig, buildStep, timeoutMs } from './prepare';
 
@@ -71,24 +71,13 @@ async function startOne(
   const base = { name: service.name, port: service.port ?? null, elapsedMs: null, note: null };
   const failedDependency = dependencyResults.find((r) => !r.ok);
   if (failedDependency) {
-    return {
-      ...base,
-      action: 'not started',
-      ok: false,
-      healthy: null,
-      state: serviceState(await watcher.find(service.name)),
-      pid: null,
-      failure: {
-        ...describeFailure(
-          service,
-          undefined,
-          undefined,
-          'dependency',
-          `depends on ${failedDependency.name}, which is not healthy`,
-        ),
-        next: `fix ${failedDependency.name} first (see above), then: devctl start ${service.name}`,
-      },
-    };
+    return blockedByDependency(
+      service,
+      serviceState(await watcher.find(service.name)),
+      failedDependency.name,
+      'not started',
+      `devctl start ${service.name}`,
+    );
   }
   // Dependants wait for this service's health even without --wait.
   const mustBeHealthy = plan.wait || targets.some((t) => t.dependsOn.includes(service.name));

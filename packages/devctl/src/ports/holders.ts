@@ -1,33 +1,12 @@
 // Who holds a TCP port: the listening socket's inode from /proc/net/tcp{,6}, then the process whose
 // file descriptors include that socket. Linux only; elsewhere every port reads as "no holder known".
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readlinkSync } from 'node:fs';
 import { resolve, sep } from 'node:path';
-import { ancestors, commandLine, workingDirectory } from './processes';
-
-const TCP_LISTEN = '0A';
+import { ancestors, commandLine, listeningSockets, workingDirectory } from './processes';
 
 /** Inodes of the sockets listening on `port` (IPv4 and IPv6, any address). */
 export function listeningInodes(port: number): string[] {
-  const inodes: string[] = [];
-  const wanted = port.toString(16).toUpperCase().padStart(4, '0');
-  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text: string;
-    try {
-      text = readFileSync(table, 'utf8');
-    } catch {
-      continue;
-    }
-    for (const line of text.split('\n').slice(1)) {
-      const fields = line.trim().split(/\s+/);
-      // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode
-      const local = fields[1];
-      if (!local || fields[3] !== TCP_LISTEN) continue;
-      if (local.slice(local.lastIndexOf(':') + 1) !== wanted) continue;
-      const inode = fields[9];
-      if (inode && inode !== '0') inodes.push(inode);
-    }
-  }
-  return inodes;
+  return listeningSockets().get(port) ?? [];
 }
 
 /** True when something listens on `port` (on any local address). */
