@@ -300,16 +300,20 @@ describe('diagnose on a stack with every fault', () => {
     expect(finding.summary).toMatch(/GET \/health no answer within \d+ ms/);
   });
 
-  it('memory growing steadily: the figures', () => {
+  it('memory growing steadily: the figures, or, under 30 s of uptime, the samples left unjudged', () => {
+    // ~25 MiB/s. Younger than 30 s, start-up growth looks the same (CI: a healthy service 79 -> 94
+    // MiB in 1 s at 8 s of age), so growth alone is not a finding yet: the checked line shows the
+    // samples and says why (diagnose-resource looks at an older leak and expects the error).
+    const checked = report.checked.find((line) => line.startsWith('orders-leak: ')) ?? '';
+    expect(checked).toMatch(/memory (\d+ )+MiB over \d\.\d s/);
+    if (/the process is \d+ s old: growth is not judged before 30 s of uptime/.test(checked)) {
+      expect(report.findings.filter((f) => f.service === 'orders-leak')).toEqual([]);
+      return;
+    }
     const finding = findingOf('orders-leak', 'memory-growth');
-    // ~25 MiB/s reaches its 4G max_memory_restart within minutes, but the process is younger than
-    // 30 s here, when start-up growth looks the same: a warning that says so (diagnose-resource
-    // looks at an older leak and expects the error).
     // Unconfirmed by an earlier run's look (this is the first diagnose of the stack), it asks for a
     // second look instead of claiming a leak.
-    expect(finding.severity).toBe(
-      /may still be settling|seen in this look only/.test(finding.summary) ? 'warning' : 'error',
-    );
+    expect(finding.severity).toBe(/seen in this look only/.test(finding.summary) ? 'warning' : 'error');
     expect(finding.summary).toMatch(
       /resident memory grows steadily: \d+ MiB -> \d+ MiB in \d\.\d s \(\+\d+ MiB\/s\)/,
     );

@@ -294,14 +294,15 @@ describe('detectMemory', () => {
     expect(near?.severity).toBe('error');
   });
 
-  it('growth alone in a process younger than 30 s is a warning that says so; older, an error', () => {
-    // Seen on the real stack: a service 20 s after pm2:start went 58 -> 85 MiB in 1.2 s, then flat.
-    const young = detectMemory(snapshotOf(fastLeak, { limit: 512 * MiB, startedAt: now - 20_000 }));
-    expect(young[0]?.severity).toBe('warning');
-    expect(young[0]?.summary).toMatch(/the process is 20 s old: a young heap may still be settling/);
+  it('growth alone in a process younger than 30 s is not judged; older, an error', () => {
+    // Seen on the real stack: a service 20 s after pm2:start went 58 -> 85 MiB in 1.2 s, then flat;
+    // and in CI a healthy fixture service 79 -> 94 MiB in 1.0 s at 8 s of age.
+    expect(detectMemory(snapshotOf(fastLeak, { limit: 512 * MiB, startedAt: now - 20_000 }))).toEqual([]);
     const older = detectMemory(snapshotOf(fastLeak, { limit: 512 * MiB, startedAt: now - 40_000 }));
     expect(older[0]?.severity).toBe('error');
-    expect(older[0]?.summary).not.toMatch(/settling/);
+    // Young but already past 60% of its limit: PM2 kills it soon, whatever its age.
+    const near = detectMemory(snapshotOf(fastLeak, { limit: 300 * MiB, startedAt: now - 20_000 }));
+    expect(near[0]?.severity).toBe('error');
     // A restart for memory is an error at any age.
     const restarted = detectMemory(
       snapshotOf(fastLeak, { limit: 512 * MiB, startedAt: now - 5_000, restarts: [now - 10_000] }),

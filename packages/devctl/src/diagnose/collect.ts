@@ -157,7 +157,7 @@ const MiB = 1024 * 1024;
  * Slower growth cannot be told from a heap settling in a second and a half, so it is not watched.
  */
 const WATCH_RATE = 4 * MiB;
-/** Within one run the two looks are ~0.1 s apart: less than this is allocation noise. */
+/** Within one run the two looks are 0.25-1 s apart: less than this is allocation noise. */
 const WATCH_MIN_GROWTH_IN_RUN = MiB;
 
 /**
@@ -279,7 +279,7 @@ function withDependencies(services: ServiceSnapshot[], selected: Set<string>): S
 }
 
 /**
- * The second look at memory (when the probes are done, or after 250 ms), then, for the services
+ * The second look at memory (when the probes are done, within 0.25-1 s), then, for the services
  * that look like growing, more looks up to `windowMs` until each verdict is clear. Saves the last
  * look for the next run. Resolves with the machine's available memory when something grows.
  */
@@ -289,8 +289,14 @@ async function watchMemory(
   probing: Promise<unknown>,
   windowMs: number,
 ): Promise<number | undefined> {
-  // unref: when the probes win, the timer left behind must not keep devctl from exiting.
-  await Promise.race([probing, new Promise((resolve) => setTimeout(resolve, 250).unref())]);
+  // The second look comes when the probes are done -- at least 250 ms and at most 1 s after the
+  // first -- since diagnose waits for them anyway: the longer stretch is free. Capped at 250 ms, a
+  // loaded CI machine (load 11 on 2 cores) left a 25 MiB/s leak too little CPU between the looks
+  // to grow 1 MiB, and a 611 MiB leak went unseen. The cap's timer is unref'd (when the probes
+  // win, it must not keep devctl from exiting); the floor's must not be, or a run whose probes are
+  // done has nothing left to wait on and Node exits before the answer is printed.
+  const cap = new Promise((resolve) => setTimeout(resolve, 1000).unref());
+  await Promise.all([sleep(250), Promise.race([probing, cap])]);
   sampleMemory(looked);
   const history = new MemoryHistory(root);
   for (const service of looked) service.memoryEarlier = history.earlier(service, Date.now());

@@ -8,6 +8,7 @@ import { changedSinceHealthyFindings, changesSinceHealthy, runningChanges, withC
 import { collect, type ServiceSnapshot, type Snapshot } from './collect';
 import { configCheckedLine } from './config-snapshot';
 import { detectors } from './detectors/index';
+import { SETTLING_MS, steadyGrowth, tooYoungToJudge } from './detectors/memory';
 import { clock, mib } from './detectors/shared';
 import { readLastHealthy, recordHealthy, verifiedByDiagnose } from './last-healthy';
 import { attributeRootCauses } from './root-cause';
@@ -73,8 +74,13 @@ function checkedLines(snapshot: Snapshot): string[] {
     const first = service.memory[0];
     if (first && last && service.memory.length > 2) {
       const seconds = ((last.time - first.time) / 1000).toFixed(1);
+      // Growth the memory detector leaves unjudged (a young heap) is said here, not dropped.
+      const young =
+        steadyGrowth(service.memory) !== undefined && tooYoungToJudge(service, snapshot.now)
+          ? ` (growing, but the process is ${Math.round((snapshot.now - (service.process?.startedAt ?? 0)) / 1000)} s old: growth is not judged before ${SETTLING_MS / 1000} s of uptime; diagnose again then)`
+          : '';
       parts.push(
-        `memory ${service.memory.map((sample) => Math.round(sample.bytes / 1048576)).join(' ')} MiB over ${seconds} s`,
+        `memory ${service.memory.map((sample) => Math.round(sample.bytes / 1048576)).join(' ')} MiB over ${seconds} s${young}`,
       );
     } else if (last) parts.push(`memory ${mib(last.bytes)}`);
     for (const dependency of service.dependencies) {
