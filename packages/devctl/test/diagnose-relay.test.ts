@@ -398,6 +398,42 @@ describe('after form-service restarted on the fixed .env and is healthy', () => 
   });
 });
 
+describe('failures while the service the user restarted was booting', () => {
+  // form-service's restart asked for at 08:44:32 answered from 08:44:33.262 (its "listening" line).
+  // A caller that called it in between got ECONNREFUSED: that was the restart, not a fault (trial:
+  // worker-service polls data-service every 500 ms and logged one during every restart of it).
+  const refusedAt = (clock: string) => (recording: TrialRecording) => {
+    const gateway = recording.services['api-gateway'];
+    const last = gateway?.err?.[gateway.err.length - 1] as string;
+    gateway?.err?.push(
+      last
+        .split('08:44:22.772Z')
+        .join(`${clock}Z`)
+        .split('2026-12-06T08:44:22')
+        .join(`2026-12-06T${clock.slice(0, 8)}`)
+        .split('form-service failed: 502 data-service unreachable at 127.0.0.1:3040 (ECONNREFUSED)')
+        .join('form-service unreachable at 127.0.0.1:3001 (ECONNREFUSED)')
+        .split('"code":"HTTP_502"')
+        .join('"code":"ECONNREFUSED"'),
+    );
+  };
+
+  it('are history once it answers: no finding', () => {
+    const snapshot = trialSnapshot({ now: AFTER_FIX, formDataPort: 3004, edit: refusedAt('08:44:33.100') });
+    const gateway = snapshot.services.find((s) => s.entry.name === 'api-gateway');
+    expect(gateway?.errors.some((e) => e.message.includes('form-service unreachable'))).toBe(true);
+    expect(diagnoseSnapshot(snapshot)).toEqual([]);
+  });
+
+  it('after it answered, the same failure is a finding (the control)', () => {
+    const findings = diagnoseSnapshot(
+      trialSnapshot({ now: AFTER_FIX, formDataPort: 3004, edit: refusedAt('08:44:34.900') }),
+    );
+    expect(findings).toMatchObject([{ kind: 'dependency-unreachable', service: 'api-gateway' }]);
+    expect(findings[0]?.summary).toMatch(/failed to reach form-service 1 time\(s\), last at 08:44:34/);
+  });
+});
+
 describe('relayChain: who used which address in a relayed message', () => {
   it.each([
     {

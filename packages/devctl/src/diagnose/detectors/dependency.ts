@@ -422,11 +422,39 @@ export function detectDependencies(snapshot: Snapshot): Candidate[] {
  * for) of that upstream or of a stack service deeper in its relayed message that is up now: the
  * service that failed has been restarted on a newer build or configuration since.
  */
+const LISTENING = /\blistening (on|at)\b/i;
+/** A caller logs a failed call after it failed: the same moment can be stamped this much later. */
+const LOG_SKEW_MS = 500;
+
+/**
+ * When the service's current run began to answer: its process's first "listening" line since the
+ * start asked for (the kit logs one once up), or that start when no such line is in the tail.
+ */
+function answeringSince(service: ServiceSnapshot): number | undefined {
+  if (service.since === undefined) return undefined;
+  const start = Math.floor(service.since / 1000) * 1000;
+  const pid = service.process?.pid;
+  const listening = service.lines.find(
+    (line) =>
+      line.time >= start &&
+      (pid === undefined || line.record?.pid === undefined || line.record.pid === pid) &&
+      LISTENING.test(String(line.record?.msg ?? '')),
+  );
+  return listening ? listening.time + LOG_SKEW_MS : start;
+}
+
+/**
+ * A failure to reach a service that answers now is history when it happened before the service's
+ * current run began to answer: before the last start asked for (that start brought a newer build or
+ * configuration), or during it, while the process was booting -- a caller polling every 500 ms
+ * (worker-service) logs ECONNREFUSED during every `restart data-service`, and that was the
+ * restart, not a fault (trial: a warning after a clean restart --wait).
+ */
 function isHistory(snapshot: Snapshot, upstream: string, observation: Observation): boolean {
   return [upstream, ...(observation.failure.via ?? [])].some((name) => {
     const service = serviceNamed(snapshot, name);
     if (!service || service.since === undefined || isDown(service)) return false;
-    return observation.time < Math.floor(service.since / 1000) * 1000;
+    return observation.time < (answeringSince(service) ?? 0);
   });
 }
 
