@@ -22,6 +22,12 @@ function refusal(error: unknown): string {
   return 'invalid token (malformed)';
 }
 
+/** exp - iat of a token's claims, in seconds, when both are numbers. */
+function lifetimeOf(payload: Record<string, unknown>): number | undefined {
+  const { iat, exp } = payload;
+  return typeof iat === 'number' && typeof exp === 'number' ? exp - iat : undefined;
+}
+
 export type Authenticate = (req: FastifyRequest) => Promise<AuthenticatedUser>;
 
 /**
@@ -48,13 +54,16 @@ export function createAuthenticator(secret: string): Authenticate {
       }));
     } catch (error) {
       const reason = refusal(error);
+      const lifetime = error instanceof errors.JWTExpired ? lifetimeOf(error.payload) : undefined;
       // The client sees the reason in its 401; the log must say it too, or a key that differs from
       // auth-service's leaves only `statusCode: 401` behind. Never the token: it is a credential.
+      // An expired token's lifetime (exp - iat, from its verified claims) tells a token kept too
+      // long from tokens issued to expire at once (an issuer's TTL set too short).
       req.log.warn(
-        { authRefusal: reason },
+        { authRefusal: reason, ...(lifetime === undefined ? {} : { tokenLifetimeS: lifetime }) },
         error instanceof errors.JWSSignatureVerificationFailed
           ? `token refused: ${reason}: it was not signed with this gateway's JWT_SECRET (does auth-service use the same key? pnpm devctl diagnose)`
-          : `token refused: ${reason}`,
+          : `token refused: ${reason}${lifetime === undefined ? '' : ` (the token was issued to live ${lifetime} s)`}`,
       );
       throw unauthorized(reason);
     }

@@ -45,7 +45,12 @@ describe('a refused token is logged with its reason, never the token', () => {
       () => tokens.wrongSignature('u-ann'),
       /token refused: invalid token \(signature does not match\): .*JWT_SECRET/,
     ],
-    ['expired', () => tokens.expired('u-ann'), /token refused: token expired/],
+    // tokens.expired: issued 2 h ago to live 60 s; its lifetime is in the line (diagnose reads it).
+    [
+      'expired',
+      () => tokens.expired('u-ann'),
+      /token refused: token expired, log in again \(the token was issued to live 60 s\)$/,
+    ],
     ['unsigned (alg none)', () => tokens.algNone('u-ann'), /token refused: invalid token/],
   ])('%s', async (_what, make, message) => {
     const { app, lines } = await gatewayWithLog();

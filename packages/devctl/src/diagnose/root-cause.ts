@@ -27,6 +27,7 @@ const KIND_ORDER: FindingKind[] = [
   'slow-request',
   'request-error',
   'memory-growth',
+  'requests-refused',
   'config-stale',
   'logged-error',
   'changed-since-healthy',

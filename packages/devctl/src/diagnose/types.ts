@@ -23,6 +23,8 @@ export type FindingKind =
   | 'stopped'
   | 'missing'
   | 'slow-request'
+  /** Requests a service keeps refusing for one reason (a 401 on every call), with the settings that decide it. */
+  | 'requests-refused'
   | 'data-fault'
   /** Runs sources that differ from the build last verified working, and nothing else was found on it. */
   | 'changed-since-healthy';

@@ -11,6 +11,7 @@ import { detectMemory } from './memory';
 import { detectModuleNotFound } from './module-not-found';
 import { detectNotRunning } from './not-running';
 import { detectPortConflicts } from './port-conflict';
+import { detectRefusals } from './refused';
 import type { Detector } from './shared';
 import { detectSlowRequests } from './slow-request';
 import { detectUnhealthy } from './unhealthy';
@@ -30,6 +31,7 @@ export const detectors: Detector[] = [
   detectNotRunning,
   detectDataFaults,
   detectSlowRequests,
+  detectRefusals,
 ];
 
 export type { Candidate, Detector } from './shared';

@@ -1,0 +1,176 @@
+// Requests refused again and again for one reason (trial 4: JWT_TTL=1s in services/auth/.env; every
+// call after login answered 401 "token expired" and diagnose said "stack healthy"): a warning with
+// the reason, the tokens' lifetime, and the settings set in .env files of the refusing service and
+// of the service it shares its mustMatch key with. The gateway's real log lines, as it writes them
+// (api-gateway/src/authenticate.ts; test/auth-refusal-log.test.ts there holds their shape).
+import { describe, expect, it } from 'vitest';
+import type { Snapshot } from '../src/diagnose/collect';
+import type { ResolvedVariable, ServiceConfig } from '../src/diagnose/config-snapshot';
+import { detectRefusals } from '../src/diagnose/detectors/refused';
+import type { LogLine } from '../src/diagnose/log-tail';
+import { diagnoseSnapshot } from './diagnose-recorded';
+
+const at = (clock: string) => Date.parse(`2026-12-06T${clock}Z`);
+
+function refusalLine(clock: string, reason: string, lifetime?: number): LogLine {
+  const record: Record<string, unknown> = {
+    level: 40,
+    time: at(clock),
+    service: 'api-gateway',
+    pid: 17248,
+    reqId: `req-${clock}`,
+    authRefusal: reason,
+    ...(lifetime === undefined ? {} : { tokenLifetimeS: lifetime }),
+    msg: `token refused: ${reason}${lifetime === undefined ? '' : ` (the token was issued to live ${lifetime} s)`}`,
+  };
+  return { time: at(clock), stream: 'out', text: JSON.stringify(record), structured: true, record };
+}
+
+function variable(
+  name: string,
+  value: string,
+  source: string,
+  file: string,
+  line: number | null,
+  mustMatch?: string,
+): ResolvedVariable {
+  return { name, value, source, place: { file, line }, ...(mustMatch ? { mustMatch } : {}) };
+}
+
+const configs = (authTtl: 'default' | '1s'): Map<string, ServiceConfig> =>
+  new Map([
+    [
+      'api-gateway',
+      {
+        service: 'api-gateway',
+        variables: new Map([
+          ['PORT', variable('PORT', '3000', 'default', 'services/api-gateway/src/config.ts', null)],
+          [
+            'JWT_SECRET',
+            variable('JWT_SECRET', '****', 'default', '.secrets/jwt-secret', null, 'jwt-signing-key'),
+          ],
+        ]),
+      },
+    ],
+    [
+      'auth-service',
+      {
+        service: 'auth-service',
+        variables: new Map([
+          [
+            'JWT_SECRET',
+            variable('JWT_SECRET', '****', 'default', '.secrets/jwt-secret', null, 'jwt-signing-key'),
+          ],
+          [
+            'JWT_TTL',
+            authTtl === '1s'
+              ? variable('JWT_TTL', '1s', 'service .env', 'services/auth/.env', 1)
+              : variable('JWT_TTL', '3600', 'default', 'services/auth/src/config.ts', null),
+          ],
+        ]),
+      },
+    ],
+    ['email-service', { service: 'email-service', variables: new Map() }],
+  ]);
+
+function snapshotOf(
+  lines: LogLine[],
+  options: { authTtl?: 'default' | '1s'; authSince?: number; config?: boolean } = {},
+) {
+  const service = (name: string, folder: string, since: number, own: LogLine[]) => ({
+    entry: { name, folder, dependsOn: [] },
+    process: { pid: 1000, name },
+    state: 'online',
+    since,
+    lines: own,
+    errors: [],
+    events: [],
+    memory: [],
+    dependencies: [],
+    health: { path: '/health', ok: true, status: 200, latencyMs: 2 },
+    ready: { path: '/ready', ok: true, status: 200, latencyMs: 2 },
+    portHolder: undefined,
+    host: '127.0.0.1',
+  });
+  return {
+    ecosystem: { root: '/repo', services: [] },
+    now: at('10:30:00'),
+    pm2Home: '/tmp/pm2',
+    daemonRunning: true,
+    selected: new Set(['api-gateway', 'auth-service']),
+    external: new Map(),
+    services: [
+      service('api-gateway', 'services/api-gateway', at('10:25:59'), lines),
+      service('auth-service', 'services/auth', options.authSince ?? at('10:26:26'), []),
+    ],
+    ...(options.config === false
+      ? {}
+      : {
+          config: { runs: [], configs: configs(options.authTtl ?? '1s'), envFiles: new Map(), elapsedMs: 1 },
+        }),
+  } as unknown as Snapshot;
+}
+
+const expiredTwice = [
+  refusalLine('10:26:40.100', 'token expired, log in again', 1),
+  refusalLine('10:26:41.200', 'token expired, log in again', 1),
+];
+
+describe('requests refused again and again', () => {
+  it('short-lived tokens refused as expired: a warning with the lifetime and the .env setting that differs', () => {
+    const findings = diagnoseSnapshot(snapshotOf(expiredTwice));
+    expect(findings).toHaveLength(1);
+    const [finding] = findings;
+    expect(finding).toMatchObject({ kind: 'requests-refused', service: 'api-gateway', severity: 'warning' });
+    expect(finding?.summary).toBe(
+      'api-gateway refused 2 requests since 10:26:40 (last at 10:26:41): token expired, log in again: the tokens were issued to live only 1 s',
+    );
+    const settings = finding?.evidence.find((e) => e.stream === 'system')?.text;
+    expect(settings).toBe(
+      'settings set in .env files of api-gateway, auth-service (not defaults): auth-service: JWT_TTL=1s (services/auth/.env:1)',
+    );
+    expect(finding?.next).toMatch(/pnpm devctl env api-gateway auth-service/);
+    expect(finding?.next).toMatch(/pnpm devctl restart auth-service --wait$/);
+    // The gateway's own lines are the evidence.
+    expect(finding?.evidence.filter((e) => /token refused: token expired/.test(e.text))).toHaveLength(2);
+  });
+
+  it('one refusal is a user with an old token: no finding', () => {
+    expect(detectRefusals(snapshotOf(expiredTwice.slice(1)))).toEqual([]);
+  });
+
+  it('tokens that lived a usable time and expired later are not a fault', () => {
+    const lines = [
+      refusalLine('10:27:00.000', 'token expired, log in again', 3600),
+      refusalLine('10:28:00.000', 'token expired, log in again', 3600),
+      refusalLine('10:29:00.000', 'token expired, log in again', 3600),
+    ];
+    expect(detectRefusals(snapshotOf(lines, { authTtl: 'default' }))).toEqual([]);
+  });
+
+  it('refusals from before the issuer restarted (on a fixed .env) are history', () => {
+    expect(
+      detectRefusals(snapshotOf(expiredTwice, { authTtl: 'default', authSince: at('10:28:00') })),
+    ).toEqual([]);
+  });
+
+  it('other repeated reasons are findings too, and with every setting at its default it says so', () => {
+    const lines = [
+      refusalLine('10:27:00.000', 'invalid token (claim "iss" not accepted)'),
+      refusalLine('10:27:05.000', 'invalid token (claim "iss" not accepted)'),
+    ];
+    const [finding, ...others] = detectRefusals(snapshotOf(lines, { authTtl: 'default' }));
+    expect(others).toEqual([]);
+    expect(finding?.summary).toMatch(
+      /refused 2 requests since 10:27:00 .*: invalid token \(claim "iss" not accepted\)$/,
+    );
+    expect(finding?.evidence.at(-1)?.text).toBe(
+      'no setting of api-gateway, auth-service is set in a .env file: all are defaults',
+    );
+  });
+
+  it('without the configuration checked, it names the refusing service only', () => {
+    const [finding] = detectRefusals(snapshotOf(expiredTwice, { config: false }));
+    expect(finding?.next).toMatch(/^pnpm devctl env api-gateway \(what decides/);
+  });
+});
