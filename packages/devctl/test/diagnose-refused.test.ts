@@ -78,7 +78,7 @@ function snapshotOf(
   options: { authTtl?: 'default' | '1s'; authSince?: number; config?: boolean } = {},
 ) {
   const service = (name: string, folder: string, since: number, own: LogLine[]) => ({
-    entry: { name, folder, dependsOn: [] },
+    entry: { name, folder, dependsOn: name === 'api-gateway' ? ['auth-service'] : [] },
     process: { pid: 1000, name },
     state: 'online',
     since,
@@ -172,5 +172,9 @@ describe('requests refused again and again', () => {
   it('without the configuration checked, it names the refusing service only', () => {
     const [finding] = detectRefusals(snapshotOf(expiredTwice, { config: false }));
     expect(finding?.next).toMatch(/^pnpm devctl env api-gateway \(what decides/);
+    // ...and a restart of a service it depends on makes earlier refusals history.
+    expect(detectRefusals(snapshotOf(expiredTwice, { config: false, authSince: at('10:28:00') }))).toEqual(
+      [],
+    );
   });
 });

@@ -92,10 +92,11 @@ export function detectRefusals(snapshot: Snapshot): Candidate[] {
     for (const [reason, refusals] of byReason) {
       const deciding = decidingServices(snapshot, name);
       // A start asked for of a deciding service (after an edit of its .env) makes earlier refusals
-      // history: the tokens they refused were issued under the old settings.
+      // history: the tokens they refused were issued under the old settings. Without the
+      // configuration checked the partners are unknown: any service it depends on counts.
       const restartedAt = Math.max(
         0,
-        ...deciding.map((other) => {
+        ...[...deciding, ...(snapshot.config ? [] : service.entry.dependsOn)].map((other) => {
           const since = serviceNamed(snapshot, other)?.since;
           return since === undefined ? 0 : Math.floor(since / 1000) * 1000;
         }),

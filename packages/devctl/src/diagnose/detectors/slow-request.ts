@@ -3,8 +3,8 @@
 // caller waited (the kit client's timeout, reported by the caller as `<svc> timed out after N ms`
 // for the same request id), or one that came in and never completed while the same process still
 // runs, is a failure of the service that handled it. Its callers' timeouts and 5xx fold into it.
-import type { Snapshot } from '../collect';
-import { callerTimeouts, type Hop, hopsOf, traceCommand } from '../requests';
+import type { ServiceSnapshot, Snapshot } from '../collect';
+import { callerTimeouts, type Hop, hopsOf, relayOf, traceCommand } from '../requests';
 import { formatLocation, routeLocation } from '../stack';
 import type { Evidence } from '../types';
 import { type Candidate, clock, isNew, iso, restartCommand } from './shared';
@@ -24,6 +24,27 @@ interface Slow {
   hung: boolean;
   /** The timeout a caller gave up after, for this request. */
   callerTimeoutMs: number | undefined;
+}
+
+/**
+ * The stack service this service waited on for the request: the upstream its own error for that
+ * request names (`data-service timed out after 5000 ms`, `form-service failed: 504 ...`). A handler
+ * slow only because its upstream was slow is a relay, and folds into the upstream's finding (trial:
+ * data-service slept 8 s in GET /forms; form-service and the gateway each got a finding of their own
+ * that asked to look at their handler).
+ */
+function waitedOn(snapshot: Snapshot, service: ServiceSnapshot, requestId: string): string | undefined {
+  for (const error of service.errors) {
+    if (error.requestId !== requestId) continue;
+    const upstream = relayOf(error)?.upstream;
+    if (
+      upstream &&
+      upstream !== service.entry.name &&
+      snapshot.services.some((s) => s.entry.name === upstream)
+    )
+      return upstream;
+  }
+  return undefined;
 }
 
 export function detectSlowRequests(snapshot: Snapshot): Candidate[] {
@@ -123,11 +144,13 @@ export function detectSlowRequests(snapshot: Snapshot): Candidate[] {
       const handler = route
         ? `the handler of ${method} ${route.route} at ${formatLocation(route)}`
         : `the handler of ${method} ${path}`;
+      const upstream = waitedOn(snapshot, service, hop.requestId);
       found.push({
         kind: 'slow-request',
         service: name,
         severity,
         role: 'cause',
+        ...(upstream ? { causedBy: upstream } : {}),
         summary,
         evidence,
         location,
