@@ -34,3 +34,12 @@ describe('a slow handler in data-service under form-service and the gateway (rea
     expect(findings.filter((f) => f.service !== 'data-service')).toEqual([]);
   });
 });
+
+describe('after data-service and form-service were fixed and restarted (the same stack, later)', () => {
+  it("the gateway's 504s from before are history: no slow-request finding", () => {
+    const later = diagnoseSnapshot(loadSnapshotFile('slow-upstream-after-fix', repoRoot));
+    const gateway = later.find((f) => f.service === 'api-gateway');
+    expect(gateway).toBeUndefined();
+    expect(later.filter((f) => f.kind === 'slow-request')).toEqual([]);
+  });
+});

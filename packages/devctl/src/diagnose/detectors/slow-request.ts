@@ -7,7 +7,7 @@ import type { ServiceSnapshot, Snapshot } from '../collect';
 import { callerTimeouts, type Hop, hopsOf, relayOf, traceCommand } from '../requests';
 import { formatLocation, routeLocation } from '../stack';
 import type { Evidence } from '../types';
-import { type Candidate, clock, isNew, iso, restartCommand } from './shared';
+import { type Candidate, clock, isNew, iso, restartCommand, serviceNamed } from './shared';
 
 /** The kit client's default timeout: callers that set none give up after this long. */
 export const SLOW_MS = 5000;
@@ -63,6 +63,12 @@ export function detectSlowRequests(snapshot: Snapshot): Candidate[] {
       if (PROBES.has(pathOf(hop.url))) continue;
       const time = hop.start ?? hop.end;
       if (time === undefined || !isNew(service, { time, precise: true })) continue;
+      // Slow because it waited on an upstream the user has restarted since: history (that start
+      // brought a newer build or configuration; trial 4: the gateway's 504s stayed a warning after
+      // the slow data-service and form-service were fixed and restarted).
+      const upstream = waitedOn(snapshot, service, hop.requestId);
+      const upstreamSince = upstream ? serviceNamed(snapshot, upstream)?.since : undefined;
+      if (upstreamSince !== undefined && time < Math.floor(upstreamSince / 1000) * 1000) continue;
       const reported = timeouts.get(hop.requestId);
       const callerTimeoutMs = reported?.upstream === name ? reported.timeoutMs : undefined;
       const limit = callerTimeoutMs ?? SLOW_MS;
