@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   changedFiles,
   changedSinceHealthyFindings,
+  changesSinceHealthy,
   diffCommand,
   runningChanges,
   withChanges,
@@ -465,5 +466,62 @@ describe('headCommit reads HEAD from the files git keeps, as git rev-parse does'
     git(repo, 'checkout', '-q', '-');
     expect(headCommit(repo)).toBe(second);
     expect(headCommit(join(dir.path))).toBeNull();
+  });
+});
+
+describe('an uncommitted edit that ran when the service last worked, since undone', () => {
+  // Trial 4: a slow handler (an uncommitted edit) was verified "healthy" by restart --wait, then
+  // undone with git checkout. The warning said "uncommitted" and its git diff showed nothing.
+  const git = (cwd: string, ...args: string[]) =>
+    execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], {
+      cwd,
+      encoding: 'utf8',
+    }).trim();
+
+  it('is marked as committed again, named so, with no empty diff command', () => {
+    dir = tempDir('devctl-changes-undone-');
+    const root = dir.path;
+    const file = 'services/orders/src/routes/items.ts';
+    mkdirSync(join(root, dirname(file)), { recursive: true });
+    writeFileSync(join(root, 'services/orders/package.json'), '{"name":"orders"}\n');
+    writeFileSync(join(root, file), 'export const items = () => [];\n');
+    git(root, 'init', '-q');
+    git(root, 'add', '-A');
+    git(root, 'commit', '-qm', 'works');
+    const commit = git(root, 'rev-parse', 'HEAD');
+    // The build verified healthy ran an uncommitted edit...
+    writeFileSync(join(root, file), 'export const items = async () => { await sleep(8000); return []; };\n');
+    const folders = sourcePaths(root, 'services/orders');
+    const record = {
+      time: new Date().toISOString(),
+      since: new Date().toISOString(),
+      commit,
+      build: null,
+      buildSize: null,
+      buildMtimeMs: null,
+      files: fingerprint(root, folders),
+    };
+    // ...undone since.
+    git(root, 'checkout', '--', file);
+    const changes = changesSinceHealthy(root, [{ name: 'orders', folder: 'services/orders' }], {
+      orders: record,
+    }).get('orders');
+    expect(changes?.files).toEqual([{ path: file, change: 'modified', sameAsCommit: true }]);
+    const [warning] = changedSinceHealthyFindings([], new Map([['orders', changes as Changes]]));
+    expect(warning?.summary).toMatch(
+      /\(services\/orders\/src\/routes\/items\.ts, back to commit [0-9a-f]{12}: the build that last worked ran an uncommitted edit, since undone\)$/,
+    );
+    expect(warning?.next).toMatch(
+      /the edit undone in services\/orders\/src\/routes\/items\.ts \(git diff shows nothing/,
+    );
+
+    // The control: an edit that still differs from the commit is "uncommitted", with its diff.
+    writeFileSync(join(root, file), 'export const items = () => [1];\n');
+    const edited = changesSinceHealthy(root, [{ name: 'orders', folder: 'services/orders' }], {
+      orders: record,
+    }).get('orders');
+    expect(edited?.files).toEqual([{ path: file, change: 'modified' }]);
+    const [control] = changedSinceHealthyFindings([], new Map([['orders', edited as Changes]]));
+    expect(control?.summary).toMatch(/, uncommitted\)$/);
   });
 });

@@ -111,6 +111,21 @@ function gitLog(
   }
 }
 
+/** Which of `paths` differ from their version in `commit` (one `git diff --name-only`). */
+function gitDiffering(root: string, commit: string, paths: string[]): Set<string> | undefined {
+  try {
+    const out = execFileSync('git', ['diff', '--name-only', '--relative', commit, '--', ...paths], {
+      cwd: root,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 5000,
+    });
+    return new Set(out.split('\n').filter((line) => line.trim() !== ''));
+  } catch {
+    return undefined;
+  }
+}
+
 export interface ServiceSources {
   name: string;
   /** Repository-relative package folder. */
@@ -152,7 +167,23 @@ export function changesSinceHealthy(
       .flatMap((other) => other.files.map((f) => f.path));
     logs.set(commit, gitLog(root, commit, [...new Set(paths)]));
   }
+  // Files now identical to the healthy commit's version: that build ran an uncommitted edit of them,
+  // since undone (trial 4: a slow handler verified "healthy", then reverted with git checkout; the
+  // warning called the file "uncommitted" and its diff command showed nothing).
+  const differing = new Map<string, Set<string> | undefined>();
+  for (const { commit } of compared) {
+    if (!commit || differing.has(commit) || differing.size >= MAX_GIT_CALLS) continue;
+    const paths = compared
+      .filter((other) => other.commit === commit)
+      .flatMap((other) => other.files.filter((f) => f.change === 'modified').map((f) => f.path));
+    differing.set(commit, paths.length > 0 ? gitDiffering(root, commit, [...new Set(paths)]) : undefined);
+  }
   for (const service of compared) {
+    const stillDiffering = service.commit ? differing.get(service.commit) : undefined;
+    if (stillDiffering)
+      service.files = service.files.map((file) =>
+        file.change === 'modified' && !stillDiffering.has(file.path) ? { ...file, sameAsCommit: true } : file,
+      );
     const mine = new Set(service.files.map((file) => file.path));
     const log = service.commit ? logs.get(service.commit) : undefined;
     found.set(service.name, {
@@ -215,12 +246,15 @@ export function changedSinceHealthyFindings(findings: Finding[], changes: Map<st
     const shown = change.files.slice(0, MAX_SUMMARY_FILES).map((file) => file.path);
     if (change.files.length > MAX_SUMMARY_FILES)
       shown.push(`${change.files.length - MAX_SUMMARY_FILES} more`);
+    const restored = change.files.every((file) => file.sameAsCommit);
     const how =
       change.commit === null
         ? ''
-        : change.commits.length === 0
-          ? ', uncommitted'
-          : `, ${change.commits.length} commit${change.commits.length === 1 ? '' : 's'} since`;
+        : restored
+          ? `, back to commit ${change.commit.slice(0, 12)}: the build that last worked ran an uncommitted edit, since undone`
+          : change.commits.length === 0
+            ? ', uncommitted'
+            : `, ${change.commits.length} commit${change.commits.length === 1 ? '' : 's'} since`;
     const what = change.command ?? change.files.map((file) => file.path).join(' ');
     warnings.push({
       kind: 'changed-since-healthy',
@@ -237,7 +271,7 @@ export function changedSinceHealthyFindings(findings: Finding[], changes: Map<st
       ],
       location: null,
       changes: change,
-      next: `if a request to ${service} gives a wrong answer and nothing else explains it, this change is the lead: ${what}; once it works as meant, pnpm devctl restart ${service} --wait verifies it (and clears this)`,
+      next: `if a request to ${service} gives a wrong answer and nothing else explains it, this change is the lead: ${restored ? `the edit undone in ${change.files.map((file) => file.path).join(' ')} (git diff shows nothing: the file is as committed)` : what}; once it works as meant, pnpm devctl restart ${service} --wait verifies it (and clears this)`,
     });
   }
   return [...findings, ...warnings];

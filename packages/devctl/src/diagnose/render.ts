@@ -53,13 +53,16 @@ function renderChanges(changes: Changes): string[] {
   const when = new Date(changes.healthyAt).toTimeString().slice(0, 8);
   const lines = [`  ${c.dim(`changed since it last worked (healthy at ${when}):`)}`];
   for (const file of changes.files.slice(0, MAX_CHANGED_FILES)) {
-    lines.push(`    ${CHANGE_MARK[file.change]} ${file.path}`);
+    lines.push(
+      `    ${CHANGE_MARK[file.change]} ${file.path}${file.sameAsCommit ? c.dim(' (as committed again: an edit that ran when it last worked, undone)') : ''}`,
+    );
   }
   if (changes.files.length > MAX_CHANGED_FILES) {
     lines.push(c.dim(`    ... ${changes.files.length - MAX_CHANGED_FILES} more files (--json has them all)`));
   }
   for (const commit of changes.commits) lines.push(`    ${c.dim('commit')} ${commit}`);
-  if (changes.command) lines.push(`  ${c.dim('diff:')}  ${changes.command}`);
+  if (changes.command && !changes.files.every((file) => file.sameAsCommit))
+    lines.push(`  ${c.dim('diff:')}  ${changes.command}`);
   return lines;
 }
 

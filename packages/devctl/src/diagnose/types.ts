@@ -52,6 +52,11 @@ export interface FileChange {
   /** Repository-relative path. */
   path: string;
   change: 'modified' | 'added' | 'deleted';
+  /**
+   * True when the file is now as it is in the commit of the build that last worked: that build ran
+   * an uncommitted edit of it, since undone (`git diff <commit>` shows nothing for it).
+   */
+  sameAsCommit?: true;
 }
 
 /** What changed in a service's sources since devctl last saw it healthy (see docs/diagnose.md). */
