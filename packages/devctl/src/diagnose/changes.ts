@@ -57,7 +57,11 @@ export function withChanges(
   return findings.map((finding) => {
     const changes = changesOf(finding.service);
     if (!changes) return finding;
-    const leads = finding.location === null && !NOT_A_CODE_FAULT.has(finding.kind);
+    // Edits undone only (as committed again): git diff shows nothing, so they lead nowhere.
+    const leads =
+      finding.location === null &&
+      !NOT_A_CODE_FAULT.has(finding.kind) &&
+      !changes.files.every((file) => file.sameAsCommit);
     if (!leads) return { ...finding, changes };
     const what =
       changes.command ??
@@ -243,18 +247,19 @@ export function changedSinceHealthyFindings(findings: Finding[], changes: Map<st
   const warnings: Finding[] = [];
   for (const [service, change] of changes) {
     if (named.has(service) || change.files.length === 0) continue;
+    // Only edits undone (the code is as committed again) and nothing found: most often a user
+    // who reverted an experiment; a warning on every diagnose until a restart --wait would be noise.
+    // On a service with a finding the change still rides on it.
+    if (change.files.every((file) => file.sameAsCommit)) continue;
     const shown = change.files.slice(0, MAX_SUMMARY_FILES).map((file) => file.path);
     if (change.files.length > MAX_SUMMARY_FILES)
       shown.push(`${change.files.length - MAX_SUMMARY_FILES} more`);
-    const restored = change.files.every((file) => file.sameAsCommit);
     const how =
       change.commit === null
         ? ''
-        : restored
-          ? `, back to commit ${change.commit.slice(0, 12)}: the build that last worked ran an uncommitted edit, since undone`
-          : change.commits.length === 0
-            ? ', uncommitted'
-            : `, ${change.commits.length} commit${change.commits.length === 1 ? '' : 's'} since`;
+        : change.commits.length === 0
+          ? ', uncommitted'
+          : `, ${change.commits.length} commit${change.commits.length === 1 ? '' : 's'} since`;
     const what = change.command ?? change.files.map((file) => file.path).join(' ');
     warnings.push({
       kind: 'changed-since-healthy',
@@ -271,7 +276,7 @@ export function changedSinceHealthyFindings(findings: Finding[], changes: Map<st
       ],
       location: null,
       changes: change,
-      next: `if a request to ${service} gives a wrong answer and nothing else explains it, this change is the lead: ${restored ? `the edit undone in ${change.files.map((file) => file.path).join(' ')} (git diff shows nothing: the file is as committed)` : what}; once it works as meant, pnpm devctl restart ${service} --wait verifies it (and clears this)`,
+      next: `if a request to ${service} gives a wrong answer and nothing else explains it, this change is the lead: ${what}; once it works as meant, pnpm devctl restart ${service} --wait verifies it (and clears this)`,
     });
   }
   return [...findings, ...warnings];

@@ -139,8 +139,8 @@ function membersOf(configs: ServiceConfig[]): SharedMember[] {
   );
 }
 
-/** The static URL mismatches of the snapshot (also used by the dependency detector to stay quiet). */
-export function snapshotUrlMismatches(snapshot: Snapshot): UrlMismatch[] {
+/** The `<NAME>_URL` variables and the ports the services listen on, as the next start reads them. */
+function urlsAndListeners(snapshot: Snapshot): { urls: ServiceUrl[]; listeners: Listener[] } {
   const configs = [...(snapshot.config?.configs.values() ?? [])];
   const urls = configs.flatMap((config) =>
     [...config.variables.values()]
@@ -158,7 +158,92 @@ export function snapshotUrlMismatches(snapshot: Snapshot): UrlMismatch[] {
     if (port === undefined || !Number.isInteger(port)) return [];
     return [{ service: service.entry.name, port, place: printed?.place ?? null }];
   });
+  return { urls, listeners };
+}
+
+/** The static URL mismatches of the snapshot (also used by the dependency detector to stay quiet). */
+export function snapshotUrlMismatches(snapshot: Snapshot): UrlMismatch[] {
+  const { urls, listeners } = urlsAndListeners(snapshot);
   return urlMismatches(urls, listeners);
+}
+
+export interface UrlPathMismatch {
+  url: ServiceUrl;
+  target: string;
+  /** The path the URL adds before every route, e.g. `/v1`. */
+  prefix: string;
+  /** What the caller met: the target's "route ... not found" answers for prefixed routes. */
+  seen: Evidence[];
+}
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * Service URLs with a path the service does not serve: the kit's client puts the URL's path before
+ * every route, and a stack service answers at its root, so `DATA_SERVICE_URL=http://127.0.0.1:3004/v1`
+ * asks for `/v1/health`, `/v1/users` (trial 4: auth-service "not ready", signup answered "route POST
+ * /v1/users not found", and the finding asked to make data-service reachable). Only with evidence:
+ * the caller met "route <METHOD> <prefix>/... not found" since its start (a path can be meant, behind
+ * a proxy that strips it).
+ */
+export function snapshotUrlPathMismatches(snapshot: Snapshot): UrlPathMismatch[] {
+  const { urls, listeners } = urlsAndListeners(snapshot);
+  const names = listeners.map((listener) => listener.service);
+  const found: UrlPathMismatch[] = [];
+  for (const url of urls) {
+    const target = targetOf(url.variable, names);
+    if (!target || target === url.service) continue;
+    let prefix: string;
+    try {
+      const parsed = new URL(url.value);
+      if (!isLocalHost(parsed.hostname.replace(/^\[|\]$/g, ''))) continue;
+      prefix = parsed.pathname.replace(/\/+$/, '');
+    } catch {
+      continue;
+    }
+    if (prefix === '') continue;
+    const caller = snapshot.services.find((service) => service.entry.name === url.service);
+    if (!caller) continue;
+    const notFound = new RegExp(`route [A-Z]+ ${escapeRegExp(prefix)}/\\S* not found`);
+    const seen: Evidence[] = [
+      ...newErrors(caller)
+        .filter((error) => notFound.test(error.errorMessage ?? error.message))
+        .slice(-2)
+        .map((error) => errorEvidence(snapshot, url.service, error)),
+    ];
+    for (const probe of [caller.ready, caller.health]) {
+      const body = probe?.body === undefined ? '' : JSON.stringify(probe.body);
+      const match = notFound.exec(body);
+      if (probe && match)
+        seen.push(
+          systemEvidence(snapshot, url.service, `GET ${probe.path} -> ${probe.status}: ${match[0]}`, 'probe'),
+        );
+    }
+    if (seen.length > 0) found.push({ url, target, prefix, seen });
+  }
+  return found;
+}
+
+function urlPathFinding(snapshot: Snapshot, mismatch: UrlPathMismatch): Candidate {
+  const { url, target, prefix } = mismatch;
+  const fixed = url.value.replace(/^(\w+:\/\/[^/]+).*$/, '$1');
+  const caller = snapshot.services.find((service) => service.entry.name === url.service);
+  const where = url.place.file.startsWith('devctl')
+    ? `${caller?.entry.folder ?? 'the service'}/.env`
+    : url.place.file;
+  return {
+    kind: 'config-mismatch',
+    service: url.service,
+    severity: 'error',
+    role: 'cause',
+    summary: `${url.service}'s ${url.variable} (${placeText(url.place)}) adds the path ${prefix} before every route, but ${target} serves its routes at its root: it answers "not found" to ${prefix}/...`,
+    evidence: [
+      systemEvidence(snapshot, url.service, `${url.variable}=${url.value}, set in ${placeText(url.place)}`),
+      ...mismatch.seen,
+    ],
+    location: url.place.line === null ? null : { file: url.place.file, line: url.place.line, column: 1 },
+    next: `set ${url.variable}=${fixed} in ${where}, then ${restartCommand(url.service)}`,
+  };
 }
 
 /** `sha256:1a2b3c4d`, or what an unset member uses instead. */
@@ -293,5 +378,8 @@ export function detectConfigConsistency(snapshot: Snapshot): Candidate[] {
   const urls = snapshotUrlMismatches(snapshot)
     .filter((mismatch) => concerns([mismatch.url.service]))
     .map((mismatch) => urlFinding(snapshot, mismatch));
-  return [...shared, ...urls];
+  const paths = snapshotUrlPathMismatches(snapshot)
+    .filter((mismatch) => concerns([mismatch.url.service]))
+    .map((mismatch) => urlPathFinding(snapshot, mismatch));
+  return [...shared, ...urls, ...paths];
 }

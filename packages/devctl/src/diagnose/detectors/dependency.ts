@@ -13,7 +13,7 @@ import { type Dependency, describeDependency, isLocalHost } from '../dependencie
 import type { LoggedError } from '../log-tail';
 import { relayChain, relayOf, traceCommand } from '../requests';
 import type { Evidence } from '../types';
-import { snapshotUrlMismatches } from './config-consistency';
+import { snapshotUrlMismatches, snapshotUrlPathMismatches } from './config-consistency';
 import {
   type Candidate,
   clock,
@@ -280,6 +280,7 @@ function externalNext(dependency: Dependency, service: ServiceSnapshot): string 
 export function detectDependencies(snapshot: Snapshot): Candidate[] {
   const found: Candidate[] = [];
   const staticUrlMismatches = snapshotUrlMismatches(snapshot);
+  const urlPathMismatches = snapshotUrlPathMismatches(snapshot);
   for (const service of snapshot.services) {
     const name = service.entry.name;
     const groups = new Map<string, { dependency: Dependency; seen: Observation[] }>();
@@ -347,6 +348,8 @@ export function detectDependencies(snapshot: Snapshot): Candidate[] {
           });
           continue;
         }
+        // A URL whose path the target does not serve: config-consistency.ts names it, with its file.
+        if (urlPathMismatches.some((m) => m.url.service === name && m.target === target.entry.name)) continue;
         // The target is healthy now: failures from before its last start, or from before the last
         // start of a service deeper in the relayed message, are history (that start brought a newer
         // build or configuration, and the service now answers).
