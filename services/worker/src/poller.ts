@@ -35,6 +35,19 @@ const message = (error: unknown) => {
  * handed out again when its lease ends; handlers make that harmless by sending under the job's
  * idempotency key. Retries and backoff are data-service's: a failed job is reported with `fail`.
  */
+/**
+ * A 4xx answer other than the ones a retry can outlast (408 timeout, 409 conflict, 425, 429 rate
+ * limit): the upstream refused what this job sent.
+ */
+function refusedRequest(error: unknown): boolean {
+  return (
+    error instanceof HttpError &&
+    error.statusCode >= 400 &&
+    error.statusCode < 500 &&
+    ![408, 409, 425, 429].includes(error.statusCode)
+  );
+}
+
 export class JobPoller {
   private processed = 0;
   private failed = 0;
@@ -140,11 +153,15 @@ export class JobPoller {
         const reason = message(error);
         this.lastError = { jobId: job.id, type: job.type, message: reason, at: new Date().toISOString() };
         const final = job.attempts >= job.maxAttempts;
+        const refused = refusedRequest(error);
         // A retry is routine (warn); the last attempt loses what the job was for (an email the user
         // expects): an error, with its stack, so devctl diagnose reports it with its source line.
-        log[final ? 'error' : 'warn'](
+        // So is a request the upstream refused (a 4xx): every retry sends the same request and
+        // fails the same way, so it is an error from the first attempt (trial 4: a renamed field in
+        // the email request was warnings for 15 s, and diagnose said "stack healthy" meanwhile).
+        log[final || refused ? 'error' : 'warn'](
           { err: error },
-          `job ${job.id} (${job.type}) failed on attempt ${job.attempts}/${job.maxAttempts}${final ? ', giving up: it goes dead' : ', data-service retries it'}: ${reason}`,
+          `job ${job.id} (${job.type}) failed on attempt ${job.attempts}/${job.maxAttempts}${final ? ', giving up: it goes dead' : refused ? `: the request was refused (${(error as HttpError).statusCode}), and every retry sends the same one` : ', data-service retries it'}: ${reason}`,
         );
         await this.report(job, 'fail', { leaseToken: job.leaseToken, error: reason }, log);
         return;

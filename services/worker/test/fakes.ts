@@ -160,12 +160,22 @@ export interface SendCall {
  */
 export async function startFakeEmailService() {
   const sends: SendCall[] = [];
-  const control: { failures: number; gate: Promise<void> | undefined } = { failures: 0, gate: undefined };
+  const control: { failures: number; refusals: number; gate: Promise<void> | undefined } = {
+    failures: 0,
+    refusals: 0,
+    gate: undefined,
+  };
   const app = Fastify();
   app.get('/health', async () => ({ status: 'ok' }));
   app.post<{ Body: SendCall }>('/send', async (req, reply) => {
     sends.push(req.body);
     if (control.gate) await control.gate;
+    if (control.refusals > 0) {
+      control.refusals--;
+      return reply
+        .code(400)
+        .send({ message: 'invalid email: to: Invalid input: expected string, received undefined' });
+    }
     if (control.failures > 0) {
       control.failures--;
       return reply.code(500).send({ message: 'SMTP server 127.0.0.1:2525 failed: connect ECONNREFUSED' });

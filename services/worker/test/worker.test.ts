@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream';
 import { createLogger } from '@repo/service-kit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app';
@@ -10,7 +11,7 @@ let data: Awaited<ReturnType<typeof startFakeDataService>>;
 let email: Awaited<ReturnType<typeof startFakeEmailService>>;
 let app: ReturnType<typeof buildApp>;
 
-function makeApp(env: Record<string, string> = {}) {
+function makeApp(env: Record<string, string> = {}, log = logger) {
   const config = configSchema.parse({
     DATA_SERVICE_URL: data.url,
     EMAIL_SERVICE_URL: email.url,
@@ -18,7 +19,7 @@ function makeApp(env: Record<string, string> = {}) {
     WORKER_NAME: 'test-worker',
     ...env,
   });
-  return buildApp({ config, logger });
+  return buildApp({ config, logger: log });
 }
 
 const contactForm = {
@@ -98,6 +99,39 @@ describe('send-confirmation-email', () => {
     expect(email.sends.map((s) => s.idempotencyKey)).toEqual([job.idempotencyKey, job.idempotencyKey]);
     const status = (await app.inject({ method: 'GET', url: '/worker' })).json();
     expect(status).toMatchObject({ processed: 1, failed: 1, lastError: { jobId: job.id } });
+  });
+
+  it('a request the upstream refused (4xx) is an error from the first attempt: a retry sends the same one', async () => {
+    const lines: { level: number; msg: string }[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const line of chunk.toString('utf8').split('\n')) if (line) lines.push(JSON.parse(line));
+        done();
+      },
+    });
+    await app.close();
+    app = makeApp({}, createLogger({ service: 'worker-service', level: 'info', destination: sink }));
+    const { form } = data.addOwnerWithForm(contactForm);
+    const job = data.enqueue('send-confirmation-email', {
+      formId: form.id,
+      answers: { name: 'Ed', topic: 'sales' },
+    });
+    email.control.refusals = 1;
+    email.control.failures = 1;
+    await startPolling();
+    await eventually(() => app.poller.status().processed === 1, 'the job to be acked after two failures');
+    const failures = lines.filter((line) => line.msg.includes('failed on attempt'));
+    expect(failures.map((line) => [line.level, line.msg.replace(job.id, '<job>')])).toEqual([
+      [
+        50,
+        'job <job> (send-confirmation-email) failed on attempt 1/3: the request was refused (400), and every retry sends the same one: invalid email: to: Invalid input: expected string, received undefined',
+      ],
+      // A 5xx is the upstream's own failure: a retry may outlast it.
+      [
+        40,
+        'job <job> (send-confirmation-email) failed on attempt 2/3, data-service retries it: email-service failed: 500 SMTP server 127.0.0.1:2525 failed: connect ECONNREFUSED',
+      ],
+    ]);
   });
 
   it('sends a redelivered job (ack lost) under the same idempotency key', async () => {
