@@ -5,6 +5,7 @@
 // gateway's "token expired" refusals from before auth-service restarted on a fixed .env: history.
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { checkedLines } from '../src/diagnose/index';
 import type { Finding } from '../src/diagnose/types';
 import { diagnoseSnapshot, loadSnapshotFile } from './diagnose-recorded';
 
@@ -41,5 +42,17 @@ describe('after data-service and form-service were fixed and restarted (the same
     const gateway = later.find((f) => f.service === 'api-gateway');
     expect(gateway).toBeUndefined();
     expect(later.filter((f) => f.kind === 'slow-request')).toEqual([]);
+  });
+
+  it("the checked line says the gateway's logged errors are no current finding", () => {
+    const snapshot = loadSnapshotFile('slow-upstream-after-fix', repoRoot);
+    const lines = checkedLines(snapshot, diagnoseSnapshot(snapshot));
+    expect(lines.find((line) => line.startsWith('api-gateway: '))).toMatch(
+      /logs since \d\d:\d\d:\d\d \(2 errors, none a current finding\)/,
+    );
+    // A service with a finding keeps the plain count (the control).
+    const during = loadSnapshotFile('slow-upstream-real-stack', repoRoot);
+    const duringLines = checkedLines(during, diagnoseSnapshot(during));
+    expect(duringLines.find((line) => line.startsWith('api-gateway: '))).toMatch(/\(\d+ errors?\)/);
   });
 });

@@ -47,7 +47,7 @@ function probeText(probe: ServiceSnapshot['health']): string {
   return probe.status ? String(probe.status) : (probe.error ?? 'failed');
 }
 
-function checkedLines(snapshot: Snapshot): string[] {
+export function checkedLines(snapshot: Snapshot, findings: Finding[]): string[] {
   const lines = [
     snapshot.daemonRunning
       ? `PM2 daemon (PM2_HOME=${snapshot.pm2Home}): running; its log of starts, exits and restarts`
@@ -59,8 +59,14 @@ function checkedLines(snapshot: Snapshot): string[] {
     const errors = service.errors.filter(
       (e) => e.level >= 50 && (service.since === undefined || e.time >= service.since),
     ).length;
+    // Errors that no finding names were judged not current (most often history: a restart asked for
+    // since, of an upstream they relayed): said so, or "(2 errors)" beside "stack healthy" reads as
+    // a miss and sends the reader to the logs.
+    const named = findings.some(
+      (finding) => finding.service === service.entry.name || finding.affects?.includes(service.entry.name),
+    );
     parts.push(
-      `logs since ${service.since ? clock(service.since) : 'the start of the tail'} (${errors} error${errors === 1 ? '' : 's'})`,
+      `logs since ${service.since ? clock(service.since) : 'the start of the tail'} (${errors} error${errors === 1 ? '' : 's'}${errors > 0 && !named ? `, none a current finding` : ''})`,
     );
     if (service.state === 'online') {
       parts.push(`/health ${probeText(service.health)}`, `/ready ${probeText(service.ready)}`);
@@ -112,7 +118,7 @@ export async function diagnose(options: DiagnoseOptions = {}): Promise<DiagnoseR
     attributeRootCauses(candidates, snapshot.selected),
     options.verifying === true,
   );
-  return { healthy: findings.length === 0, checked: checkedLines(snapshot), findings };
+  return { healthy: findings.length === 0, checked: checkedLines(snapshot, findings), findings };
 }
 
 /** When the code that runs was made: the older of its build (the script PM2 runs) and its start. */
