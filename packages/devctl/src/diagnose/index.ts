@@ -11,6 +11,7 @@ import { detectors } from './detectors/index';
 import { SETTLING_MS, steadyGrowth, tooYoungToJudge } from './detectors/memory';
 import { clock, mib } from './detectors/shared';
 import { readLastHealthy, recordHealthy, verifiedByDiagnose } from './last-healthy';
+import { localEditLines } from './local-edits';
 import { attributeRootCauses } from './root-cause';
 import { writeSnapshotFile } from './snapshot-file';
 import type { Changes, DiagnoseReport, Finding } from './types';
@@ -98,6 +99,7 @@ export function checkedLines(snapshot: Snapshot, findings: Finding[]): string[] 
     }
     lines.push(`${service.entry.name}: ${parts.join(', ')}`);
   }
+  lines.push(...localEditLines(snapshot));
   if (snapshot.config) lines.push(configCheckedLine(snapshot.config));
   return lines;
 }

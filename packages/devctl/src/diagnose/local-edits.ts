@@ -1,0 +1,101 @@
+// What the stack runs that is not the committed repository: uncommitted edits in the sources of the
+// services looked at (and of the workspace packages they bundle), and settings taken from .env files
+// instead of the schema's defaults. Neither is a finding -- a developer mid-edit has both -- but when
+// a request gives a wrong answer and no log line says why, they are where to look first: in user
+// trials every fault that left no trace (a wrong SQL column, a relative path in a .env) was found
+// with `git diff` or by reading the .env, and diagnose said only "stack healthy". Shown in the
+// checked lines, so an agent reading `diagnose --json` has the lead without another command.
+import { execFileSync } from 'node:child_process';
+import { maskValue } from '../output/mask';
+import type { Snapshot } from './collect';
+import { placeText } from './config-snapshot';
+import { sourcePaths, workspacePackages } from './last-healthy';
+
+export interface LocalEdit {
+  /** Repository-relative (relative to the stack's root). */
+  path: string;
+  change: 'modified' | 'added' | 'deleted';
+}
+
+const git = (root: string, args: string[]) =>
+  execFileSync('git', args, {
+    cwd: root,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+    timeout: 5000,
+  });
+
+/**
+ * Files under `paths` that differ from HEAD (tracked edits) or are new and not ignored. Undefined
+ * outside git or when git fails. Two git calls, both bounded to the paths.
+ */
+export function uncommittedEdits(root: string, paths: string[]): LocalEdit[] | undefined {
+  if (paths.length === 0) return [];
+  try {
+    const tracked = git(root, ['diff', '--name-status', '--relative', 'HEAD', '--', ...paths])
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map((line): LocalEdit => {
+        const [status = 'M', path = ''] = line.split('\t');
+        return {
+          path,
+          change: status.startsWith('D') ? 'deleted' : status.startsWith('A') ? 'added' : 'modified',
+        };
+      });
+    const untracked = git(root, ['ls-files', '--others', '--exclude-standard', '--', ...paths])
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map((path): LocalEdit => ({ path, change: 'added' }));
+    return [...tracked, ...untracked].sort((a, b) => a.path.localeCompare(b.path));
+  } catch {
+    return undefined;
+  }
+}
+
+const MAX_LISTED = 8;
+
+/** The checked lines: uncommitted edits in what the looked-at services run, and their .env settings. */
+export function localEditLines(snapshot: Snapshot): string[] {
+  const root = snapshot.ecosystem.root;
+  const looked = snapshot.services.filter(
+    (service) => snapshot.selected.has(service.entry.name) && service.entry.kind === 'service',
+  );
+  const lines: string[] = [];
+  const packages = workspacePackages(root);
+  const pathsOf = new Map(
+    looked.map((service) => [service.entry.name, sourcePaths(root, service.entry.folder, packages)]),
+  );
+  const edits = uncommittedEdits(root, [...new Set([...pathsOf.values()].flat())]);
+  if (edits !== undefined) {
+    const described = edits.map((edit) => {
+      const users = [...pathsOf].filter(([, paths]) =>
+        paths.some((path) => edit.path === path || edit.path.startsWith(`${path}/`)),
+      );
+      const who =
+        users.length === looked.length && looked.length > 1
+          ? 'every service'
+          : users.map(([name]) => name).join(', ');
+      return `${edit.path} (${edit.change}; ${who})`;
+    });
+    lines.push(
+      described.length === 0
+        ? 'uncommitted edits in what the services run (git diff HEAD): none'
+        : `uncommitted edits in what the services run (git diff HEAD -- <file>): ${described.slice(0, MAX_LISTED).join(', ')}${described.length > MAX_LISTED ? `, and ${described.length - MAX_LISTED} more` : ''}`,
+    );
+  }
+  if (snapshot.config) {
+    const settings = looked.flatMap((service) =>
+      [...(snapshot.config?.configs.get(service.entry.name)?.variables.values() ?? [])]
+        .filter((variable) => variable.source.endsWith('.env'))
+        .map(
+          (variable) =>
+            `${service.entry.name} ${variable.name}=${maskValue(variable.name, variable.value ?? '')} (${placeText(variable.place)})`,
+        ),
+    );
+    if (settings.length > 0)
+      lines.push(
+        `settings from .env files instead of defaults (pnpm devctl env <service>): ${settings.join(', ')}`,
+      );
+  }
+  return lines;
+}

@@ -1,0 +1,116 @@
+// What runs that is not the committed repository, in diagnose's checked lines (trial 5: a wrong SQL
+// column in data-service and a relative EMAIL_OUTBOX_DIR in services/email/.env left no trace in any
+// log; "stack healthy" was all diagnose said). A temporary git repository, no PM2.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { type TempDir, tempDir } from '@repo/test-utils';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Snapshot } from '../src/diagnose/collect';
+import type { ResolvedVariable, ServiceConfig } from '../src/diagnose/config-snapshot';
+import { localEditLines, uncommittedEdits } from '../src/diagnose/local-edits';
+
+let dir: TempDir | undefined;
+afterEach(() => dir?.cleanup());
+
+const git = (cwd: string, ...args: string[]) =>
+  execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], {
+    cwd,
+    encoding: 'utf8',
+  });
+
+function write(root: string, path: string, text: string) {
+  mkdirSync(join(root, dirname(path)), { recursive: true });
+  writeFileSync(join(root, path), text);
+}
+
+/** A workspace of two services that both bundle packages/kit, committed. */
+function repository(): string {
+  dir = tempDir('devctl-local-edits-');
+  const root = dir.path;
+  write(root, 'pnpm-workspace.yaml', "packages:\n  - 'packages/*'\n  - 'services/*'\n");
+  write(root, '.gitignore', '.env\n');
+  write(root, 'packages/kit/package.json', '{"name":"@repo/kit"}\n');
+  write(root, 'packages/kit/src/index.ts', 'export const kit = 1;\n');
+  for (const name of ['data', 'email']) {
+    write(
+      root,
+      `services/${name}/package.json`,
+      `{"name":"@repo/${name}","dependencies":{"@repo/kit":"workspace:*"}}\n`,
+    );
+    write(root, `services/${name}/src/index.ts`, `export const ${name} = 1;\n`);
+  }
+  git(root, 'init', '-q');
+  git(root, 'add', '-A');
+  git(root, 'commit', '-qm', 'works');
+  return root;
+}
+
+function snapshotOf(root: string, configs?: Map<string, ServiceConfig>): Snapshot {
+  const service = (name: string) => ({
+    entry: { name: `${name}-service`, folder: `services/${name}`, kind: 'service' },
+  });
+  return {
+    ecosystem: { root },
+    selected: new Set(['data-service', 'email-service']),
+    services: [service('data'), service('email')],
+    ...(configs ? { config: { configs } } : {}),
+  } as unknown as Snapshot;
+}
+
+describe('uncommitted edits and .env settings in the checked lines', () => {
+  it('a clean checkout: says so, and no .env line', () => {
+    const root = repository();
+    expect(localEditLines(snapshotOf(root))).toEqual([
+      'uncommitted edits in what the services run (git diff HEAD): none',
+    ]);
+  });
+
+  it('names each edited, new and deleted file with the services that run it', () => {
+    const root = repository();
+    write(root, 'services/data/src/index.ts', 'export const data = 2;\n');
+    write(root, 'services/data/src/store.ts', 'export const store = 1;\n');
+    rmSync(join(root, 'services/email/src/index.ts'));
+    write(root, 'packages/kit/src/index.ts', 'export const kit = 2;\n');
+    write(root, 'services/email/.env', 'EMAIL_OUTBOX_DIR=services/email/outbox\n');
+    expect(uncommittedEdits(root, ['services/data/src'])).toEqual([
+      { path: 'services/data/src/index.ts', change: 'modified' },
+      { path: 'services/data/src/store.ts', change: 'added' },
+    ]);
+    expect(localEditLines(snapshotOf(root))).toEqual([
+      'uncommitted edits in what the services run (git diff HEAD -- <file>): packages/kit/src/index.ts (modified; every service), services/data/src/index.ts (modified; data-service), services/data/src/store.ts (added; data-service), services/email/src/index.ts (deleted; email-service)',
+    ]);
+  });
+
+  it('lists the settings taken from .env files, secrets masked', () => {
+    const root = repository();
+    const variable = (name: string, value: string, source: string, file: string, line: number | null) =>
+      ({ name, value, source, place: { file, line } }) satisfies ResolvedVariable;
+    const configs = new Map<string, ServiceConfig>([
+      [
+        'email-service',
+        {
+          service: 'email-service',
+          variables: new Map([
+            ['PORT', variable('PORT', '3002', 'default', 'services/email/src/config.ts', null)],
+            [
+              'EMAIL_OUTBOX_DIR',
+              variable('EMAIL_OUTBOX_DIR', 'services/email/outbox', 'service .env', 'services/email/.env', 2),
+            ],
+            ['SMTP_PASSWORD', variable('SMTP_PASSWORD', 'hunter2-secret', 'root .env', '.env', 4)],
+          ]),
+        },
+      ],
+    ]);
+    const lines = localEditLines(snapshotOf(root, configs));
+    expect(lines[1]).toBe(
+      'settings from .env files instead of defaults (pnpm devctl env <service>): email-service EMAIL_OUTBOX_DIR=services/email/outbox (services/email/.env:2), email-service SMTP_PASSWORD=**** (.env:4)',
+    );
+    expect(lines.join('\n')).not.toContain('hunter2');
+  });
+
+  it('outside git: no line about edits', () => {
+    dir = tempDir('devctl-local-edits-nogit-');
+    expect(localEditLines(snapshotOf(dir.path))).toEqual([]);
+  });
+});
