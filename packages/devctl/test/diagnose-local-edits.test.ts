@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Snapshot } from '../src/diagnose/collect';
 import type { ResolvedVariable, ServiceConfig } from '../src/diagnose/config-snapshot';
 import { localEditLines, uncommittedEdits } from '../src/diagnose/local-edits';
+import { renderReport } from '../src/diagnose/render';
 
 let dir: TempDir | undefined;
 afterEach(() => dir?.cleanup());
@@ -112,5 +113,16 @@ describe('uncommitted edits and .env settings in the checked lines', () => {
   it('outside git: no line about edits', () => {
     dir = tempDir('devctl-local-edits-nogit-');
     expect(localEditLines(snapshotOf(dir.path))).toEqual([]);
+  });
+
+  it('"stack healthy" with local edits points at them; a clean checkout does not', () => {
+    const root = repository();
+    const hint =
+      /^if a request still gives a wrong answer: start from the uncommitted edits and \.env settings above/m;
+    const clean = renderReport({ healthy: true, checked: localEditLines(snapshotOf(root)), findings: [] });
+    expect(clean).not.toMatch(hint);
+    write(root, 'services/data/src/index.ts', 'export const data = 2;\n');
+    const edited = renderReport({ healthy: true, checked: localEditLines(snapshotOf(root)), findings: [] });
+    expect(edited).toMatch(hint);
   });
 });

@@ -54,6 +54,10 @@ export function uncommittedEdits(root: string, paths: string[]): LocalEdit[] | u
 
 const MAX_LISTED = 8;
 
+/** How the checked lines that list local edits begin (render.ts points at them when all is well). */
+export const EDITS_LINE = 'uncommitted edits in what the services run (git diff HEAD -- <file>): ';
+export const SETTINGS_LINE = 'settings from .env files instead of defaults (pnpm devctl env <service>): ';
+
 /** The checked lines: uncommitted edits in what the looked-at services run, and their .env settings. */
 export function localEditLines(snapshot: Snapshot): string[] {
   const root = snapshot.ecosystem.root;
@@ -80,7 +84,7 @@ export function localEditLines(snapshot: Snapshot): string[] {
     lines.push(
       described.length === 0
         ? 'uncommitted edits in what the services run (git diff HEAD): none'
-        : `uncommitted edits in what the services run (git diff HEAD -- <file>): ${described.slice(0, MAX_LISTED).join(', ')}${described.length > MAX_LISTED ? `, and ${described.length - MAX_LISTED} more` : ''}`,
+        : `${EDITS_LINE}${described.slice(0, MAX_LISTED).join(', ')}${described.length > MAX_LISTED ? `, and ${described.length - MAX_LISTED} more` : ''}`,
     );
   }
   if (snapshot.config) {
@@ -92,10 +96,7 @@ export function localEditLines(snapshot: Snapshot): string[] {
             `${service.entry.name} ${variable.name}=${maskValue(variable.name, variable.value ?? '')} (${placeText(variable.place)})`,
         ),
     );
-    if (settings.length > 0)
-      lines.push(
-        `settings from .env files instead of defaults (pnpm devctl env <service>): ${settings.join(', ')}`,
-      );
+    if (settings.length > 0) lines.push(`${SETTINGS_LINE}${settings.join(', ')}`);
   }
   return lines;
 }

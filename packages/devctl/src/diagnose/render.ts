@@ -2,6 +2,7 @@
 // summary, evidence lines with their times, the source location, the next step), or "stack
 // healthy" with what was checked. `--json` prints the report itself instead.
 import { c } from '../output/colors';
+import { EDITS_LINE, SETTINGS_LINE } from './local-edits';
 import type { Changes, DiagnoseReport, Evidence, Finding } from './types';
 
 /** Evidence lines shown per item; the rest is in --json. */
@@ -85,10 +86,20 @@ function renderFinding(finding: Finding): string[] {
 
 export function renderReport(report: DiagnoseReport): string {
   if (report.findings.length === 0) {
+    const local = report.checked.some(
+      (line) => line.startsWith(EDITS_LINE) || line.startsWith(SETTINGS_LINE),
+    );
     return [
       `${c.green('✔ stack healthy')}: no problem found`,
       c.dim('checked:'),
       ...report.checked.map((line) => `  ${line}`),
+      // Nothing logged an error, yet the user may see a wrong answer: what differs from the
+      // committed stack is the lead (trial 5: both faults were such edits).
+      ...(local
+        ? [
+            "if a request still gives a wrong answer: start from the uncommitted edits and .env settings above, on the failing request's path",
+          ]
+        : []),
     ].join('\n');
   }
   const errors = report.findings.filter((f) => f.severity === 'error').length;
