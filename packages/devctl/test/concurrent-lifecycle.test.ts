@@ -178,6 +178,37 @@ describe('lifecycle commands at the same moment', () => {
     expect(await copiesByName(one, home)).toEqual({ 'stack-one/alpha': 1, 'stack-two/beta': 1 });
   }, 180_000);
 
+  it('stop waits for a command holding the stack, says for whom, then stops what it left', async () => {
+    const fixture = await fixtureOf([{ name: 'solo' }], 'stop-waits');
+    const started = await fixture.devctl(['start', '--wait']);
+    expect(started.code, started.stdout + started.stderr).toBe(0);
+    held.push(
+      await acquireLock({
+        path: stackLockPath(fixture.home.home, 'stop-waits'),
+        what: 'test',
+        timeoutMs: 0,
+        command: 'devctl restart solo --wait',
+      }),
+    );
+    const stop = spawnDevctl(fixture, ['stop']);
+    await stop.waitForOutput(
+      new RegExp(
+        `waiting for the stack of namespace stop-waits .*held by pid ${process.pid} \\(devctl restart solo --wait`,
+      ),
+      60_000,
+    );
+    // Nothing was stopped while the other command held the stack.
+    expect((await copiesByName(fixture, fixture.home.home))['stop-waits/solo']).toBe(1);
+    expect(stop.output()).not.toMatch(/solo\s+stopped/);
+    held.pop()?.release();
+    const result = await finished(stop);
+    expect(result.code, result.stdout).toBe(0);
+    expect(result.stdout).toMatch(
+      /waited [\d.]+ s for pid \d+ \(devctl restart solo --wait\); now acting on what it left/,
+    );
+    expect(result.stdout).toMatch(/✓ solo\s+stopped/);
+  }, 120_000);
+
   it('takes over a stack lock whose holder died', async () => {
     const fixture = await fixtureOf([{ name: 'solo' }], 'stale-dead');
     const dead = spawnProcess(process.execPath, ['-e', '0']);

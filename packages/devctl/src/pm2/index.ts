@@ -105,7 +105,8 @@ export async function isDaemonRunning(): Promise<boolean> {
   const connection = await connectDaemon();
   if (!connection) return false;
   try {
-    await connection.call('ping');
+    // God.ping(env, cb): without the env argument the daemon takes the callback for it and fails.
+    await connection.call('ping', {});
     return true;
   } catch {
     return false;
