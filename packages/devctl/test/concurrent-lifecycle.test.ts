@@ -229,6 +229,48 @@ describe('lifecycle commands at the same moment', () => {
     expect(result.stdout).not.toMatch(/waiting for/);
   }, 120_000);
 
+  it('two starts that find the same dead holder: exactly one takes over, the other waits for it', async () => {
+    const gate = join(process.env.TMPDIR ?? '/tmp', `devctl-gate-${process.pid}-${Date.now()}`);
+    const fixture = await fixtureOf(
+      [
+        {
+          name: 'slow',
+          env: { GATE: gate },
+          app: { script: join('..', '..', 'gate.js'), listen_timeout: 60_000 },
+        },
+      ],
+      'stale-race',
+    );
+    writeFileSync(join(fixture.root, 'gate.js'), GATE_SCRIPT);
+    const dead = spawnProcess(process.execPath, ['-e', '0']);
+    await dead.exited;
+    const path = stackLockPath(fixture.home.home, 'stale-race');
+    ensureDir(path);
+    writeFileSync(
+      path,
+      `${JSON.stringify({ pid: dead.pid, host: hostname(), command: 'devctl start', since: new Date().toISOString(), token: 'dead' })}\n`,
+    );
+    const first = spawnDevctl(fixture, ['start', '--wait']);
+    const second = spawnDevctl(fixture, ['start', '--wait']);
+    // The one that took over holds the stack until the gate opens; the other must wait for it.
+    const tookOver = /took over the stack of namespace stale-race/;
+    const [winner, loser] = await Promise.race([
+      first.waitForOutput(tookOver, 60_000).then(() => [first, second] as const),
+      second.waitForOutput(tookOver, 60_000).then(() => [second, first] as const),
+    ]);
+    await loser.waitForOutput(
+      new RegExp(`waiting for the stack of namespace stale-race .*held by pid ${winner.pid} `),
+      60_000,
+    );
+    writeFileSync(gate, 'open\n');
+    const [w, l] = await Promise.all([finished(winner), finished(loser)]);
+    expect(w.code, w.stdout).toBe(0);
+    expect(l.code, l.stdout).toBe(0);
+    expect(l.stdout).not.toMatch(tookOver);
+    expect(await copiesByName(fixture, fixture.home.home)).toEqual({ 'stale-race/slow': 1 });
+    expect(godDaemons(fixture.home.home)).toEqual([pidFile(fixture.home.home)]);
+  }, 180_000);
+
   it('takes over a lock whose pid now belongs to another process (pid reuse)', async () => {
     const fixture = await fixtureOf([{ name: 'solo' }], 'stale-reused');
     // This test's own pid is alive, but it started at another moment than the recorded holder.

@@ -212,24 +212,28 @@ const UNREADABLE_STALE_MS = 5000;
  * Removes the lock file if it still holds exactly `raw` (the dead holder's lock). Two waiters may
  * find the same dead holder at once: without a guard, the second could delete the lock the first
  * has just taken. The guard is itself an exclusive file, held for a few microseconds; one left by a
- * process that died inside that window is removed once its own holder is gone.
+ * process that died inside that window is removed once its own holder is gone. Returns 'removed'
+ * when this process removed it, the guard's live holder when another process is taking over right
+ * now (the caller then waits a poll), else undefined (retry at once).
  */
-function removeIfUnchanged(path: string, raw: string): void {
+function removeIfUnchanged(path: string, raw: string): 'removed' | LockHolder | undefined {
   const guard = `${path}.takeover`;
-  if (!createExclusive(guard, JSON.stringify(newHolder('take over')))) {
+  if (!createExclusive(guard, JSON.stringify(newHolder('devctl (taking over a lock)')))) {
     const reading = readLock(guard);
-    if (reading.kind === 'held' && holderState(reading.holder) === 'gone') {
-      try {
-        unlinkSync(guard);
-      } catch {
-        // another waiter removed it
-      }
+    if (reading.kind !== 'held') return undefined; // released meanwhile: retry at once
+    if (holderState(reading.holder) !== 'gone') return reading.holder;
+    try {
+      unlinkSync(guard);
+    } catch {
+      // another waiter removed it
     }
-    return; // the caller retries
+    return undefined;
   }
   try {
     const current = readLock(path);
-    if (current.kind !== 'free' && current.raw === raw) unlinkSync(path);
+    if (current.kind === 'free' || current.raw !== raw) return undefined;
+    unlinkSync(path);
+    return 'removed';
   } finally {
     unlinkSync(guard);
   }
@@ -250,6 +254,15 @@ export async function acquireLock(options: LockOptions): Promise<HeldLock> {
   const holder = newHolder(options.command ?? thisCommand());
   const content = `${JSON.stringify(holder)}\n`;
   const pollMs = options.pollMs ?? 100;
+  /** One poll, within the bound: even a wait on a lock being written or taken over ends. */
+  const pause = async (busyHolder: LockHolder | undefined) => {
+    const waited = Date.now() - started;
+    if (waited >= options.timeoutMs) {
+      const shown = busyHolder ?? { ...holder, pid: 0, command: 'a process that is writing it' };
+      throw new LockTimeoutError(what, path, shown, waited);
+    }
+    await sleep(Math.min(pollMs, Math.max(1, options.timeoutMs - waited)));
+  };
   for (;;) {
     if (createExclusive(path, content))
       return held(path, holder, Date.now() - started, waitedFor, tookOverFrom);
@@ -262,8 +275,12 @@ export async function acquireLock(options: LockOptions): Promise<HeldLock> {
       } catch {
         continue;
       }
-      if (age > UNREADABLE_STALE_MS) removeIfUnchanged(path, reading.raw);
-      else await sleep(pollMs);
+      if (age <= UNREADABLE_STALE_MS) {
+        await pause(undefined);
+        continue;
+      }
+      const removal = removeIfUnchanged(path, reading.raw);
+      if (removal !== undefined && removal !== 'removed') await pause(removal);
       continue;
     }
     const other = reading.holder;
@@ -272,8 +289,10 @@ export async function acquireLock(options: LockOptions): Promise<HeldLock> {
       throw new Error(`${what}: this process (pid ${process.pid}) already holds ${path}`);
     }
     if (holderState(other) === 'gone') {
-      removeIfUnchanged(path, reading.raw);
-      if (!tookOverFrom.some((h) => h.token === other.token)) {
+      const removal = removeIfUnchanged(path, reading.raw);
+      if (removal !== undefined && removal !== 'removed') await pause(removal);
+      // Said only by the one waiter that removed it; the others find the new holder next.
+      if (removal === 'removed') {
         tookOverFrom.push(other);
         options.onTakeOver?.(
           `took over ${what} from ${describeHolder(other)}, which is no longer running`,
