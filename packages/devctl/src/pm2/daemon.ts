@@ -117,13 +117,23 @@ function stopStrays(home: string): number[] {
   return strays;
 }
 
+/** Past this, a launch says what it waits for (a daemon is normally ready in ~0.3 s). */
+const LAUNCH_NOTICE_MS = 3000;
+
 /** Spawns the daemon through PM2's own client (its folders, its spawn), bounded. */
-async function launch(home: string): Promise<void> {
+async function launch(home: string, onWait: ((message: string) => void) | undefined): Promise<void> {
   const pm2 = pm2Require()('./index.js') as {
     connect(cb: (error?: Error | null) => void): void;
     disconnect(cb?: () => void): void;
   };
   let timer: NodeJS.Timeout | undefined;
+  const notice = setTimeout(
+    () =>
+      onWait?.(
+        `waiting for the new PM2 daemon of PM2_HOME=${home} to say it is ready (up to ${LAUNCH_TIMEOUT_MS / 1000} s; its log: ${join(home, 'pm2.log')})`,
+      ),
+    LAUNCH_NOTICE_MS,
+  );
   const connected = new Promise<'ready'>((resolve, reject) => {
     pm2.connect((error) => (error ? reject(error) : resolve('ready')));
   });
@@ -137,6 +147,7 @@ async function launch(home: string): Promise<void> {
     if (result === 'ready') await new Promise<void>((resolve) => pm2.disconnect(() => resolve()));
   } finally {
     clearTimeout(timer);
+    clearTimeout(notice);
   }
   // A daemon answers: ours, or another launcher's that won the socket (stopStrays ends ours).
   const answering = await connectDaemon();
@@ -180,7 +191,7 @@ export async function connectOrLaunchDaemon(options: DaemonLaunchOptions = {}): 
         // The caller we waited for has launched it: join.
         const joined = await connectDaemon();
         if (joined) return { connection: joined, launched: false };
-        await launch(home);
+        await launch(home, options.onWait);
         const strays = stopStrays(home);
         const connection = await connectDaemon();
         if (!connection) {
