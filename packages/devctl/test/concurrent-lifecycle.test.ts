@@ -4,7 +4,7 @@
 // over; a wait past its bound fails naming the holder. Overlap is made certain by conditions, not
 // timing: a service that becomes ready only when the test opens a gate, or a lock the test holds
 // until the commands say they wait for it.
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { isAlive, killTree, spawnProcess } from '@repo/test-utils';
@@ -48,9 +48,11 @@ const timer = setInterval(() => {
 
 const fixtures: Fixture[] = [];
 const held: HeldLock[] = [];
+const gates: string[] = [];
 
 afterEach(async () => {
   for (const lock of held.splice(0)) lock.release();
+  for (const gate of gates.splice(0)) rmSync(gate, { force: true });
   for (const fixture of fixtures.splice(0)) {
     // Every daemon of the home, by pid (a second daemon is what this file guards against).
     for (const pid of godDaemons(fixture.home.home)) await killTree(pid, 'SIGTERM', { graceMs: 3000 });
@@ -106,6 +108,7 @@ async function copiesByName(fixture: Fixture, home: string): Promise<Record<stri
 describe('lifecycle commands at the same moment', () => {
   it('two start --wait of one stack on a fresh PM2_HOME: one daemon, one copy of each service, both exit 0, the second says it waited', async () => {
     const gate = join(process.env.TMPDIR ?? '/tmp', `devctl-gate-${process.pid}-${Date.now()}`);
+    gates.push(gate);
     const fixture = await fixtureOf(
       [
         { name: 'store' },
@@ -231,6 +234,7 @@ describe('lifecycle commands at the same moment', () => {
 
   it('two starts that find the same dead holder: exactly one takes over, one holds, the other waits for it', async () => {
     const gate = join(process.env.TMPDIR ?? '/tmp', `devctl-gate-${process.pid}-${Date.now()}`);
+    gates.push(gate);
     const fixture = await fixtureOf(
       [
         {
