@@ -22,6 +22,12 @@ export class Reporter implements LifecycleSink {
     if (!this.json) process.stdout.write(`${c.gray(text)}\n`);
   }
 
+  /** With --json, stdout is the document: a wait is said on stderr instead. */
+  notice(text: string): void {
+    if (this.json) process.stderr.write(`devctl: ${text}\n`);
+    else process.stdout.write(`${c.gray(text)}\n`);
+  }
+
   service(result: ServiceResult): void {
     if (!this.json) process.stdout.write(renderServiceResult(result, this.width));
   }

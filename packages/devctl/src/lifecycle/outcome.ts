@@ -68,6 +68,11 @@ export interface ServiceResult {
 export interface LifecycleSink {
   line(text: string): void;
   service(result: ServiceResult): void;
+  /**
+   * A line that must reach people even when the answer is machine output (what a command waits
+   * for, a lock taken over); `line` is used when absent.
+   */
+  notice?(text: string): void;
 }
 
 const ERROR_LINES = 12;

@@ -6,6 +6,7 @@ import type { DiagnoseReport } from '../diagnose/types';
 import {
   assertValidEcosystem,
   dependencyWaves,
+  type Ecosystem,
   loadEcosystem,
   resolveServices,
   type ServiceEntry,
@@ -25,6 +26,7 @@ import {
 import { bringUp, type CycleContext } from './pm2-cycle';
 import { sleep } from './port';
 import { assertValidConfig, buildStep, timeoutMs } from './prepare';
+import { daemonNotices, withStackLock } from './stack-lock';
 
 export interface RestartRequest {
   names: string[];
@@ -85,12 +87,26 @@ export async function restartServices(request: RestartRequest, sink: LifecycleSi
   const ecosystem = loadEcosystem();
   assertValidEcosystem(ecosystem);
   const targets = resolveServices(ecosystem, request.names);
+  // One caller at a time per stack, from the build to the verdict: a second restart restarts again
+  // on what the first left (the code on disk then), and a stop cannot cut into a restart.
+  return withStackLock(ecosystem.namespace, 'restart', sink, () =>
+    restartLocked(ecosystem, targets, request, limitMs, sink),
+  );
+}
+
+async function restartLocked(
+  ecosystem: Ecosystem,
+  targets: ServiceEntry[],
+  request: RestartRequest,
+  limitMs: number,
+  sink: LifecycleSink,
+): Promise<RestartOutcome> {
   if (request.build) await buildStep(ecosystem, targets, sink, 'restart');
   assertValidEcosystem(ecosystem, { checkScriptsOf: targets });
   // A service that would refuse its configuration is not taken down: the running process stays.
   await assertValidConfig(ecosystem, targets, 'restart');
 
-  const { connection, launched } = await connectOrLaunchDaemon();
+  const { connection, launched } = await connectOrLaunchDaemon(daemonNotices(sink));
   if (launched) sink.line(`started the PM2 daemon (PM2_HOME=${pm2Home()})`);
   const marksByName = new Map<string, LogMarks>();
   const startedAt: Date[] = [];

@@ -20,6 +20,7 @@ import { waitUntilHealthy } from './health';
 import { blockedByDependency, describeFailure, type LifecycleSink, type ServiceResult } from './outcome';
 import { bringUp, type CycleContext } from './pm2-cycle';
 import { assertValidConfig, buildStep, timeoutMs } from './prepare';
+import { daemonNotices, withStackLock } from './stack-lock';
 
 export interface StartRequest {
   names: string[];
@@ -185,6 +186,18 @@ export async function startServices(request: StartRequest, sink: LifecycleSink):
   const limitMs = timeoutMs(request.timeoutSeconds);
   const ecosystem = loadEcosystem();
   assertValidEcosystem(ecosystem);
+  // Everything below reads PM2's state and acts on it: one caller at a time per stack.
+  return withStackLock(ecosystem.namespace, 'start', sink, () =>
+    startLocked(ecosystem, request, limitMs, sink),
+  );
+}
+
+async function startLocked(
+  ecosystem: Ecosystem,
+  request: StartRequest,
+  limitMs: number,
+  sink: LifecycleSink,
+): Promise<StartOutcome> {
   const named = resolveServices(ecosystem, request.names);
   // The tools (the log rotator) run whenever any part of the stack does: rotation is not opt-in.
   const targets = [...withDependencies(ecosystem, named), ...ecosystem.tools];
@@ -203,7 +216,7 @@ export async function startServices(request: StartRequest, sink: LifecycleSink):
   assertValidEcosystem(ecosystem, { checkScriptsOf: toLaunch });
   await assertValidConfig(ecosystem, servicesToLaunch, 'start');
 
-  const { connection, launched } = await connectOrLaunchDaemon();
+  const { connection, launched } = await connectOrLaunchDaemon(daemonNotices(sink));
   if (launched) sink.line(`started the PM2 daemon (PM2_HOME=${pm2Home()})`);
   try {
     const watcher = new ProcessWatcher(connection, ecosystem.namespace);

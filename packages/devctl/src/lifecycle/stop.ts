@@ -4,12 +4,13 @@
 import { closest } from 'fastest-levenshtein';
 import { dependencyWaves, type Ecosystem, loadEcosystem, resolveServices } from '../ecosystem/index';
 import { usageError } from '../errors';
-import { processList, withDaemon } from '../pm2/index';
+import { isDaemonRunning, processList, withDaemon } from '../pm2/index';
 import { serviceState } from '../pm2/state';
 import { ProcessWatcher } from '../pm2/supervise';
 import type { ProcessInfo } from '../pm2/types';
 import type { LifecycleSink, ServiceResult } from './outcome';
 import { takeDown } from './pm2-cycle';
+import { withStackLock } from './stack-lock';
 
 export type TakeDownVerb = 'stop' | 'delete';
 
@@ -59,6 +60,23 @@ export async function takeDownServices(
   sink: LifecycleSink,
 ): Promise<StopOutcome> {
   const ecosystem = loadEcosystem();
+  // With no daemon there is nothing to take down: no lock to wait for, no PM2 home to create.
+  if (!(await isDaemonRunning())) return noDaemon(ecosystem, names);
+  return withStackLock(ecosystem.namespace, verb, sink, () => takeDownLocked(ecosystem, names, verb, sink));
+}
+
+function noDaemon(ecosystem: Ecosystem, names: string[]): StopOutcome {
+  // Nothing runs, so nothing to stop; still reject unknown names.
+  resolveServices(ecosystem, names);
+  return { namespace: ecosystem.namespace, daemonRunning: false, results: [] };
+}
+
+async function takeDownLocked(
+  ecosystem: Ecosystem,
+  names: string[],
+  verb: TakeDownVerb,
+  sink: LifecycleSink,
+): Promise<StopOutcome> {
   const results = await withDaemon(async (connection) => {
     const processes = await processList(connection, { namespace: ecosystem.namespace });
     const { selected, notInPm2 } = selectProcesses(ecosystem, processes, names);
@@ -139,10 +157,6 @@ export async function takeDownServices(
     }
     return results;
   });
-  if (results === null) {
-    // Nothing runs, so nothing to stop; still reject unknown names.
-    resolveServices(ecosystem, names);
-    return { namespace: ecosystem.namespace, daemonRunning: false, results: [] };
-  }
+  if (results === null) return noDaemon(ecosystem, names);
   return { namespace: ecosystem.namespace, daemonRunning: true, results };
 }

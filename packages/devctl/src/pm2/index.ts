@@ -8,6 +8,13 @@ import { processTree, residentBytes, serverPid } from '../ports/processes';
 import { connectDaemon, type DaemonConnection, pm2Home } from './rpc';
 import type { Pm2Status, ProcessInfo } from './types';
 
+export {
+  connectOrLaunchDaemon,
+  type DaemonLaunch,
+  type DaemonLaunchOptions,
+  daemonProcesses,
+  servingDaemonPid,
+} from './daemon';
 export { DaemonCallError, type DaemonConnection, pm2Home, rpcSocketPath } from './rpc';
 export type { Pm2Status, ProcessInfo } from './types';
 
@@ -98,7 +105,8 @@ export async function isDaemonRunning(): Promise<boolean> {
   const connection = await connectDaemon();
   if (!connection) return false;
   try {
-    await connection.call('ping');
+    // God.ping(env, cb): without the env argument the daemon takes the callback for it and fails.
+    await connection.call('ping', {});
     return true;
   } catch {
     return false;
@@ -151,28 +159,6 @@ const pm2Require = () => createRequire(createRequire(import.meta.url).resolve('p
 /** The version of the installed pm2 package. */
 export function installedPm2Version(): string {
   return String((pm2Require()('./package.json') as { version: string }).version);
-}
-
-/**
- * Starts the PM2 daemon of $PM2_HOME if none runs, through PM2's own client (which creates the
- * PM2_HOME folders and spawns lib/Daemon.js), then resolves with a connection to it.
- */
-export async function connectOrLaunchDaemon(): Promise<{ connection: DaemonConnection; launched: boolean }> {
-  const existing = await connectDaemon();
-  if (existing) return { connection: existing, launched: false };
-  const pm2 = pm2Require()('./index.js') as {
-    connect(cb: (error?: Error | null) => void): void;
-    disconnect(cb?: () => void): void;
-  };
-  await new Promise<void>((resolve, reject) => {
-    pm2.connect((error) => (error ? reject(error) : resolve()));
-  });
-  // PM2's client keeps retrying interactor.sock in the background; disconnecting stops its RPC and
-  // bus sockets, and the entry point exits as soon as the command is done.
-  await new Promise<void>((resolve) => pm2.disconnect(() => resolve()));
-  const connection = await connectDaemon();
-  if (!connection) throw new Error(`the PM2 daemon did not come up (its log: ${pm2Home()}/pm2.log)`);
-  return { connection, launched: true };
 }
 
 interface Pm2Common {
