@@ -1,8 +1,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
+import {
+  configErrorLine,
+  EX_CONFIG,
+  isSecretName,
+  maskValue,
+  type PrintedVariable,
+  shortHash,
+} from '@repo/stack-contract';
 import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
-import { isSecretName, maskValue, shortHash } from './mask';
 
 export type ConfigSource = 'process' | 'service .env' | 'root .env' | 'default';
 
@@ -24,7 +31,7 @@ export class ConfigError extends Error {
   }
 }
 
-export const EX_CONFIG = 78;
+export { EX_CONFIG };
 
 /** Fields every service has. `defaultPort` is the service's documented port (the README's service table). */
 export function baseConfigSchema(defaultPort: number) {
@@ -135,11 +142,10 @@ export function formatConfigError(error: ConfigError): string[] {
     (p) => `config error in ${error.service}: ${p.variable} ${p.message} (set it in ${p.file})`,
   );
   lines.push(
-    JSON.stringify({
-      devctl: 'config-error',
-      service: error.service,
-      variables: error.problems.map((p) => ({ name: p.variable, message: p.message, file: p.file })),
-    }),
+    configErrorLine(
+      error.service,
+      error.problems.map((p) => ({ name: p.variable, message: p.message, file: p.file })),
+    ),
   );
   return lines;
 }
@@ -181,21 +187,9 @@ export function sharedSettingOf(field: unknown): SharedSetting | undefined {
   return field instanceof z.ZodType ? sharedSettings.get(field) : undefined;
 }
 
-/** One variable as `--print-config` prints it. Values are masked; secrets only by a short hash. */
-export interface DescribedVariable {
-  name: string;
-  /** Masked (secrets `****`, URL passwords); null when unset. */
-  value: string | null;
+/** One variable as `--print-config` prints it (the contract's shape). Values are masked; secrets only by a short hash. */
+export interface DescribedVariable extends PrintedVariable {
   source: ConfigSource;
-  /** `sha256:xxxxxxxx` of the value in effect: for secrets and shared settings. */
-  hash?: string;
-  /** The group this variable must agree on with other services (`mustMatch`). */
-  mustMatch?: string;
-  /**
-   * The development secret file (repository-relative) the service uses when the variable is unset;
-   * `hash` is then that file's.
-   */
-  fallback?: string;
 }
 
 function readDevSecret(rootDir: string, name: string): string | undefined {
@@ -220,7 +214,7 @@ export function describeConfig(schema: z.ZodObject, loaded: LoadedConfig<Record<
     const value = loaded.raw[name] ?? (config === undefined ? undefined : String(config));
     const described: DescribedVariable = {
       name,
-      value: maskValue(name, value) ?? null,
+      value: maskValue(name, value),
       source: loaded.sources[name] as ConfigSource,
     };
     const shared = sharedSettingOf(schema.shape[name]);

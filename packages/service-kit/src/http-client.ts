@@ -24,7 +24,8 @@ export interface ServiceClient {
   delete<T>(path: string, options?: RequestOptions): Promise<T>;
 }
 
-function errorCode(error: unknown): string {
+/** The system error code behind a failed fetch (undici nests it in `cause`), `ETIMEDOUT` for a timeout. */
+export function errorCode(error: unknown): string {
   let current: unknown = error;
   for (let depth = 0; depth < 5 && current; depth++) {
     const c = current as { code?: unknown; cause?: unknown; name?: unknown };
@@ -33,6 +34,24 @@ function errorCode(error: unknown): string {
     current = c.cause;
   }
   return 'EUNKNOWN';
+}
+
+/**
+ * The error for a call to `name` (at `where`, host:port) that got no answer: 504 when it timed out
+ * after `timeoutMs`, else 502 unreachable, with the system error code.
+ */
+export function noAnswerError(name: string, where: string, timeoutMs: number, error: unknown): UpstreamError {
+  const code = errorCode(error);
+  if (code === 'ETIMEDOUT' || code === 'UND_ERR_HEADERS_TIMEOUT') {
+    return new UpstreamError(504, `${name} timed out after ${timeoutMs} ms at ${where}`, name, code);
+  }
+  return new UpstreamError(502, `${name} unreachable at ${where} (${code})`, name, code);
+}
+
+/** The error for a 5xx answer of `name`: a 503 or 504 is passed on, any other 5xx is a 502. */
+export function failedAnswerError(name: string, status: number, message: string): UpstreamError {
+  const passed: 502 | 503 | 504 = status === 503 || status === 504 ? status : 502;
+  return new UpstreamError(passed, `${name} failed: ${status} ${message}`, name, `HTTP_${status}`);
 }
 
 /**
@@ -71,16 +90,7 @@ export function createServiceClient(options: ServiceClientOptions): ServiceClien
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (error) {
-      const code = errorCode(error);
-      if (code === 'ETIMEDOUT' || code === 'UND_ERR_HEADERS_TIMEOUT') {
-        throw new UpstreamError(
-          504,
-          `${options.name} timed out after ${timeoutMs} ms at ${where}`,
-          options.name,
-          code,
-        );
-      }
-      throw new UpstreamError(502, `${options.name} unreachable at ${where} (${code})`, options.name, code);
+      throw noAnswerError(options.name, where, timeoutMs, error);
     }
 
     let text: string;
@@ -108,15 +118,7 @@ export function createServiceClient(options: ServiceClientOptions): ServiceClien
       typeof (payload as { message?: unknown })?.message === 'string'
         ? (payload as { message: string }).message
         : response.statusText;
-    if (response.status >= 500) {
-      const status = response.status === 503 || response.status === 504 ? response.status : 502;
-      throw new UpstreamError(
-        status as 502 | 503 | 504,
-        `${options.name} failed: ${response.status} ${message}`,
-        options.name,
-        `HTTP_${response.status}`,
-      );
-    }
+    if (response.status >= 500) throw failedAnswerError(options.name, response.status, message);
     const { message: _m, ...details } = (payload ?? {}) as Record<string, unknown>;
     throw new HttpError(response.status, message, Object.keys(details).length > 0 ? details : undefined);
   }

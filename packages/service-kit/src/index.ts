@@ -1,3 +1,10 @@
+export {
+  isSecretName,
+  localServiceUrl,
+  maskValue,
+  serviceUrlVariable,
+  shortHash,
+} from '@repo/stack-contract';
 export { z } from 'zod';
 export { type CreateAppOptions, createApp, type ReadinessCheck } from './app';
 export {
@@ -28,12 +35,14 @@ export {
 } from './errors';
 export {
   createServiceClient,
+  errorCode,
+  failedAnswerError,
+  noAnswerError,
   type RequestOptions,
   type ServiceClient,
   type ServiceClientOptions,
 } from './http-client';
 export { createLogger, type Logger, type LoggerOptions, REDACT_PATHS } from './logger';
-export { isSecretName, maskValue, shortHash } from './mask';
 export { currentRequestId, runWithRequestId } from './request-context';
 export { runService, type ServiceContext, type ServiceDefinition } from './server';
 export { fieldErrors, parseInput } from './validation';

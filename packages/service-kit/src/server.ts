@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { listenErrorLine, PRINT_CONFIG_FLAG } from '@repo/stack-contract';
 import type { FastifyInstance } from 'fastify';
 import type { z } from 'zod';
 import {
@@ -64,7 +65,7 @@ export async function runService<S extends z.ZodObject>(def: ServiceDefinition<S
     }
     throw error;
   }
-  if (process.argv.includes('--print-config')) {
+  if (process.argv.includes(PRINT_CONFIG_FLAG)) {
     printConfig(def.name, def.schema, loaded as LoadedConfig<Record<string, unknown>>);
     process.exit(0);
   }
@@ -129,7 +130,7 @@ export async function runService<S extends z.ZodObject>(def: ServiceDefinition<S
       `${def.name} could not listen: ${reason}; run \`pnpm devctl diagnose ${def.name}\``,
     );
     process.stderr.write(
-      `${JSON.stringify({ devctl: 'listen-error', service: def.name, host: config.HOST, port: config.PORT, code })}\n`,
+      `${listenErrorLine({ service: def.name, host: config.HOST, port: config.PORT, code })}\n`,
     );
     exitExplained(1);
   }

@@ -1,12 +1,12 @@
 import { createServer } from 'node:net';
-import { createApp, createLogger } from '@repo/service-kit';
+import { createApp, createLogger, serviceUrlVariable } from '@repo/service-kit';
 import type { FastifyInstance } from 'fastify';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { buildApp } from '../src/app';
 import { ISSUER } from '../src/authenticate';
 import { configSchema } from '../src/config';
-import { type ForwardedRoute, generatedRouteConfig, urlVariable } from '../src/routes/forward';
+import { type ForwardedRoute, generatedRouteConfig } from '../src/routes/forward';
 
 // Self-contained on purpose: `devctl init --no-samples` keeps this file and drops the sample tests.
 const SECRET = 'generated-routes-secret-generated-routes';
@@ -220,7 +220,7 @@ describe('the URL variable of a generated route', () => {
   );
 
   it('is <PM2 NAME>_URL, defaulting to the port of the route', () => {
-    expect(urlVariable('billing-service')).toBe('BILLING_SERVICE_URL');
+    expect(serviceUrlVariable('billing-service')).toBe('BILLING_SERVICE_URL');
     expect((schema.parse({}) as Record<string, unknown>).BILLING_SERVICE_URL).toBe('http://127.0.0.1:3999');
   });
 

@@ -1,4 +1,4 @@
-import { UpstreamError, z } from '@repo/service-kit';
+import { failedAnswerError, localServiceUrl, noAnswerError, serviceUrlVariable, z } from '@repo/service-kit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Authenticate } from '../authenticate';
 
@@ -19,9 +19,6 @@ export interface ForwardedRoute extends GeneratedRoute {
   baseUrl: string;
 }
 
-/** The config variable holding a service's base URL: `billing-service` -> `BILLING_SERVICE_URL`. */
-export const urlVariable = (service: string): string => `${service.toUpperCase().replace(/-/g, '_')}_URL`;
-
 /**
  * The config schema fields of the generated routes: one URL variable per service, defaulting to
  * `http://127.0.0.1:<port>`. Typed as no fields, so the static config type stays exact; the values
@@ -30,8 +27,8 @@ export const urlVariable = (service: string): string => `${service.toUpperCase()
 export function generatedRouteConfig(routes: readonly GeneratedRoute[]): Record<never, z.ZodType> {
   return Object.fromEntries(
     routes.map((route) => [
-      urlVariable(route.service),
-      z.url({ protocol: /^https?$/ }).default(`http://127.0.0.1:${route.port}`),
+      serviceUrlVariable(route.service),
+      z.url({ protocol: /^https?$/ }).default(localServiceUrl(route.port)),
     ]),
   );
 }
@@ -41,19 +38,8 @@ export function resolveForwardedRoutes(routes: readonly GeneratedRoute[], config
   const values = config as Record<string, unknown>;
   return routes.map((route) => ({
     ...route,
-    baseUrl: String(values[urlVariable(route.service)] ?? `http://127.0.0.1:${route.port}`),
+    baseUrl: String(values[serviceUrlVariable(route.service)] ?? localServiceUrl(route.port)),
   }));
-}
-
-function errorCode(error: unknown): string {
-  let current: unknown = error;
-  for (let depth = 0; depth < 5 && current; depth++) {
-    const c = current as { code?: unknown; cause?: unknown; name?: unknown };
-    if (typeof c.code === 'string') return c.code;
-    if (c.name === 'TimeoutError') return 'ETIMEDOUT';
-    current = c.cause;
-  }
-  return 'EUNKNOWN';
 }
 
 const BODYLESS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -99,21 +85,7 @@ export function forwardRoutes(
         });
         text = await response.text();
       } catch (error) {
-        const code = errorCode(error);
-        if (code === 'ETIMEDOUT' || code === 'UND_ERR_HEADERS_TIMEOUT') {
-          throw new UpstreamError(
-            504,
-            `${route.service} timed out after ${options.timeoutMs} ms at ${where}`,
-            route.service,
-            code,
-          );
-        }
-        throw new UpstreamError(
-          502,
-          `${route.service} unreachable at ${where} (${code})`,
-          route.service,
-          code,
-        );
+        throw noAnswerError(route.service, where, options.timeoutMs, error);
       }
       if (response.status >= 500) {
         let message = response.statusText;
@@ -123,13 +95,7 @@ export function forwardRoutes(
         } catch {
           // not JSON: keep the status text
         }
-        const status = response.status === 503 || response.status === 504 ? response.status : 502;
-        throw new UpstreamError(
-          status,
-          `${route.service} failed: ${response.status} ${message}`,
-          route.service,
-          `HTTP_${response.status}`,
-        );
+        throw failedAnswerError(route.service, response.status, message);
       }
       reply.code(response.status);
       const contentType = response.headers.get('content-type');
