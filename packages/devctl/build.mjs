@@ -3,15 +3,16 @@
 //   ESM graph of chunks, which matters for `devctl status`. Commands stay lazy: esbuild wraps each
 //   dynamically imported module in an init function that runs only when the command runs.
 // - dist/status.cjs, `devctl status` alone (its fast path: a fifth of the code to load);
-// The small packages every command needs (argument parsing, suggestions) are bundled in; every other
-// package stays external and is required only by the command that uses it.
+// The small packages every command needs (argument parsing, suggestions) and the stack's contract
+// (@repo/stack-contract, from its TypeScript: a workspace package has no dist/ until turbo builds it)
+// are bundled in; every other package stays external and is required only by the command that uses it.
 // Each file is written to a temporary name and renamed, so a devctl running in parallel never reads
 // a half-written bundle.
 import { readFileSync, renameSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
-const BUNDLED = new Set(['citty', 'fastest-levenshtein']);
+const BUNDLED = new Set(['citty', 'fastest-levenshtein', '@repo/stack-contract']);
 
 /** Marks every bare import external except the BUNDLED packages. */
 const externalExceptBundled = {
@@ -50,6 +51,8 @@ export async function buildDevctl({ clean = false } = {}) {
   const cli = {
     format: 'cjs',
     plugins: [externalExceptBundled],
+    // Workspace packages from their TypeScript (package.json `exports` condition `source`).
+    conditions: ['source'],
     // Code written as ESM reads import.meta.url; in the CJS bundle it is the bundle's own URL.
     define: { 'import.meta.url': '__devctl_import_meta_url' },
     banner: { js: 'const __devctl_import_meta_url = require("node:url").pathToFileURL(__filename).href;' },

@@ -14,12 +14,21 @@ const packageDir = join(__dirname, '..');
 const main = join(packageDir, 'dist', 'main.cjs');
 const statusBundle = join(packageDir, 'dist', 'status.cjs');
 
-/** True when a bundle is missing, or some file under src/ changed after the bundles were written. */
+/**
+ * The sources bundled into dist/: devctl's src/ and the stack contract's (bundled from its
+ * TypeScript, reached through the workspace link in node_modules).
+ */
+const sourceFolders = () =>
+  [join(packageDir, 'src'), join(packageDir, 'node_modules', '@repo', 'stack-contract', 'src')].filter(
+    (folder) => existsSync(folder),
+  );
+
+/** True when a bundle is missing, or some bundled source changed after the bundles were written. */
 function needsBuild() {
   if (!existsSync(main) || !existsSync(statusBundle)) return true;
   if (!existsSync(join(packageDir, 'src'))) return false;
   const builtAt = Math.min(statSync(main).mtimeMs, statSync(statusBundle).mtimeMs);
-  const folders = [join(packageDir, 'src')];
+  const folders = sourceFolders();
   while (folders.length > 0) {
     const folder = folders.pop();
     for (const entry of readdirSync(folder, { withFileTypes: true })) {

@@ -8,10 +8,13 @@ const { join } = require('node:path');
 const packageDir = join(__dirname, '..');
 const bundle = join(packageDir, 'dist', 'logrotate.cjs');
 
-/** True when some file under src/ changed after the bundle was written. */
+/** True when some bundled source (devctl's src/, the stack contract's) changed after the bundle was written. */
 function isStale() {
   const builtAt = statSync(bundle).mtimeMs;
-  const folders = [join(packageDir, 'src')];
+  const folders = [
+    join(packageDir, 'src'),
+    join(packageDir, 'node_modules', '@repo', 'stack-contract', 'src'),
+  ].filter((folder) => existsSync(folder));
   while (folders.length > 0) {
     const folder = folders.pop();
     for (const entry of readdirSync(folder, { withFileTypes: true })) {
@@ -21,6 +24,14 @@ function isStale() {
     }
   }
   return false;
+}
+
+/** devctl's dependencies but the stack contract, with their subpaths. */
+function externalPackages() {
+  const manifest = require(join(packageDir, 'package.json'));
+  return Object.keys({ ...manifest.dependencies, ...manifest.devDependencies })
+    .filter((name) => name !== '@repo/stack-contract')
+    .flatMap((name) => [name, `${name}/*`]);
 }
 
 function build() {
@@ -35,7 +46,10 @@ function build() {
     platform: 'node',
     target: 'node20',
     format: 'cjs',
-    packages: 'external',
+    // npm packages stay external; the stack contract is bundled from its TypeScript (it has no dist/
+    // until turbo builds it). buildSync takes no plugins, so the external ones are listed by name.
+    external: externalPackages(),
+    conditions: ['source'],
     logLevel: 'warning',
     define: { 'import.meta.url': '__logrotate_import_meta_url' },
     banner: { js: 'const __logrotate_import_meta_url = require("node:url").pathToFileURL(__filename).href;' },

@@ -5,9 +5,9 @@
 // DEVCTL_ROOT=<dir>) read it. Together with createPm2Home (a private PM2_HOME) nothing touches the
 // developer's stack on ports 3000-3006 or their PM2 daemon.
 import { writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { freePorts, repoRoot, serviceUrlVariable, type TempDir, tempDir } from '@repo/test-utils';
+import { localServiceUrl, readEcosystemApps as readApps } from '@repo/stack-contract';
+import { freePorts, repoRoot, stackUrlVariables, type TempDir, tempDir } from '@repo/test-utils';
 
 /** An app entry of ecosystem.config.js, as PM2 reads it. */
 export type EcosystemApp = Record<string, unknown> & {
@@ -54,11 +54,8 @@ export interface TestEcosystem {
 
 /** The apps of the repository's ecosystem.config.js, read as PM2 reads them (CommonJS require). */
 export function readEcosystemApps(rootDir = repoRoot()): EcosystemApp[] {
-  const file = join(rootDir, 'ecosystem.config.js');
-  const require = createRequire(file);
-  delete require.cache[require.resolve(file)];
-  const loaded = require(file) as { apps?: EcosystemApp[] };
-  return structuredClone(loaded.apps ?? []);
+  // A copy: the tests edit the entries they write.
+  return structuredClone(readApps(rootDir) as EcosystemApp[]);
 }
 
 /**
@@ -77,13 +74,9 @@ export async function createTestEcosystem(options: TestEcosystemOptions = {}): P
   const urls: Record<string, string> = {};
   services.forEach((name, i) => {
     ports[name] = portList[i] as number;
-    urls[name] = `http://127.0.0.1:${portList[i]}`;
+    urls[name] = localServiceUrl(portList[i] as number);
   });
-  const serviceUrls: Record<string, string> = {};
-  for (const name of services) {
-    const variable = serviceUrlVariable(name);
-    if (variable) serviceUrls[variable] = urls[name] as string;
-  }
+  const serviceUrls = stackUrlVariables(urls);
   const databaseFile = join(dir, 'data', 'devstack.db');
   const outboxDir = join(dir, 'outbox');
   const jwtSecret = `test-ecosystem-secret-${Math.random().toString(36).slice(2)}-0123456789abcdef`;

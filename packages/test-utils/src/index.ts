@@ -19,7 +19,7 @@ export {
   repoRoot,
   type StackService,
   type StartStackOptions,
-  serviceUrlVariable,
+  stackUrlVariables,
   startStack,
   startWaves,
 } from './stack';

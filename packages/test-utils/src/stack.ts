@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { dependencyWaves, localServiceUrl, readEcosystem, serviceUrlVariable } from '@repo/stack-contract';
 import { waitForHttp } from './http';
 import { freePorts } from './ports';
 import { type SpawnedProcess, spawnProcess } from './process';
@@ -17,14 +17,6 @@ export interface StackService {
   dependsOn: string[];
 }
 
-interface EcosystemApp {
-  name: string;
-  cwd: string;
-  depends_on?: string[];
-  /** `tool` for an app that is not a service (devctl's log rotator): no port, not started here. */
-  devctl_role?: string;
-}
-
 /** The repository root: the nearest folder above this file that holds pnpm-workspace.yaml. */
 export function repoRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -38,33 +30,22 @@ export function repoRoot(): string {
 
 /** The backends of ecosystem.config.js, in the file's order (its tools, such as the log rotator, left out). */
 export function readStackServices(rootDir = repoRoot()): StackService[] {
-  const require = createRequire(join(rootDir, 'package.json'));
-  const ecosystem = require(join(rootDir, 'ecosystem.config.js')) as { apps: EcosystemApp[] };
-  return ecosystem.apps
-    .filter((app) => app.devctl_role !== 'tool')
-    .map((app) => ({ name: app.name, cwd: app.cwd, dependsOn: app.depends_on ?? [] }));
+  return readEcosystem(rootDir).services.map(({ name, cwd, dependsOn }) => ({ name, cwd, dependsOn }));
 }
 
-/** Groups services into start waves: each wave depends only on earlier waves. */
-export function startWaves(services: StackService[]): StackService[][] {
-  const names = new Set(services.map((s) => s.name));
-  const done = new Set<string>();
-  const waves: StackService[][] = [];
-  let left = services;
-  while (left.length > 0) {
-    const wave = left.filter((s) => s.dependsOn.every((d) => done.has(d) || !names.has(d)));
-    if (wave.length === 0) throw new Error(`dependency cycle among ${left.map((s) => s.name).join(', ')}`);
-    for (const s of wave) done.add(s.name);
-    waves.push(wave);
-    left = left.filter((s) => !wave.includes(s));
-  }
-  return waves;
-}
+/** Groups services into start waves: each wave depends only on earlier waves (the contract's order). */
+export const startWaves: (services: StackService[]) => StackService[][] = dependencyWaves;
 
-/** `data-service` -> `DATA_SERVICE_URL`; the gateway has no URL variable (nothing calls it). */
-export function serviceUrlVariable(name: string): string | undefined {
-  if (!name.endsWith('-service')) return undefined;
-  return `${name.toUpperCase().replace(/-/g, '_')}_URL`;
+/**
+ * The URL variables that wire a test stack together: each service others call (a PM2 name ending in
+ * `-service`) at its URL in `urls`; the gateway gets none (nothing calls it).
+ */
+export function stackUrlVariables(urls: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(urls)
+      .filter(([name]) => name.endsWith('-service'))
+      .map(([name, url]) => [serviceUrlVariable(name), url]),
+  );
 }
 
 export interface StartStackOptions {
@@ -129,13 +110,9 @@ export async function startStack(options: StartStackOptions = {}): Promise<Runni
   const urls: Record<string, string> = {};
   services.forEach((s, i) => {
     ports[s.name] = portList[i] as number;
-    urls[s.name] = `http://127.0.0.1:${portList[i]}`;
+    urls[s.name] = localServiceUrl(portList[i] as number);
   });
-  const serviceUrls: Record<string, string> = {};
-  for (const s of services) {
-    const variable = serviceUrlVariable(s.name);
-    if (variable) serviceUrls[variable] = urls[s.name] as string;
-  }
+  const serviceUrls = stackUrlVariables(urls);
   const healthTimeoutMs = options.healthTimeoutMs ?? 30_000;
 
   const environment = (name: string): NodeJS.ProcessEnv => ({

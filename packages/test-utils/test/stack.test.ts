@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { freePort, readStackServices, serviceUrlVariable, startWaves, waitForHttp } from '../src/index';
+import { freePort, readStackServices, stackUrlVariables, startWaves, waitForHttp } from '../src/index';
 
 describe('the stack as ecosystem.config.js declares it', () => {
   it('starts in waves where every service comes after the services it depends on', () => {
@@ -26,12 +26,14 @@ describe('the stack as ecosystem.config.js declares it', () => {
     expect(() => startWaves(cycle)).toThrow(/cycle among a-service, b-service/);
   });
 
-  it.each([
-    ['data-service', 'DATA_SERVICE_URL'],
-    ['scheduler-service', 'SCHEDULER_SERVICE_URL'],
-    ['api-gateway', undefined],
-  ])('%s is reached through %s', (name, variable) => {
-    expect(serviceUrlVariable(name)).toBe(variable);
+  it('wires the services others call through their URL variables; the gateway has none', () => {
+    expect(
+      stackUrlVariables({
+        'data-service': 'http://127.0.0.1:1',
+        'scheduler-service': 'http://127.0.0.1:2',
+        'api-gateway': 'http://127.0.0.1:3',
+      }),
+    ).toEqual({ DATA_SERVICE_URL: 'http://127.0.0.1:1', SCHEDULER_SERVICE_URL: 'http://127.0.0.1:2' });
   });
 });
 

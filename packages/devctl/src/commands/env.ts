@@ -5,6 +5,7 @@
 // masks again, so a service that forgets to mask cannot leak a secret through devctl.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { EX_CONFIG } from '@repo/stack-contract';
 import { buildServices } from '../ecosystem/build';
 import { type Ecosystem, loadEcosystem, resolveServices, type ServiceEntry } from '../ecosystem/index';
 import { runPrintConfig } from '../ecosystem/print-config';
@@ -68,7 +69,7 @@ async function printConfig(service: ServiceEntry): Promise<ServiceEnv> {
       .map(maskConfigMessage)
       .join('\n  ');
     const why =
-      code === 78
+      code === EX_CONFIG
         ? 'its configuration is invalid'
         : code === null
           ? `it did not answer within ${PRINT_TIMEOUT_MS / 1000} s`

@@ -1,6 +1,14 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import {
+  DependencyCycleError,
+  dependencyWaves as dependencyOrder,
+  ECOSYSTEM_FILE,
+  readEcosystem,
+  type StackApp,
+  type StackEcosystem,
+  withDependencies as withDependenciesOf,
+} from '@repo/stack-contract';
 import { closest } from 'fastest-levenshtein';
 import { CLIError, usageError } from '../errors';
 import { loadRotateConfig, RotateConfigError } from '../logrotate/config';
@@ -8,50 +16,19 @@ import { loadRotateConfig, RotateConfigError } from '../logrotate/config';
 /** The PM2 name of devctl's log rotator (a tool app; its env is checked before anything starts). */
 export const LOG_ROTATOR_NAME = 'devctl-logrotate';
 
-/** One backend as ecosystem.config.js declares it. */
-export interface ServiceEntry {
-  /** PM2 name, e.g. `form-service`. */
-  name: string;
-  namespace: string;
-  /** Absolute working directory (the service's package folder). */
-  cwd: string;
-  /** Repository-relative folder, e.g. `services/form`. */
-  folder: string;
-  script: string;
-  port: number | undefined;
-  outFile: string;
-  errorFile: string;
-  dependsOn: string[];
-  env: Record<string, string>;
-  /** `tool` for an app marked `devctl_role: 'tool'` (see TOOL_ROLE); every other app is a service. */
-  kind: 'service' | 'tool';
-  /** The raw app object, as PM2 gets it. */
-  app: Record<string, unknown>;
-}
+/** One app of ecosystem.config.js, as the contract reads it (a service, or a tool: see TOOL_ROLE). */
+export type ServiceEntry = StackApp;
 
-/**
- * The mark of an app that is not a service: `devctl_role: 'tool'` (the log rotator). A tool has no
- * port and no /health; devctl starts it with the stack and stops it with `stop all`, lists it in
- * status, but never builds, probes, diagnoses or scaffolds it.
- */
-export const TOOL_ROLE = 'tool';
+export { TOOL_ROLE } from '@repo/stack-contract';
 
-export interface Ecosystem {
-  /** Repository root (the folder of ecosystem.config.js). */
-  root: string;
-  file: string;
-  namespace: string;
-  services: ServiceEntry[];
-  /** Apps marked `devctl_role: 'tool'` (see TOOL_ROLE), in the file's order. */
-  tools: ServiceEntry[];
-}
+export type Ecosystem = StackEcosystem;
 
 /** The folder holding ecosystem.config.js: DEVCTL_ROOT, else the nearest one above `from`. */
 export function findProjectRoot(from = process.cwd()): string {
   if (process.env.DEVCTL_ROOT) return resolve(process.env.DEVCTL_ROOT);
   let dir = resolve(from);
   for (;;) {
-    if (existsSync(join(dir, 'ecosystem.config.js'))) return dir;
+    if (existsSync(join(dir, ECOSYSTEM_FILE))) return dir;
     const parent = dirname(dir);
     if (parent === dir) {
       throw new CLIError(
@@ -64,42 +41,11 @@ export function findProjectRoot(from = process.cwd()): string {
 
 /** Reads ecosystem.config.js exactly as PM2 does (CommonJS `require`), fresh on every call. */
 export function loadEcosystem(root = findProjectRoot()): Ecosystem {
-  const file = join(root, 'ecosystem.config.js');
-  const require = createRequire(file);
-  let loaded: { apps?: Record<string, unknown>[] };
   try {
-    delete require.cache[require.resolve(file)];
-    loaded = require(file);
+    return readEcosystem(root);
   } catch (error) {
-    throw new CLIError(`cannot load ${file}: ${(error as Error).message}`);
+    throw new CLIError(`cannot load ${join(root, ECOSYSTEM_FILE)}: ${(error as Error).message}`);
   }
-  const apps = Array.isArray(loaded.apps) ? loaded.apps : [];
-  const entries = apps.map((app): ServiceEntry => {
-    const name = String(app.name);
-    const cwd = resolve(root, String(app.cwd ?? '.'));
-    const env = Object.fromEntries(
-      Object.entries((app.env as Record<string, unknown>) ?? {}).map(([k, v]) => [k, String(v)]),
-    );
-    const port = env.PORT ? Number(env.PORT) : undefined;
-    return {
-      name,
-      namespace: String(app.namespace ?? 'default'),
-      cwd,
-      folder: relative(root, cwd),
-      script: String(app.script ?? ''),
-      port: Number.isInteger(port) ? port : undefined,
-      outFile: resolve(cwd, String(app.out_file ?? join('logs', 'out.log'))),
-      errorFile: resolve(cwd, String(app.error_file ?? join('logs', 'error.log'))),
-      dependsOn: Array.isArray(app.depends_on) ? app.depends_on.map(String) : [],
-      env,
-      kind: app.devctl_role === TOOL_ROLE ? 'tool' : 'service',
-      app,
-    };
-  });
-  const services = entries.filter((entry) => entry.kind === 'service');
-  const tools = entries.filter((entry) => entry.kind === 'tool');
-  const namespace = (services[0] ?? tools[0])?.namespace ?? 'default';
-  return { root, file, namespace, services, tools };
 }
 
 /** Services and tools: every app of the file. */
@@ -134,18 +80,7 @@ export function resolveServices(
 
 /** `services` plus everything they depend on, directly or not, in ecosystem order. */
 export function withDependencies(ecosystem: Ecosystem, services: ServiceEntry[]): ServiceEntry[] {
-  const byName = new Map(ecosystem.services.map((s) => [s.name, s]));
-  const wanted = new Set<string>();
-  const visit = (service: ServiceEntry) => {
-    if (wanted.has(service.name)) return;
-    wanted.add(service.name);
-    for (const dep of service.dependsOn) {
-      const entry = byName.get(dep);
-      if (entry) visit(entry);
-    }
-  };
-  for (const service of services) visit(service);
-  return ecosystem.services.filter((s) => wanted.has(s.name));
+  return withDependenciesOf(ecosystem.services, services);
 }
 
 /**
@@ -153,22 +88,14 @@ export function withDependencies(ecosystem: Ecosystem, services: ServiceEntry[])
  * services can start in parallel. Dependencies outside `services` are taken as already satisfied.
  */
 export function dependencyWaves(services: ServiceEntry[]): ServiceEntry[][] {
-  const names = new Set(services.map((s) => s.name));
-  const placed = new Set<string>();
-  const waves: ServiceEntry[][] = [];
-  let left = [...services];
-  while (left.length > 0) {
-    const wave = left.filter((s) => s.dependsOn.every((dep) => !names.has(dep) || placed.has(dep)));
-    if (wave.length === 0) {
-      throw new CLIError(
-        `ecosystem.config.js: depends_on forms a cycle between ${left.map((s) => s.name).join(', ')}; remove one of the dependencies`,
-      );
-    }
-    for (const s of wave) placed.add(s.name);
-    waves.push(wave);
-    left = left.filter((s) => !placed.has(s.name));
+  try {
+    return dependencyOrder(services);
+  } catch (error) {
+    if (!(error instanceof DependencyCycleError)) throw error;
+    throw new CLIError(
+      `ecosystem.config.js: depends_on forms a cycle between ${error.names.join(', ')}; remove one of the dependencies`,
+    );
   }
-  return waves;
 }
 
 /** One problem in ecosystem.config.js: the entry and the field at fault. */

@@ -15,34 +15,20 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import {
+  type ConfigErrorVariable,
+  EX_CONFIG,
+  lastConfigErrorLine,
+  PRINT_CONFIG_FLAG,
+  type PrintedConfig,
+  printedConfigOf,
+} from '@repo/stack-contract';
 import type { ServiceEntry } from './index';
 
-/** One variable as the kit prints it (see the kit's `describeConfig`). */
-export interface PrintedVariable {
-  name: string;
-  /** Masked by the kit (devctl masks again before showing it). */
-  value: string | null;
-  source: string;
-  /** `sha256:xxxxxxxx` of the value in effect, for secrets and shared settings (kits since issue 15). */
-  hash?: string;
-  /** The group of services this variable must agree with (the schema's `mustMatch`). */
-  mustMatch?: string;
-  /** The development secret file the service uses when the variable is unset (`hash` is its, then). */
-  fallback?: string;
-}
-
-/** What --print-config printed on success (values masked by the kit; devctl masks again). */
-export interface PrintedConfig {
-  service?: string;
-  variables?: PrintedVariable[];
-}
+export type { PrintedConfig, PrintedVariable } from '@repo/stack-contract';
 
 /** One variable the service rejected (the kit's config-error line). */
-export interface ConfigProblemLine {
-  name: string;
-  message: string;
-  file: string;
-}
+export type ConfigProblemLine = ConfigErrorVariable;
 
 export interface PrintConfigResult {
   /** Exit code; null when it did not finish in time or could not run. */
@@ -54,9 +40,6 @@ export interface PrintConfigResult {
   /** The variables at fault (exit 78). */
   problems?: ConfigProblemLine[];
 }
-
-/** EX_CONFIG: the kit's exit code for a configuration it refuses. */
-export const EXIT_CONFIG = 78;
 
 /** The node flags of the app (`node_args`), so the dry run loads the script as PM2 does. */
 export function nodeArgsOf(app: Record<string, unknown>): string[] {
@@ -78,19 +61,6 @@ export function usesServiceKit(service: ServiceEntry): boolean {
   }
 }
 
-function lastJsonLine<T>(text: string, accept: (value: T) => boolean): T | undefined {
-  for (const line of text.split('\n').reverse()) {
-    if (!line.startsWith('{')) continue;
-    try {
-      const value = JSON.parse(line) as T;
-      if (accept(value)) return value;
-    } catch {
-      // Not JSON: a log line.
-    }
-  }
-  return undefined;
-}
-
 /**
  * `node <node_args> <script> --print-config` in the service's folder, with the environment PM2 gives
  * it (devctl's own plus the app's env), killed after `timeoutMs`.
@@ -103,7 +73,7 @@ export function runPrintConfig(
   if (!existsSync(script)) {
     return Promise.resolve({ code: null, stdout: '', stderr: `${script} does not exist` });
   }
-  const child = spawn(process.execPath, [...nodeArgsOf(service.app), script, '--print-config'], {
+  const child = spawn(process.execPath, [...nodeArgsOf(service.app), script, PRINT_CONFIG_FLAG], {
     cwd: service.cwd,
     env: { ...(options.env ?? process.env), ...service.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -127,12 +97,8 @@ export function runPrintConfig(
     child.once('close', (code) => {
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', abort);
-      const printed = lastJsonLine<PrintedConfig>(stdout, (value) => Array.isArray(value.variables));
-      const configError = lastJsonLine<{ devctl?: string; variables?: ConfigProblemLine[] }>(
-        stderr,
-        (value) => value.devctl === 'config-error',
-      );
-      done({ code, stdout, stderr, printed, problems: configError?.variables });
+      const printed = printedConfigOf(stdout);
+      done({ code, stdout, stderr, printed, problems: lastConfigErrorLine(stderr)?.variables });
     });
   });
 }
@@ -214,7 +180,7 @@ export async function dryRunConfigs(
       }
       return {
         service,
-        outcome: result.code === EXIT_CONFIG ? 'refused' : 'failed',
+        outcome: result.code === EX_CONFIG ? 'refused' : 'failed',
         problems: result.problems,
         code: result.code,
         stderr,
@@ -241,7 +207,7 @@ export async function preflightConfig(services: ServiceEntry[], root: string): P
         {
           service: service.name,
           field: 'config',
-          message: `its configuration check exited 78: ${stderr.split('\n').join(' | ')}`,
+          message: `its configuration check exited ${EX_CONFIG}: ${stderr.split('\n').join(' | ')}`,
         },
       ];
     }

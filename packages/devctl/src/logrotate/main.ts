@@ -5,14 +5,13 @@
 // reached LOGROTATE_MAX_SIZE into `<log>.1` .. `<log>.<LOGROTATE_KEEP>`, the names `devctl logs`
 // reads across. The list of logs comes from the PM2 daemon, so it holds the paths PM2 really writes.
 
+import { EX_CONFIG } from '@repo/stack-contract';
 import { loadRotateConfig, RotateConfigError } from './config';
 import { listLogFiles } from './files';
 import { rotateIfLarge } from './rotate';
 
 /** The process list is asked of the daemon at most this often (it costs a pidusage per process). */
 const LIST_REFRESH_MS = 30_000;
-/** EX_CONFIG: PM2's `stop_exit_codes` can keep a misconfigured rotator from restarting in a loop. */
-const EX_CONFIG = 78;
 
 const log = (message: string) => process.stdout.write(`${message}\n`);
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
@@ -26,6 +25,7 @@ async function main(): Promise<void> {
       process.stderr.write(
         `devctl-logrotate: ${error.message} (set it in the env of devctl-logrotate in ecosystem.config.js)\n`,
       );
+      // PM2's `stop_exit_codes` keeps a misconfigured rotator from restarting in a loop.
       process.exit(EX_CONFIG);
     }
     throw error;

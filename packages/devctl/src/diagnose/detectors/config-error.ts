@@ -2,11 +2,10 @@
 // one `{"devctl":"config-error", variables:[{name,message,file}]}` line, and exited 78 (EX_CONFIG).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { EX_CONFIG } from '@repo/stack-contract';
 import type { Snapshot } from '../collect';
 import type { SourceLocation } from '../types';
 import { type Candidate, errorEvidence, lineEvidence, newErrors, restartCommand } from './shared';
-
-const EX_CONFIG = 78;
 
 interface ConfigVariable {
   name: string;

@@ -8,14 +8,13 @@
 // A service already stopped on its configuration is config-error.ts's (from its log).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { EX_CONFIG } from '@repo/stack-contract';
 import type { ServiceEntry } from '../../ecosystem/index';
 import type { ConfigProblemLine, DryRun } from '../../ecosystem/print-config';
 import { maskValue } from '../../output/mask';
 import type { ServiceSnapshot, Snapshot } from '../collect';
 import { type Place, placeOf, placeText } from '../config-snapshot';
 import { type Candidate, clock, newErrors, restartCommand, systemEvidence } from './shared';
-
-const EX_CONFIG = 78;
 
 /** The kit masks secrets in its messages; mask again, so one that does not cannot leak here. */
 export function maskProblem(problem: ConfigProblemLine): string {

@@ -4,8 +4,9 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statfsSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
+import { EX_CONFIG } from '@repo/stack-contract';
 import type { Ecosystem, ServiceEntry } from '../../ecosystem/index';
-import { EXIT_CONFIG, mapLimited, runPrintConfig, usesServiceKit } from '../../ecosystem/print-config';
+import { mapLimited, runPrintConfig, usesServiceKit } from '../../ecosystem/print-config';
 import { installedPm2Version, listProcesses, pm2Home, rpcSocketPath, withDaemon } from '../../pm2/index';
 import { describeHolder, portHolder } from '../../ports/holders';
 import { processTree } from '../../ports/processes';
@@ -282,7 +283,7 @@ async function checkServiceConfig(root: string, service: ServiceEntry): Promise<
       fix: `node ${relative(root, script)} --print-config`,
     };
   }
-  if (result.code === EXIT_CONFIG && result.problems) {
+  if (result.code === EX_CONFIG && result.problems) {
     const problems = result.problems;
     return {
       check: 'config',
