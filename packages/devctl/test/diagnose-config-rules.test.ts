@@ -3,6 +3,7 @@
 // for a service in each state. The live behaviour is in diagnose-config.test.ts.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { serviceOfUrlVariable } from '@repo/stack-contract';
 import { tempDir } from '@repo/test-utils';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ServiceSnapshot, Snapshot } from '../src/diagnose/collect';
@@ -12,7 +13,6 @@ import {
   identityOf,
   type SharedMember,
   sharedMismatches,
-  targetOf,
   urlMismatches,
   withPort,
 } from '../src/diagnose/detectors/config-consistency';
@@ -126,7 +126,7 @@ describe('service URLs against the port their service listens on', () => {
     ['DATA_SERVICE_URL', undefined],
     ['AUTH_SERVICE_HOST', undefined],
   ])('%s names %s', (variable, target) => {
-    expect(targetOf(variable, ['auth-service', 'billing'])).toBe(target);
+    expect(serviceOfUrlVariable(variable, ['auth-service', 'billing'])).toBe(target);
   });
 
   it.each([

@@ -4,10 +4,10 @@
 // gateway, run its own test; then `devctl remove service billing --yes` gives back every file.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { localServiceUrl, serviceUrlVariable } from '@repo/stack-contract';
 import { createPm2Home, freePort, type Pm2Home, spawnProcess, waitForHttp } from '@repo/test-utils';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { REGISTRY_FILE } from '../src/scaffold/gateway-text';
-import { urlVariable } from '../src/scaffold/names';
 import { devctl, initProject, install, moveToFreePorts, type Project, run, said } from './scaffold-helpers';
 
 const MINUTES = 60_000;
@@ -113,7 +113,7 @@ describe('devctl new service billing --route /api/billing --depends-on data-serv
           PORT: String(gatewayPort),
           JWT_SECRET: 'scaffold-e2e-secret-scaffold-e2e-secret',
           ...Object.fromEntries(
-            Object.entries(ports).map(([name, port]) => [urlVariable(name), `http://127.0.0.1:${port}`]),
+            Object.entries(ports).map(([name, port]) => [serviceUrlVariable(name), localServiceUrl(port)]),
           ),
         },
       });

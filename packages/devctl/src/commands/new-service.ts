@@ -12,6 +12,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { serviceUrlVariable } from '@repo/stack-contract';
 import { closest } from 'fastest-levenshtein';
 import { type Ecosystem, loadEcosystem } from '../ecosystem/index';
 import { CLIError, usageError } from '../errors';
@@ -29,7 +30,7 @@ import {
   REGISTRY_FILE,
   ROUTE_PREFIX,
 } from '../scaffold/gateway-text';
-import { assertServiceName, serviceNames, urlVariable } from '../scaffold/names';
+import { assertServiceName, serviceNames } from '../scaffold/names';
 import { canListen, pickPort, RESERVED_PORTS } from '../scaffold/ports';
 import { type ServiceSpec, serviceFiles } from '../scaffold/service-files';
 
@@ -302,7 +303,7 @@ export async function runNewService(options: NewServiceOptions): Promise<void> {
   out(`  ecosystem.config.js: ${result.ecosystemLine}`);
   if (route) {
     out(
-      `  gateway: ${route.prefix}/* -> ${names.pm2Name} (${REGISTRY_FILE}; URL variable ${urlVariable(names.pm2Name)})`,
+      `  gateway: ${route.prefix}/* -> ${names.pm2Name} (${REGISTRY_FILE}; URL variable ${serviceUrlVariable(names.pm2Name)})`,
     );
   }
   out();

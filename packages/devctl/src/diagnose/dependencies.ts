@@ -4,6 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseEnv } from 'node:util';
+import { isServiceUrlVariable, serviceOfUrlVariable } from '@repo/stack-contract';
 import type { Ecosystem, ServiceEntry } from '../ecosystem/index';
 
 export interface Dependency {
@@ -70,17 +71,16 @@ export function dependenciesOf(ecosystem: Ecosystem, service: ServiceEntry): Dep
   const env = resolveServiceEnv(ecosystem, service);
   const found: Dependency[] = [];
   const byPort = new Map(ecosystem.services.map((s) => [s.port, s]));
+  const names = ecosystem.services.map((s) => s.name);
   for (const [key, { value, file }] of env) {
-    const match = /^([A-Z0-9_]+)_SERVICE_URL$/.exec(key);
-    if (!match) continue;
+    if (!isServiceUrlVariable(key)) continue;
     const protocol = /^(\w+:)/.exec(value)?.[1] ?? 'http:';
     const address = addressOf(value, DEFAULT_PORTS[protocol] ?? 80);
     if (!address) continue;
-    const prefix = (match[1] as string).toLowerCase().replace(/_/g, '-');
-    const target =
-      ecosystem.services.find((s) => s.name === `${prefix}-service` || s.name === prefix) ??
-      byPort.get(address.port);
-    found.push({ name: target?.name ?? prefix, kind: 'service', ...address, variable: key, file });
+    // Not a service of this stack (no such name, no such port): named by the variable's words.
+    const words = key.slice(0, -'_SERVICE_URL'.length).toLowerCase().replace(/_/g, '-');
+    const name = serviceOfUrlVariable(key, names) ?? byPort.get(address.port)?.name ?? words;
+    found.push({ name, kind: 'service', ...address, variable: key, file });
   }
   for (const name of service.dependsOn) {
     if (found.some((d) => d.name === name)) continue;

@@ -2,6 +2,7 @@
 // the errors in it: pino lines of level error/fatal, the kit's structured start-up lines
 // (`{"devctl":"config-error"|"listen-error"}`), and Node's own multi-line error output.
 import { existsSync } from 'node:fs';
+import { type StructuredLineKind, structuredLineKind } from '@repo/stack-contract';
 import { readLinesBackward } from '../logs/reverse-lines';
 
 export interface LogLine {
@@ -123,7 +124,7 @@ const INFORMATIONAL = [
 
 export const isInformational = (text: string) => INFORMATIONAL.some((pattern) => pattern.test(text));
 
-export type ErrorOrigin = 'pino' | 'node' | 'config-error' | 'listen-error' | 'text';
+export type ErrorOrigin = 'pino' | 'node' | StructuredLineKind | 'text';
 
 /** One error found in a log. */
 export interface LoggedError {
@@ -246,11 +247,12 @@ export function findErrors(lines: LogLine[]): LoggedError[] {
     if (line.structured) {
       flush();
       if (!record) continue;
-      if (record.devctl === 'config-error' || record.devctl === 'listen-error') {
+      const kind = structuredLineKind(record);
+      if (kind) {
         errors.push({
           time: line.time,
           stream: line.stream,
-          origin: record.devctl,
+          origin: kind,
           precise: false,
           level: 60,
           message: line.text,

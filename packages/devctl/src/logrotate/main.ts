@@ -6,6 +6,7 @@
 // reads across. The list of logs comes from the PM2 daemon, so it holds the paths PM2 really writes.
 
 import { EX_CONFIG } from '@repo/stack-contract';
+import { mib } from '../output/format';
 import { loadRotateConfig, RotateConfigError } from './config';
 import { listLogFiles } from './files';
 import { rotateIfLarge } from './rotate';
@@ -14,7 +15,6 @@ import { rotateIfLarge } from './rotate';
 const LIST_REFRESH_MS = 30_000;
 
 const log = (message: string) => process.stdout.write(`${message}\n`);
-const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadRotateConfig>;

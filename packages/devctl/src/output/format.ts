@@ -1,5 +1,11 @@
 // Human formats for figures in tables and messages.
 
+/** Bytes in a mebibyte. */
+export const MiB = 1024 * 1024;
+
+/** A size in messages: `3.4 MiB` under 10 MiB, `512 MiB` above (memory, log sizes, limits). */
+export const mib = (bytes: number): string => `${(bytes / MiB).toFixed(bytes < 10 * MiB ? 1 : 0)} MiB`;
+
 export function formatBytes(bytes: number): string {
   if (!bytes) return '0 B';
   const units = ['B', 'KiB', 'MiB', 'GiB'];

@@ -2,7 +2,7 @@
 // .env.example, edited as text one entry at a time, like ecosystem.config.js.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { urlVariable } from './names';
+import { localServiceUrl, serviceUrlVariable } from '@repo/stack-contract';
 
 export const GATEWAY_FOLDER = join('services', 'api-gateway');
 export const REGISTRY_FILE = join(GATEWAY_FOLDER, 'src', 'routes', 'generated.ts');
@@ -86,7 +86,7 @@ export function removeGeneratedRoute(text: string, service: string): string | un
 
 /** The block `new service --route` appends to the gateway's .env.example for one service. */
 export function envExampleBlock(entry: GeneratedRouteEntry): string {
-  return `\n# ${entry.service}, behind ${entry.prefix} (added by devctl new service --route)\n${urlVariable(entry.service)}=http://127.0.0.1:${entry.port}\n`;
+  return `\n# ${entry.service}, behind ${entry.prefix} (added by devctl new service --route)\n${serviceUrlVariable(entry.service)}=${localServiceUrl(entry.port)}\n`;
 }
 
 export function appendEnvExample(text: string, entry: GeneratedRouteEntry): string {
@@ -97,7 +97,7 @@ export function appendEnvExample(text: string, entry: GeneratedRouteEntry): stri
 export function removeEnvExample(text: string, entry: GeneratedRouteEntry): string {
   const block = envExampleBlock(entry);
   if (text.includes(block)) return text.replace(block, '');
-  const variable = urlVariable(entry.service);
+  const variable = serviceUrlVariable(entry.service);
   return text
     .split('\n')
     .filter((line) => !line.startsWith(`${variable}=`))

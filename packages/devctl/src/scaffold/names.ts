@@ -1,6 +1,6 @@
 // The names a scaffolded service or project gets, and the checks on them. A service name becomes a
 // folder (services/<name>), a package (@repo/<name>), a PM2 name (<name>-service), a config
-// variable (<NAME>_SERVICE_URL) and a TypeScript identifier, so it is stricter than npm's rules:
+// variable (<NAME>_SERVICE_URL, @repo/stack-contract's serviceUrlVariable) and a TypeScript identifier, so it is stricter than npm's rules:
 // lowercase words of letters and digits joined by single hyphens.
 import { usageError } from '../errors';
 
@@ -14,6 +14,7 @@ const TAKEN_BY_THE_TEMPLATE = new Set([
   'web',
   'devctl',
   'service-kit',
+  'stack-contract',
   'test-utils',
 ]);
 
@@ -100,9 +101,6 @@ export interface ServiceNames {
 export function serviceNames(name: string): ServiceNames {
   return { name, pm2Name: `${name}-service`, packageName: `@repo/${name}`, folder: `services/${name}` };
 }
-
-/** The config variable of a service's base URL: `data-service` -> `DATA_SERVICE_URL`. */
-export const urlVariable = (pm2Name: string): string => `${pm2Name.toUpperCase().replace(/-/g, '_')}_URL`;
 
 /** `data-service` -> `dataService`. */
 export const camelCase = (words: string): string =>

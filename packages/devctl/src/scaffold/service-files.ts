@@ -2,7 +2,8 @@
 // config schema, app that never listens, entry through runService, an example route, tests of both,
 // .env.example. Written as code rather than template files because what a service depends on
 // (--depends-on) adds a config variable, a client and a readiness check to several files.
-import { camelCase, pascalCase, type ServiceNames, urlVariable } from './names';
+import { localServiceUrl, serviceUrlVariable } from '@repo/stack-contract';
+import { camelCase, pascalCase, type ServiceNames } from './names';
 
 export interface ServiceSpec extends ServiceNames {
   port: number;
@@ -65,7 +66,10 @@ function envExample(spec: ServiceSpec): string {
     'SHUTDOWN_TIMEOUT_MS=5000',
   ];
   for (const dep of spec.dependencies) {
-    lines.push(`# Where ${dep.pm2Name} listens.`, `${urlVariable(dep.pm2Name)}=http://127.0.0.1:${dep.port}`);
+    lines.push(
+      `# Where ${dep.pm2Name} listens.`,
+      `${serviceUrlVariable(dep.pm2Name)}=${localServiceUrl(dep.port)}`,
+    );
   }
   if (spec.dependencies.length > 0) {
     lines.push(
@@ -84,7 +88,7 @@ function configTs(spec: ServiceSpec): string {
       : `${spec.dependencies
           .map(
             (dep) =>
-              `  /** Where ${dep.pm2Name} listens. */\n  ${urlVariable(dep.pm2Name)}: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:${dep.port}'),\n`,
+              `  /** Where ${dep.pm2Name} listens. */\n  ${serviceUrlVariable(dep.pm2Name)}: z.url({ protocol: /^https?$/ }).default('${localServiceUrl(dep.port)}'),\n`,
           )
           .join(
             '',
@@ -111,7 +115,7 @@ function appTs(spec: ServiceSpec): string {
     .map(
       (dep) => `  const ${camelCase(dep.pm2Name)} = createServiceClient({
     name: '${dep.pm2Name}',
-    baseUrl: config.${urlVariable(dep.pm2Name)},
+    baseUrl: config.${serviceUrlVariable(dep.pm2Name)},
     timeoutMs: config.UPSTREAM_TIMEOUT_MS,
   });
 `,
@@ -258,12 +262,12 @@ function configTest(spec: ServiceSpec): string {
     ['PORT', '70000'],
     ['LOG_LEVEL', 'loud'],
   ];
-  for (const dep of spec.dependencies) bad.push([urlVariable(dep.pm2Name), 'not a url']);
+  for (const dep of spec.dependencies) bad.push([serviceUrlVariable(dep.pm2Name), 'not a url']);
   if (spec.dependencies.length > 0) bad.push(['UPSTREAM_TIMEOUT_MS', 'soon']);
   const defaults = [
     `    expect(config.PORT).toBe(${spec.port});`,
     ...spec.dependencies.map(
-      (dep) => `    expect(config.${urlVariable(dep.pm2Name)}).toBe('http://127.0.0.1:${dep.port}');`,
+      (dep) => `    expect(config.${serviceUrlVariable(dep.pm2Name)}).toBe('${localServiceUrl(dep.port)}');`,
     ),
   ].join('\n');
   return `import { mkdtempSync } from 'node:fs';

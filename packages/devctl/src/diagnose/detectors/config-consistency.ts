@@ -6,6 +6,7 @@
 // - a service URL: every `<NAME>_URL` naming a service of the stack (`AUTH_SERVICE_URL` ->
 //   auth-service) on this machine must use the port that service listens on.
 // A mismatch is an error naming both variables and both files with their lines.
+import { serviceOfUrlVariable } from '@repo/stack-contract';
 import type { Snapshot } from '../collect';
 import { type Place, placeText, type ServiceConfig } from '../config-snapshot';
 import { isLocalHost } from '../dependencies';
@@ -89,14 +90,6 @@ export interface UrlMismatch {
   port: number;
 }
 
-/** `AUTH_SERVICE_URL` -> `auth-service`, `BILLING_URL` -> `billing` or `billing-service`. */
-export function targetOf(variable: string, services: string[]): string | undefined {
-  const match = /^([A-Z0-9_]+?)_URL$/.exec(variable);
-  if (!match) return undefined;
-  const name = (match[1] as string).toLowerCase().replace(/_/g, '-');
-  return services.find((service) => service === name || service === `${name}-service`);
-}
-
 function portOf(url: string): { host: string; port: number } | undefined {
   try {
     const parsed = new URL(url);
@@ -113,7 +106,7 @@ export function urlMismatches(urls: ServiceUrl[], listeners: Listener[]): UrlMis
   const names = listeners.map((listener) => listener.service);
   const found: UrlMismatch[] = [];
   for (const url of urls) {
-    const name = targetOf(url.variable, names);
+    const name = serviceOfUrlVariable(url.variable, names);
     const target = listeners.find((listener) => listener.service === name);
     const address = portOf(url.value);
     // Another host is another machine: its port is not this stack's business.
@@ -191,7 +184,7 @@ export function snapshotUrlPathMismatches(snapshot: Snapshot): UrlPathMismatch[]
   const names = listeners.map((listener) => listener.service);
   const found: UrlPathMismatch[] = [];
   for (const url of urls) {
-    const target = targetOf(url.variable, names);
+    const target = serviceOfUrlVariable(url.variable, names);
     if (!target || target === url.service) continue;
     let prefix: string;
     try {

@@ -8,6 +8,7 @@
 // service that failed on its own (an exception, a SQL error, a slow handler, a stopped process),
 // however deep, and folds it into that finding. Only when nothing there explains it does it stay a
 // finding of the caller, and then it never asks to edit the caller's relay.
+import { serviceUrlVariable } from '@repo/stack-contract';
 import type { ServiceSnapshot, Snapshot } from '../collect';
 import { type Dependency, describeDependency, isLocalHost } from '../dependencies';
 import type { LoggedError } from '../log-tail';
@@ -344,7 +345,7 @@ export function detectDependencies(snapshot: Snapshot): Candidate[] {
             summary: `${name} calls ${target.entry.name} at ${dependency.host}:${dependency.port} (${reasons}), but ${target.entry.name} listens on port ${expectedPort}`,
             evidence,
             location: null,
-            next: `set ${dependency.variable ?? `${target.entry.name.replace(/-service$/, '').toUpperCase()}_SERVICE_URL`}=http://127.0.0.1:${expectedPort} in ${dependency.file ?? `${service.entry.folder}/.env`}, then ${restartCommand(name)}`,
+            next: `set ${dependency.variable ?? serviceUrlVariable(target.entry.name)}=http://127.0.0.1:${expectedPort} in ${dependency.file ?? `${service.entry.folder}/.env`}, then ${restartCommand(name)}`,
           });
           continue;
         }

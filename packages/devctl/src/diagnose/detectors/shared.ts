@@ -139,5 +139,4 @@ export function occurrences(times: number[]): string {
   return ` (${times.length} times since ${clock(Math.min(...times))})`;
 }
 
-export const MiB = 1024 * 1024;
-export const mib = (bytes: number) => `${(bytes / MiB).toFixed(bytes < 10 * MiB ? 1 : 0)} MiB`;
+export { MiB, mib } from '../../output/format';

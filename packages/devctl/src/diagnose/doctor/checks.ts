@@ -7,6 +7,7 @@ import { dirname, join, relative } from 'node:path';
 import { EX_CONFIG } from '@repo/stack-contract';
 import type { Ecosystem, ServiceEntry } from '../../ecosystem/index';
 import { mapLimited, runPrintConfig, usesServiceKit } from '../../ecosystem/print-config';
+import { MiB, mib } from '../../output/format';
 import { installedPm2Version, listProcesses, pm2Home, rpcSocketPath, withDaemon } from '../../pm2/index';
 import { describeHolder, portHolder } from '../../ports/holders';
 import { processTree } from '../../ports/processes';
@@ -31,7 +32,6 @@ export interface DoctorReport {
   checks: DoctorCheck[];
 }
 
-const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
 const LOG_FOLDER_WARN = 256 * MiB;
 const DISK_WARN = 2 * GiB;
@@ -399,8 +399,6 @@ function folderSize(folder: string): number {
   }
   return total;
 }
-
-const mib = (bytes: number) => `${(bytes / MiB).toFixed(bytes < 10 * MiB ? 1 : 0)} MiB`;
 
 function checkLogs(root: string, ecosystem: Ecosystem): DoctorCheck[] {
   const folders = new Set<string>();
