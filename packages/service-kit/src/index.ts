@@ -1,5 +1,6 @@
 export {
   isSecretName,
+  isServiceUrlVariable,
   localServiceUrl,
   maskValue,
   serviceUrlVariable,

@@ -1,8 +1,8 @@
-import { baseConfigSchema, mustMatch, z } from '@repo/service-kit';
+import { baseConfigSchema, localServiceUrl, mustMatch, z } from '@repo/service-kit';
 import { generatedRouteConfig } from './routes/forward';
 import { generatedRoutes } from './routes/generated';
 
-const serviceUrl = (port: number) => z.url({ protocol: /^https?$/ }).default(`http://127.0.0.1:${port}`);
+const serviceUrl = (port: number) => z.url({ protocol: /^https?$/ }).default(localServiceUrl(port));
 
 export const configSchema = baseConfigSchema(3000)
   .extend({

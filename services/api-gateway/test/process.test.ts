@@ -1,6 +1,7 @@
 import { once } from 'node:events';
+import { isServiceUrlVariable } from '@repo/service-kit';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { generatedRoutes } from '../src/routes/generated';
+import { configSchema } from '../src/config';
 import { closedPortUrl, startService, waitForHealth } from './helpers';
 
 const serviceDir = new URL('..', import.meta.url).pathname;
@@ -17,16 +18,17 @@ describe('api-gateway as a process', () => {
   it('listens on PORT, answers /health and /api/health, and stops on SIGTERM', async () => {
     const gateway = await closedPortUrl();
     const nowhere = await closedPortUrl();
+    // Each backend's URL variable of the gateway's configuration, pointed where nothing listens.
+    const upstreams = Object.fromEntries(
+      Object.keys(configSchema.shape)
+        .filter(isServiceUrlVariable)
+        .map((variable) => [variable, nowhere]),
+    );
     const service = startService(serviceDir, {
       NODE_ENV: 'test',
       JWT_SECRET: 'process-test-secret-process-test-secret',
       PORT: new URL(gateway).port,
-      AUTH_SERVICE_URL: nowhere,
-      FORM_SERVICE_URL: nowhere,
-      EMAIL_SERVICE_URL: nowhere,
-      DATA_SERVICE_URL: nowhere,
-      WORKER_SERVICE_URL: nowhere,
-      SCHEDULER_SERVICE_URL: nowhere,
+      ...upstreams,
     });
     onTestFinished(service.stop);
     const health = await waitForHealth(gateway, service);
@@ -37,8 +39,8 @@ describe('api-gateway as a process', () => {
     });
     const report = await fetch(`${gateway}/api/health`);
     expect(report.status).toBe(200);
-    // The six sample backends, and each service that `devctl new service --route` added.
-    expect(((await report.json()) as { down: string[] }).down).toHaveLength(6 + generatedRoutes.length);
+    // Every backend the gateway is configured to reach: the samples and each route `devctl new service --route` added.
+    expect(((await report.json()) as { down: string[] }).down).toHaveLength(Object.keys(upstreams).length);
     service.child.kill('SIGTERM');
     const [code] = await once(service.child, 'exit');
     expect(code).toBe(0);

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
+import { serviceUrlVariable } from '@repo/service-kit';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { urlVariable } from '../src/routes/forward';
 import { generatedRoutes } from '../src/routes/generated';
 
 const serviceDir = new URL('..', import.meta.url).pathname;
@@ -52,7 +52,7 @@ describe('api-gateway as a process', () => {
       JWT_SECRET: 'process-test-secret-process-test-secret',
       PORT: String(port),
       // Every generated route's service points where nothing listens, never at the stack's ports.
-      ...Object.fromEntries(generatedRoutes.map((route) => [urlVariable(route.service), nowhere])),
+      ...Object.fromEntries(generatedRoutes.map((route) => [serviceUrlVariable(route.service), nowhere])),
     });
     let health: Response | undefined;
     for (let attempt = 0; attempt < 300 && !health; attempt++) {
