@@ -1,7 +1,7 @@
+import { EXIT_FAILURE, EXIT_USAGE } from '@repo/stack-contract';
+
 /** Exit codes of every devctl command: 0 success, 1 failure (with the reason), 2 usage error. */
-export const EXIT_OK = 0;
-export const EXIT_FAILURE = 1;
-export const EXIT_USAGE = 2;
+export { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from '@repo/stack-contract';
 
 /**
  * The one error type commands throw. Its message is what the user reads (what failed, which
