@@ -126,4 +126,26 @@ describe('a service that does not build, at restart and in diagnose', () => {
     expect(await diagnoseFinding()).toBeUndefined();
     expect(readFileSync(join(fixture.dir('svc'), 'dist', 'index.js'), 'utf8')).toContain('listening on');
   });
+
+  it('a check that passed is kept for the same sources; an edit after it is checked again', async () => {
+    const cache = join(fixture.root, 'node_modules', '.cache', 'devctl', 'build-checks.json');
+    const kept = () => {
+      try {
+        return (JSON.parse(readFileSync(cache, 'utf8')) as Record<string, string>).svc;
+      } catch {
+        return undefined;
+      }
+    };
+    // Sources newer than the build that still build (an edit not restarted yet): checked once, kept.
+    writeFileSync(source(), `${GOOD}// an edit that builds\n`);
+    expect(await diagnoseFinding()).toBeUndefined();
+    const signature = kept();
+    expect(signature).toMatch(/^\d+(\.\d+)?:\d+(\.\d+)?:\d+$/);
+    expect(await diagnoseFinding()).toBeUndefined();
+    expect(kept()).toBe(signature);
+    // A later edit that does not build is never hidden by the kept pass.
+    writeFileSync(source(), GOOD.replace('const port = Number(process.env.PORT);', 'const port = ;'));
+    expect((await diagnoseFinding())?.kind).toBe('build-error');
+    writeFileSync(source(), GOOD);
+  });
 });

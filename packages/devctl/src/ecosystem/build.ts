@@ -233,10 +233,11 @@ export function checkBuildSync(
   }
 }
 
-/** The newest modification time of the sources under `folder` (node_modules and dist aside). */
-function newestSource(folder: string, limit = 2000): number {
+/** The newest modification time of the sources under `folder` (node_modules and dist aside), and how many files there are. */
+function newestSource(folder: string, limit = 2000): { newest: number; files: number } {
   let newest = 0;
   let seen = 0;
+  let files = 0;
   const walk = (dir: string) => {
     let entries: import('node:fs').Dirent[];
     try {
@@ -251,6 +252,7 @@ function newestSource(folder: string, limit = 2000): number {
       else {
         try {
           newest = Math.max(newest, statSync(path).mtimeMs);
+          files++;
         } catch {
           // removed meanwhile
         }
@@ -258,23 +260,28 @@ function newestSource(folder: string, limit = 2000): number {
     }
   };
   walk(folder);
-  return newest;
+  return { newest, files };
 }
 
 /**
- * True when the service's build output is missing or older than its sources (its own src/ and
+ * Whether the service's build output is missing or older than its sources (its own src/ and
  * package.json, and the src/ of the workspace packages it declares): the sources changed since the
  * last build that succeeded, so they may not build. Cheap (file times only), so diagnose runs the
- * esbuild check only then.
+ * esbuild check only then. With a signature of what it looked at (build time, newest source time,
+ * file count): a check that passed for one signature need not run again. Undefined when the package
+ * has no build script.
  */
-export function sourcesNewerThanBuild(root: string, service: ServiceEntry): boolean {
+export function sourceState(
+  root: string,
+  service: ServiceEntry,
+): { newer: boolean; signature: string } | undefined {
   const manifest = manifestOf(service);
-  if (!manifest?.scripts?.build) return false;
-  let built: number;
+  if (!manifest?.scripts?.build) return undefined;
+  let built = 0;
   try {
     built = statSync(join(service.cwd, service.script)).mtimeMs;
   } catch {
-    return true;
+    // no build output: newer than nothing
   }
   const folders = [join(service.cwd, 'src')];
   for (const name of Object.keys(manifest.dependencies ?? {})) {
@@ -288,7 +295,10 @@ export function sourcesNewerThanBuild(root: string, service: ServiceEntry): bool
   } catch {
     // no manifest: no build script either
   }
-  return manifestTime > built || folders.some((folder) => newestSource(folder) > built);
+  const sources = folders.map((folder) => newestSource(folder));
+  const newest = Math.max(manifestTime, ...sources.map((source) => source.newest));
+  const files = sources.reduce((sum, source) => sum + source.files, 0);
+  return { newer: built === 0 || newest > built, signature: `${built}:${newest}:${files}` };
 }
 
 const MAX_PROBLEMS_SHOWN = 3;

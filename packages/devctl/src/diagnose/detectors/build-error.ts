@@ -3,20 +3,69 @@
 // file (its own src/, its package.json, the src/ of the workspace packages it declares) is newer
 // than its build output, then with esbuild's API in memory (~30 ms a service), as the build
 // would run it: a syntax error, or an import of a package that is not installed or not declared.
-import { checkBuildSync, sourcesNewerThanBuild } from '../../ecosystem/build';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { checkBuildSync, sourceState } from '../../ecosystem/build';
 import type { Snapshot } from '../collect';
 import { type Candidate, systemEvidence } from './shared';
+
+/**
+ * The sources that built, by service: their signature (build time, newest source time, file count).
+ * After a `git pull` every service's sources are newer than its build until the next start, and the
+ * check (esbuild in memory) cost about 2.6 s on every diagnose on a loaded machine (7 services):
+ * a passing check is not run again for the same sources. Failures are never kept: they are shown.
+ */
+class PassedChecks {
+  private readonly file: string;
+  private entries: Record<string, string> = {};
+  private changed = false;
+
+  constructor(root: string) {
+    this.file = join(root, 'node_modules', '.cache', 'devctl', 'build-checks.json');
+    try {
+      this.entries = JSON.parse(readFileSync(this.file, 'utf8')) as Record<string, string>;
+    } catch {
+      // no cache yet
+    }
+  }
+
+  passed(service: string, signature: string): boolean {
+    return this.entries[service] === signature;
+  }
+
+  record(service: string, signature: string): void {
+    this.entries[service] = signature;
+    this.changed = true;
+  }
+
+  save(): void {
+    if (!this.changed) return;
+    try {
+      mkdirSync(dirname(this.file), { recursive: true });
+      const temporary = `${this.file}.${process.pid}.tmp`;
+      writeFileSync(temporary, JSON.stringify(this.entries));
+      renameSync(temporary, this.file);
+    } catch {
+      // read-only checkout: the next run checks again
+    }
+  }
+}
 
 export function detectBuildErrors(snapshot: Snapshot): Candidate[] {
   const root = snapshot.ecosystem.root;
   const found: Candidate[] = [];
+  const passed = new PassedChecks(root);
   for (const service of snapshot.services) {
     const entry = service.entry;
     if (entry.kind !== 'service' || !snapshot.selected.has(entry.name)) continue;
-    if (!sourcesNewerThanBuild(root, entry)) continue;
+    const state = sourceState(root, entry);
+    if (!state?.newer || passed.passed(entry.name, state.signature)) continue;
     const problems = checkBuildSync(root, entry);
     const first = problems[0];
-    if (!first) continue;
+    if (!first) {
+      passed.record(entry.name, state.signature);
+      continue;
+    }
     const where = first.location
       ? `${first.location.file}:${first.location.line}:${first.location.column}`
       : entry.folder;
@@ -43,5 +92,6 @@ export function detectBuildErrors(snapshot: Snapshot): Candidate[] {
       next: first.next,
     });
   }
+  passed.save();
   return found;
 }
