@@ -37,6 +37,10 @@ interface App {
   env: Record<string, string>;
 }
 
+/** Parsed YAML, walked by the assertions: a wrong path fails its assertion (or throws), never passes. */
+// biome-ignore lint/suspicious/noExplicitAny: a document of any shape, checked field by field below
+type Parsed = any;
+
 const repo = repoRoot();
 const apps = (
   createRequire(join(repo, 'package.json'))(join(repo, 'ecosystem.config.js')) as { apps: App[] }
@@ -161,13 +165,13 @@ describe('devctl export on the real ecosystem', () => {
   const read = (path: string) => readFileSync(join(root, path), 'utf8');
   const compose = () =>
     parseYaml(read('deploy/compose.yaml')) as {
-      services: Record<string, any>;
+      services: Record<string, Parsed>;
       volumes: Record<string, unknown>;
     };
   const k8sObjects = () =>
     filesUnder(root, 'deploy/k8s/base')
       .filter((file) => !file.endsWith('kustomization.yaml'))
-      .flatMap((file) => parseAllDocuments(read(file)).map((doc) => doc.toJS() as any));
+      .flatMap((file) => parseAllDocuments(read(file)).map((doc) => doc.toJS() as Parsed));
 
   it('writes the files, prints each and the next command, exit 0', () => {
     expect(composeRun.code, composeRun.stderr).toBe(0);
@@ -256,6 +260,7 @@ describe('devctl export on the real ecosystem', () => {
     const { services, volumes } = compose();
     expect(services['api-gateway'].environment.JWT_SECRET).toMatch(/^\$\{JWT_SECRET:\?/);
     expect(services['auth-service'].environment.JWT_SECRET).toMatch(/^\$\{JWT_SECRET:\?/);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Compose's interpolation, written as is
     expect(services['email-service'].environment.SMTP_PASSWORD).toBe('${SMTP_PASSWORD:-}');
     expect(services['data-service'].environment.DATABASE_URL).toMatch(
       /^postgres:\/\/devstack:\$\{POSTGRES_PASSWORD:\?.*\}@postgres:5432\/devstack$/,
@@ -354,7 +359,9 @@ describe('devctl export on the real ecosystem', () => {
     expect(secret.data).toBeUndefined();
     expect(Object.keys(secret.stringData ?? {})).not.toContain('DATABASE_URL');
     const data = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'data-service');
-    const databaseUrl = data.spec.template.spec.containers[0].env.find((e: any) => e.name === 'DATABASE_URL');
+    const databaseUrl = data.spec.template.spec.containers[0].env.find(
+      (e: Parsed) => e.name === 'DATABASE_URL',
+    );
     expect(databaseUrl.valueFrom.secretKeyRef).toEqual({ key: 'DATABASE_URL', name: 'devstack-secrets' });
     for (const config of objects.filter((o) => o.kind === 'ConfigMap')) {
       for (const name of Object.keys(config.data))
@@ -363,7 +370,7 @@ describe('devctl export on the real ecosystem', () => {
   });
 
   it('kubernetes: every object is valid against the Kubernetes API schemas', () => {
-    const models: Record<string, new (value: any) => { validate(): void }> = {
+    const models: Record<string, new (value: Parsed) => { validate(): void }> = {
       ConfigMap,
       Deployment,
       Secret,
@@ -375,7 +382,7 @@ describe('devctl export on the real ecosystem', () => {
       const Model = models[object.kind];
       expect(Model, object.kind).toBeDefined();
       expect(
-        () => new (Model as any)(object).validate(),
+        () => new (Model as NonNullable<typeof Model>)(object).validate(),
         `${object.kind} ${object.metadata.name}`,
       ).not.toThrow();
     }
