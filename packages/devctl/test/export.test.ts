@@ -145,7 +145,9 @@ describe('devctl export on the real ecosystem', () => {
   let root: string;
   let composeRun: Run;
   let kubernetesRun: Run;
-  let again: Run;
+  let edited: Run;
+  let refused: Run;
+  let afterRefusal: string;
 
   beforeAll(async () => {
     const missing = apps.filter((app) => !existsSync(join(app.cwd, 'dist', 'index.js')));
@@ -158,7 +160,22 @@ describe('devctl export on the real ecosystem', () => {
     root = copyCheckout(dir);
     composeRun = await devctl(root, ['export', 'compose']);
     kubernetesRun = await devctl(root, ['export', 'kubernetes']);
-    again = await devctl(root, ['export', 'compose', '--json']);
+    // A hand edit of a generated file: the next export writes nothing and names it.
+    const composeFile = join(root, 'deploy', 'compose.yaml');
+    const generated = readFileSync(composeFile, 'utf8');
+    writeFileSync(composeFile, `${generated}# tuned by hand\n`);
+    edited = await devctl(root, ['export', 'compose', '--json']);
+    writeFileSync(composeFile, generated);
+    // A value the service refuses, in the ecosystem's env: nothing to deploy, the service named.
+    const ecosystem = join(root, 'ecosystem.config.js');
+    const original = readFileSync(ecosystem, 'utf8');
+    writeFileSync(
+      ecosystem,
+      `${original}\nmodule.exports.apps.find((app) => app.name === 'form-service').env.LOG_LEVEL = 'loud';\n`,
+    );
+    refused = await devctl(root, ['export', 'kubernetes']);
+    afterRefusal = readFileSync(join(root, 'deploy', 'k8s', 'base', 'form-service.yaml'), 'utf8');
+    writeFileSync(ecosystem, original);
   }, 600_000);
   afterAll(() => dir?.cleanup());
 
@@ -185,11 +202,20 @@ describe('devctl export on the real ecosystem', () => {
     expect(kubernetesRun.stdout).toContain('kubectl apply -k deploy/k8s/overlays/production');
   });
 
-  it('is deterministic: a second export changes nothing', () => {
-    expect(again.code, again.stderr).toBe(0);
-    const result = JSON.parse(again.stdout) as { files: { path: string; outcome: string }[] };
-    expect(result.files.length).toBeGreaterThan(0);
-    expect(result.files.filter((file) => file.outcome !== 'unchanged')).toEqual([]);
+  it('refuses to overwrite a file edited by hand: exit 1, nothing written, the file and --force named', () => {
+    expect(edited.code, edited.stderr).toBe(1);
+    const { error } = JSON.parse(edited.stdout) as { error: { message: string; conflicts: string[] } };
+    expect(error.conflicts).toEqual(['deploy/compose.yaml']);
+    expect(error.message).toContain('devctl export compose --force');
+  });
+
+  it('refuses a service whose configuration does not resolve: exit 1, the service and the variable named', () => {
+    expect(refused.code, refused.stdout).toBe(1);
+    expect(refused.stderr).toMatch(/form-service: its configuration could not be resolved.*LOG_LEVEL/);
+    expect(refused.stderr).toContain('next: ');
+    // Nothing was rewritten from a configuration that does not start.
+    expect(afterRefusal).toBe(read('deploy/k8s/base/form-service.yaml'));
+    expect(afterRefusal).not.toContain('loud');
   });
 
   it('matches the deploy/ committed in the repository (no .env or secret of a checkout changes it)', () => {
@@ -214,7 +240,10 @@ describe('devctl export on the real ecosystem', () => {
         expect(content, `${file} holds a secret`).not.toContain(secret);
       expect(content, file).not.toContain('4321');
     }
-    expect(composeRun.stdout + kubernetesRun.stdout + again.stdout).not.toMatch(/[0-9a-f]{24}/);
+    const printed = [composeRun, kubernetesRun, edited, refused]
+      .map((run) => run.stdout + run.stderr)
+      .join('');
+    for (const secret of Object.values(SECRETS)) expect(printed).not.toContain(secret);
   });
 
   it('compose: every backend with its port, its health gate on /ready, depends_on as in the ecosystem', () => {
