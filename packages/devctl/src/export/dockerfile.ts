@@ -39,17 +39,18 @@ FROM ${NODE_IMAGE} AS build
 WORKDIR /repo
 RUN corepack enable
 COPY . .
-RUN pnpm install --frozen-lockfile
 ARG SERVICE_PACKAGE
-# The service's bundle (dist/), built as \`pnpm build\` builds it: the kit and npm packages inlined.
-RUN pnpm exec turbo run build --filter="\${SERVICE_PACKAGE}"
+# Only this service and the workspace packages it needs; then its bundle (dist/), built as
+# \`pnpm build\` builds it: the kit and the npm packages inlined, native addons left out.
+RUN pnpm install --frozen-lockfile --filter "\${SERVICE_PACKAGE}..."
+RUN pnpm --filter "\${SERVICE_PACKAGE}..." run build
 
 # Only the packages the bundle imports at run time (native addons stay out of it), for this platform.
 FROM ${NODE_IMAGE} AS runtime-deps
 WORKDIR /app
 ARG RUNTIME_PACKAGES=""
 RUN echo '{"private":true,"type":"module"}' > package.json \\
-  && if [ -n "$RUNTIME_PACKAGES" ]; then npm install --omit=dev --no-audit --no-fund $RUNTIME_PACKAGES; fi
+  && if [ -n "$RUNTIME_PACKAGES" ]; then npm install --omit=dev --save-exact --no-audit --no-fund $RUNTIME_PACKAGES; fi
 
 FROM ${NODE_IMAGE}
 ENV NODE_ENV=production
