@@ -153,6 +153,9 @@ describe('planDeployment: the rules by class of variable', () => {
     const backward = generateFromInput('kubernetes', { namespace: 'acme', services: [store, a] });
     expect(forward.problems).toEqual([]);
     expect(backward.files).toEqual(forward.files);
+    // Run alone, the Kubernetes export keeps its own secrets file out of git too.
+    const ignore = forward.files.find((f) => f.path === 'deploy/.gitignore')?.content ?? '';
+    expect(ignore.split('\n')).toEqual(expect.arrayContaining(['.env', 'k8s/overlays/*/secrets.env']));
     const compose = generateFromInput('compose', { namespace: 'acme', services: [a, store] }).files;
     const document = parseYaml(compose.find((f) => f.path === 'deploy/compose.yaml')?.content ?? '');
     expect(document.services.a.depends_on).toEqual({ 'store-service': { condition: 'service_healthy' } });
