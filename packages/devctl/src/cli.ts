@@ -286,9 +286,10 @@ export const main = defineCommand({
             },
             {
               force: { type: 'boolean', description: 'overwrite files edited since the last export' },
+              build,
               json,
             },
-            (a) => ({ target, force: Boolean(a.force), json: Boolean(a.json) }),
+            (a) => ({ target, force: Boolean(a.force), build: a.build !== false, json: Boolean(a.json) }),
             async (o) => (await import('./commands/export')).runExport(o),
           ),
         ]),

@@ -198,9 +198,12 @@ describe('writeGenerated: never loses a hand edit', () => {
 
 describe('devctl export: the command line', () => {
   it.each([
-    [['export', 'compose'], { target: 'compose', force: false, json: false }],
-    [['export', 'kubernetes', '--force'], { target: 'kubernetes', force: true, json: false }],
-    [['export', 'compose', '--json'], { target: 'compose', force: false, json: true }],
+    [['export', 'compose'], { target: 'compose', force: false, build: true, json: false }],
+    [['export', 'kubernetes', '--force'], { target: 'kubernetes', force: true, build: true, json: false }],
+    [
+      ['export', 'compose', '--json', '--no-build'],
+      { target: 'compose', force: false, build: false, json: true },
+    ],
   ])('%j -> %j', async (args, options) => {
     expect((await parseCommandLine(args)).options).toEqual(options);
   });

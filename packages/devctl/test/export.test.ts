@@ -67,7 +67,8 @@ interface Run {
 
 function devctl(root: string, args: string[]): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [devctlBin, ...args], {
+    // --no-build: the copy holds the services' builds, not their sources.
+    const child = spawn(process.execPath, [devctlBin, ...args, '--no-build'], {
       cwd: root,
       env: {
         PATH: process.env.PATH,

@@ -1,6 +1,7 @@
 // `devctl export compose|kubernetes`: deployable files from ecosystem.config.js and each service's
 // configuration schema. Thin: the domain is src/export/. Exit 0 written (or unchanged), 1 refused
 // (what would not work once deployed, or files edited since the last export), 2 usage.
+import { buildServices } from '../ecosystem/build';
 import { loadEcosystem } from '../ecosystem/index';
 import { CLIError } from '../errors';
 import { type ExportTarget, exportStack } from '../export/index';
@@ -10,11 +11,24 @@ import { c } from '../output/colors';
 export interface ExportOptions {
   target: ExportTarget;
   force: boolean;
+  /** Build the services first (turbo, cached), so the schemas read are those of the sources. */
+  build: boolean;
   json: boolean;
 }
 
 export async function runExport(options: ExportOptions): Promise<void> {
   const ecosystem = loadEcosystem();
+  if (options.build) {
+    // A stale dist/ would export the schema of an older build.
+    await buildServices(ecosystem.root, ecosystem.services).catch((error: unknown) => {
+      if (!(error instanceof CLIError)) throw error;
+      throw new CLIError(
+        `export ${options.target}: ${error.message}\nthen: devctl export ${options.target}`,
+        error.exitCode,
+        error.data,
+      );
+    });
+  }
   const result = await exportStack(ecosystem, options.target, { force: options.force });
   if (result.problems.length > 0) {
     throw new CLIError(
