@@ -17,10 +17,11 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { repoRoot, type TempDir, tempDir } from '@repo/test-utils';
 import Ajv2019 from 'ajv/dist/2019';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
+import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
@@ -186,9 +187,9 @@ describe('devctl export on the real ecosystem', () => {
       services: Record<string, Parsed>;
       volumes: Record<string, unknown>;
     };
-  const k8sObjects = () =>
-    filesUnder(root, 'deploy/k8s/base')
-      .filter((file) => !file.endsWith('kustomization.yaml'))
+  const k8sObjects = (dir = 'deploy/k8s/base') =>
+    filesUnder(root, dir)
+      .filter((file) => file.endsWith('.yaml') && !file.endsWith('kustomization.yaml'))
       .flatMap((file) => parseAllDocuments(read(file)).map((doc) => doc.toJS() as Parsed));
 
   it('writes the files, prints each and the next command, exit 0', () => {
@@ -405,10 +406,13 @@ describe('devctl export on the real ecosystem', () => {
       Deployment,
       Secret,
       Service,
+      StatefulSet,
     };
     const objects = k8sObjects();
     expect(objects.length).toBe(apps.length * 3 + 1);
-    for (const object of objects) {
+    const overlays = k8sObjects('deploy/k8s/overlays');
+    expect(overlays.map((o) => o.kind).sort()).toEqual(['Service', 'StatefulSet']);
+    for (const object of [...objects, ...overlays]) {
       const Model = models[object.kind];
       expect(Model, object.kind).toBeDefined();
       expect(
@@ -422,16 +426,33 @@ describe('devctl export on the real ecosystem', () => {
     expect(() => new Deployment(deployment).validate()).toThrow();
   });
 
-  it('kubernetes: the kustomization lists exactly the resource files that exist; the overlay fills the Secret', () => {
-    const base = parseYaml(read('deploy/k8s/base/kustomization.yaml'));
-    const files = readdirSync(join(root, 'deploy/k8s/base')).filter((file) => file !== 'kustomization.yaml');
-    expect([...base.resources].sort()).toEqual(files.sort());
+  it('kubernetes: each kustomization lists exactly the files beside it, its other resources exist; the overlay fills the Secret', () => {
+    const kustomizations = filesUnder(root, 'deploy/k8s').filter((file) =>
+      file.endsWith('/kustomization.yaml'),
+    );
+    expect(kustomizations).toEqual([
+      'deploy/k8s/base/kustomization.yaml',
+      'deploy/k8s/overlays/production/kustomization.yaml',
+      'deploy/k8s/overlays/with-postgres/kustomization.yaml',
+    ]);
+    for (const file of kustomizations) {
+      const folder = dirname(join(root, file));
+      const { resources } = parseYaml(read(file)) as { resources: string[] };
+      const beside = readdirSync(folder).filter(
+        (name) => name.endsWith('.yaml') && name !== 'kustomization.yaml',
+      );
+      expect(resources.filter((r) => !r.startsWith('..')).sort(), file).toEqual(beside.sort());
+      for (const other of resources.filter((r) => r.startsWith('..'))) {
+        expect(existsSync(join(folder, other, 'kustomization.yaml')), `${file}: ${other}`).toBe(true);
+      }
+    }
     const overlay = parseYaml(read('deploy/k8s/overlays/production/kustomization.yaml'));
     expect(overlay.resources).toEqual(['../../base']);
     expect(overlay.secretGenerator[0]).toMatchObject({ name: 'devstack-secrets', envs: ['secrets.env'] });
     const example = read('deploy/k8s/overlays/production/secrets.env.example');
     expect(example).toMatch(/^DATABASE_URL=$/m);
     expect(example).toMatch(/^JWT_SECRET=$/m);
+    expect(example).toMatch(/^POSTGRES_PASSWORD=$/m);
     expect(read('deploy/.gitignore')).toContain('k8s/overlays/*/secrets.env');
   });
 });

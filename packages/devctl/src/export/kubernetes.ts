@@ -15,6 +15,10 @@ import { toYaml } from './yaml';
 export const K8S_DIR = 'deploy/k8s';
 export const BASE_DIR = `${K8S_DIR}/base`;
 export const OVERLAY_DIR = `${K8S_DIR}/overlays/production`;
+/** The production overlay plus a PostgreSQL StatefulSet, for a cluster without a database server. */
+export const POSTGRES_OVERLAY_DIR = `${K8S_DIR}/overlays/with-postgres`;
+const POSTGRES_IMAGE = 'postgres:16-bookworm';
+const POSTGRES_PASSWORD = 'POSTGRES_PASSWORD';
 const MIB = 1024 * 1024;
 /**
  * A pod's start-up budget is twice the ecosystem's listen_timeout (a container also loads its image
@@ -159,6 +163,82 @@ function secretKeys(plan: DeployPlan): Map<string, { required: boolean; services
   return new Map([...keys].sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 
+/**
+ * overlays/with-postgres: the production overlay and a one-replica PostgreSQL StatefulSet with its
+ * Service (`postgres`) and a volume claim; its password is the Secret's POSTGRES_PASSWORD, and
+ * DATABASE_URL (set by the operator in the same secrets.env) names it.
+ */
+function postgresOverlay(plan: DeployPlan): GeneratedFile[] {
+  const labels = labelsOf(plan.namespace, 'postgres');
+  const statefulSet = {
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: { labels, name: 'postgres' },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: labels },
+      serviceName: 'postgres',
+      template: {
+        metadata: { labels },
+        spec: {
+          containers: [
+            {
+              env: [
+                { name: 'POSTGRES_DB', value: plan.namespace },
+                { name: 'POSTGRES_USER', value: plan.namespace },
+                {
+                  name: POSTGRES_PASSWORD,
+                  valueFrom: { secretKeyRef: { key: POSTGRES_PASSWORD, name: secretName(plan.namespace) } },
+                },
+                // A subfolder: the volume's root holds lost+found, which initdb refuses.
+                { name: 'PGDATA', value: '/var/lib/postgresql/data/pgdata' },
+              ],
+              image: POSTGRES_IMAGE,
+              name: 'postgres',
+              ports: [{ containerPort: 5432, name: 'postgres' }],
+              readinessProbe: {
+                exec: { command: ['pg_isready', '-U', plan.namespace, '-d', plan.namespace] },
+                periodSeconds: 5,
+              },
+              resources: { requests: { cpu: '100m', memory: '256Mi' } },
+              volumeMounts: [{ mountPath: '/var/lib/postgresql/data', name: 'data' }],
+            },
+          ],
+        },
+      },
+      volumeClaimTemplates: [
+        {
+          metadata: { name: 'data' },
+          spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+        },
+      ],
+    },
+  };
+  const service = {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { labels, name: 'postgres' },
+    spec: { ports: [{ name: 'postgres', port: 5432, targetPort: 'postgres' }], selector: labels },
+  };
+  return [
+    {
+      path: `${POSTGRES_OVERLAY_DIR}/kustomization.yaml`,
+      content:
+        HEADER +
+        toYaml({
+          apiVersion: 'kustomize.config.k8s.io/v1beta1',
+          kind: 'Kustomization',
+          // The production overlay's secrets.env also holds POSTGRES_PASSWORD for this one.
+          resources: ['../production', 'postgres.yaml'],
+        }),
+    },
+    {
+      path: `${POSTGRES_OVERLAY_DIR}/postgres.yaml`,
+      content: HEADER + yamlDocuments([statefulSet, service]),
+    },
+  ];
+}
+
 export function kubernetesFiles(plan: DeployPlan): GeneratedFile[] {
   const files: GeneratedFile[] = [];
   const resources: string[] = [];
@@ -239,6 +319,14 @@ export function kubernetesFiles(plan: DeployPlan): GeneratedFile[] {
       `${name}=`,
     ]),
   ];
+  const postgres = plan.services.some((service) => service.usesPostgres);
+  if (postgres) {
+    example.push(
+      `# only with overlays/with-postgres (then DATABASE_URL=postgres://${plan.namespace}:<this password>@postgres:5432/${plan.namespace})`,
+      `${POSTGRES_PASSWORD}=`,
+    );
+  }
   files.push({ path: `${OVERLAY_DIR}/secrets.env.example`, content: `${example.join('\n')}\n` });
+  if (postgres) files.push(...postgresOverlay(plan));
   return files;
 }
