@@ -1,4 +1,4 @@
-// The exported stack, run here as plain processes the way its containers would run it (there is no
+// The exported stack (deploy/compose.yaml as the export generates it), run here as plain processes the way its containers would run it (there is no
 // container engine on these machines): each backend from a folder laid out like its image (/app:
 // dist/, a package.json, and node_modules holding only the image's RUNTIME_PACKAGES -- none for most),
 // with the command and environment of deploy/compose.yaml (NODE_ENV=production from the Dockerfile,
@@ -31,7 +31,10 @@ import {
 import { startPostgres, type TestPostgres } from '@repo/test-utils/postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import { loadEcosystem } from '../src/ecosystem/index';
 import { HEALTH_SCRIPT } from '../src/export/dockerfile';
+import { generateFromInput } from '../src/export/index';
+import { readExportInput } from '../src/export/read-config';
 
 interface ComposeService {
   build?: { args: Record<string, string> };
@@ -43,10 +46,8 @@ interface ComposeService {
 }
 
 const repo = repoRoot();
-const compose = parseYaml(readFileSync(join(repo, 'deploy', 'compose.yaml'), 'utf8')) as {
-  services: Record<string, ComposeService>;
-};
-const backends = Object.entries(compose.services).filter(([, service]) => service.build);
+let compose: { services: Record<string, ComposeService> };
+let backends: [string, ComposeService][] = [];
 const SECRETS: Record<string, string> = {
   JWT_SECRET: 'run-test-jwt-secret-0123456789abcdef0123456789',
   POSTGRES_PASSWORD: 'unused-by-the-trust-server',
@@ -87,6 +88,16 @@ describe('the exported stack runs as its containers would', () => {
   let outbox = '';
 
   beforeAll(async () => {
+    // The compose file as `devctl export compose` generates it from the real ecosystem and schemas
+    // (export.test.ts checks the CLI writes exactly this, and that deploy/ holds it).
+    const read = await readExportInput(loadEcosystem(repo));
+    expect(read.problems).toEqual([]);
+    const generated = generateFromInput('compose', read.input);
+    expect(generated.problems).toEqual([]);
+    const file = generated.files.find((f) => f.path === 'deploy/compose.yaml');
+    compose = parseYaml(file?.content ?? '') as typeof compose;
+    backends = Object.entries(compose.services).filter(([, service]) => service.build);
+    expect(backends.length).toBeGreaterThan(0);
     dir = tempDir('devctl-export-run-');
     postgres = await startPostgres({ database: 'devstack' });
     const free = await freePorts(backends.length);
