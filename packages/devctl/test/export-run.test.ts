@@ -1,5 +1,5 @@
-// The exported stack (deploy/compose.yaml as the export generates it), run here as plain processes the way its containers would run it (there is no
-// container engine on these machines): each backend from a folder laid out like its image (/app:
+// The exported stack (deploy/compose.yaml as the export generates it), run here as plain processes
+// the way its containers would run it (there is no container engine on these machines): each backend from a folder laid out like its image (/app:
 // dist/, a package.json, and node_modules holding only the image's RUNTIME_PACKAGES -- none for most),
 // with the command and environment of deploy/compose.yaml (NODE_ENV=production from the Dockerfile,
 // the required secrets given values, the volumes as temporary folders), started in depends_on order,
