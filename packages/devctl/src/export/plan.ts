@@ -10,8 +10,7 @@
 // - the ecosystem's own env (other than NODE_ENV and PORT, which the deployment decides) is kept.
 // Every other variable keeps its schema default: the service applies it itself.
 
-import { isSecretName } from '../output/mask';
-import { urlVariable } from '../scaffold/names';
+import { isSecretName, isServiceUrlVariable, serviceUrlVariable } from '@repo/stack-contract';
 import type {
   DeployPlan,
   ExportInput,
@@ -27,7 +26,6 @@ export const DATABASE_URL = 'DATABASE_URL';
 /** Where `*_DIR` volumes are mounted inside the container (writable by the non-root user). */
 export const STATE_ROOT = '/var/lib/app';
 
-const SERVICE_URL = /^[A-Z0-9_]+_SERVICE_URL$/;
 const DIRECTORY = /^[A-Z0-9_]+_DIR$/;
 /** Decided by the deployment, whatever the ecosystem's env says (it is the development one). */
 const DEPLOYMENT_DECIDES = new Set(['NODE_ENV', 'PORT', 'HOST']);
@@ -81,7 +79,7 @@ function planService(
       settings.push([name, serviceAddress(target)]);
       continue;
     }
-    if (SERVICE_URL.test(name)) {
+    if (isServiceUrlVariable(name)) {
       refuse(
         `${name} names no backend of ecosystem.config.js (a backend's variable is its PM2 name in capitals with _URL, e.g. data-service -> DATA_SERVICE_URL); rename it or add the backend`,
       );
@@ -137,7 +135,7 @@ function planService(
 /** The deployment of every backend, or the reasons it would not work (each with its service). */
 export function planDeployment(input: ExportInput): { plan: DeployPlan; problems: ExportProblem[] } {
   const problems: ExportProblem[] = [];
-  const byUrlVariable = new Map(input.services.map((service) => [urlVariable(service.name), service]));
+  const byUrlVariable = new Map(input.services.map((service) => [serviceUrlVariable(service.name), service]));
   const known = new Set(input.services.map((service) => service.name));
   for (const service of input.services) {
     for (const dependency of service.dependsOn) {
