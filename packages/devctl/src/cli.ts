@@ -271,6 +271,30 @@ export const main = defineCommand({
       }),
       async (o) => (await import('./commands/init')).runInit(o),
     ),
+    export: defineCommand({
+      meta: { name: 'export', description: 'deployable files from the ecosystem: compose or kubernetes' },
+      subCommands: Object.fromEntries(
+        (['compose', 'kubernetes'] as const).map((target) => [
+          target,
+          command(
+            {
+              name: target,
+              description:
+                target === 'compose'
+                  ? 'write deploy/compose.yaml, deploy/Dockerfile and deploy/.env.example'
+                  : 'write the kustomize base and overlay in deploy/k8s/, and deploy/Dockerfile',
+            },
+            {
+              force: { type: 'boolean', description: 'overwrite files edited since the last export' },
+              build,
+              json,
+            },
+            (a) => ({ target, force: Boolean(a.force), build: a.build !== false, json: Boolean(a.json) }),
+            async (o) => (await import('./commands/export')).runExport(o),
+          ),
+        ]),
+      ),
+    }),
     mcp: command(
       { name: 'mcp', description: 'a Model Context Protocol server over stdio for coding agents' },
       { 'read-only': { type: 'boolean', description: 'only the tools that change nothing' } },

@@ -166,6 +166,8 @@ describe('the files init copies', () => {
     ['node_modules/x/index.js', true],
     ['packages/devctl/dist/main.cjs', true],
     ['.secrets/jwt-secret', true],
+    ['deploy/compose.yaml', true],
+    ['deploy/k8s/base/kustomization.yaml', true],
     ['.env.example', false],
     ['services/data/src/db.ts', false],
     ['packages/devctl/src/logs/index.ts', false],

@@ -22,6 +22,9 @@ export function isNeverCopied(path: string): boolean {
   const file = parts.at(-1) ?? '';
   const folders = parts.slice(0, -1);
   if (folders.some((part) => NEVER_COPIED_FOLDERS.has(part))) return true;
+  // deploy/ is `devctl export`'s output for this project's ecosystem and name: the new project
+  // generates its own (copied and renamed, its files would no longer match their recorded hashes).
+  if (folders[0] === 'deploy') return true;
   if (OUTPUT_FOLDERS_OF_A_PACKAGE.has(folders[0] as string)) return true;
   const inPackage = ['apps', 'packages', 'services'].includes(folders[0] as string);
   if (inPackage && OUTPUT_FOLDERS_OF_A_PACKAGE.has(folders[2] as string)) return true;
