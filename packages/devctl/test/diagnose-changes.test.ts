@@ -7,7 +7,7 @@
 // exactly those files, the commit, and the git diff command; with no stack to go on, the change
 // leads its next.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LastHealthy } from '../src/diagnose/last-healthy';
@@ -128,6 +128,20 @@ describe('diagnose names what changed since a service last worked', () => {
     const after = await stack.devctl('diagnose', '--json');
     expect(after.code, after.stdout).toBe(0);
     expect((JSON.parse(after.stdout) as DiagnoseReport).findings).toEqual([]);
+  });
+
+  it('a source deleted on disk while the verified build runs: no warning (that build still has it)', async () => {
+    // As after a git pull that removed a file: the process runs the build verified a moment ago.
+    const file = join(stack.root, 'services/orders/src/routes/items.ts');
+    const text = readFileSync(file, 'utf8');
+    rmSync(file);
+    try {
+      const after = await stack.devctl('diagnose', '--json');
+      const report = JSON.parse(after.stdout) as DiagnoseReport;
+      expect(report.findings.filter((f) => f.kind === 'changed-since-healthy')).toEqual([]);
+    } finally {
+      writeFileSync(file, text);
+    }
   });
 
   it('after a commit, an uncommitted edit and a new file, a silent crash loop leads with them', async () => {

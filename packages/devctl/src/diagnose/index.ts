@@ -10,7 +10,7 @@ import { configCheckedLine } from './config-snapshot';
 import { detectors } from './detectors/index';
 import { SETTLING_MS, steadyGrowth, tooYoungToJudge } from './detectors/memory';
 import { clock, mib } from './detectors/shared';
-import { readLastHealthy, recordHealthy, verifiedByDiagnose } from './last-healthy';
+import { type HealthyRecord, readLastHealthy, recordHealthy, verifiedByDiagnose } from './last-healthy';
 import { localEditLines } from './local-edits';
 import { attributeRootCauses } from './root-cause';
 import { writeSnapshotFile } from './snapshot-file';
@@ -123,6 +123,26 @@ export async function diagnose(options: DiagnoseOptions = {}): Promise<DiagnoseR
   return { healthy: findings.length === 0, checked: checkedLines(snapshot, findings), findings };
 }
 
+/**
+ * True when the process runs the build that was verified working: the script on disk is that build
+ * (same size and time) and the process started after it was written.
+ */
+function runsVerifiedBuild(service: ServiceSnapshot, record: HealthyRecord | undefined): boolean {
+  if (!record || record.buildSize === null || record.buildMtimeMs === null) return false;
+  try {
+    const build = statSync(resolve(service.entry.cwd, service.entry.script));
+    const startedAt = service.process?.startedAt;
+    return (
+      build.size === record.buildSize &&
+      build.mtimeMs === record.buildMtimeMs &&
+      startedAt !== undefined &&
+      startedAt >= build.mtimeMs
+    );
+  } catch {
+    return false;
+  }
+}
+
 /** When the code that runs was made: the older of its build (the script PM2 runs) and its start. */
 function runningSince(service: ServiceSnapshot): number | undefined {
   let built: number | undefined;
@@ -157,6 +177,8 @@ function withChangesSinceHealthy(snapshot: Snapshot, findings: Finding[], verify
   const named = new Set(findings.map((finding) => finding.service));
   const withFindings = snapshot.services.filter((service) => named.has(service.entry.name));
   // Looked at, online, with a record and no finding: its changes, if it runs any, are the warning.
+  // A process started from the very build that was verified runs none of the sources changed since
+  // (trial 6: after a git pull, three services were said to "run code changed", a deleted file).
   const quiet = verifying
     ? []
     : snapshot.services.filter(
@@ -165,7 +187,8 @@ function withChangesSinceHealthy(snapshot: Snapshot, findings: Finding[], verify
           service.entry.kind === 'service' &&
           service.state === 'online' &&
           !named.has(service.entry.name) &&
-          state[service.entry.name] !== undefined,
+          state[service.entry.name] !== undefined &&
+          !runsVerifiedBuild(service, state[service.entry.name]),
       );
   let enriched = findings;
   const compared = [...withFindings, ...quiet];

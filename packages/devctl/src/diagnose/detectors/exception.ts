@@ -70,6 +70,47 @@ const headline = (error: LoggedError) => {
   return `${type}: ${message}`;
 };
 
+/** An error's own message (its first stack line, or the logged message). */
+const messageOf = (error: LoggedError) => ownMessage(error) ?? error.message;
+
+/** A wrapper is logged this close to the error it wraps (the same failure, caught and rethrown). */
+const WRAP_WINDOW_MS = 2000;
+
+/** `outer` re-reports `inner`: its message contains inner's whole (and more), logged at about the same time. */
+function wraps(outer: LoggedError, inner: LoggedError): boolean {
+  const outside = messageOf(outer);
+  const inside = messageOf(inner);
+  return (
+    outer !== inner &&
+    inside.length >= 12 &&
+    outside !== inside &&
+    outside.includes(inside) &&
+    Math.abs(outer.time - inner.time) <= WRAP_WINDOW_MS
+  );
+}
+
+/**
+ * A group whose every error wraps an error of another group (`purge-dead-jobs failed: <cause>`,
+ * thrown where the cause was caught) takes that group's place in the code, and that group folds
+ * into it: one finding, on the request that failed, at the line that failed (trial 6: the request's
+ * finding came first with the scheduler's catch-and-rethrow line; the cause, at the call with the
+ * wrong argument, came second as a logged error).
+ */
+function foldWrappers(groups: Map<string, Group>): void {
+  for (const [key, outer] of groups) {
+    for (const [innerKey, inner] of groups) {
+      if (innerKey === key || !inner.location) continue;
+      if (!outer.errors.every((error) => inner.errors.some((cause) => wraps(error, cause)))) continue;
+      outer.location = inner.location;
+      // The cause's group goes when each of its errors was re-reported; a cause that also failed on
+      // its own (a timer's run, no request) stays a finding of its own.
+      if (inner.errors.every((cause) => outer.errors.some((error) => wraps(error, cause))))
+        groups.delete(innerKey);
+      break;
+    }
+  }
+}
+
 export function detectExceptions(snapshot: Snapshot): Candidate[] {
   const found: Candidate[] = [];
   const root = snapshot.ecosystem.root;
@@ -87,11 +128,15 @@ export function detectExceptions(snapshot: Snapshot): Candidate[] {
       const location = error.stack ? ownLocation(error.stack, root, service.entry.folder) : null;
       // Background errors (logged, not thrown) count only when they point at our code.
       if (kind === 'logged-error' && !location) continue;
-      const key = `${kind}|${headline(error)}|${location ? formatLocation(location) : ''}`;
+      // One finding per place in the code: two inputs can fail the same line with different messages
+      // (trial 6: "reading 'trim'" of undefined and "trim is not a function" at one line were two
+      // findings); without a place, the message tells failures apart.
+      const key = location ? `${kind}|${formatLocation(location)}` : `${kind}|${headline(error)}|`;
       const group = groups.get(key) ?? { kind, errors: [], location };
       group.errors.push(error);
       groups.set(key, group);
     }
+    foldWrappers(groups);
     for (const { kind, errors, location } of groups.values()) {
       const last = errors[errors.length - 1] as LoggedError;
       const where = location ? ` at ${formatLocation(location)}` : '';
