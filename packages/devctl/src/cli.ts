@@ -189,8 +189,16 @@ export const main = defineCommand({
         name: 'diagnose',
         description: 'find what is wrong with the running stack: root cause, evidence, next step',
       },
-      { names, json },
-      (a) => ({ names: positionals(a), json: Boolean(a.json) }),
+      {
+        names,
+        since: {
+          type: 'string',
+          description:
+            'only what happened since 10m, 2h or an ISO time (e.g. since a fix), for every service',
+        },
+        json,
+      },
+      (a) => ({ names: positionals(a), since: a.since as string | undefined, json: Boolean(a.json) }),
       async (o) => (await import('./commands/diagnose')).runDiagnose(o),
     ),
     doctor: command(

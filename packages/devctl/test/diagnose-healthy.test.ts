@@ -113,6 +113,19 @@ describe('noise is not a finding', () => {
     const { code, report } = await diagnoseJson('orders');
     expect(report.findings.map((f) => [f.service, f.kind])).toEqual([['orders', 'request-error']]);
     expect(code).toBe(1);
+    // --since a moment after it (as after a fix): it is history, with no restart at all.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const later = await stack.devctl('diagnose', '--json', '--since', new Date().toISOString());
+    expect((JSON.parse(later.stdout) as DiagnoseReport).findings).toEqual([]);
+    expect(later.code).toBe(0);
+    // ...and --since a while before it keeps it.
+    const before = await stack.devctl('diagnose', 'orders', '--json', '--since', '5m');
+    expect((JSON.parse(before.stdout) as DiagnoseReport).findings.map((f) => f.kind)).toEqual([
+      'request-error',
+    ]);
+    const bad = await stack.devctl('diagnose', '--since', 'yesterday');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--since "yesterday" is neither a duration');
   });
 
   it('after a restart the user asked for, the older error and the restart are not findings', async () => {

@@ -90,6 +90,8 @@ export interface CollectOptions {
   selected: string[];
   /** For the selected services, errors since this time instead of their last requested start (restart --wait). */
   since?: number;
+  /** For every service, nothing before this time counts (`diagnose --since`). */
+  notBefore?: number;
   /** Resident memory is sampled for up to this long when a process looks like it grows (default 1500 ms). */
   memoryWindowMs?: number;
   /** How long reading the stack of a busy, unanswering process may take in all (default 4000 ms). */
@@ -410,7 +412,8 @@ export async function collect(options: CollectOptions): Promise<Snapshot> {
     const preciseCreated =
       requested !== undefined && created !== undefined && created >= requested && created - requested < 1500;
     const override = selected.has(service.entry.name) ? options.since : undefined;
-    service.since = override ?? (preciseCreated ? created : (requested ?? created ?? process?.startedAt));
+    const baseline = override ?? (preciseCreated ? created : (requested ?? created ?? process?.startedAt));
+    service.since = options.notBefore === undefined ? baseline : Math.max(baseline ?? 0, options.notBefore);
     // Only what was written since the baseline matters: the rest of a 1 GiB log is never read.
     const out = readTail(process?.outLogPath ?? service.entry.outFile, 'out', TAIL_LINES.out, service.since);
     const err = readTail(

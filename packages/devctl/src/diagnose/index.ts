@@ -33,6 +33,11 @@ export interface DiagnoseOptions {
   names?: string[];
   /** Only errors since this time count for the named services (instead of their last start). */
   since?: Date;
+  /**
+   * `diagnose --since`: nothing before this time counts, for any service (errors, relays, crashes),
+   * whatever their last start: "did anything fail since my fix?"
+   */
+  notBefore?: Date;
   ecosystem?: Ecosystem;
   /** How long memory is watched when a process looks like it grows (default 1500 ms). */
   memoryWindowMs?: number;
@@ -111,6 +116,7 @@ export async function diagnose(options: DiagnoseOptions = {}): Promise<DiagnoseR
     ecosystem,
     selected: options.names && options.names.length > 0 ? selected : [],
     since: options.since?.getTime(),
+    notBefore: options.notBefore?.getTime(),
     memoryWindowMs: options.memoryWindowMs,
   });
   if (process.env.DEVCTL_RECORD_SNAPSHOT) writeSnapshotFile(snapshot, process.env.DEVCTL_RECORD_SNAPSHOT);

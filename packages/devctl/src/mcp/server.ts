@@ -120,7 +120,13 @@ export function createMcpServer(options: McpServerOptions): McpServer {
       title: 'Find the root cause',
       description:
         'What is wrong with the running stack: findings, most severe first, each with kind (config-error, uncaught-exception, request-error, crash-loop, port-conflict, dependency-unreachable...), the service at fault, evidence (log lines, PM2 events, probes), the source location (file:line) and the next step. Same data as `devctl diagnose --json`.',
-      inputSchema: { service: optionalService },
+      inputSchema: {
+        service: optionalService,
+        since: z
+          .string()
+          .optional()
+          .describe('only what happened since 10m, 2h or an ISO time (e.g. since a fix), for every service'),
+      },
       annotations: readOnly,
     },
     (args) => answer(() => diagnoseTool(args)),
