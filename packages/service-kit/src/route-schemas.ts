@@ -1,0 +1,95 @@
+// Route schemas in zod, through Fastify's own model: a route declares `schema: { params, querystring,
+// body, response: { 200: ... } }` and Fastify validates the input and checks the answer against it.
+// The answer is checked by fastify-type-provider-zod's serializer compiler; the input by the kit's
+// own compiler below, so that a bad input answers exactly the 400 that `parseInput` always did.
+import type { FastifySchemaCompiler } from 'fastify';
+import { ResponseSerializationError } from 'fastify-type-provider-zod';
+import type { z } from 'zod';
+import type { HttpError } from './errors';
+import { fieldErrors, parseInput } from './validation';
+
+export type { FastifyPluginAsyncZod, ZodTypeProvider } from 'fastify-type-provider-zod';
+export { serializerCompiler } from 'fastify-type-provider-zod';
+
+/** How a 400 names the part of the request that is wrong (the words parseInput's callers used). */
+const PART_NAMES: Record<string, string> = {
+  body: 'request body',
+  querystring: 'query string',
+  params: 'path',
+  headers: 'headers',
+};
+
+/**
+ * Validates a route's params, query string, body or headers with its zod schema. A failure is the
+ * same `HttpError` 400 as `parseInput` throws (`invalid request body: title: ...`, with `fields`),
+ * returned as an Error so Fastify hands it to the kit's error handler untouched.
+ */
+export const validatorCompiler: FastifySchemaCompiler<z.ZodType> =
+  ({ schema, httpPart }) =>
+  (data) => {
+    try {
+      return { value: parseInput(schema, data, PART_NAMES[httpPart ?? ''] ?? httpPart) };
+    } catch (error) {
+      return { error: error as HttpError };
+    }
+  };
+
+/**
+ * A handler answered a body that breaks the route's response schema: the service broke its own
+ * contract (a renamed or missing field, a wrong type). Without this check the caller would read
+ * `undefined` and answer 200 with an empty body, and nothing would be logged anywhere.
+ */
+export class ResponseContractError extends Error {
+  override name = 'ResponseContractError';
+  constructor(
+    /** `GET /forms`: the route as declared. */
+    readonly route: string,
+    /** The status the handler meant to answer. */
+    readonly intendedStatus: number,
+    /** `{ forms: 'Invalid input: expected array, received undefined', items: 'unknown field' }`. */
+    readonly fields: Record<string, string>,
+    /** The stack of the route's declaration: the answer is checked after the handler returned. */
+    declaredAt: string | undefined,
+  ) {
+    super(
+      `${route} answered ${intendedStatus} with a body that breaks its response schema: ${Object.entries(
+        fields,
+      )
+        .map(([field, problem]) => `${field}: ${problem}`)
+        .join('; ')}`,
+    );
+    // The check runs in Fastify's serializer, after the handler has returned: no frame of the route's
+    // own code is on the stack of the moment. Where the route (handler and schema) is declared is
+    // where the fix goes, so that is the stack this error carries -- and what devctl diagnose reads
+    // as `where:`.
+    if (declaredAt !== undefined) this.stack = `${this.name}: ${this.message}\n${declaredAt}`;
+  }
+}
+
+export function isResponseSerializationError(error: unknown): error is ResponseSerializationError {
+  return error instanceof ResponseSerializationError;
+}
+
+/** The frames of the caller's stack below the kit and Fastify: taken when a route is declared. */
+export function declarationStack(): string | undefined {
+  const limit = Error.stackTraceLimit;
+  // Fastify's route registration and avvio's plugin loading put about ten frames above the route file.
+  Error.stackTraceLimit = 40;
+  const stack = new Error().stack;
+  Error.stackTraceLimit = limit;
+  // Drop the `Error` line and this function's own frame.
+  return stack?.split('\n').slice(2).join('\n');
+}
+
+export function responseContractError(
+  error: ResponseSerializationError,
+  intendedStatus: number,
+  declaredAt: string | undefined,
+): ResponseContractError {
+  return new ResponseContractError(
+    `${error.method} ${error.url}`,
+    intendedStatus,
+    fieldErrors(error.cause as unknown as z.ZodError),
+    declaredAt,
+  );
+}
