@@ -15,6 +15,7 @@ import { DEFAULT_SLOW_REQUEST_MS, ServiceLogController } from './request-log';
 import {
   declarationStack,
   isResponseSerializationError,
+  markMissingBody,
   responseContractError,
   serializerCompiler,
   validatorCompiler,
@@ -85,6 +86,7 @@ export function createApp(options: CreateAppOptions): ServiceApp {
   }) as unknown as FastifyInstance;
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  app.addHook('preValidation', async (req) => markMissingBody(req));
 
   // Where each route with a response schema is declared, by `METHOD url`: the stack of its
   // ResponseContractError (route-schemas.ts). Taken once per route, at start.
@@ -144,7 +146,14 @@ export function createApp(options: CreateAppOptions): ServiceApp {
         declaredAt.get(`${error.method} ${error.url}`),
       );
       req.log.error(
-        { err: contract, method: req.method, url: req.url, route: contract.route, fields: contract.fields },
+        {
+          err: contract,
+          method: req.method,
+          url: req.url,
+          route: contract.route,
+          // A list, not a map keyed by field: the logger redacts keys such as `passwordHash`.
+          mismatches: Object.entries(contract.fields).map(([field, problem]) => ({ field, problem })),
+        },
         `${options.service} ${contract.message}`,
       );
       reply.code(500).send({

@@ -2,7 +2,7 @@
 // body, response: { 200: ... } }` and Fastify validates the input and checks the answer against it.
 // The answer is checked by fastify-type-provider-zod's serializer compiler; the input by the kit's
 // own compiler below, so that a bad input answers exactly the 400 that `parseInput` always did.
-import type { FastifySchemaCompiler } from 'fastify';
+import type { FastifyRequest, FastifySchemaCompiler } from 'fastify';
 import { ResponseSerializationError } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
 import type { HttpError } from './errors';
@@ -20,6 +20,18 @@ const PART_NAMES: Record<string, string> = {
 };
 
 /**
+ * Fastify hands a body validator `null` when the request has no body, so a JSON `null` and no body
+ * at all would read the same; the 400 has always said which (`received undefined` / `received
+ * null`). A preValidation hook marks the missing body with this value, which the validator reads
+ * as `undefined`.
+ */
+const NO_BODY = Object.freeze({ noBody: Symbol('no body') });
+
+export function markMissingBody(req: FastifyRequest): void {
+  if (req.body === undefined && req.routeOptions.schema?.body !== undefined) req.body = NO_BODY;
+}
+
+/**
  * Validates a route's params, query string, body or headers with its zod schema. A failure is the
  * same `HttpError` 400 as `parseInput` throws (`invalid request body: title: ...`, with `fields`),
  * returned as an Error so Fastify hands it to the kit's error handler untouched.
@@ -28,7 +40,8 @@ export const validatorCompiler: FastifySchemaCompiler<z.ZodType> =
   ({ schema, httpPart }) =>
   (data) => {
     try {
-      return { value: parseInput(schema, data, PART_NAMES[httpPart ?? ''] ?? httpPart) };
+      const input = data === NO_BODY ? undefined : data;
+      return { value: parseInput(schema, input, PART_NAMES[httpPart ?? ''] ?? httpPart) };
     } catch (error) {
       return { error: error as HttpError };
     }

@@ -50,6 +50,7 @@ describe('response schemas', () => {
     });
     const errors = lines.filter((line) => line.level === 50);
     expect(errors).toHaveLength(1);
+    // biome-ignore lint/suspicious/noExplicitAny: the assertions read the logged record field by field
     const [logged] = errors as [Record<string, any>];
     expect(logged.msg).toBe(
       'test-service GET /forms answered 200 with a body that breaks its response schema: ' +
@@ -60,7 +61,10 @@ describe('response schemas', () => {
       method: 'GET',
       url: '/forms',
       route: 'GET /forms',
-      fields: { forms: 'Invalid input: expected array, received undefined', items: 'unknown field' },
+      mismatches: [
+        { field: 'forms', problem: 'Invalid input: expected array, received undefined' },
+        { field: 'items', problem: 'unknown field' },
+      ],
       err: { type: 'ResponseContractError' },
     });
     // The stack is the route's declaration: this file, where `app.get('/forms', ...)` is.
@@ -106,6 +110,20 @@ describe('response schemas', () => {
       message: 'invalid path: id: Too small: expected string to have >=3 characters',
       fields: { id: 'Too small: expected string to have >=3 characters' },
     });
+    // A request without a body and a JSON `null` body are told apart, as parseInput always did.
+    const noBody = await app.inject({ method: 'POST', url: '/items/abc' });
+    expect(noBody.json().message).toBe(
+      'invalid request body: (body): Invalid input: expected object, received undefined',
+    );
+    const nullBody = await app.inject({
+      method: 'POST',
+      url: '/items/abc',
+      payload: 'null',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(nullBody.json().message).toBe(
+      'invalid request body: (body): Invalid input: expected object, received null',
+    );
     const badBody = await app.inject({ method: 'POST', url: '/items/abc', payload: { title: '', x: 1 } });
     expect(badBody.statusCode).toBe(400);
     expect(badBody.json()).toEqual({
