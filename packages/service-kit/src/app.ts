@@ -16,6 +16,7 @@ import {
   declarationStack,
   isResponseSerializationError,
   markMissingBody,
+  missingBodyError,
   responseContractError,
   serializerCompiler,
   validatorCompiler,
@@ -104,8 +105,13 @@ export function createApp(options: CreateAppOptions): ServiceApp {
     closing = true;
     done();
   });
-  app.addHook('onSend', (_req, reply, payload, done) => {
+  app.addHook('onSend', (req, reply, payload, done) => {
     if (closing) reply.header('connection', 'close');
+    const missing = missingBodyError(req, reply, payload);
+    if (missing) {
+      done(missing);
+      return;
+    }
     done(null, payload);
   });
 

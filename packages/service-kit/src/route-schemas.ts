@@ -2,7 +2,7 @@
 // body, response: { 200: ... } }` and Fastify validates the input and checks the answer against it.
 // The answer is checked by fastify-type-provider-zod's serializer compiler; the input by the kit's
 // own compiler below, so that a bad input answers exactly the 400 that `parseInput` always did.
-import type { FastifyRequest, FastifySchemaCompiler } from 'fastify';
+import type { FastifyReply, FastifyRequest, FastifySchemaCompiler } from 'fastify';
 import { ResponseSerializationError } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
 import type { HttpError } from './errors';
@@ -77,6 +77,33 @@ export class ResponseContractError extends Error {
     // as `where:`.
     if (declaredAt !== undefined) this.stack = `${this.name}: ${this.message}\n${declaredAt}`;
   }
+}
+
+/** The response schema a route declares for `status`: exact, then `2xx`-style, then `default`. */
+function responseSchemaFor(req: FastifyRequest, status: number): z.ZodType | undefined {
+  const response = req.routeOptions.schema?.response as Record<string, unknown> | undefined;
+  if (!response) return undefined;
+  const schema = response[status] ?? response[`${String(status)[0]}xx`] ?? response.default;
+  return schema && typeof (schema as z.ZodType).safeParse === 'function' ? (schema as z.ZodType) : undefined;
+}
+
+/**
+ * An answer with no body at all never reaches the serializer: Fastify sends a handler's `undefined`
+ * as an empty 200, the fault of a user trial (a renamed field read as `undefined` one service up).
+ * For a route that declares a body for that status, this is the same broken contract; an onSend
+ * hook turns it into the same error, which the kit's error handler logs and answers with a 500.
+ */
+export function missingBodyError(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  payload: unknown,
+): ResponseSerializationError | undefined {
+  if (payload !== undefined || reply.statusCode === 204 || reply.statusCode === 304) return undefined;
+  const result = responseSchemaFor(req, reply.statusCode)?.safeParse(undefined);
+  if (!result || result.success) return undefined;
+  return new ResponseSerializationError(req.method, req.routeOptions.url ?? req.url, {
+    cause: result.error as never,
+  });
 }
 
 export function isResponseSerializationError(error: unknown): error is ResponseSerializationError {

@@ -133,3 +133,37 @@ describe('response schemas', () => {
     });
   });
 });
+
+describe('an answer with no body where the route declares one', () => {
+  it('answers 500 and logs the route, instead of an empty 200', async () => {
+    const { logger, lines } = captureLogger();
+    app = createApp({ service: 'test-service', logger });
+    const upstream = { forms: undefined as unknown };
+    app.get('/forms', { schema: { response: { 200: z.array(form) } } }, async () => upstream.forms as never);
+    const res = await app.inject({ url: '/forms' });
+    expect(res.statusCode).toBe(500);
+    expect(res.json().message).toBe(
+      'test-service answered GET /forms with a body that breaks its response schema',
+    );
+    expect(lines.find((line) => line.level === 50)?.msg).toBe(
+      'test-service GET /forms answered 200 with a body that breaks its response schema: ' +
+        '(body): Invalid input: expected array, received undefined',
+    );
+  });
+
+  it('leaves a 204 and a route without a response schema alone', async () => {
+    const { logger, lines } = captureLogger();
+    app = createApp({ service: 'test-service', logger });
+    app.delete(
+      '/forms/:id',
+      { schema: { response: { 200: form, 204: z.undefined() } } },
+      async (_req, reply) => {
+        reply.code(204).send();
+      },
+    );
+    app.get('/free', async () => undefined);
+    expect((await app.inject({ method: 'DELETE', url: '/forms/1' })).statusCode).toBe(204);
+    expect((await app.inject({ url: '/free' })).statusCode).toBe(200);
+    expect(lines.filter((line) => (line.level as number) >= 40)).toEqual([]);
+  });
+});
