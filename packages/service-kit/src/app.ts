@@ -1,10 +1,27 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type RawReplyDefaultExpression,
+  type RawRequestDefaultExpression,
+  type RawServerDefault,
+} from 'fastify';
 import { ZodError } from 'zod';
 import { HttpError } from './errors';
 import type { Logger } from './logger';
 import { runWithRequestId } from './request-context';
 import { DEFAULT_SLOW_REQUEST_MS, ServiceLogController } from './request-log';
+import {
+  declarationStack,
+  isResponseSerializationError,
+  markMissingBody,
+  missingBodyError,
+  responseContractError,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from './route-schemas';
 import { fieldErrors } from './validation';
 
 export interface ReadinessCheck {
@@ -36,13 +53,23 @@ export interface CreateAppOptions {
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
+/** The app every service builds on: routes declare zod schemas (route-schemas.ts). */
+export type ServiceApp = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  ZodTypeProvider
+>;
+
 /**
  * Builds a Fastify app with what every service of the stack shares: request ids, one error
  * handler, `/health` and `/ready`, request logging that keeps routine machinery out of info (mark a
- * route with `config: { routine: true }`, see request-log.ts). It never listens: `runService`
- * does, and tests use `inject`.
+ * route with `config: { routine: true }`, see request-log.ts), zod route schemas whose `response`
+ * is enforced: an answer that breaks it is a 500 logged at error naming the route and the field.
+ * It never listens: `runService` does, and tests use `inject`.
  */
-export function createApp(options: CreateAppOptions): FastifyInstance {
+export function createApp(options: CreateAppOptions): ServiceApp {
   const requestLog = new ServiceLogController(
     options.slowRequestMs ?? DEFAULT_SLOW_REQUEST_MS,
     options.honourRoutineHeader ?? true,
@@ -58,6 +85,18 @@ export function createApp(options: CreateAppOptions): FastifyInstance {
     return503OnClosing: true,
     logController: requestLog,
   }) as unknown as FastifyInstance;
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.addHook('preValidation', async (req) => markMissingBody(req));
+
+  // Where each route with a response schema is declared, by `METHOD url`: the stack of its
+  // ResponseContractError (route-schemas.ts). Taken once per route, at start.
+  const declaredAt = new Map<string, string | undefined>();
+  app.addHook('onRoute', (route) => {
+    if (!route.schema?.response) return;
+    const stack = declarationStack();
+    for (const method of [route.method].flat()) declaredAt.set(`${method} ${route.url}`, stack);
+  });
 
   // Node keeps a keep-alive socket open after its in-flight response even while the server closes,
   // which would stall a graceful shutdown until the timeout: answer with `connection: close` then.
@@ -66,8 +105,13 @@ export function createApp(options: CreateAppOptions): FastifyInstance {
     closing = true;
     done();
   });
-  app.addHook('onSend', (_req, reply, payload, done) => {
+  app.addHook('onSend', (req, reply, payload, done) => {
     if (closing) reply.header('connection', 'close');
+    const missing = missingBodyError(req, reply, payload);
+    if (missing) {
+      done(missing);
+      return;
+    }
     done(null, payload);
   });
 
@@ -97,6 +141,31 @@ export function createApp(options: CreateAppOptions): FastifyInstance {
       // A 5xx carries the request id in its body too: what to paste into `devctl trace <id>`.
       const requestId = error.statusCode >= 500 ? { requestId: req.id } : {};
       reply.code(error.statusCode).send({ message: error.message, ...error.details, ...requestId });
+      return;
+    }
+    if (isResponseSerializationError(error)) {
+      // The service broke its own contract: say so here, at the service that did, with the route
+      // and each offending field, so the callers' relayed 5xx lead back to this line.
+      const contract = responseContractError(
+        error,
+        reply.statusCode,
+        declaredAt.get(`${error.method} ${error.url}`),
+      );
+      req.log.error(
+        {
+          err: contract,
+          method: req.method,
+          url: req.url,
+          route: contract.route,
+          // A list, not a map keyed by field: the logger redacts keys such as `passwordHash`.
+          mismatches: Object.entries(contract.fields).map(([field, problem]) => ({ field, problem })),
+        },
+        `${options.service} ${contract.message}`,
+      );
+      reply.code(500).send({
+        message: `${options.service} answered ${contract.route} with a body that breaks its response schema`,
+        requestId: req.id,
+      });
       return;
     }
     const status = (error as FastifyError).statusCode;
@@ -151,5 +220,5 @@ export function createApp(options: CreateAppOptions): FastifyInstance {
     return { status: ready ? 'ready' : 'not ready', service: options.service, checks };
   });
 
-  return app;
+  return app.withTypeProvider<ZodTypeProvider>();
 }

@@ -7,7 +7,7 @@ export {
   shortHash,
 } from '@repo/stack-contract';
 export { z } from 'zod';
-export { type CreateAppOptions, createApp, type ReadinessCheck } from './app';
+export { type CreateAppOptions, createApp, type ReadinessCheck, type ServiceApp } from './app';
 export {
   baseConfigSchema,
   ConfigError,
@@ -45,5 +45,10 @@ export {
 } from './http-client';
 export { createLogger, type Logger, type LoggerOptions, REDACT_PATHS } from './logger';
 export { currentRequestId, runWithRequestId } from './request-context';
+export {
+  type FastifyPluginAsyncZod,
+  ResponseContractError,
+  type ZodTypeProvider,
+} from './route-schemas';
 export { runService, type ServiceContext, type ServiceDefinition } from './server';
 export { fieldErrors, parseInput } from './validation';

@@ -6,17 +6,22 @@ import { meRoute } from './routes/me';
 import { signupRoute } from './routes/signup';
 import { verifyRoute } from './routes/verify';
 import { createTokenIssuer } from './tokens';
-import { createUserStore } from './users';
+import { createUserStore, type UserStore } from './users';
 
 export interface BuildAppOptions {
   config: AuthConfig;
   logger: Logger;
   /** The resolved HS256 secret: JWT_SECRET, or the shared development secret (see index.ts). */
   jwtSecret: string;
+  /**
+   * The users, by default data-service's through the kit's client. Tests give one whose answers
+   * drift, to check that the routes' response schemas catch it.
+   */
+  users?: UserStore;
 }
 
 /** auth-service: sign-up, login and token checks; users live in data-service. Never listens. */
-export function buildApp({ config, logger, jwtSecret }: BuildAppOptions): FastifyInstance {
+export function buildApp({ config, logger, jwtSecret, users: given }: BuildAppOptions): FastifyInstance {
   const data = createServiceClient({
     name: 'data-service',
     baseUrl: config.DATA_SERVICE_URL,
@@ -28,12 +33,12 @@ export function buildApp({ config, logger, jwtSecret }: BuildAppOptions): Fastif
     bodyLimit: 16 * 1024,
     readiness: [{ name: 'data-service', check: () => data.get('/health') }],
   });
-  const users = createUserStore(data);
+  const users = given ?? createUserStore(data);
   const tokens = createTokenIssuer(jwtSecret, config.JWT_TTL);
 
-  signupRoute(app, { users, tokens });
-  loginRoute(app, { users, tokens });
-  meRoute(app, { users, tokens });
-  verifyRoute(app, { tokens });
+  app.register(signupRoute, { users, tokens });
+  app.register(loginRoute, { users, tokens });
+  app.register(meRoute, { users, tokens });
+  app.register(verifyRoute, { tokens });
   return app;
 }

@@ -92,6 +92,6 @@ export function buildApp({ config, logger, serviceDir }: BuildAppOptions): Fasti
   });
   app.addHook('onClose', async () => transport.close());
 
-  sendRoutes(app, { sender });
+  app.register(sendRoutes, { sender });
   return app;
 }

@@ -23,7 +23,7 @@ export function buildApp({ config, logger }: BuildAppOptions): FastifyInstance {
     readiness: [{ name: 'data-service', check: () => data.get('/health') }],
   });
   const store = formStore(data);
-  formRoutes(app, { store });
-  submissionRoutes(app, { store });
+  app.register(formRoutes, { store });
+  app.register(submissionRoutes, { store });
   return app;
 }

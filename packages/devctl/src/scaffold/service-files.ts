@@ -151,7 +151,7 @@ ${clients}  const app = createApp({
     service: '${spec.pm2Name}',
     logger,
 ${readiness}  });
-  itemRoutes(app);
+  app.register(itemRoutes);
   return app;
 }
 `;
@@ -174,42 +174,48 @@ await runService({
 }
 
 const ITEMS_TS = `import { randomUUID } from 'node:crypto';
-import { notFound, parseInput, z } from '@repo/service-kit';
-import type { FastifyInstance } from 'fastify';
+import { type FastifyPluginAsyncZod, notFound, z } from '@repo/service-kit';
 
 const newItemBody = z.strictObject({ name: z.string().trim().min(1).max(200) });
 
-export interface Item {
-  id: string;
-  name: string;
-  createdAt: string;
-}
+const item = z.strictObject({ id: z.uuid(), name: z.string(), createdAt: z.iso.datetime() });
+export type Item = z.output<typeof item>;
 
 /**
  * An example resource, to replace with this service's own: items kept in memory, so they are lost
- * on restart. Shows the house rules: input checked with parseInput (400 naming each field), errors
- * thrown as HttpErrors (answered \`{ message }\`), 201 for a creation.
+ * on restart. Shows the house rules: a plugin whose routes declare their schemas -- the input (a
+ * 400 naming each bad field) and the answer (an answer that breaks it is a 500 logged with the
+ * route and the field, never a silent wrong body) -- errors thrown as HttpErrors (answered
+ * \`{ message }\`), 201 for a creation.
  */
-export function itemRoutes(app: FastifyInstance): void {
+export const itemRoutes: FastifyPluginAsyncZod = async (app) => {
   const items = new Map<string, Item>();
 
-  app.get('/items', async () => ({ items: [...items.values()] }));
+  app.get(
+    '/items',
+    { schema: { response: { 200: z.strictObject({ items: z.array(item) }) } } },
+    async () => ({
+      items: [...items.values()],
+    }),
+  );
 
-  app.get('/items/:id', async (req) => {
-    const { id } = req.params as { id: string };
-    const item = items.get(id);
-    if (!item) throw notFound(\`item \${JSON.stringify(id.slice(0, 64))} not found\`);
-    return item;
-  });
+  app.get(
+    '/items/:id',
+    { schema: { params: z.strictObject({ id: z.string() }), response: { 200: item } } },
+    async (req) => {
+      const found = items.get(req.params.id);
+      if (!found) throw notFound(\`item \${JSON.stringify(req.params.id.slice(0, 64))} not found\`);
+      return found;
+    },
+  );
 
-  app.post('/items', async (req, reply) => {
-    const { name } = parseInput(newItemBody, req.body);
-    const item: Item = { id: randomUUID(), name, createdAt: new Date().toISOString() };
-    items.set(item.id, item);
+  app.post('/items', { schema: { body: newItemBody, response: { 201: item } } }, async (req, reply) => {
+    const created: Item = { id: randomUUID(), name: req.body.name, createdAt: new Date().toISOString() };
+    items.set(created.id, created);
     reply.code(201);
-    return item;
+    return created;
   });
-}
+};
 `;
 
 function routesTest(spec: ServiceSpec): string {

@@ -1,19 +1,21 @@
-import { parseInput, unauthorized } from '@repo/service-kit';
-import type { FastifyInstance } from 'fastify';
+import { type FastifyPluginAsyncZod, unauthorized } from '@repo/service-kit';
 import { hashPassword, verifyPassword } from '../password';
 import type { TokenIssuer } from '../tokens';
 import type { UserStore } from '../users';
-import { loginBody } from './schemas';
+import { loginBody, tokenAnswer } from './schemas';
 
 /** One message for an unknown email and a wrong password, so the answer does not tell which accounts exist. */
 export const WRONG_CREDENTIALS = 'wrong email or password';
 
-export function loginRoute(app: FastifyInstance, deps: { users: UserStore; tokens: TokenIssuer }): void {
+export const loginRoute: FastifyPluginAsyncZod<{ users: UserStore; tokens: TokenIssuer }> = async (
+  app,
+  deps,
+) => {
   // An unknown email still costs one scrypt verification, so response time does not tell either.
   const decoyHash = hashPassword('decoy password, never matches');
 
-  app.post('/login', async (req) => {
-    const { email, password } = parseInput(loginBody, req.body);
+  app.post('/login', { schema: { body: loginBody, response: { 200: tokenAnswer } } }, async (req) => {
+    const { email, password } = req.body;
     const user = await deps.users.findByEmail(email);
     const matches = await verifyPassword(password, user?.passwordHash ?? (await decoyHash));
     if (!user || !matches) {
@@ -22,4 +24,4 @@ export function loginRoute(app: FastifyInstance, deps: { users: UserStore; token
     }
     return { token: await deps.tokens.sign(user) };
   });
-}
+};

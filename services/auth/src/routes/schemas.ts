@@ -21,3 +21,11 @@ export const loginBody = z.strictObject({
 });
 
 export const verifyBody = z.strictObject({ token: z.string().min(1, 'is required').max(8192) });
+
+// What auth-service answers (docs/internal-api.md), each route's `response` schema. Strict: an answer
+// with a field the contract does not name (a password hash passed on by mistake) is a 500 logged
+// here with the route and the field, as is a missing or mistyped one.
+export const publicUserAnswer = z.strictObject({ id: z.string().min(1), email: z.string() });
+export const tokenAnswer = z.strictObject({ token: z.string().min(1) });
+export const signupAnswer = z.strictObject({ user: publicUserAnswer, token: z.string().min(1) });
+export const verifyAnswer = z.strictObject({ userId: z.string().min(1), email: z.string() });

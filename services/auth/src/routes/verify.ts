@@ -1,13 +1,12 @@
-import { parseInput } from '@repo/service-kit';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsyncZod } from '@repo/service-kit';
 import type { TokenIssuer } from '../tokens';
-import { verifyBody } from './schemas';
+import { verifyAnswer, verifyBody } from './schemas';
 
 /** For services that hold a token but not the secret; checks the signature and expiry only. */
-export function verifyRoute(app: FastifyInstance, deps: { tokens: TokenIssuer }): void {
-  app.post('/verify', async (req) => {
-    const { token } = parseInput(verifyBody, req.body);
+export const verifyRoute: FastifyPluginAsyncZod<{ tokens: TokenIssuer }> = async (app, deps) => {
+  app.post('/verify', { schema: { body: verifyBody, response: { 200: verifyAnswer } } }, async (req) => {
+    const { token } = req.body;
     const user = await deps.tokens.verify(token);
     return { userId: user.id, email: user.email };
   });
-}
+};

@@ -1,5 +1,6 @@
-import { notFound, parseInput, z } from '@repo/service-kit';
-import type { RouteContext } from './context';
+import { notFound, z } from '@repo/service-kit';
+import type { RoutePlugin } from './context';
+import { sentEmailSchema } from './schemas';
 
 const recordBody = z.strictObject({
   idempotencyKey: z.string().min(1).max(200),
@@ -10,18 +11,25 @@ const recordBody = z.strictObject({
 });
 const keyParams = z.strictObject({ idempotencyKey: z.string().min(1).max(200) });
 
-export function emailRoutes({ app, store }: RouteContext): void {
-  app.get('/emails/:idempotencyKey', async (req) => {
-    const { idempotencyKey } = parseInput(keyParams, req.params, 'path');
-    const email = await store.emails.find(idempotencyKey);
-    if (!email) throw notFound(`no email recorded for key ${idempotencyKey}`);
-    return email;
-  });
+export const emailRoutes: RoutePlugin = async (app, { store }) => {
+  app.get(
+    '/emails/:idempotencyKey',
+    { schema: { params: keyParams, response: { 200: sentEmailSchema } } },
+    async (req) => {
+      const { idempotencyKey } = req.params;
+      const email = await store.emails.find(idempotencyKey);
+      if (!email) throw notFound(`no email recorded for key ${idempotencyKey}`);
+      return email;
+    },
+  );
 
-  app.post('/emails', async (req, reply) => {
-    const body = parseInput(recordBody, req.body);
-    const { email, created } = await store.emails.record(body);
-    reply.code(created ? 201 : 200);
-    return email;
-  });
-}
+  app.post(
+    '/emails',
+    { schema: { body: recordBody, response: { 200: sentEmailSchema, 201: sentEmailSchema } } },
+    async (req, reply) => {
+      const { email, created } = await store.emails.record(req.body);
+      reply.code(created ? 201 : 200);
+      return email;
+    },
+  );
+};

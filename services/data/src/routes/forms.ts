@@ -1,6 +1,7 @@
-import { notFound, parseInput, z } from '@repo/service-kit';
-import type { RouteContext } from './context';
+import { notFound, z } from '@repo/service-kit';
+import type { RoutePlugin } from './context';
 import { jobInputFields } from './jobs';
+import { formSchema, storedSubmissionSchema, submissionSchema } from './schemas';
 
 const fieldSchema = z.strictObject({
   name: z.string().min(1).max(100),
@@ -29,35 +30,52 @@ const submitBody = z.strictObject({
 const listQuery = z.strictObject({ ownerId: z.string().min(1).optional() });
 const idParams = z.strictObject({ id: z.string().min(1) });
 
-export function formRoutes({ app, store }: RouteContext): void {
-  app.post('/forms', async (req, reply) => {
-    const body = parseInput(createFormBody, req.body);
-    reply.code(201);
-    return store.forms.create(body);
-  });
+export const formRoutes: RoutePlugin = async (app, { store }) => {
+  app.post(
+    '/forms',
+    { schema: { body: createFormBody, response: { 201: formSchema } } },
+    async (req, reply) => {
+      reply.code(201);
+      return store.forms.create(req.body);
+    },
+  );
 
-  app.get('/forms', async (req) => {
-    const query = parseInput(listQuery, req.query, 'query string');
-    return { forms: await store.forms.list(query) };
-  });
+  app.get(
+    '/forms',
+    {
+      schema: {
+        querystring: listQuery,
+        response: { 200: z.strictObject({ forms: z.array(formSchema) }) },
+      },
+    },
+    async (req) => ({ forms: await store.forms.list(req.query) }),
+  );
 
-  app.get('/forms/:id', async (req) => {
-    const { id } = parseInput(idParams, req.params, 'path');
+  app.get('/forms/:id', { schema: { params: idParams, response: { 200: formSchema } } }, async (req) => {
+    const { id } = req.params;
     const form = await store.forms.find(id);
     if (!form) throw notFound(`form ${id} not found`);
     return form;
   });
 
-  app.post('/forms/:id/submissions', async (req, reply) => {
-    const { id } = parseInput(idParams, req.params, 'path');
-    const body = parseInput(submitBody, req.body);
-    const { submission, job } = await store.forms.submit(id, body);
-    reply.code(201);
-    return job ? { ...submission, jobId: job.id } : submission;
-  });
+  app.post(
+    '/forms/:id/submissions',
+    { schema: { params: idParams, body: submitBody, response: { 201: storedSubmissionSchema } } },
+    async (req, reply) => {
+      const { submission, job } = await store.forms.submit(req.params.id, req.body);
+      reply.code(201);
+      return job ? { ...submission, jobId: job.id } : submission;
+    },
+  );
 
-  app.get('/forms/:id/submissions', async (req) => {
-    const { id } = parseInput(idParams, req.params, 'path');
-    return { submissions: await store.forms.submissions(id) };
-  });
-}
+  app.get(
+    '/forms/:id/submissions',
+    {
+      schema: {
+        params: idParams,
+        response: { 200: z.strictObject({ submissions: z.array(submissionSchema) }) },
+      },
+    },
+    async (req) => ({ submissions: await store.forms.submissions(req.params.id) }),
+  );
+};

@@ -1,6 +1,7 @@
-import { notFound, parseInput, z } from '@repo/service-kit';
+import { notFound, z } from '@repo/service-kit';
 import { JOB_STATUSES } from '../queue';
-import type { RouteContext } from './context';
+import type { RoutePlugin } from './context';
+import { jobSchema, jobStatsSchema } from './schemas';
 
 /** The fields of a new job, shared with the job given alongside a submission. */
 export const jobInputFields = {
@@ -31,71 +32,90 @@ const listQuery = z.strictObject({
 
 const purgeQuery = z.strictObject({ olderThan: z.iso.datetime({ offset: true }).optional() });
 
-export function jobRoutes({ app, store }: RouteContext): void {
-  app.post('/jobs', async (req, reply) => {
-    const { runAt, ...body } = parseInput(enqueueBody, req.body);
-    const { job, created } = await store.queue.enqueue({
-      ...body,
-      runAt: runAt === undefined ? undefined : Date.parse(runAt),
-    });
-    reply.code(created ? 201 : 200);
-    return job;
-  });
+const jobList = z.strictObject({ jobs: z.array(jobSchema) });
+
+export const jobRoutes: RoutePlugin = async (app, { store }) => {
+  app.post(
+    '/jobs',
+    { schema: { body: enqueueBody, response: { 200: jobSchema, 201: jobSchema } } },
+    async (req, reply) => {
+      const { runAt, ...body } = req.body;
+      const { job, created } = await store.queue.enqueue({
+        ...body,
+        runAt: runAt === undefined ? undefined : Date.parse(runAt),
+      });
+      reply.code(created ? 201 : 200);
+      return job;
+    },
+  );
 
   // The worker polls this every WORKER_POLL_INTERVAL_MS: a poll that finds nothing is routine (not
   // logged at info); one that hands out jobs logs them, the change of state worth reading.
-  app.post('/jobs/claim', { config: { routine: true } }, async (req) => {
-    const body = parseInput(claimBody, req.body);
-    const jobs = await store.queue.claim(body);
-    if (jobs.length > 0) {
-      req.log.info(
-        {
-          worker: body.worker,
-          jobs: jobs.map((job) => ({ id: job.id, type: job.type, attempt: job.attempts })),
-        },
-        `claimed ${jobs.length} job(s) for ${body.worker}: ${jobs
-          .map((job) => `${job.id} (${job.type}, attempt ${job.attempts}/${job.maxAttempts})`)
-          .join(', ')}`,
-      );
-    }
-    return { jobs };
-  });
+  app.post(
+    '/jobs/claim',
+    { config: { routine: true }, schema: { body: claimBody, response: { 200: jobList } } },
+    async (req) => {
+      const body = req.body;
+      const jobs = await store.queue.claim(body);
+      if (jobs.length > 0) {
+        req.log.info(
+          {
+            worker: body.worker,
+            jobs: jobs.map((job) => ({ id: job.id, type: job.type, attempt: job.attempts })),
+          },
+          `claimed ${jobs.length} job(s) for ${body.worker}: ${jobs
+            .map((job) => `${job.id} (${job.type}, attempt ${job.attempts}/${job.maxAttempts})`)
+            .join(', ')}`,
+        );
+      }
+      return { jobs };
+    },
+  );
 
-  app.get('/jobs/stats', async () => store.queue.stats());
+  app.get('/jobs/stats', { schema: { response: { 200: jobStatsSchema } } }, async () => store.queue.stats());
 
-  app.get('/jobs', async (req) => {
-    const query = parseInput(listQuery, req.query, 'query string');
-    return { jobs: await store.queue.list(query) };
-  });
+  app.get('/jobs', { schema: { querystring: listQuery, response: { 200: jobList } } }, async (req) => ({
+    jobs: await store.queue.list(req.query),
+  }));
 
   // scheduler-service's hourly purge: routine when there is nothing to purge.
-  app.delete('/jobs/dead', { config: { routine: true } }, async (req) => {
-    const { olderThan } = parseInput(purgeQuery, req.query, 'query string');
-    const purged = await store.queue.purgeDead(olderThan === undefined ? undefined : Date.parse(olderThan));
-    if (purged > 0)
-      req.log.info(
-        { purged, olderThan },
-        `purged ${purged} dead job(s)${olderThan ? ` older than ${olderThan}` : ''}`,
-      );
-    return { purged };
-  });
+  app.delete(
+    '/jobs/dead',
+    {
+      config: { routine: true },
+      schema: {
+        querystring: purgeQuery,
+        response: { 200: z.strictObject({ purged: z.number().int().min(0) }) },
+      },
+    },
+    async (req) => {
+      const { olderThan } = req.query;
+      const purged = await store.queue.purgeDead(olderThan === undefined ? undefined : Date.parse(olderThan));
+      if (purged > 0)
+        req.log.info(
+          { purged, olderThan },
+          `purged ${purged} dead job(s)${olderThan ? ` older than ${olderThan}` : ''}`,
+        );
+      return { purged };
+    },
+  );
 
-  app.get('/jobs/:id', async (req) => {
-    const { id } = parseInput(idParams, req.params, 'path');
+  app.get('/jobs/:id', { schema: { params: idParams, response: { 200: jobSchema } } }, async (req) => {
+    const { id } = req.params;
     const job = await store.queue.get(id);
     if (!job) throw notFound(`job ${id} not found`);
     return job;
   });
 
-  app.post('/jobs/:id/ack', async (req) => {
-    const { id } = parseInput(idParams, req.params, 'path');
-    const { leaseToken } = parseInput(leaseBody, req.body);
-    return store.queue.ack(id, leaseToken);
-  });
+  app.post(
+    '/jobs/:id/ack',
+    { schema: { params: idParams, body: leaseBody, response: { 200: jobSchema } } },
+    async (req) => store.queue.ack(req.params.id, req.body.leaseToken),
+  );
 
-  app.post('/jobs/:id/fail', async (req) => {
-    const { id } = parseInput(idParams, req.params, 'path');
-    const { leaseToken, error } = parseInput(failBody, req.body);
-    return store.queue.fail(id, leaseToken, error);
-  });
-}
+  app.post(
+    '/jobs/:id/fail',
+    { schema: { params: idParams, body: failBody, response: { 200: jobSchema } } },
+    async (req) => store.queue.fail(req.params.id, req.body.leaseToken, req.body.error),
+  );
+};

@@ -1,11 +1,18 @@
-import { parseInput, z } from '@repo/service-kit';
-import type { RouteContext } from './context';
+import { z } from '@repo/service-kit';
+import type { RoutePlugin } from './context';
+import { digestOwnerSchema } from './schemas';
 
 const digestQuery = z.strictObject({ since: z.iso.datetime({ offset: true }) });
 
-export function statsRoutes({ app, store }: RouteContext): void {
-  app.get('/stats/digest', async (req) => {
-    const { since } = parseInput(digestQuery, req.query, 'query string');
-    return { owners: await store.forms.digest(Date.parse(since)) };
-  });
-}
+export const statsRoutes: RoutePlugin = async (app, { store }) => {
+  app.get(
+    '/stats/digest',
+    {
+      schema: {
+        querystring: digestQuery,
+        response: { 200: z.strictObject({ owners: z.array(digestOwnerSchema) }) },
+      },
+    },
+    async (req) => ({ owners: await store.forms.digest(Date.parse(req.query.since)) }),
+  );
+};

@@ -1,5 +1,6 @@
-import { notFound, parseInput, z } from '@repo/service-kit';
-import type { RouteContext } from './context';
+import { notFound, z } from '@repo/service-kit';
+import type { RoutePlugin } from './context';
+import { ownerSchema, userSchema, userWithPasswordSchema } from './schemas';
 
 const createUserBody = z.strictObject({
   email: z.email().max(320),
@@ -8,26 +9,37 @@ const createUserBody = z.strictObject({
 const idParams = z.strictObject({ id: z.string().min(1) });
 const emailParams = z.strictObject({ email: z.string().min(1) });
 
-export function userRoutes({ app, store }: RouteContext): void {
-  app.post('/users', async (req, reply) => {
-    const body = parseInput(createUserBody, req.body);
-    reply.code(201);
-    return store.users.create(body);
-  });
+export const userRoutes: RoutePlugin = async (app, { store }) => {
+  app.post(
+    '/users',
+    { schema: { body: createUserBody, response: { 201: userSchema } } },
+    async (req, reply) => {
+      reply.code(201);
+      return store.users.create(req.body);
+    },
+  );
 
-  app.get('/users/by-email/:email', async (req) => {
-    const { email } = parseInput(emailParams, req.params, 'path');
-    const user = await store.users.findByEmail(email);
-    if (!user) throw notFound(`no user with email ${email}`);
-    return user;
-  });
+  app.get(
+    '/users/by-email/:email',
+    { schema: { params: emailParams, response: { 200: userWithPasswordSchema } } },
+    async (req) => {
+      const { email } = req.params;
+      const user = await store.users.findByEmail(email);
+      if (!user) throw notFound(`no user with email ${email}`);
+      return user;
+    },
+  );
 
-  app.get('/users/:id', async (req) => {
-    const { id } = parseInput(idParams, req.params, 'path');
+  app.get('/users/:id', { schema: { params: idParams, response: { 200: userSchema } } }, async (req) => {
+    const { id } = req.params;
     const user = await store.users.findById(id);
     if (!user) throw notFound(`user ${id} not found`);
     return user;
   });
 
-  app.get('/owners', async () => ({ owners: await store.users.listOwners() }));
-}
+  app.get(
+    '/owners',
+    { schema: { response: { 200: z.strictObject({ owners: z.array(ownerSchema) }) } } },
+    async () => ({ owners: await store.users.listOwners() }),
+  );
+};
