@@ -70,6 +70,12 @@ function portNumber(option: string, value: unknown): number | undefined {
   return number;
 }
 
+function graphFormat(value: unknown): 'text' | 'mermaid' {
+  if (value === undefined || value === '' || value === 'text') return 'text';
+  if (value === 'mermaid') return 'mermaid';
+  throw usageError(`--format must be text or mermaid, not "${String(value)}" (for JSON: --json)`);
+}
+
 export const main = defineCommand({
   meta: {
     name: 'devctl',
@@ -168,6 +174,16 @@ export const main = defineCommand({
         json: Boolean(a.json),
       }),
       async (o) => (await import('./commands/trace')).runTrace(o),
+    ),
+    graph: command(
+      {
+        name: 'graph',
+        description:
+          'who waits on whom, with states, start-up times and the critical chain of the last start',
+      },
+      { format: { type: 'string', description: 'text (a tree, default) or mermaid' }, json },
+      (a) => ({ format: graphFormat(a.format), json: Boolean(a.json) }),
+      async (o) => (await import('./commands/graph')).runGraph(o),
     ),
     monit: command(
       { name: 'monit', description: 'live view of status, CPU, memory and log tail (q to quit)' },

@@ -11,6 +11,7 @@ import {
   resolveServices,
   type ServiceEntry,
 } from '../ecosystem/index';
+import { TimingRecorder } from '../graph/timings';
 import { connectOrLaunchDaemon, pm2Home } from '../pm2/index';
 import { linesSince } from '../pm2/log-tail';
 import { serviceState } from '../pm2/state';
@@ -112,6 +113,8 @@ async function restartLocked(
   const startedAt: Date[] = [];
   const startedByName = new Map<string, number>();
   const results: ServiceResult[] = [];
+  // What `devctl graph` shows later: each launch that was waited for, as measured here.
+  const timings = new TimingRecorder(ecosystem.root);
   const report = (result: ServiceResult) => {
     results.push(result);
     sink.service(result);
@@ -188,6 +191,11 @@ async function restartLocked(
             since: up.startedAt,
           });
           if (!outcome.healthy) failedNames.add(service.name);
+          timings.note(service.name, up.startedAtDate, {
+            healthy: outcome.healthy,
+            elapsedMs: outcome.elapsedMs,
+            pid: outcome.info?.pid || null,
+          });
           report({
             ...base,
             action: 'restarted',
@@ -204,6 +212,7 @@ async function restartLocked(
     }
   } finally {
     connection.close();
+    timings.save();
   }
 
   const restartOk = results.every((r) => r.ok);

@@ -12,6 +12,7 @@ import {
   type ServiceEntry,
   withDependencies,
 } from '../ecosystem/index';
+import { TimingRecorder } from '../graph/timings';
 import { connectOrLaunchDaemon, listProcesses, pm2Home } from '../pm2/index';
 import { type ServiceState, serviceState } from '../pm2/state';
 import { ProcessWatcher } from '../pm2/supervise';
@@ -56,6 +57,8 @@ interface Plan {
   wait: boolean;
   timeoutMs: number;
   sink: LifecycleSink;
+  /** What `devctl graph` shows later: each launch that was waited for, as measured here. */
+  timings: TimingRecorder;
 }
 
 /** Starts one service once its dependencies are healthy; resolves with what happened. */
@@ -150,6 +153,11 @@ async function startOne(
     marks: up.marks,
     since: up.startedAt,
   });
+  plan.timings.note(service.name, up.startedAtDate, {
+    healthy: outcome.healthy,
+    elapsedMs: outcome.elapsedMs,
+    pid: outcome.info?.pid || null,
+  });
   return {
     ...base,
     action: 'started',
@@ -220,6 +228,7 @@ async function startLocked(
   if (launched) sink.line(`started the PM2 daemon (PM2_HOME=${pm2Home()})`);
   try {
     const watcher = new ProcessWatcher(connection, ecosystem.namespace);
+    const timings = new TimingRecorder(ecosystem.root);
     const results = await startInOrder({
       ecosystem,
       initial: await watcher.list(0),
@@ -228,7 +237,9 @@ async function startLocked(
       wait: request.wait,
       timeoutMs: limitMs,
       sink,
+      timings,
     });
+    timings.save();
     // A verified point (--wait, a service this start launched and saw healthy): what diagnose
     // compares with to name what changed since a service last worked. One already running was not
     // verified by this start (it answers /health, which says nothing of its answers).

@@ -8,6 +8,7 @@ import { DEVCTL_VERSION } from '../version';
 import { answer } from './result';
 import { diagnoseTool } from './tools/diagnose';
 import { envTool } from './tools/env';
+import { graphTool } from './tools/graph';
 import { type CallContext, restartTool, startTool, stopTool } from './tools/lifecycle';
 import { DEFAULT_LOG_LINES, logsTool, MAX_LOG_LINES } from './tools/logs';
 import { statusTool } from './tools/status';
@@ -150,6 +151,18 @@ export function createMcpServer(options: McpServerOptions): McpServer {
       annotations: readOnly,
     },
     (args) => answer(() => traceTool(args)),
+  );
+
+  server.registerTool(
+    'graph',
+    {
+      title: 'Dependency graph and start-up times',
+      description:
+        "Who waits on whom (depends_on), each service's state, pid and the time from launch to healthy at its last start (timing: recorded, never-healthy, earlier-process or unknown; never guessed), and the critical chain: the waits that decided how long the last start took. Same data as `devctl graph --json`.",
+      inputSchema: {},
+      annotations: readOnly,
+    },
+    () => answer(() => graphTool()),
   );
 
   server.registerTool(

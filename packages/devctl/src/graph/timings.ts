@@ -1,0 +1,91 @@
+// The start-up timings `devctl graph` shows: for each service, when its last start or restart that
+// waited for /health launched it, when it answered /health, and the pid that answered. Recorded by
+// the lifecycle (start, restart) from the very figures they print ("healthy in N s"); kept in
+// node_modules/.cache/devctl/startup.json like the other caches (per checkout, never committed,
+// gone with node_modules). Only what was measured is written: a service never waited for has no
+// entry, and graph says "unknown" rather than guess.
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+/** One service's last measured start. */
+export interface StartTiming {
+  /** ISO time devctl launched the process (PM2's start call). */
+  launchedAt: string;
+  /** ISO time its /health first answered 2xx from that process; null when it never did. */
+  healthyAt: string | null;
+  /** The pid that answered (or PM2's pid when it never did); null when PM2 had none. */
+  pid: number | null;
+  /** ISO time the start/restart command began launching: the services launched by one command share it. */
+  run: string;
+}
+
+export type StartTimings = Record<string, StartTiming>;
+
+export function timingsFile(root: string): string {
+  return join(root, 'node_modules', '.cache', 'devctl', 'startup.json');
+}
+
+const isTiming = (value: unknown): value is StartTiming => {
+  const t = value as StartTiming;
+  return (
+    typeof t === 'object' &&
+    t !== null &&
+    typeof t.launchedAt === 'string' &&
+    (t.healthyAt === null || typeof t.healthyAt === 'string') &&
+    (t.pid === null || typeof t.pid === 'number') &&
+    typeof t.run === 'string'
+  );
+};
+
+/** The recorded timings; an absent or unreadable file means none were recorded. */
+export function readTimings(root: string): StartTimings {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(timingsFile(root), 'utf8'));
+  } catch {
+    return {};
+  }
+  if (typeof raw !== 'object' || raw === null) return {};
+  // An entry of another shape (an older devctl) is dropped, not half-read.
+  return Object.fromEntries(Object.entries(raw).filter(([, value]) => isTiming(value))) as StartTimings;
+}
+
+/**
+ * Collects what one start or restart measured, then merges it into the file: services this command
+ * did not launch keep their earlier entry (their last start is still that one).
+ */
+export class TimingRecorder {
+  private readonly measured: StartTimings = {};
+  private readonly run = new Date().toISOString();
+
+  constructor(private readonly root: string) {}
+
+  /**
+   * A launch that was waited for: `launchedAt` is the wall clock of the launch, `elapsedMs` the
+   * time to healthy (or to giving up) that the command prints.
+   */
+  note(name: string, launchedAt: Date, outcome: { healthy: boolean; elapsedMs: number; pid: number | null }) {
+    this.measured[name] = {
+      launchedAt: launchedAt.toISOString(),
+      healthyAt: outcome.healthy ? new Date(launchedAt.getTime() + outcome.elapsedMs).toISOString() : null,
+      pid: outcome.pid,
+      run: this.run,
+    };
+  }
+
+  save(): void {
+    if (Object.keys(this.measured).length === 0) return;
+    const file = timingsFile(this.root);
+    try {
+      mkdirSync(dirname(file), { recursive: true });
+      const temporary = `${file}.${process.pid}.tmp`;
+      writeFileSync(
+        temporary,
+        `${JSON.stringify({ ...readTimings(this.root), ...this.measured }, null, 2)}\n`,
+      );
+      renameSync(temporary, file);
+    } catch {
+      // A read-only checkout: graph will say the timings are unknown, which is true.
+    }
+  }
+}
