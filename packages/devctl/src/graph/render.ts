@@ -68,7 +68,9 @@ export function renderGraphText(graph: StackGraph, namespace: string): string {
     const children = node.dependants.map((name) => byName.get(name)).filter((n): n is GraphNode => !!n);
     const childPrefix = depth === 0 ? prefix : `${prefix}${last ? '   ' : '│  '}`;
     const inner = new Set(path).add(node.name);
-    children.forEach((child, i) => walk(child, childPrefix, i === children.length - 1, depth + 1, inner));
+    for (const [i, child] of children.entries()) {
+      walk(child, childPrefix, i === children.length - 1, depth + 1, inner);
+    }
   };
   const roots = graph.nodes.filter((node) => node.dependsOn.length === 0);
   for (const root of roots) walk(root, '', true, 0, new Set());
