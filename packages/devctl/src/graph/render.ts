@@ -34,16 +34,16 @@ export function timingText(node: GraphNode): string {
   }
 }
 
-function nodeLine(node: GraphNode): string {
+/** What follows a service's name on its line: state, pid, timing, marks. */
+function nodeDetails(node: GraphNode): string {
   const pid = node.pid === null ? '' : ` pid ${node.pid}`;
   const health = node.healthy === false ? ` ${c.red('/health failing')}` : '';
-  const tool = node.kind === 'tool' ? c.gray(' (tool)') : '';
   const mark = node.critical ? ` ${c.magenta('◆ critical')}` : '';
   const missing =
     node.missingDependencies.length > 0
-      ? ` ${c.red(`depends on ${node.missingDependencies.join(', ')}, not in ecosystem.config.js`)}`
+      ? `  ${c.red(`depends on ${node.missingDependencies.join(', ')}, not in ecosystem.config.js`)}`
       : '';
-  return `${c.bold(node.name)}${tool}  ${paintState(node.state)}${pid}${health}  ${c.gray(timingText(node))}${mark}${missing}`;
+  return `${paintState(node.state)}${pid}${health}  ${c.gray(timingText(node))}${mark}${missing}`;
 }
 
 /** The tree: roots are the services that wait for nobody, each dependant under each service it waits for. */
@@ -52,19 +52,22 @@ export function renderGraphText(graph: StackGraph, namespace: string): string {
   const lines: string[] = [
     `${c.bold('graph')} of ${namespace} ${c.gray('(a service is listed under each service it waits for)')}`,
   ];
+  // Tree rows first, so that the columns after the names line up.
+  const rows: { tree: string; name: string; details: string }[] = [];
   const drawn = new Set<string>();
   const walk = (node: GraphNode, prefix: string, last: boolean, depth: number, path: Set<string>) => {
     const branch = depth === 0 ? '' : last ? '└─ ' : '├─ ';
     if (path.has(node.name)) {
-      lines.push(`${prefix}${branch}${node.name} ${c.red('(cycle)')}`);
+      rows.push({ tree: `${prefix}${branch}`, name: node.name, details: c.red('(cycle)') });
       return;
     }
     if (drawn.has(node.name)) {
-      lines.push(`${prefix}${branch}${node.name} ${c.gray('(see above)')}`);
+      rows.push({ tree: `${prefix}${branch}`, name: node.name, details: c.gray('(see above)') });
       return;
     }
     drawn.add(node.name);
-    lines.push(`${prefix}${branch}${nodeLine(node)}`);
+    const name = node.kind === 'tool' ? `${node.name} (tool)` : node.name;
+    rows.push({ tree: `${prefix}${branch}`, name, details: nodeDetails(node) });
     const children = node.dependants.map((name) => byName.get(name)).filter((n): n is GraphNode => !!n);
     const childPrefix = depth === 0 ? prefix : `${prefix}${last ? '   ' : '│  '}`;
     const inner = new Set(path).add(node.name);
@@ -76,6 +79,11 @@ export function renderGraphText(graph: StackGraph, namespace: string): string {
   for (const root of roots) walk(root, '', true, 0, new Set());
   // What no root reaches sits on a cycle (or waits on one): draw it too, from its first member.
   for (const node of graph.nodes) if (!drawn.has(node.name)) walk(node, '', true, 0, new Set());
+  const width = Math.max(0, ...rows.map((row) => row.tree.length + row.name.length));
+  for (const row of rows) {
+    const pad = ' '.repeat(width - row.tree.length - row.name.length);
+    lines.push(`${row.tree}${c.bold(row.name)}${pad}  ${row.details}`);
+  }
   for (const cycle of graph.cycles) {
     lines.push(
       c.red(
