@@ -130,12 +130,19 @@ describe('devctl mcp', () => {
   it('lists every tool, and only the read tools with --read-only', async () => {
     const all = await server.client.listTools();
     expect(all.tools.map((t) => t.name).sort()).toEqual(
-      ['diagnose', 'env', 'logs', 'restart', 'start', 'status', 'stop', 'trace'].sort(),
+      ['diagnose', 'env', 'graph', 'logs', 'restart', 'start', 'status', 'stop', 'trace'].sort(),
     );
     const readOnly = await connect(env, ['--read-only']);
     try {
       const listed = await readOnly.client.listTools();
-      expect(listed.tools.map((t) => t.name).sort()).toEqual(['diagnose', 'env', 'logs', 'status', 'trace']);
+      expect(listed.tools.map((t) => t.name).sort()).toEqual([
+        'diagnose',
+        'env',
+        'graph',
+        'logs',
+        'status',
+        'trace',
+      ]);
       for (const tool of listed.tools) expect(tool.annotations?.readOnlyHint).toBe(true);
       // A hidden tool cannot be called either.
       const refused = await call(readOnly, 'stop', { service: 'all' });
@@ -170,6 +177,23 @@ describe('devctl mcp', () => {
     // One service only.
     const one = dataOf<typeof data>(await call(server, 'status', { service: 'worker' }));
     expect(one.services.map((s) => s.name)).toEqual(['worker']);
+  });
+
+  it('graph answers what `devctl graph --json` answers', async () => {
+    type Graph = {
+      nodes: { name: string; state: string; pid: number | null; timing: string; startup: unknown }[];
+      criticalChain: { links: { name: string }[] } | null;
+    };
+    const data = dataOf<Graph>(await call(server, 'graph'));
+    const cli = JSON.parse((await fixture.devctl(['graph', '--json'])).stdout) as Graph;
+    const view = (graph: Graph) => ({
+      nodes: graph.nodes.map((n) => [n.name, n.state, n.pid, n.timing, n.startup]),
+      chain: graph.criticalChain?.links.map((l) => l.name) ?? null,
+    });
+    expect(view(data)).toEqual(view(cli));
+    // The start above waited: api and worker have their measured start, broken never became healthy.
+    expect(data.nodes.find((n) => n.name === 'worker')?.timing).toBe('recorded');
+    expect(data.nodes.find((n) => n.name === 'broken')?.timing).toBe('never-healthy');
   });
 
   it('logs returns at most the lines asked for, masked, and refuses more than 1000', async () => {
