@@ -50,6 +50,7 @@ describe('devctl graph on a real stack', () => {
     expect(graph.criticalChain).toBeNull();
     const text = await fixture.devctl(['graph']);
     expect(text.stdout).toContain('critical chain: unknown, no start with --wait recorded');
+    expect(text.stdout).toContain('PM2 daemon is not running');
   }, 30_000);
 
   it('after start --wait: the recorded timings are the printed ones, for the pids status reports', async () => {

@@ -15,5 +15,5 @@ export async function runGraph(options: GraphOptions): Promise<void> {
   const report = await collectGraph(loadEcosystem());
   if (options.json) process.stdout.write(`${JSON.stringify(report)}\n`);
   else if (options.format === 'mermaid') process.stdout.write(renderGraphMermaid(report));
-  else process.stdout.write(renderGraphText(report, report.namespace));
+  else process.stdout.write(renderGraphText(report, report.namespace, report.daemon));
 }

@@ -47,7 +47,11 @@ function nodeDetails(node: GraphNode): string {
 }
 
 /** The tree: roots are the services that wait for nobody, each dependant under each service it waits for. */
-export function renderGraphText(graph: StackGraph, namespace: string): string {
+export function renderGraphText(
+  graph: StackGraph,
+  namespace: string,
+  daemon?: { running: boolean; pm2Home: string },
+): string {
   const byName = new Map(graph.nodes.map((node) => [node.name, node]));
   const lines: string[] = [
     `${c.bold('graph')} of ${namespace} ${c.gray('(a service is listed under each service it waits for)')}`,
@@ -89,6 +93,11 @@ export function renderGraphText(graph: StackGraph, namespace: string): string {
       c.red(
         `cycle: ${[...cycle, cycle[0]].join(' → ')} wait on each other; devctl start refuses this: remove one depends_on in ecosystem.config.js`,
       ),
+    );
+  }
+  if (daemon && !daemon.running) {
+    lines.push(
+      `${c.yellow('PM2 daemon is not running')} (PM2_HOME=${daemon.pm2Home}): nothing of ${namespace} runs; start it with ${c.bold('pnpm pm2:start')}`,
     );
   }
   const chain = graph.criticalChain;
