@@ -27,6 +27,7 @@ const at = (launch: number, healthy: number | null, pid: number | null = 100, ru
   return {
     launchedAt: new Date(t0 + launch).toISOString(),
     healthyAt: healthy === null ? null : new Date(t0 + healthy).toISOString(),
+    launchToHealthyMs: healthy === null ? null : healthy - launch,
     pid,
     run,
   };

@@ -33,7 +33,7 @@ export type TimingStatus = 'recorded' | 'never-healthy' | 'earlier-process' | 'u
 export interface GraphStartup {
   launchedAt: string;
   healthyAt: string | null;
-  /** healthyAt - launchedAt; null when it never became healthy. */
+  /** Launch to healthy as start/restart measured and printed it; null when it never became healthy. */
   launchToHealthyMs: number | null;
   pid: number | null;
   run: string;
@@ -97,7 +97,7 @@ function timingOf(
   const startup: GraphStartup = {
     launchedAt: recorded.launchedAt,
     healthyAt: recorded.healthyAt,
-    launchToHealthyMs: recorded.healthyAt === null ? null : ms(recorded.healthyAt) - ms(recorded.launchedAt),
+    launchToHealthyMs: recorded.launchToHealthyMs,
     pid: recorded.pid,
     run: recorded.run,
   };
@@ -218,7 +218,7 @@ export function criticalChain(entries: readonly GraphEntry[], timings: StartTimi
       name: link.entry.name,
       launchedAt: link.timing.launchedAt,
       healthyAt: link.timing.healthyAt as string,
-      launchToHealthyMs: link.healthy - link.launched,
+      launchToHealthyMs: link.timing.launchToHealthyMs as number,
       waitedMs: previous ? link.launched - previous.healthy : null,
     };
   });

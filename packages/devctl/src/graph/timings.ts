@@ -11,8 +11,13 @@ import { dirname, join } from 'node:path';
 export interface StartTiming {
   /** ISO time devctl launched the process (PM2's start call). */
   launchedAt: string;
-  /** ISO time its /health first answered 2xx from that process; null when it never did. */
+  /**
+   * ISO time devctl saw /health answer 2xx from that process (taken before anything that waited
+   * for it was launched, so a dependant's launchedAt is never earlier); null when it never did.
+   */
   healthyAt: string | null;
+  /** Launch to healthy as the command measured and printed it ("healthy in N s"); null when never healthy. */
+  launchToHealthyMs: number | null;
   /** The pid that answered (or PM2's pid when it never did); null when PM2 had none. */
   pid: number | null;
   /** ISO time the start/restart command began launching: the services launched by one command share it. */
@@ -32,6 +37,8 @@ const isTiming = (value: unknown): value is StartTiming => {
     t !== null &&
     typeof t.launchedAt === 'string' &&
     (t.healthyAt === null || typeof t.healthyAt === 'string') &&
+    (t.launchToHealthyMs === null || typeof t.launchToHealthyMs === 'number') &&
+    (t.healthyAt === null) === (t.launchToHealthyMs === null) &&
     (t.pid === null || typeof t.pid === 'number') &&
     typeof t.run === 'string'
   );
@@ -61,13 +68,16 @@ export class TimingRecorder {
   constructor(private readonly root: string) {}
 
   /**
-   * A launch that was waited for: `launchedAt` is the wall clock of the launch, `elapsedMs` the
-   * time to healthy (or to giving up) that the command prints.
+   * A launch that was waited for, noted as soon as the wait is over: `launchedAt` is the wall clock
+   * of the launch, `elapsedMs` the time to healthy (or to giving up) that the command prints. The
+   * healthy time is the clock now, not launchedAt + elapsedMs: both are rounded to the millisecond,
+   * and the sum could come out after the launch of a dependant that was started right after.
    */
   note(name: string, launchedAt: Date, outcome: { healthy: boolean; elapsedMs: number; pid: number | null }) {
     this.measured[name] = {
       launchedAt: launchedAt.toISOString(),
-      healthyAt: outcome.healthy ? new Date(launchedAt.getTime() + outcome.elapsedMs).toISOString() : null,
+      healthyAt: outcome.healthy ? new Date().toISOString() : null,
+      launchToHealthyMs: outcome.healthy ? outcome.elapsedMs : null,
       pid: outcome.pid,
       run: this.run,
     };
