@@ -143,6 +143,35 @@ describe('devctl graph on a real stack', () => {
     expect(latest.criticalChain?.links.map((l) => l.name)).toEqual(['forms']);
   }, 120_000);
 
+  it('a depends_on cycle, which the loader reads and start refuses, is drawn and named', async () => {
+    fixture.writeEcosystem([
+      { name: 'db', dependsOn: ['gateway'] },
+      { name: 'auth', dependsOn: ['db'] },
+      { name: 'forms', dependsOn: ['db'] },
+      { name: 'gateway', dependsOn: ['auth', 'forms'] },
+    ]);
+    try {
+      const result = await fixture.devctl(['graph', '--json']);
+      expect(result.code, result.stderr).toBe(0);
+      const graph = parseJson<GraphReport>(result);
+      expect(graph.cycles.map((cycle) => [...cycle].sort())).toEqual([['auth', 'db', 'forms', 'gateway']]);
+      const text = await fixture.devctl(['graph']);
+      expect(text.code, text.stderr).toBe(0);
+      expect(text.stdout).toMatch(/^cycle: .* wait on each other; devctl start refuses this/m);
+      expect(text.stdout).toContain('(cycle)');
+      const refused = await fixture.devctl(['start', '--no-build']);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain('forms a cycle');
+    } finally {
+      fixture.writeEcosystem([
+        { name: 'db' },
+        { name: 'auth', dependsOn: ['db'] },
+        { name: 'forms', dependsOn: ['db'] },
+        { name: 'gateway', dependsOn: ['auth', 'forms'] },
+      ]);
+    }
+  }, 30_000);
+
   it('an unknown --format is a usage error', async () => {
     const result = await fixture.devctl(['graph', '--format', 'dot']);
     expect(result.code).toBe(2);
