@@ -10,19 +10,39 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { request } from 'node:http';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const repo = fileURLToPath(new URL('..', import.meta.url));
 export const devctlDir = join(repo, 'packages', 'devctl');
 export const devctlBin = join(devctlDir, 'bin', 'devctl.js');
 export const pm2Bin = createRequire(join(devctlDir, 'package.json')).resolve('pm2/bin/pm2');
+
+/**
+ * The service kit's runtime packages from the registry (its package.json, not a list kept by hand),
+ * kept external by the fixture bundles and linked into a fixture root from the kit's node_modules.
+ */
+export function kitPackages(kitDir) {
+  const { dependencies } = JSON.parse(readFileSync(join(kitDir, 'package.json'), 'utf8'));
+  return Object.entries(dependencies)
+    .filter(([, version]) => !version.startsWith('workspace:'))
+    .map(([name]) => name);
+}
+
+/** Links each of the kit's runtime packages into `<root>/node_modules` (scoped names too). */
+export function linkKitPackages(kitDir, root) {
+  for (const name of kitPackages(kitDir)) {
+    mkdirSync(dirname(join(root, 'node_modules', name)), { recursive: true });
+    symlinkSync(join(kitDir, 'node_modules', name), join(root, 'node_modules', name), 'dir');
+  }
+}
 
 export const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);

@@ -34,6 +34,8 @@ import {
   freePorts,
   httpStatus,
   killPm2DaemonSync,
+  kitPackages,
+  linkKitPackages,
   median,
   pm2Bin,
   repo,
@@ -44,7 +46,7 @@ import {
 const fixture = join(devctlDir, 'test', 'fixtures', 'diagnose');
 const kitDir = join(repo, 'packages', 'service-kit');
 const { build } = createRequire(join(devctlDir, 'package.json'))('esbuild');
-const KIT_PACKAGES = ['fastify', 'pino', 'pino-pretty', 'zod', 'dotenv'];
+const KIT_PACKAGES = kitPackages(kitDir);
 
 const { values: args } = parseArgs({
   options: {
@@ -226,8 +228,7 @@ async function main() {
     cpSync(join(fixture, 'ecosystem.config.js'), join(root, 'ecosystem.config.js'));
     writeFileSync(join(root, 'pnpm-workspace.yaml'), 'packages: []\n');
     mkdirSync(join(root, 'node_modules', '@repo'), { recursive: true });
-    for (const name of KIT_PACKAGES)
-      symlinkSync(join(kitDir, 'node_modules', name), join(root, 'node_modules', name), 'dir');
+    linkKitPackages(kitDir, root);
     symlinkSync(kitDir, join(root, 'node_modules', '@repo', 'service-kit'), 'dir');
     for (const folder of new Set(apps.map((app) => app.folder))) {
       await build({

@@ -16,7 +16,6 @@ import {
   mkdtempSync,
   openSync,
   rmSync,
-  symlinkSync,
   writeFileSync,
   writeSync,
 } from 'node:fs';
@@ -25,13 +24,23 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { devctlBin, devctlDir, freePort, killPm2DaemonSync, median, pm2Bin, repo } from './_lib.mjs';
+import {
+  devctlBin,
+  devctlDir,
+  freePort,
+  killPm2DaemonSync,
+  kitPackages,
+  linkKitPackages,
+  median,
+  pm2Bin,
+  repo,
+} from './_lib.mjs';
 
 const fixture = join(devctlDir, 'test', 'fixtures', 'diagnose');
 const kitDir = join(repo, 'packages', 'service-kit');
 const requireFromDevctl = createRequire(join(devctlDir, 'package.json'));
 const { build } = requireFromDevctl('esbuild');
-const KIT_PACKAGES = ['fastify', 'pino', 'pino-pretty', 'zod', 'dotenv'];
+const KIT_PACKAGES = kitPackages(kitDir);
 
 const { values: args } = parseArgs({
   options: {
@@ -162,8 +171,7 @@ async function main() {
     cpSync(join(fixture, 'ecosystem.config.js'), join(root, 'ecosystem.config.js'));
     writeFileSync(join(root, 'pnpm-workspace.yaml'), 'packages: []\n');
     mkdirSync(join(root, 'node_modules'));
-    for (const name of KIT_PACKAGES)
-      symlinkSync(join(kitDir, 'node_modules', name), join(root, 'node_modules', name), 'dir');
+    linkKitPackages(kitDir, root);
     await build({
       absWorkingDir: join(root, 'services', 'catalog'),
       entryPoints: ['src/index.ts'],
