@@ -1,17 +1,32 @@
 // Crash recovery under a real PM2: the seven services from a private copy of ecosystem.config.js
-// (free ports, temporary files, private PM2_HOME). Each service, while idle, is killed with SIGKILL
-// several times; PM2 must restart it and it must answer /health again, as a new process. The time
-// from the kill to the first healthy answer is measured per service and reported (the goal is a
-// median under 2 s; on a loaded machine that is a figure, not an assertion).
+// (free ports, temporary files, private PM2_HOME). Each service, while idle, is killed with SIGKILL;
+// PM2 must restart it and it must answer /health again, as a new process, and no other service
+// restarts. The time from the kill to the first healthy answer is measured per service and reported
+// (the goal is a median under 2 s; on a loaded machine that is a figure, not an assertion).
+// One kill per service proves the behaviour; a median needs more: `pnpm bench crash-recovery`
+// runs the same test with RELIABILITY_KILLS=3 (a second and third kill of a process PM2 restarted).
 import { loadavg } from 'node:os';
 import { childPids } from '@repo/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, median, pollUntil, sleep } from '../src/http';
-import { createPm2Stack, type Pm2Stack } from '../src/pm2';
+import { createPm2Stack, type Pm2Process, type Pm2Stack } from '../src/pm2';
 
-const KILLS_PER_SERVICE = Number(process.env.RELIABILITY_KILLS ?? 3);
+const KILLS_PER_SERVICE = Number(process.env.RELIABILITY_KILLS ?? 1);
 /** PM2 counts a restart within min_uptime (3 s in the ecosystem) as unstable; kill only after it. */
 const IDLE_BEFORE_KILL_MS = 3500;
+
+/**
+ * PM2's list once the process of `name` is older than IDLE_BEFORE_KILL_MS (by PM2's own start
+ * time): a process started long ago is killed at once, one PM2 just restarted after its age allows.
+ */
+async function listOnceIdle(name: string): Promise<Pm2Process[]> {
+  const list = await stack.list();
+  const startedAt = list.find((p) => p.name === name)?.pm2_env.pm_uptime ?? 0;
+  const wait = startedAt + IDLE_BEFORE_KILL_MS - Date.now();
+  if (wait <= 0) return list;
+  await sleep(wait);
+  return stack.list();
+}
 
 let stack: Pm2Stack;
 /** Kill to healthy, and kill to PM2 having spawned the replacement, per service (ms). */
@@ -38,14 +53,13 @@ async function healthPid(url: string): Promise<number | undefined> {
 }
 
 describe('kill -9 of each service while idle: PM2 restarts it and it is healthy again', () => {
-  it(`each service, ${KILLS_PER_SERVICE} times: a new process answers /health; no other service restarts`, async () => {
+  it(`each service, ${KILLS_PER_SERVICE === 1 ? 'once' : `${KILLS_PER_SERVICE} times`}: a new process answers /health; no other service restarts`, async () => {
     for (const name of stack.ecosystem.services) {
       const url = stack.ecosystem.urls[name] as string;
       const measured = { healthy: [] as number[], respawned: [] as number[] };
       figures[name] = measured;
       for (let kill = 0; kill < KILLS_PER_SERVICE; kill++) {
-        await sleep(IDLE_BEFORE_KILL_MS);
-        const before = await stack.list();
+        const before = await listOnceIdle(name);
         const target = before.find((p) => p.name === name);
         const pid = await healthPid(url);
         expect(pid, `${name} is not healthy before kill ${kill + 1}`).toBeGreaterThan(0);
