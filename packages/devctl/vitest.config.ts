@@ -1,19 +1,25 @@
-import { defineConfig } from 'vitest/config';
+import { longestFirst, packageConfig } from '../test-utils/vitest.shared.js';
 
-// 'source' resolves workspace packages to their TypeScript, so tests never run stale dist/ output.
 // The global setup builds dist/ once: end-to-end tests run the real bin.
 // Three files at once, whatever the core count (vitest's default is cores - 1, one file at a time
 // on 2 cores): every end-to-end file works in its own temporary root, PM2_HOME and free ports, and
 // spends most of its time waiting on the processes it started, which is what the other files fill.
-// init-e2e alone takes a third of the package's time, so one lane is mostly its own.
-export default defineConfig({
-  resolve: { conditions: ['source'] },
-  ssr: { resolve: { conditions: ['source'] } },
-  test: {
-    include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
-    globalSetup: ['test/fixtures/global-setup.ts'],
-    maxWorkers: 3,
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
+// The files that take minutes start first (measured in CI: scaffold-e2e ~190 s, lifecycle-crash-loop
+// ~150 s, init-e2e ~100-130 s, the live diagnose stacks 70-100 s): by size alone, vitest started
+// init-e2e last, and the run waited two minutes for it alone.
+export default packageConfig({
+  globalSetup: ['test/fixtures/global-setup.ts'],
+  maxWorkers: 3,
+  sequence: {
+    sequencer: longestFirst([
+      'test/scaffold-e2e.test.ts',
+      'test/lifecycle-crash-loop.test.ts',
+      'test/init-e2e.test.ts',
+      'test/diagnose-resource.test.ts',
+      'test/diagnose-chain.test.ts',
+      'test/quiet-logs.test.ts',
+      'test/diagnose-faults.test.ts',
+      'test/diagnose-changes.test.ts',
+    ]),
   },
 });

@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { longestFirst, packageConfig } from '../test-utils/vitest.shared.js';
 
 // The fast checks (`pnpm test`): bad input against the real stack, security defaults, crash
 // recovery under PM2, bounded logs. The long load-and-chaos test runs only with `pnpm test:chaos`.
@@ -6,14 +6,21 @@ import { defineConfig } from 'vitest/config';
 // port, a daemon or a data folder: two run at once. Most of their time is spent waiting (PM2's
 // restart back-off, health polls, a load that runs until the restarts are done), which is what a
 // second file fills; no test asserts a duration, so the extra load only slows them.
-export default defineConfig({
-  resolve: { conditions: ['source'] },
-  ssr: { resolve: { conditions: ['source'] } },
-  test: {
-    include: ['test/**/*.test.ts'],
-    exclude: ['test/**/*.chaos.test.ts'],
-    maxWorkers: 2,
-    testTimeout: 180_000,
-    hookTimeout: 180_000,
+// The longest files start first (measured: graceful-restart ~95 s, daemon-killed and
+// security-defaults ~70 s each, log-rotation ~45 s), so the two lanes end together.
+export default packageConfig({
+  include: ['test/**/*.test.ts'],
+  exclude: ['test/**/*.chaos.test.ts'],
+  maxWorkers: 2,
+  testTimeout: 180_000,
+  hookTimeout: 180_000,
+  sequence: {
+    sequencer: longestFirst([
+      'test/graceful-restart.test.ts',
+      'test/daemon-killed.test.ts',
+      'test/security-defaults.test.ts',
+      'test/log-rotation.test.ts',
+      'test/gateway-fuzz.test.ts',
+    ]),
   },
 });

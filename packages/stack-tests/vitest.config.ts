@@ -1,8 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { packageConfig } from '../test-utils/vitest.shared.js';
 
-// 'source' resolves workspace packages to their TypeScript, so tests never run stale dist/ output.
-export default defineConfig({
-  resolve: { conditions: ['source'] },
-  ssr: { resolve: { conditions: ['source'] } },
-  test: { include: ['test/**/*.test.ts', 'src/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 120_000 },
-});
+// The seven services started for real: a roomier bound than a package's own tests.
+export default packageConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
