@@ -115,14 +115,18 @@ async function runScenario(
   }
 }
 
+// Depth 1 (mid -> leaf) runs the same live path as depth 2 with one hop less: its real recording is
+// a row of the table tests (diagnose-attribution), and it runs live only to record it again.
+const depth1 = {
+  name: 'chain-500-depth-1',
+  how: 'fixture chain mid -> leaf (FAULT=throw); GET /quotes/7 on mid',
+  apps: [leaf('leaf', 'throw'), link('mid', 'leaf')],
+  entry: 'mid',
+  callers: ['mid'],
+};
+
 describe.each([
-  {
-    name: 'chain-500-depth-1',
-    how: 'fixture chain mid -> leaf (FAULT=throw); GET /quotes/7 on mid',
-    apps: [leaf('leaf', 'throw'), link('mid', 'leaf')],
-    entry: 'mid',
-    callers: ['mid'],
-  },
+  ...(process.env.RECORD_DIAGNOSE ? [depth1] : []),
   {
     name: 'chain-500-depth-2',
     how: 'fixture chain edge -> mid -> leaf (FAULT=throw); GET /quotes/7 on edge',
