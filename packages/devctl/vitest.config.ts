@@ -4,19 +4,20 @@ import { longestFirst, packageConfig } from '../test-utils/vitest.shared.js';
 // Three files at once, whatever the core count (vitest's default is cores - 1, one file at a time
 // on 2 cores): every end-to-end file works in its own temporary root, PM2_HOME and free ports, and
 // spends most of its time waiting on the processes it started, which is what the other files fill.
-// The files that take minutes start first (measured in CI: scaffold-e2e ~190 s, lifecycle-crash-loop
-// ~150 s, init-e2e ~100-130 s, the live diagnose stacks 70-100 s): by size alone, vitest started
-// init-e2e last, and the run waited two minutes for it alone.
+// The files that take minutes start first (measured in CI: scaffold-e2e ~190 s, init-e2e ~100-130 s,
+// the crash-loop sweeps ~150 s before they were split in two files, the live diagnose stacks
+// 70-100 s): by size alone, vitest started init-e2e last, and the run waited two minutes for it.
 export default packageConfig({
   globalSetup: ['test/fixtures/global-setup.ts'],
   maxWorkers: 3,
   sequence: {
     sequencer: longestFirst([
       'test/scaffold-e2e.test.ts',
-      'test/lifecycle-crash-loop.test.ts',
       'test/init-e2e.test.ts',
+      'test/lifecycle-crash-loop.test.ts',
       'test/diagnose-resource.test.ts',
       'test/diagnose-chain.test.ts',
+      'test/lifecycle-crash-loop-start-delete.test.ts',
       'test/quiet-logs.test.ts',
       'test/diagnose-faults.test.ts',
       'test/diagnose-changes.test.ts',

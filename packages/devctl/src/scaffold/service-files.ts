@@ -44,14 +44,10 @@ const TSCONFIG = `{
 }
 `;
 
-const VITEST_CONFIG = `import { defineConfig } from 'vitest/config';
+// The workspace's one vitest configuration, as every service's vitest.config.ts uses it.
+const VITEST_CONFIG = `import { packageConfig } from '../../packages/test-utils/vitest.shared.js';
 
-// 'source' resolves workspace packages to their TypeScript, so tests never run stale dist/ output.
-export default defineConfig({
-  resolve: { conditions: ['source'] },
-  ssr: { resolve: { conditions: ['source'] } },
-  test: { include: ['test/**/*.test.ts', 'src/**/*.test.ts'], testTimeout: 20_000 },
-});
+export default packageConfig();
 `;
 
 function envExample(spec: ServiceSpec): string {
