@@ -1,6 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { packageConfig } from '../test-utils/vitest.shared.js';
 
 // Pure functions and one real ecosystem file in a temporary folder: milliseconds, no processes.
-export default defineConfig({
-  test: { include: ['test/**/*.test.ts'] },
-});
+export default packageConfig({ include: ['test/**/*.test.ts'] });
