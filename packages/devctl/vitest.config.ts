@@ -7,6 +7,8 @@ import { longestFirst, packageConfig } from '../test-utils/vitest.shared.js';
 // The files that take minutes start first (measured in CI: scaffold-e2e ~190 s, init-e2e ~100-130 s,
 // the crash-loop sweeps ~150 s before they were split in two files, the live diagnose stacks
 // 70-100 s): by size alone, vitest started init-e2e last, and the run waited two minutes for it.
+// diagnose-resource is left out on purpose: it reads a busy loop's CPU share, which two full runs
+// did not see while it ran beside the installs and type checks of the e2e files (load 20-30).
 export default packageConfig({
   globalSetup: ['test/fixtures/global-setup.ts'],
   maxWorkers: 3,
@@ -15,7 +17,6 @@ export default packageConfig({
       'test/scaffold-e2e.test.ts',
       'test/init-e2e.test.ts',
       'test/lifecycle-crash-loop.test.ts',
-      'test/diagnose-resource.test.ts',
       'test/diagnose-chain.test.ts',
       'test/lifecycle-crash-loop-start-delete.test.ts',
       'test/quiet-logs.test.ts',
