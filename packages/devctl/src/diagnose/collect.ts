@@ -1,10 +1,4 @@
-// Gathers everything the detectors look at, once: the ecosystem, PM2's process list and its daemon
-// log, the recent tail of each service's logs, /health and /ready, who holds each port, the
-// reachability of databases and SMTP servers, and resident memory samples. Reads are bounded (log
-// tails from the end, one /proc scan only when a port is held by someone unexpected) so the whole
-// collection costs about the same on a 1 GiB log as on an empty one.
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readCache, writeCache } from '../cache';
 import type { Ecosystem, ServiceEntry } from '../ecosystem/index';
 import { listProcesses, pm2Home } from '../pm2/index';
 import type { ProcessInfo } from '../pm2/types';
@@ -224,16 +218,10 @@ export function watchedEnough(samples: MemorySample[], windowStart: number, wind
  * as the config dry runs are): a later run compares with it at no cost. Only pid, time and bytes.
  */
 class MemoryHistory {
-  private readonly file: string;
-  private entries: Record<string, { pid: number; time: number; bytes: number }> = {};
+  private readonly entries: Record<string, { pid: number; time: number; bytes: number }>;
 
-  constructor(root: string) {
-    this.file = join(root, 'node_modules', '.cache', 'devctl', 'memory.json');
-    try {
-      this.entries = JSON.parse(readFileSync(this.file, 'utf8'));
-    } catch {
-      // no history yet
-    }
+  constructor(private readonly root: string) {
+    this.entries = (readCache(root, 'memory.json') ?? {}) as typeof this.entries;
   }
 
   /** The last look at this process, when it is from an earlier run of the last 15 minutes. */
@@ -248,14 +236,8 @@ class MemoryHistory {
       const last = service.memory[service.memory.length - 1];
       if (last && service.process) this.entries[service.entry.name] = { pid: service.process.pid, ...last };
     }
-    try {
-      mkdirSync(dirname(this.file), { recursive: true });
-      const temporary = `${this.file}.${process.pid}.tmp`;
-      writeFileSync(temporary, JSON.stringify(this.entries));
-      renameSync(temporary, this.file);
-    } catch {
-      // read-only checkout: the next run only has its own looks
-    }
+    // Unwritable (a read-only checkout): the next run only has its own looks.
+    writeCache(this.root, 'memory.json', this.entries);
   }
 }
 

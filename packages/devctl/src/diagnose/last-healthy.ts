@@ -7,16 +7,9 @@
 // then names what changed since (diagnose/changes.ts). Kept in node_modules/.cache/devctl, like turbo's
 // cache: per checkout, never committed, gone with node_modules.
 import { createHash } from 'node:crypto';
-import {
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
+import { cacheFile, readCache, writeCache } from '../cache';
 
 /** What devctl knew of one service the last time it saw it healthy. */
 export interface HealthyRecord {
@@ -82,18 +75,10 @@ export function verifiedByDiagnose(
     .map((service) => service.name);
 }
 
-export const lastHealthyFile = (root: string) =>
-  join(root, 'node_modules', '.cache', 'devctl', 'last-healthy.json');
+export const lastHealthyFile = (root: string) => cacheFile(root, 'last-healthy.json');
 
 export function readLastHealthy(root: string): LastHealthy {
-  try {
-    const parsed: unknown = JSON.parse(readFileSync(lastHealthyFile(root), 'utf8'));
-    return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)
-      ? (parsed as LastHealthy)
-      : {};
-  } catch {
-    return {};
-  }
+  return (readCache(root, 'last-healthy.json') ?? {}) as LastHealthy;
 }
 
 /** PM2's start time has ms precision, a file's mtime too; a second of slack for clocks and builds. */
@@ -377,12 +362,7 @@ export function recordHealthy(root: string, sightings: HealthySighting[], now = 
       changed = true;
     }
     if (!changed) return;
-    const file = lastHealthyFile(root);
-    mkdirSync(dirname(file), { recursive: true });
-    // Written aside and renamed: a status and a diagnose at the same moment never leave half a file.
-    const temporary = `${file}.${process.pid}.tmp`;
-    writeFileSync(temporary, `${JSON.stringify(state, null, 1)}\n`);
-    renameSync(temporary, file);
+    writeCache(root, 'last-healthy.json', state);
   } catch {
     // best effort (read-only checkout, full disk)
   }

@@ -3,17 +3,10 @@
 // default), prints {service, variables} and exits 0, or exits 78 (EX_CONFIG) with one
 // `{"devctl":"config-error",...}` line on stderr naming each variable at fault. devctl imports no
 // service code; `devctl env`, `doctor` and the preflight of `devctl start` all go through here.
+
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import {
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import {
   type ConfigErrorVariable,
@@ -23,6 +16,7 @@ import {
   type PrintedConfig,
   printedConfigOf,
 } from '@repo/stack-contract';
+import { readCache, writeCache } from '../cache';
 import type { ServiceEntry } from './index';
 
 export type { PrintedConfig, PrintedVariable } from '@repo/stack-contract';
@@ -274,19 +268,12 @@ function checkKey(service: ServiceEntry, root: string, names: string[] | undefin
  * hash). Only passes are kept: a refused configuration is checked again every time.
  */
 class PassedChecks {
-  private readonly file: string;
   private readonly entries: Record<string, unknown>;
   private changed = false;
 
-  constructor(root: string) {
-    this.file = join(root, 'node_modules', '.cache', 'devctl', 'config-checks.json');
-    let entries: Record<string, unknown> = {};
-    try {
-      entries = JSON.parse(readFileSync(this.file, 'utf8')) as Record<string, unknown>;
-    } catch {
-      // No cache yet, or unreadable: check everything.
-    }
-    this.entries = entries;
+  constructor(private readonly root: string) {
+    // No cache yet, or unreadable: check everything.
+    this.entries = readCache(root, 'config-checks.json') ?? {};
   }
 
   /** What the pass with these inputs printed; undefined for a miss (or an entry of an older devctl). */
@@ -311,14 +298,7 @@ class PassedChecks {
   }
 
   save(): void {
-    if (!this.changed) return;
-    try {
-      mkdirSync(dirname(this.file), { recursive: true });
-      const temporary = `${this.file}.${process.pid}.tmp`;
-      writeFileSync(temporary, `${JSON.stringify(this.entries)}\n`, { mode: 0o600 });
-      renameSync(temporary, this.file);
-    } catch {
-      // A cache that cannot be written only costs the next dry run.
-    }
+    // A cache that cannot be written only costs the next dry run.
+    if (this.changed) writeCache(this.root, 'config-checks.json', this.entries, 0o600);
   }
 }

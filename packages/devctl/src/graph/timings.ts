@@ -1,11 +1,4 @@
-// The start-up timings `devctl graph` shows: for each service, when its last start or restart that
-// waited for /health launched it, when it answered /health, and the pid that answered. Recorded by
-// the lifecycle (start, restart) from the very figures they print ("healthy in N s"); kept in
-// node_modules/.cache/devctl/startup.json like the other caches (per checkout, never committed,
-// gone with node_modules). Only what was measured is written: a service never waited for has no
-// entry, and graph says "unknown" rather than guess.
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { cacheFile, readCache, writeCache } from '../cache';
 
 /** One service's last measured start. */
 export interface StartTiming {
@@ -27,7 +20,7 @@ export interface StartTiming {
 export type StartTimings = Record<string, StartTiming>;
 
 export function timingsFile(root: string): string {
-  return join(root, 'node_modules', '.cache', 'devctl', 'startup.json');
+  return cacheFile(root, 'startup.json');
 }
 
 const isTiming = (value: unknown): value is StartTiming => {
@@ -46,13 +39,8 @@ const isTiming = (value: unknown): value is StartTiming => {
 
 /** The recorded timings; an absent or unreadable file means none were recorded. */
 export function readTimings(root: string): StartTimings {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(timingsFile(root), 'utf8'));
-  } catch {
-    return {};
-  }
-  if (typeof raw !== 'object' || raw === null) return {};
+  const raw = readCache(root, 'startup.json');
+  if (raw === undefined) return {};
   // An entry of another shape (an older devctl) is dropped, not half-read.
   return Object.fromEntries(Object.entries(raw).filter(([, value]) => isTiming(value))) as StartTimings;
 }
@@ -85,17 +73,7 @@ export class TimingRecorder {
 
   save(): void {
     if (Object.keys(this.measured).length === 0) return;
-    const file = timingsFile(this.root);
-    try {
-      mkdirSync(dirname(file), { recursive: true });
-      const temporary = `${file}.${process.pid}.tmp`;
-      writeFileSync(
-        temporary,
-        `${JSON.stringify({ ...readTimings(this.root), ...this.measured }, null, 2)}\n`,
-      );
-      renameSync(temporary, file);
-    } catch {
-      // A read-only checkout: graph will say the timings are unknown, which is true.
-    }
+    // Unwritable (a read-only checkout): graph will say the timings are unknown, which is true.
+    writeCache(this.root, 'startup.json', { ...readTimings(this.root), ...this.measured });
   }
 }

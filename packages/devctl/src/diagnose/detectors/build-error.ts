@@ -3,8 +3,7 @@
 // file (its own src/, its package.json, the src/ of the workspace packages it declares) is newer
 // than its build output, then with esbuild's API in memory (~30 ms a service), as the build
 // would run it: a syntax error, or an import of a package that is not installed or not declared.
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readCache, writeCache } from '../../cache';
 import { checkBuildSync, sourceState } from '../../ecosystem/build';
 import type { Snapshot } from '../collect';
 import { type Candidate, systemEvidence } from './shared';
@@ -15,18 +14,14 @@ import { type Candidate, systemEvidence } from './shared';
  * check (esbuild in memory) cost about 2.6 s on every diagnose on a loaded machine (7 services):
  * a passing check is not run again for the same sources. Failures are never kept: they are shown.
  */
+const CACHE = 'build-checks.json';
+
 class PassedChecks {
-  private readonly file: string;
-  private entries: Record<string, string> = {};
+  private readonly entries: Record<string, unknown>;
   private changed = false;
 
-  constructor(root: string) {
-    this.file = join(root, 'node_modules', '.cache', 'devctl', 'build-checks.json');
-    try {
-      this.entries = JSON.parse(readFileSync(this.file, 'utf8')) as Record<string, string>;
-    } catch {
-      // no cache yet
-    }
+  constructor(private readonly root: string) {
+    this.entries = readCache(root, CACHE) ?? {};
   }
 
   passed(service: string, signature: string): boolean {
@@ -39,15 +34,8 @@ class PassedChecks {
   }
 
   save(): void {
-    if (!this.changed) return;
-    try {
-      mkdirSync(dirname(this.file), { recursive: true });
-      const temporary = `${this.file}.${process.pid}.tmp`;
-      writeFileSync(temporary, JSON.stringify(this.entries));
-      renameSync(temporary, this.file);
-    } catch {
-      // read-only checkout: the next run checks again
-    }
+    // Unwritable (a read-only checkout): the next run checks again.
+    if (this.changed) writeCache(this.root, CACHE, this.entries);
   }
 }
 
