@@ -153,7 +153,9 @@ const MiB = 1024 * 1024;
  * Slower growth cannot be told from a heap settling in a second and a half, so it is not watched.
  */
 const WATCH_RATE = 4 * MiB;
-/** Within one run the two looks are 0.25-1 s apart: less than this is allocation noise. */
+/** The second look at memory comes at least this long after the first (see watchMemory). */
+const SECOND_LOOK_FLOOR_MS = 100;
+/** Within one run the two looks are 0.1-1 s apart: less than this is allocation noise. */
 const WATCH_MIN_GROWTH_IN_RUN = MiB;
 
 /**
@@ -263,7 +265,7 @@ function withDependencies(services: ServiceSnapshot[], selected: Set<string>): S
 }
 
 /**
- * The second look at memory (when the probes are done, within 0.25-1 s), then, for the services
+ * The second look at memory (when the probes are done, within 0.1-1 s), then, for the services
  * that look like growing, more looks up to `windowMs` until each verdict is clear. Saves the last
  * look for the next run. Resolves with the machine's available memory when something grows.
  */
@@ -273,14 +275,16 @@ async function watchMemory(
   probing: Promise<unknown>,
   windowMs: number,
 ): Promise<number | undefined> {
-  // The second look comes when the probes are done -- at least 250 ms and at most 1 s after the
+  // The second look comes when the probes are done -- at least 100 ms and at most 1 s after the
   // first -- since diagnose waits for them anyway: the longer stretch is free. Capped at 250 ms, a
   // loaded CI machine (load 11 on 2 cores) left a 25 MiB/s leak too little CPU between the looks
-  // to grow 1 MiB, and a 611 MiB leak went unseen. The cap's timer is unref'd (when the probes
-  // win, it must not keep devctl from exiting); the floor's must not be, or a run whose probes are
-  // done has nothing left to wait on and Node exits before the answer is printed.
+  // to grow 1 MiB, and a 611 MiB leak went unseen; a floor of 250 ms made every diagnose of a
+  // healthy stack (probes done in ~50 ms) wait ~200 ms for nothing (0.6 s against 0.1 s for
+  // `node -e 0`), so the floor is 100 ms (2.5 MiB at 25 MiB/s). The cap's timer is unref'd (when the
+  // probes win, it must not keep devctl from exiting); the floor's must not be, or a run whose probes
+  // are done has nothing left to wait on and Node exits before the answer is printed.
   const cap = new Promise((resolve) => setTimeout(resolve, 1000).unref());
-  await Promise.all([sleep(250), Promise.race([probing, cap])]);
+  await Promise.all([sleep(SECOND_LOOK_FLOOR_MS), Promise.race([probing, cap])]);
   sampleMemory(looked);
   const history = new MemoryHistory(root);
   for (const service of looked) service.memoryEarlier = history.earlier(service, Date.now());
