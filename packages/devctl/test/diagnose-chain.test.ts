@@ -4,7 +4,7 @@
 // that holds the fix; the links that relayed its failure fold into it. With RECORD_DIAGNOSE=1 each
 // scenario's logs are written to fixtures/diagnose/recorded/ for the table tests (then run
 // pnpm exec biome check --write on that folder: lint formats the JSON).
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DiagnoseReport } from '../src/diagnose/types';
@@ -98,7 +98,24 @@ async function runScenario(
     const answer = await fetch(stack.url(scenario.entry, '/quotes/7'), {
       signal: AbortSignal.timeout(15_000),
     });
-    await scenario.settle?.(stack);
+    if (scenario.settle) await scenario.settle(stack);
+    else {
+      // PM2 writes a service's output to its log files on its own time: the answer can reach the test
+      // before the callers' relay lines reach their error logs (CI: a diagnose that saw the leaf's
+      // error but neither relay). Every hop logged this request id (its error, or the request coming
+      // in) before the answer came back.
+      const id = answer.headers.get('x-request-id') ?? '';
+      const logged = (app: FixtureApp, stream: 'out' | 'error') => {
+        const log = join(stack.root, 'services', app.folder, 'logs', `${app.name}.${stream}.log`);
+        return existsSync(log) && readFileSync(log, 'utf8').includes(id);
+      };
+      for (const app of scenario.apps) {
+        const stream = scenario.name.startsWith('chain-500') && app.name !== 'leaf' ? 'error' : 'out';
+        await waitUntil(`${app.name}'s ${stream} log to hold request ${id}`, () =>
+          Promise.resolve(id !== '' && logged(app, stream)),
+        );
+      }
+    }
     const json = await stack.devctl('diagnose', '--json');
     const text = await stack.devctl('diagnose');
     // Recorded as diagnose saw it (its `now` decides how long an open request has been running).

@@ -455,10 +455,15 @@ function answeringSince(service: ServiceSnapshot): number | undefined {
  * restart, not a fault (trial: a warning after a clean restart --wait).
  */
 function isHistory(snapshot: Snapshot, upstream: string, observation: Observation): boolean {
+  // An answer (HTTP_5xx) came from a process that listened: only the start bounds it. A request a
+  // moment after the start that got a 500 is current (CI: a chain's relays 0.4 s after the leaf's
+  // "listening" line were taken for boot-time failures, and its callers no longer folded in).
+  const answered = observation.failure.reason.startsWith('HTTP_');
   return [upstream, ...(observation.failure.via ?? [])].some((name) => {
     const service = serviceNamed(snapshot, name);
     if (!service || service.since === undefined || isDown(service)) return false;
-    return observation.time < (answeringSince(service) ?? 0);
+    const cutoff = answered ? Math.floor(service.since / 1000) * 1000 : (answeringSince(service) ?? 0);
+    return observation.time < cutoff;
   });
 }
 
