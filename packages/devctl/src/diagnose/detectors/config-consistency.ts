@@ -217,13 +217,20 @@ export function snapshotUrlPathMismatches(snapshot: Snapshot): UrlPathMismatch[]
   return found;
 }
 
+/**
+ * The file where a service URL should be set: where it is set, or the service's own .env when it
+ * comes from devctl's environment (the ecosystem).
+ */
+function fileToSet(snapshot: Snapshot, url: ServiceUrl): string {
+  if (!url.place.file.startsWith('devctl')) return url.place.file;
+  const caller = snapshot.services.find((service) => service.entry.name === url.service);
+  return `${caller?.entry.folder ?? 'the service'}/.env`;
+}
+
 function urlPathFinding(snapshot: Snapshot, mismatch: UrlPathMismatch): Candidate {
   const { url, target, prefix } = mismatch;
   const fixed = url.value.replace(/^(\w+:\/\/[^/]+).*$/, '$1');
-  const caller = snapshot.services.find((service) => service.entry.name === url.service);
-  const where = url.place.file.startsWith('devctl')
-    ? `${caller?.entry.folder ?? 'the service'}/.env`
-    : url.place.file;
+  const where = fileToSet(snapshot, url);
   return {
     kind: 'config-mismatch',
     service: url.service,
@@ -338,9 +345,7 @@ function urlFinding(snapshot: Snapshot, mismatch: UrlMismatch): Candidate {
         .map((error) => errorEvidence(snapshot, url.service, error))
     : [];
   const fixed = withPort(url.value, target.port);
-  const where = url.place.file.startsWith('devctl')
-    ? `${caller?.entry.folder ?? 'the service'}/.env`
-    : url.place.file;
+  const where = fileToSet(snapshot, url);
   return {
     kind: 'config-mismatch',
     service: url.service,
