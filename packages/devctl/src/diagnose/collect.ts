@@ -1,6 +1,7 @@
 import { readCache, writeCache } from '../cache';
 import type { Ecosystem, ServiceEntry } from '../ecosystem/index';
 import { listProcesses, pm2Home } from '../pm2/index';
+import { fileSize, settleExitOutput } from '../pm2/log-tail';
 import type { ProcessInfo } from '../pm2/types';
 import { type PortHolder, portHolder } from '../ports/holders';
 import {
@@ -411,6 +412,7 @@ export async function collect(options: CollectOptions): Promise<Snapshot> {
     service.lines = mergeTails(out, err);
     service.errors = findErrors(service.lines);
   }
+  await settleRecentExits(services);
   await Promise.all([probing, externalChecks]);
   const listening = listeningSockets();
   for (const service of looked) service.portHolder = foreignHolder(service, ecosystem.root, listening);
@@ -448,4 +450,33 @@ export async function collect(options: CollectOptions): Promise<Snapshot> {
     availableMemory,
     config: await config,
   };
+}
+
+/** An exit this recent may still have its last lines on their way to the log file. */
+const RECENT_EXIT_MS = 5000;
+
+/**
+ * A service that exited moments ago with nothing in its error log since its start: PM2 records an
+ * exit before it writes the process's last output, so its log is read again once that has landed
+ * (bounded; a process that printed nothing costs that bound, and only within seconds of its exit).
+ */
+async function settleRecentExits(services: ServiceSnapshot[]): Promise<void> {
+  const now = Date.now();
+  await Promise.all(
+    services.map(async (service) => {
+      const process = service.process;
+      if (!process || service.state === 'online' || process.exitCode === undefined) return;
+      // pm2.log (second precision) may not hold the exit yet either: a start this recent counts too.
+      const exited = service.events.findLast((event) => event.kind === 'exited');
+      const lastSign = Math.max(exited ? exited.time + 1000 : 0, process.startedAt ?? 0);
+      if (now - lastSign > RECENT_EXIT_MS) return;
+      if (service.lines.some((line) => line.stream === 'err')) return;
+      const path = process.errLogPath ?? service.entry.errorFile;
+      await settleExitOutput(path, fileSize(path));
+      const out = readTail(process.outLogPath ?? service.entry.outFile, 'out', TAIL_LINES.out, service.since);
+      const err = readTail(path, 'err', TAIL_LINES.err, service.since);
+      service.lines = mergeTails(out, err);
+      service.errors = findErrors(service.lines);
+    }),
+  );
 }

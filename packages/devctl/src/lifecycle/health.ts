@@ -2,6 +2,7 @@
 // process that answers is the one PM2 runs for the app now (never a process PM2 lost track of,
 // which would run older code or configuration).
 import type { ServiceEntry } from '../ecosystem/index';
+import { settleExitOutput } from '../pm2/log-tail';
 import { serviceState } from '../pm2/state';
 import type { ProcessWatcher } from '../pm2/supervise';
 import type { ProcessInfo } from '../pm2/types';
@@ -20,6 +21,8 @@ export interface HealthOutcome {
 /** Crashes after the action, before giving up and calling it a crash loop. */
 const CRASHES_BEFORE_GIVING_UP = 3;
 const PROBE_INTERVAL_MS = 50;
+/** Failures where the process has exited, so its last output may still be on its way to the log. */
+const EXITED_KINDS = new Set(['stopped', 'errored', 'crash-loop']);
 
 /**
  * Waits until `service` answers GET /health with 2xx from its current PM2 process (or, without a
@@ -42,12 +45,19 @@ export async function waitUntilHealthy(
   let lastHealth: HealthResult | null = null;
   let info: ProcessInfo | undefined;
   const elapsed = () => Math.round(performance.now() - started);
-  const fail = (kind: string, reason: string): HealthOutcome => ({
-    healthy: false,
-    elapsedMs: elapsed(),
-    info,
-    failure: describeFailure(service, info, options.marks, kind, reason, lastHealth),
-  });
+  const fail = async (kind: string, reason: string): Promise<HealthOutcome> => {
+    const elapsedMs = elapsed();
+    // The process is gone: the lines it wrote last may not be in its log file yet.
+    if (EXITED_KINDS.has(kind) && options.marks) {
+      await settleExitOutput(options.marks.err, options.marks.errOffset);
+    }
+    return {
+      healthy: false,
+      elapsedMs,
+      info,
+      failure: describeFailure(service, info, options.marks, kind, reason, lastHealth),
+    };
+  };
   for (;;) {
     const remaining = deadline - performance.now();
     if (service.port !== undefined) {

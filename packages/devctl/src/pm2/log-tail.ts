@@ -63,3 +63,27 @@ export function linesSince(
 export function lastLines(file: string | undefined, count: number): string[] {
   return linesSince(file, 0, count).lines;
 }
+
+/**
+ * PM2 can record that a process exited before it has written that process's last output to the
+ * log file (the child's `exit` event may come before its last stdio data, and PM2 writes the data
+ * through a stream): a report read at once would show an empty error log for a service that said
+ * exactly why it stopped. Waits, bounded, until `file` grows past `offset` and stops growing.
+ * Resolves at once when it already holds something past `offset`.
+ */
+export async function settleExitOutput(
+  file: string | undefined,
+  offset: number,
+  timeoutMs = 1500,
+): Promise<void> {
+  if (!file) return;
+  const deadline = performance.now() + timeoutMs;
+  let size = fileSize(file);
+  if (size > offset) return;
+  while (performance.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 25));
+    const now = fileSize(file);
+    if (now > offset && now === size) return;
+    size = now;
+  }
+}
