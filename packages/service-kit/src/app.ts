@@ -11,7 +11,7 @@ import { ZodError } from 'zod';
 import { HttpError } from './errors';
 import type { Logger } from './logger';
 import { runWithRequestId } from './request-context';
-import { DEFAULT_SLOW_REQUEST_MS, ServiceLogController } from './request-log';
+import { DEFAULT_SLOW_REQUEST_MS, rememberRefusal, ServiceLogController } from './request-log';
 import {
   declarationStack,
   isResponseSerializationError,
@@ -107,6 +107,7 @@ export function createApp(options: CreateAppOptions): ServiceApp {
   });
   app.addHook('onSend', (req, reply, payload, done) => {
     if (closing) reply.header('connection', 'close');
+    rememberRefusal(reply, payload);
     const missing = missingBodyError(req, reply, payload);
     if (missing) {
       done(missing);

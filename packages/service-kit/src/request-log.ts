@@ -19,6 +19,31 @@ declare module 'fastify' {
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+/** A refusal's reason longer than this is cut: a log line, not a copy of the answer. */
+const MAX_REASON = 300;
+
+/** The `message` of each 4xx answer, from onSend to the "request completed" line. */
+const refusals = new WeakMap<FastifyReply, string>();
+
+/**
+ * Keeps the `message` of a 4xx answer (thrown, sent by a handler, or relayed from an upstream) for
+ * its "request completed" line. Without it a refused request is logged as a bare 400: in a user
+ * trial, a validation rule broken by a commit ("must be one of: red, blue" for "red") left only
+ * `statusCode: 400` in every log of the chain, and the reason was seen only by replaying the call.
+ */
+export function rememberRefusal(reply: FastifyReply, payload: unknown): void {
+  if (reply.statusCode < 400 || reply.statusCode >= 500 || typeof payload !== 'string') return;
+  if (payload.length > 64 * 1024 || !payload.startsWith('{')) return;
+  try {
+    const message = (JSON.parse(payload) as { message?: unknown }).message;
+    if (typeof message === 'string' && message !== '') {
+      refusals.set(reply, message.length > MAX_REASON ? `${message.slice(0, MAX_REASON)}...` : message);
+    }
+  } catch {
+    // Not JSON: nothing to keep.
+  }
+}
+
 /** Above this, any request is slow: a probe that takes that long is logged whatever it answered. */
 export const DEFAULT_SLOW_REQUEST_MS = 1000;
 
@@ -53,7 +78,13 @@ export class ServiceLogController extends LogController {
     request: FastifyRequest,
     reply: FastifyReply,
   ): void {
+    const reason = refusals.get(reply);
     if (error || !this.isRoutine(request)) {
+      if (!error && reason !== undefined) {
+        // Fastify's own line, with why the request was refused.
+        reply.log.info({ res: reply, responseTime: reply.elapsedTime, reason }, 'request completed');
+        return;
+      }
       super.requestCompleted(error, request, reply);
       return;
     }
@@ -72,6 +103,7 @@ export class ServiceLogController extends LogController {
       res: reply,
       responseTime,
       routine: true,
+      ...(reason !== undefined ? { reason } : {}),
       ...(slow ? { slow: true, slowRequestMs: this.slowRequestMs } : {}),
     };
     if (slow || reply.statusCode >= 500) reply.log.warn(fields, 'request completed');

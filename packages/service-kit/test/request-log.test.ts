@@ -3,6 +3,7 @@
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app';
+import { HttpError } from '../src/errors';
 import { createServiceClient } from '../src/http-client';
 import { createLogger, type Logger } from '../src/logger';
 
@@ -15,6 +16,7 @@ interface Line {
   res?: { statusCode: number };
   slow?: boolean;
   routine?: boolean;
+  reason?: string;
 }
 
 /** The kit's logger at `level`, keeping its lines, parsed. */
@@ -194,6 +196,32 @@ describe('request logging', () => {
     expect(upstream.lines.map((l) => [l.msg, l.reqId])).toEqual([
       ['incoming request', 'queue-1'],
       ['request completed', 'queue-1'],
+    ]);
+  });
+
+  it('a refused request says why on its "request completed" line, whoever wrote the answer', async () => {
+    const { logger, lines } = capture();
+    const app = build({ logger });
+    app.post('/thrown', async () => {
+      throw new HttpError(400, 'invalid answers: colour: must be one of: red, blue');
+    });
+    app.post('/sent', async (_req, reply) => reply.code(409).send({ message: 'already submitted' }));
+    app.get('/fine', async () => ({ message: 'not a refusal' }));
+    app.get('/probe', { config: { routine: true } }, async (_req, reply) =>
+      reply.code(404).send({ message: 'no such job' }),
+    );
+    await app.inject({ method: 'POST', url: '/thrown' });
+    await app.inject({ method: 'POST', url: '/sent' });
+    await app.inject({ url: '/fine' });
+    await app.inject({ url: '/probe' });
+    await app.inject({ url: '/nowhere' });
+    const completed = lines.filter((l) => l.msg === 'request completed');
+    expect(completed.map((l) => [l.level, l.res?.statusCode, l.reason])).toEqual([
+      [INFO, 400, 'invalid answers: colour: must be one of: red, blue'],
+      [INFO, 409, 'already submitted'],
+      [INFO, 200, undefined],
+      [INFO, 404, 'no such job'],
+      [INFO, 404, 'route GET /nowhere not found'],
     ]);
   });
 });
