@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { buildTrace } from '../src/trace/build';
 import { findLastFailure, readRequestLines, type TraceSource } from '../src/trace/read';
+import { renderTrace } from '../src/trace/render';
 import type { TraceLine } from '../src/trace/types';
 
 const chain = fileURLToPath(new URL('./fixtures/trace/chain', import.meta.url));
@@ -173,6 +174,47 @@ const relayError = (service: string, at: number, message: string, upstream: stri
 });
 
 describe('buildTrace over synthetic lines', () => {
+  it('a refused request: the deepest hop that answered the 4xx, with the reason the kit logged, not "nothing failed"', () => {
+    const reason = 'invalid answers: colour: must be one of: red, blue';
+    const refused = (service: string, at: number, duration: number): TraceLine => {
+      const line = completed(service, at, 400, duration);
+      return { ...line, record: { ...line.record, reason } };
+    };
+    const trace = buildTrace(
+      'r',
+      [
+        incoming('gateway', 0, '/api/forms/1/submissions'),
+        incoming('auth', 2, '/verify'),
+        completed('auth', 8, 200, 6),
+        incoming('form', 10, '/forms/1/submissions'),
+        refused('form', 30, 20),
+        refused('gateway', 32, 32),
+      ],
+      context(T0 + 1000),
+    );
+    expect(trace.failed).toBe(false);
+    expect(trace.hops.map((hop) => [hop.service, hop.status, hop.reason])).toEqual([
+      ['gateway', 400, reason],
+      ['auth', 200, null],
+      ['form', 400, reason],
+    ]);
+    expect(trace.summary).toContain(`refused by form (400: ${reason})`);
+    expect(trace.next).toContain("read the rule in form's handler of GET /forms/1/submissions");
+    expect(renderTrace({ ...trace, searched: [] })).toContain(`refused: ${reason}`);
+    // Without the kit's reason (an older log): still where, without why.
+    const bare = buildTrace(
+      'r',
+      [
+        incoming('gateway', 0, '/x'),
+        incoming('form', 2, '/y'),
+        completed('form', 5, 404, 3),
+        completed('gateway', 6, 404, 6),
+      ],
+      context(T0 + 1000),
+    );
+    expect(bare.summary).toContain('refused by form (404)');
+  });
+
   it('a slow handler: its caller timed out, it answered 200 later; the slow one is the origin', () => {
     const trace = buildTrace(
       'r',

@@ -27,6 +27,7 @@ interface WorkingHop {
   method: string | undefined;
   url: string | undefined;
   status: number | undefined;
+  reason: string | undefined;
   durationMs: number | undefined;
   start: number;
   end: number | undefined;
@@ -41,7 +42,9 @@ interface WorkingHop {
 /** Fastify's lines: `incoming request` {req}, `request completed` / `request errored` {res, responseTime}. */
 const isIncoming = (record: Record<string, unknown>) => record.msg === 'incoming request';
 
-function completionOf(record: Record<string, unknown>): { status: number; durationMs: number } | undefined {
+function completionOf(
+  record: Record<string, unknown>,
+): { status: number; durationMs: number; reason: string | undefined } | undefined {
   const status = num(obj(record.res)?.statusCode) ?? num(record.statusCode);
   if (status === undefined) return undefined;
   if (
@@ -50,7 +53,8 @@ function completionOf(record: Record<string, unknown>): { status: number; durati
     record.responseTime === undefined
   )
     return undefined;
-  return { status, durationMs: num(record.responseTime) ?? 0 };
+  const reason = typeof record.reason === 'string' ? record.reason : undefined;
+  return { status, durationMs: num(record.responseTime) ?? 0, reason };
 }
 
 function errorOf(line: TraceLine, context: BuildContext): TraceError | undefined {
@@ -89,6 +93,7 @@ function openHop(
     method: str(req?.method) ?? str(record.method),
     url: str(req?.url) ?? str(record.url),
     status: undefined,
+    reason: undefined,
     durationMs: undefined,
     start,
     end: undefined,
@@ -124,6 +129,7 @@ function hopsOf(lines: TraceLine[], context: BuildContext): WorkingHop[] {
       const hop = best ?? openHop(service, record, Math.round(startedAt));
       if (!best) hops.push(hop);
       hop.status = completion.status;
+      hop.reason = completion.reason;
       hop.durationMs = Math.round(completion.durationMs);
       hop.end = line.time;
       hop.pid ??= num(record.pid);
@@ -235,6 +241,7 @@ export function buildTrace(
     method: hop.method ?? null,
     url: hop.url ?? null,
     status: hop.status ?? null,
+    reason: hop.reason ?? null,
     durationMs: hop.durationMs ?? null,
     start: new Date(hop.start).toISOString(),
     end: hop.end === undefined ? null : new Date(hop.end).toISOString(),
@@ -270,6 +277,16 @@ export function buildTrace(
   let next = first?.completed
     ? `nothing failed: the request was answered ${first.status}`
     : 'nothing failed in what was logged';
+  if (origin === null && first?.completed && (first.status ?? 0) >= 400) {
+    // Refused, not failed: where the refusal came from (the deepest hop that answered a 4xx; its
+    // callers passed it on) and why, when the kit logged it.
+    const refusing = [...hops].reverse().find((hop) => (hop.status ?? 0) >= 400 && (hop.status ?? 0) < 500);
+    if (refusing) {
+      const why = refusing.reason ? `: ${refusing.reason}` : '';
+      summary = `${summary}; refused by ${refusing.service} (${refusing.status}${why})`;
+      next = `a ${refusing.status} is an answer, not a crash: if the request was right, read the rule in ${refusing.service}'s handler of ${refusing.method ?? ''} ${(refusing.url ?? '?').split('?')[0]} that refuses it`;
+    }
+  }
   if (origin !== null) {
     const described = describeOrigin(
       hops[origin] as TraceHop,

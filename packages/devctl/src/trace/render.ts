@@ -63,6 +63,9 @@ export function renderTrace(trace: Trace): string {
   trace.hops.forEach((hop, index) => {
     const row = rows[index] as (typeof rows)[number];
     out.push(index === trace.origin ? c.bold(line(row)) : line(row));
+    if (!hop.error && hop.reason && (hop.status ?? 0) >= 400) {
+      out.push(`${errorIndent}${'  '.repeat(hop.depth)}${c.dim(`refused: ${hop.reason}`)}`);
+    }
     if (hop.error) {
       const inner = `${errorIndent}${'  '.repeat(hop.depth)}`;
       // A relay's frames are the client passing the upstream's failure on: not where a fix goes.

@@ -34,6 +34,8 @@ export interface TraceHop {
   url: string | null;
   /** The HTTP status answered, or null when it never answered. */
   status: number | null;
+  /** For a 4xx: the answer's message, as the service kit logs it (`reason`), or null. */
+  reason: string | null;
   /** Fastify's response time, or null when it never answered. */
   durationMs: number | null;
   /** ISO time the request came in (or, when that line is gone, its answer less its duration). */
