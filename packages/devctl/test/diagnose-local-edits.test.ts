@@ -20,6 +20,17 @@ const git = (cwd: string, ...args: string[]) =>
     encoding: 'utf8',
   });
 
+const DAY = 86_400_000;
+/** Commits everything as made `daysAgo` days ago. */
+function commitAt(cwd: string, message: string, daysAgo: number) {
+  const date = new Date(Date.now() - daysAgo * DAY).toISOString();
+  git(cwd, 'add', '-A');
+  execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-qm', message], {
+    cwd,
+    env: { ...process.env, GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date },
+  });
+}
+
 function write(root: string, path: string, text: string) {
   mkdirSync(join(root, dirname(path)), { recursive: true });
   writeFileSync(join(root, path), text);
@@ -42,8 +53,8 @@ function repository(): string {
     write(root, `services/${name}/src/index.ts`, `export const ${name} = 1;\n`);
   }
   git(root, 'init', '-q');
-  git(root, 'add', '-A');
-  git(root, 'commit', '-qm', 'works');
+  // A month old: older than the recent commits the checked lines list.
+  commitAt(root, 'works', 30);
   return root;
 }
 
@@ -53,6 +64,7 @@ function snapshotOf(root: string, configs?: Map<string, ServiceConfig>): Snapsho
   });
   return {
     ecosystem: { root },
+    now: Date.now(),
     selected: new Set(['data-service', 'email-service']),
     services: [service('data'), service('email')],
     ...(configs ? { config: { configs } } : {}),
@@ -110,6 +122,26 @@ describe('uncommitted edits and .env settings in the checked lines', () => {
     expect(lines.join('\n')).not.toContain('hunter2');
   });
 
+  it('lists the last commits that changed what the services run, newest first, with their files and services', () => {
+    const root = repository();
+    write(root, 'README.md', 'not what a service runs\n');
+    commitAt(root, 'docs', 0.01);
+    write(root, 'services/email/src/index.ts', 'export const email = 2;\n');
+    commitAt(root, 'email: tidy up', 2);
+    write(root, 'services/data/src/index.ts', 'export const data = 2;\n');
+    commitAt(root, 'data: accept choices whatever their case', 0.1);
+    const lines = localEditLines(snapshotOf(root));
+    expect(lines[0]).toBe('uncommitted edits in what the services run (git diff HEAD): none');
+    expect(lines[1]).toMatch(
+      /^recent commits in what the services run \(git show <commit> -- <file>\): [0-9a-f]{7,} 2 h ago "data: accept choices whatever their case" \(services\/data\/src\/index\.ts; data-service\), [0-9a-f]{7,} 2 days ago "email: tidy up" \(services\/email\/src\/index\.ts; email-service\)$/,
+    );
+    // The rest is older than the fortnight listed, or outside what the services run.
+    expect(lines[1]).not.toMatch(/"works"|"docs"/);
+    expect(renderReport({ healthy: true, checked: lines, findings: [] })).toMatch(
+      /^if a request still gives a wrong answer: start from the edits, recent commits and \.env settings above/m,
+    );
+  });
+
   it('outside git: no line about edits', () => {
     dir = tempDir('devctl-local-edits-nogit-');
     expect(localEditLines(snapshotOf(dir.path))).toEqual([]);
@@ -118,7 +150,7 @@ describe('uncommitted edits and .env settings in the checked lines', () => {
   it('"stack healthy" with local edits points at them; a clean checkout does not', () => {
     const root = repository();
     const hint =
-      /^if a request still gives a wrong answer: start from the uncommitted edits and \.env settings above/m;
+      /^if a request still gives a wrong answer: start from the edits, recent commits and \.env settings above/m;
     const clean = renderReport({ healthy: true, checked: localEditLines(snapshotOf(root)), findings: [] });
     expect(clean).not.toMatch(hint);
     write(root, 'services/data/src/index.ts', 'export const data = 2;\n');

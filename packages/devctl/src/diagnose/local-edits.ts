@@ -54,9 +54,68 @@ export function uncommittedEdits(root: string, paths: string[]): LocalEdit[] | u
 
 const MAX_LISTED = 8;
 
+export interface RecentCommit {
+  hash: string;
+  /** Commit time, ms since epoch. */
+  time: number;
+  subject: string;
+  /** Repository-relative files it changed under the paths asked for. */
+  files: string[];
+}
+
+/** How many recent commits the checked line lists, and how old one may be to be listed. */
+const RECENT_COMMITS = 3;
+const RECENT_DAYS = 14;
+
+/**
+ * The last commits that changed files under `paths` (newest first, at most RECENT_COMMITS, none
+ * older than RECENT_DAYS). Undefined outside git or when git fails. One bounded git call.
+ */
+export function recentCommits(root: string, paths: string[], now = Date.now()): RecentCommit[] | undefined {
+  if (paths.length === 0) return [];
+  try {
+    const out = git(root, [
+      'log',
+      `-n${RECENT_COMMITS}`,
+      `--since=${Math.floor(now / 1000) - RECENT_DAYS * 86400}`,
+      '--no-merges',
+      '--format=%x00%h%x09%ct%x09%s',
+      '--name-only',
+      '--relative',
+      '--',
+      ...paths,
+    ]);
+    return out
+      .split('\0')
+      .filter((chunk) => chunk.trim() !== '')
+      .map((chunk) => {
+        const [head = '', ...rest] = chunk.split('\n');
+        const [hash = '', time = '0', ...subject] = head.split('\t');
+        return {
+          hash,
+          time: Number(time) * 1000,
+          subject: subject.join('\t'),
+          files: rest.filter((line) => line.trim() !== ''),
+        };
+      });
+  } catch {
+    return undefined;
+  }
+}
+
+/** `5 min ago`, `3 h ago`, `2 days ago`. */
+function ago(ms: number): string {
+  const minutes = Math.max(0, Math.round(ms / 60_000));
+  if (minutes < 60) return `${minutes} min ago`;
+  const hours = Math.round(minutes / 60);
+  if (hours < 48) return `${hours} h ago`;
+  return `${Math.round(hours / 24)} days ago`;
+}
+
 /** How the checked lines that list local edits begin (render.ts points at them when all is well). */
 export const EDITS_LINE = 'uncommitted edits in what the services run (git diff HEAD -- <file>): ';
 export const SETTINGS_LINE = 'settings from .env files instead of defaults (pnpm devctl env <service>): ';
+export const COMMITS_LINE = 'recent commits in what the services run (git show <commit> -- <file>): ';
 
 /** The checked lines: uncommitted edits in what the looked-at services run, and their .env settings. */
 export function localEditLines(snapshot: Snapshot): string[] {
@@ -86,6 +145,25 @@ export function localEditLines(snapshot: Snapshot): string[] {
         ? 'uncommitted edits in what the services run (git diff HEAD): none'
         : `${EDITS_LINE}${described.slice(0, MAX_LISTED).join(', ')}${described.length > MAX_LISTED ? `, and ${described.length - MAX_LISTED} more` : ''}`,
     );
+  }
+  // A commit is no edit, yet a change committed and restarted is as likely the cause of a wrong
+  // answer (trial 8: a validation rule broken by a commit, restarted with a healthy verdict, which
+  // made it the build last verified healthy; only `git log` found it).
+  const commits = recentCommits(root, [...new Set([...pathsOf.values()].flat())], snapshot.now);
+  if (commits !== undefined && commits.length > 0) {
+    const described = commits.map((commit) => {
+      const users = [...pathsOf].filter(([, paths]) =>
+        commit.files.some((file) => paths.some((path) => file === path || file.startsWith(`${path}/`))),
+      );
+      const who =
+        users.length === looked.length && looked.length > 1
+          ? 'every service'
+          : users.map(([name]) => name).join(', ');
+      const files = commit.files.length <= 3 ? commit.files.join(' ') : `${commit.files.length} files`;
+      const subject = commit.subject.length > 80 ? `${commit.subject.slice(0, 77)}...` : commit.subject;
+      return `${commit.hash} ${ago(snapshot.now - commit.time)} "${subject}" (${files}; ${who})`;
+    });
+    lines.push(`${COMMITS_LINE}${described.join(', ')}`);
   }
   if (snapshot.config) {
     const settings = looked.flatMap((service) =>

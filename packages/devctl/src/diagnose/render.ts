@@ -2,7 +2,7 @@
 // summary, evidence lines with their times, the source location, the next step), or "stack
 // healthy" with what was checked. `--json` prints the report itself instead.
 import { c } from '../output/colors';
-import { EDITS_LINE, SETTINGS_LINE } from './local-edits';
+import { COMMITS_LINE, EDITS_LINE, SETTINGS_LINE } from './local-edits';
 import type { Changes, DiagnoseReport, Evidence, Finding } from './types';
 
 /** Evidence lines shown per item; the rest is in --json. */
@@ -87,7 +87,8 @@ function renderFinding(finding: Finding): string[] {
 export function renderReport(report: DiagnoseReport): string {
   if (report.findings.length === 0) {
     const local = report.checked.some(
-      (line) => line.startsWith(EDITS_LINE) || line.startsWith(SETTINGS_LINE),
+      (line) =>
+        line.startsWith(EDITS_LINE) || line.startsWith(SETTINGS_LINE) || line.startsWith(COMMITS_LINE),
     );
     return [
       `${c.green('✔ stack healthy')}: no problem found`,
@@ -97,7 +98,7 @@ export function renderReport(report: DiagnoseReport): string {
       // committed stack is the lead (trial 5: both faults were such edits).
       ...(local
         ? [
-            "if a request still gives a wrong answer: start from the uncommitted edits and .env settings above, on the failing request's path",
+            "if a request still gives a wrong answer: start from the edits, recent commits and .env settings above, on the failing request's path (pnpm devctl trace <request id> shows the path and a refusal's reason)",
           ]
         : []),
     ].join('\n');
