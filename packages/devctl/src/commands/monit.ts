@@ -9,7 +9,7 @@ import { type LogSource, logFiles, readLastMerged, renderEntry } from '../logs/i
 import { formatLocalTime } from '../logs/render';
 import { writeLines } from '../logs/stdout';
 import { c } from '../output/colors';
-import { collectStatus, renderStatus } from './status';
+import { collectStatus, renderStatus } from '../status/index';
 
 export interface MonitOptions {
   names: string[];

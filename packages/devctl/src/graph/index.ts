@@ -1,7 +1,8 @@
 // `devctl graph` for every face (CLI, MCP, a future dashboard): the ecosystem's depends_on, the
 // states from the same collectStatus `devctl status` uses, and the timings start/restart recorded.
-import { collectStatus, type StatusReport } from '../commands/status';
+
 import { allApps, type Ecosystem } from '../ecosystem/index';
+import { collectStatus, type StatusReport } from '../status/index';
 import { buildGraph, type StackGraph } from './build';
 import { readTimings } from './timings';
 

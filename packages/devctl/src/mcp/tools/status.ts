@@ -1,7 +1,7 @@
 // status: `devctl status --json`'s report, from the same collectStatus.
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { collectStatus, renderStatus } from '../../commands/status';
 import { loadEcosystem } from '../../ecosystem/index';
+import { collectStatus, renderStatus } from '../../status/index';
 import { jsonResult } from '../result';
 import { namesOf } from './names';
 

@@ -1,0 +1,137 @@
+// The status model of the stack, one function for every face: `devctl status` renders it, the MCP
+// `status` tool returns it, `devctl graph` and `monit` read it, and the dashboard serves it. A live
+// /health probe of each running service; never an environment value (so nothing to mask here).
+
+import { type Ecosystem, resolveServices } from '../ecosystem/index';
+import { listProcesses, pm2Home } from '../pm2/index';
+import { isRunningState, type ServiceState, serviceState } from '../pm2/state';
+import type { ProcessInfo } from '../pm2/types';
+import { type HealthResult, probeHealth } from '../ports/health';
+import { isOwnLeftover, isPortListening, portHolder } from '../ports/holders';
+
+/** One service in `devctl status --json` (documented in the README; never an environment value). */
+export interface ServiceStatus {
+  name: string;
+  /** `tool` for an app marked `devctl_role: 'tool'` (the log rotator): no port, no /health. */
+  kind: 'service' | 'tool';
+  status: ServiceState;
+  /** PM2's own status word, or null when PM2 does not know the service. */
+  pm2Status: string | null;
+  /** False for a process of this namespace that ecosystem.config.js no longer declares. */
+  inEcosystem: boolean;
+  pmId: number | null;
+  pid: number | null;
+  port: number | null;
+  health: HealthResult | null;
+  cpu: number;
+  memoryBytes: number;
+  uptimeMs: number | null;
+  restarts: number;
+  unstableRestarts: number;
+  exitCode: number | null;
+}
+
+/** A port of a service that is not running, held by some process (often one left from an earlier run). */
+export interface PortLeftover {
+  service: string;
+  port: number;
+  pid: number | null;
+  command: string | null;
+  /** Under the repository and supervised by no PM2 daemon (e.g. after the daemon was killed). */
+  orphan: boolean;
+}
+
+export interface StatusReport {
+  namespace: string;
+  daemon: { running: boolean; pm2Home: string };
+  services: ServiceStatus[];
+  /** Ports of services that are not running but are held anyway (empty when none). */
+  leftovers: PortLeftover[];
+}
+
+const HEALTH_TIMEOUT_MS = 1500;
+
+/** Builds the status of the named services (all when none), probing /health of those running. */
+export async function collectStatus(ecosystem: Ecosystem, names: string[]): Promise<StatusReport> {
+  const named = names.filter((n) => n !== 'all').length > 0;
+  const services = named
+    ? resolveServices(ecosystem, names, { tools: true })
+    : [...ecosystem.services, ...ecosystem.tools];
+  // PM2 first, then the probes, not both at once: every probe makes a service write log lines that
+  // the daemon must carry, which delays its answer more than the probes take.
+  const processes = await listProcesses({ namespace: ecosystem.namespace });
+  const now = Date.now();
+  const entries: {
+    name: string;
+    port: number | undefined;
+    info: ProcessInfo | undefined;
+    inEcosystem: boolean;
+    kind: ServiceStatus['kind'];
+  }[] = services.map((service) => ({
+    name: service.name,
+    port: service.port,
+    info: processes?.find((p) => p.name === service.name),
+    inEcosystem: true,
+    kind: service.kind,
+  }));
+  if (processes && !named) {
+    const declared = new Set(services.map((s) => s.name));
+    for (const info of processes) {
+      if (!declared.has(info.name))
+        entries.push({ name: info.name, port: undefined, info, inEcosystem: false, kind: 'service' });
+    }
+  }
+  const statuses = await Promise.all(
+    entries.map(async ({ name, port, info, inEcosystem, kind }): Promise<ServiceStatus> => {
+      const status = serviceState(info, now);
+      const running = isRunningState(status);
+      const health =
+        running && port !== undefined ? await probeHealth(port, { timeoutMs: HEALTH_TIMEOUT_MS }) : null;
+      return {
+        name,
+        kind,
+        status,
+        pm2Status: info?.status ?? null,
+        inEcosystem,
+        pmId: info ? info.pmId : null,
+        pid: info && info.pid > 0 ? info.pid : null,
+        port: port ?? null,
+        health,
+        cpu: running ? (info?.cpu ?? 0) : 0,
+        memoryBytes: running ? (info?.memory ?? 0) : 0,
+        uptimeMs: running && info?.startedAt !== undefined ? Math.max(0, now - info.startedAt) : null,
+        restarts: info?.restarts ?? 0,
+        unstableRestarts: info?.unstableRestarts ?? 0,
+        exitCode: info?.exitCode ?? null,
+      };
+    }),
+  );
+  return {
+    namespace: ecosystem.namespace,
+    daemon: { running: processes !== null, pm2Home: pm2Home() },
+    services: statuses,
+    leftovers: leftovers(ecosystem, statuses),
+  };
+}
+
+/** Who holds the port of each service that does not run (one /proc/net/tcp read per such port). */
+function leftovers(ecosystem: Ecosystem, statuses: ServiceStatus[]): PortLeftover[] {
+  const found: PortLeftover[] = [];
+  for (const status of statuses) {
+    if (status.port === null || (status.status !== 'not started' && status.status !== 'stopped')) continue;
+    if (!isPortListening(status.port)) continue;
+    const holder = portHolder(status.port, ecosystem.root);
+    if (!holder) continue;
+    const entry = ecosystem.services.find((service) => service.name === status.name);
+    found.push({
+      service: status.name,
+      port: status.port,
+      pid: holder.pid ?? null,
+      command: holder.command ?? null,
+      orphan: holder.orphan || (entry !== undefined && isOwnLeftover(holder, entry.cwd, entry.script)),
+    });
+  }
+  return found;
+}
+
+export { renderStatus } from './render';
