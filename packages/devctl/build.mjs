@@ -6,9 +6,12 @@
 // The small packages every command needs (argument parsing, suggestions) and the stack's contract
 // (@repo/stack-contract, from its TypeScript: a workspace package has no dist/ until turbo builds it)
 // are bundled in; every other package stays external and is required only by the command that uses it.
+// - dist/dashboard/, the page of `devctl dashboard` (dashboard/, Vite + React), built here so the
+//   command serves files and needs no dev server. Rebuilt only when a file of dashboard/ is newer.
 // Each file is written to a temporary name and renamed, so a devctl running in parallel never reads
 // a half-written bundle.
-import { readFileSync, renameSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
@@ -72,6 +75,40 @@ export async function buildDevctl({ clean = false } = {}) {
   }
 }
 
+/** The newest modification time of the files under `dir` (0 when it has none). */
+function newestMtime(dir) {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * dist/dashboard from dashboard/ with Vite (a dev dependency: only the build needs it). Skipped when
+ * the output is newer than every source, so a test run's global setup does not pay ~2 s each time.
+ */
+export async function buildDashboard() {
+  const source = `${root}dashboard`;
+  const page = `${root}dist/dashboard/index.html`;
+  let built = 0;
+  try {
+    built = statSync(page).mtimeMs;
+  } catch {
+    built = 0;
+  }
+  const inputs = Math.max(
+    newestMtime(`${source}/src`),
+    statSync(`${source}/index.html`).mtimeMs,
+    statSync(`${source}/vite.config.ts`).mtimeMs,
+  );
+  if (built > inputs) return;
+  const { build: viteBuild } = await import('vite');
+  await viteBuild({ configFile: `${source}/vite.config.ts` });
+}
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   await buildDevctl({ clean: true });
+  await buildDashboard();
 }

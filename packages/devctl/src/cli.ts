@@ -185,6 +185,15 @@ export const main = defineCommand({
       (a) => ({ format: graphFormat(a.format), json: Boolean(a.json) }),
       async (o) => (await import('./commands/graph')).runGraph(o),
     ),
+    dashboard: command(
+      {
+        name: 'dashboard',
+        description: 'a local web page of the stack: services live, graph, logs, findings, traces, actions',
+      },
+      { port: { type: 'string', description: 'listen on this port (default: a free one)' }, json },
+      (a) => ({ port: portNumber('--port', a.port), json: Boolean(a.json) }),
+      async (o) => (await import('./commands/dashboard')).runDashboard(o),
+    ),
     monit: command(
       { name: 'monit', description: 'live view of status, CPU, memory and log tail (q to quit)' },
       { names, interval: { type: 'string', description: 'refresh every N seconds (default 2)' } },
