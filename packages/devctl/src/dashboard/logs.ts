@@ -1,6 +1,6 @@
 // Log lines as the dashboard shows them: the entries of `devctl logs --json` (the same reader),
 // masked, with the source line a stack trace names (`file:line`), so the page can show it as a link.
-import { isAbsolute, relative } from 'node:path';
+import { isAbsolute, relative, resolve } from 'node:path';
 import type { Ecosystem, ServiceEntry } from '../ecosystem/index';
 import {
   type LogEntry,
@@ -14,7 +14,7 @@ import { maskText } from '../mcp/mask';
 
 export interface DashboardLogLine extends LogEntryJson {
   /** The first stack frame in the project's own code, when the line holds a stack trace. */
-  source?: { file: string; line: number; column: number };
+  source?: { file: string; line: number; column: number; path: string };
 }
 
 /** A frame `at fn (file:line:col)` or `at file:line:col`. */
@@ -28,7 +28,7 @@ export function sourceOf(text: string, root: string): DashboardLogLine['source']
     if (!file || file.includes('node_modules') || file.startsWith('node:')) continue;
     const shown = isAbsolute(file) ? relative(root, file) : file;
     if (shown.startsWith('..')) continue;
-    return { file: shown, line: Number(line), column: Number(column) };
+    return { file: shown, line: Number(line), column: Number(column), path: resolve(root, file) };
   }
   return undefined;
 }

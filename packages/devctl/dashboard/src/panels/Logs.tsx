@@ -105,8 +105,8 @@ export function Logs({ services, liveLines }: { services: string[]; liveLines: D
                   <a
                     className="source"
                     data-testid="source-link"
-                    href={`vscode://file/${line.source.file}:${line.source.line}:${line.source.column}`}
-                    title="the source line this stack trace names"
+                    href={`vscode://file${line.source.path}:${line.source.line}:${line.source.column}`}
+                    title={`${line.source.path}:${line.source.line}:${line.source.column} (opens in VS Code)`}
                   >
                     {line.source.file}:{line.source.line}
                   </a>

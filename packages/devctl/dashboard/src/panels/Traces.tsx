@@ -54,7 +54,7 @@ function Waterfall({ trace }: { trace: Trace }) {
       {trace.hops
         .filter((hop) => hop.error)
         .map((hop, index) => (
-          <div key={index} className="hop-error">
+          <div key={index} className="hop-error" data-hop-error={hop.service}>
             <strong>{hop.service}</strong>: {hop.error?.type} {hop.error?.message}
             {hop.error?.location && (
               <span data-testid="error-location">
