@@ -5,7 +5,7 @@
 // `status --json` (and the MCP tool's), stops one from the page and sees it go down and come back,
 // filters logs, opens the trace of a failed request and the findings. Screenshots of each panel go
 // to test-artifacts/dashboard/ (git-ignored).
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -55,8 +55,8 @@ async function shoot(name: string): Promise<void> {
 }
 
 /** The text of one cell of a service's row in the services panel. */
-function cell(service: string, field: string): Promise<string> {
-  return page.locator(`tr[data-service="${service}"] td[data-field="${field}"]`).innerText();
+async function cell(service: string, field: string): Promise<string> {
+  return (await page.locator(`tr[data-service="${service}"] td[data-field="${field}"]`).textContent()) ?? '';
 }
 
 /** Waits until the page shows `state` for `service` (pushed over the event stream, never reloaded). */
@@ -71,7 +71,8 @@ async function waitForState(service: string, state: string): Promise<void> {
 
 /** The fields of a status that do not move between two reads of a steady stack. */
 function steady(service: ServiceStatus) {
-  const { cpu: _cpu, memoryBytes: _memory, uptimeMs: _uptime, health, ...rest } = service;
+  // `ready` is asked for by the dashboard only (a /ready probe costs the services more than status should).
+  const { cpu: _cpu, memoryBytes: _memory, uptimeMs: _uptime, health, ready: _ready, ...rest } = service;
   return { ...rest, health: health ? { ok: health.ok, statusCode: health.statusCode } : null };
 }
 
@@ -112,6 +113,16 @@ describe('devctl dashboard in Chromium', () => {
     for (const app of apps) await waitForState(app.name, 'online');
     await page.waitForFunction(() => document.querySelector('[data-testid="live"]')?.textContent === 'live');
     await shoot('services');
+    // With the page open, the snapshots (each probes /health and /ready) add no line to any log.
+    const logSizes = () =>
+      readdirSync(join(stack.root, 'services', 'orders', 'logs')).map((file) => [
+        file,
+        statSync(join(stack.root, 'services', 'orders', 'logs', file)).size,
+      ]);
+    const sizesBefore = logSizes();
+    const snapshots = async () =>
+      Number(await page.locator('[data-testid="live"]').getAttribute('data-snapshots'));
+    const snapshotsBefore = await snapshots();
 
     const cli = JSON.parse((await stack.devctl('status', '--json')).stdout) as StatusReport;
     const transport = new StdioClientTransport({
@@ -147,8 +158,18 @@ describe('devctl dashboard in Chromium', () => {
       expect(await cell(service.name, 'port')).toBe(String(service.port));
       expect(await cell(service.name, 'restarts')).toBe(String(service.restarts));
       expect(await cell(service.name, 'health')).toMatch(/^ok \d+ms$/);
+      expect(await cell(service.name, 'ready')).toMatch(/^ok \d+ms$/);
+      expect(api.services.find((s) => s.name === service.name)?.ready?.ok).toBe(true);
       expect(await cell(service.name, 'memory')).toMatch(/MiB$/);
     }
+    await page.waitForFunction(
+      (count) =>
+        Number(document.querySelector('[data-testid="live"]')?.getAttribute('data-snapshots')) >= count,
+      snapshotsBefore + 2,
+      { timeout: 30_000 },
+    );
+    expect(await snapshots()).toBeGreaterThanOrEqual(snapshotsBefore + 2);
+    expect(logSizes()).toEqual(sizesBefore);
   });
 
   it('stops a service from the page, sees it go down, and restarts it with its verdict', async () => {
@@ -156,7 +177,7 @@ describe('devctl dashboard in Chromium', () => {
     await page.locator('tr[data-service="leaf"] button[data-action="stop"]').click();
     await waitForState('leaf', 'stopped');
     await page.locator('[data-verdict="leaf"]').waitFor({ timeout: 60_000 });
-    expect(await page.locator('[data-verdict="leaf"]').innerText()).toBe('ok: leaf stopped');
+    expect(await page.locator('[data-verdict="leaf"]').textContent()).toBe('ok: leaf stopped');
     expect(await cell('leaf', 'pid')).toBe('-');
     expect((await get(stack.url('leaf', '/health')).catch(() => ({ status: 0 }))).status).toBe(0);
     await shoot('services-stopped');
@@ -178,8 +199,8 @@ describe('devctl dashboard in Chromium', () => {
   it('shows the graph with every service and what it waits on', async () => {
     await page.locator('button[data-panel="graph"]').click();
     await page.locator('li[data-node="edge"]').waitFor();
-    expect(await page.locator('li[data-node="edge"]').innerText()).toContain('waits on mid');
-    expect(await page.locator('li[data-node="mid"]').innerText()).toContain('waits on leaf');
+    expect(await page.locator('li[data-node="edge"]').textContent()).toContain('waits on mid');
+    expect(await page.locator('li[data-node="mid"]').textContent()).toContain('waits on leaf');
     await shoot('graph');
   });
 
@@ -207,7 +228,7 @@ describe('devctl dashboard in Chromium', () => {
     // The TypeError of the failed request: its stack names the fixture's source file and line.
     const link = page.locator('[data-testid="source-link"]').first();
     await link.waitFor();
-    expect(await link.innerText()).toMatch(/^services\/orders\/src\/routes\/items\.ts:\d+$/);
+    expect(await link.textContent()).toMatch(/^services\/orders\/src\/routes\/items\.ts:\d+$/);
     await shoot('logs-filtered');
 
     // Live: a request made now appears without a reload; the text filter narrows to it.
@@ -237,10 +258,10 @@ describe('devctl dashboard in Chromium', () => {
     await page.locator(`[data-testid="trace"][data-request="${failedRequestId}"]`).waitFor();
     const hops = await page.$$eval('[data-hop]', (rows) => rows.map((r) => r.getAttribute('data-hop')));
     expect(hops).toEqual(['edge', 'mid', 'leaf']);
-    expect(await page.locator('tr[data-hop="leaf"] td[data-field="status"]').innerText()).toBe('500');
-    expect(await page.locator('[data-hop-error="leaf"] [data-testid="error-location"]').innerText()).toMatch(
-      /services\/orders\/src\/routes\/items\.ts:\d+/,
-    );
+    expect(await page.locator('tr[data-hop="leaf"] td[data-field="status"]').textContent()).toBe('500');
+    expect(
+      await page.locator('[data-hop-error="leaf"] [data-testid="error-location"]').textContent(),
+    ).toMatch(/services\/orders\/src\/routes\/items\.ts:\d+/);
     await shoot('trace');
   });
 
@@ -250,9 +271,9 @@ describe('devctl dashboard in Chromium', () => {
     await page.locator('button[data-panel="findings"]').click();
     await page.locator('li[data-finding]').first().waitFor({ timeout: 60_000 });
     const first = page.locator('li[data-finding]').first();
-    expect(await first.innerText()).toContain('root cause');
-    expect(await first.innerText()).toContain('leaf');
-    expect(await first.locator('[data-testid="next-command"]').innerText()).not.toBe('');
+    expect(await first.textContent()).toContain('root cause');
+    expect(await first.textContent()).toContain('leaf');
+    expect(await first.locator('[data-testid="next-command"]').textContent()).not.toBe('');
     await shoot('findings');
   });
 });

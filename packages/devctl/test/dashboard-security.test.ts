@@ -18,6 +18,8 @@ let port = 0;
 const token = 'test-token-0123456789abcdefghij';
 const SECRET = 'hunter2-very-secret-value';
 const savedHome = process.env.PM2_HOME;
+/** Whether the hub watched the stack while the event stream was open. */
+let activeWhileOpen = false;
 
 interface Answer {
   status: number;
@@ -49,6 +51,10 @@ function call(
     req.on('error', reject);
     req.end(options.body);
   });
+}
+
+async function waitFor(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 100 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 50));
 }
 
 beforeAll(async () => {
@@ -210,6 +216,7 @@ describe('secrets', () => {
               text += '\n: SENT-LATER\n';
             }
             if (/event: logs\ndata: .*SENT-LATER/.test(text)) {
+              activeWhileOpen = dashboard.hub.active;
               req.destroy();
               resolve(text);
             }
@@ -222,6 +229,13 @@ describe('secrets', () => {
     });
     expect(body).toContain('SECRET_KEY=');
     expect(body).not.toContain(SECRET);
+  });
+
+  it('stops watching the stack when the last page closes (no interval, no bus, no log follower)', async () => {
+    expect(activeWhileOpen).toBe(true);
+    await waitFor(() => dashboard.hub.connections === 0);
+    await waitFor(() => !dashboard.hub.active);
+    expect(dashboard.hub.active).toBe(false);
   });
 });
 

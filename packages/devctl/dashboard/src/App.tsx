@@ -23,6 +23,7 @@ export function App() {
   const [live, setLive] = useState<'connecting' | 'live' | 'lost'>('connecting');
   const [problem, setProblem] = useState<string | null>(null);
   const [liveLines, setLiveLines] = useState<DashboardLogLine[]>([]);
+  const [snapshots, setSnapshots] = useState(0);
 
   useEffect(() => {
     const onHash = () => setPanel(panelOfHash());
@@ -36,6 +37,7 @@ export function App() {
     source.onerror = () => setLive('lost');
     source.addEventListener('status', (event) => {
       setStatus(JSON.parse((event as MessageEvent<string>).data) as StatusReport);
+      setSnapshots((count) => count + 1);
       setProblem(null);
     });
     source.addEventListener('logs', (event) => {
@@ -73,7 +75,7 @@ export function App() {
             </button>
           ))}
         </nav>
-        <span className={`live ${live}`} data-testid="live">
+        <span className={`live ${live}`} data-testid="live" data-snapshots={snapshots}>
           {live}
         </span>
       </header>

@@ -40,6 +40,11 @@ export class LiveHub {
     return this.clients.size;
   }
 
+  /** True while it watches the stack (the interval, the bus, the log follower): only with a page open. */
+  get active(): boolean {
+    return this.interval !== undefined || this.bus !== undefined || this.follow !== undefined;
+  }
+
   add(response: ServerResponse): void {
     response.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
@@ -67,7 +72,7 @@ export class LiveHub {
       try {
         do {
           this.again = false;
-          const report = maskDeep(await collectStatus(this.ecosystem, []));
+          const report = maskDeep(await collectStatus(this.ecosystem, [], { readiness: true }));
           this.last = report;
           this.broadcast('status', report);
         } while (this.again && this.clients.size > 0);

@@ -44,6 +44,8 @@ export function recentRequests(ecosystem: Ecosystem, limit = 50, lines = 2000): 
     } catch {
       continue;
     }
+    // A probe or a poll (the kit marks it `routine` when it fails or is slow): machinery, not a request.
+    if (record.routine === true) continue;
     const id = record.reqId;
     if (typeof id !== 'string' && typeof id !== 'number') continue;
     const requestId = String(id);

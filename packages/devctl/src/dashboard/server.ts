@@ -204,7 +204,7 @@ export function createDashboardServer(options: {
           'content-security-policy': PAGE_POLICY,
         });
       case '/api/status':
-        return send(response, 200, maskDeep(await collectStatus(ecosystem, [])));
+        return send(response, 200, maskDeep(await collectStatus(ecosystem, [], { readiness: true })));
       case '/api/graph':
         return send(response, 200, maskDeep(await collectGraph(ecosystem)));
       case '/api/logs': {

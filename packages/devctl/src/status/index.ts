@@ -23,6 +23,12 @@ export interface ServiceStatus {
   pid: number | null;
   port: number | null;
   health: HealthResult | null;
+  /**
+   * The live /ready answer (its own dependencies reachable), only when asked for (`readiness`: the
+   * dashboard): a /ready probe makes the service probe its dependencies in turn, more than a
+   * `devctl status` should cost. Absent otherwise.
+   */
+  ready?: HealthResult | null;
   cpu: number;
   memoryBytes: number;
   uptimeMs: number | null;
@@ -52,7 +58,11 @@ export interface StatusReport {
 const HEALTH_TIMEOUT_MS = 1500;
 
 /** Builds the status of the named services (all when none), probing /health of those running. */
-export async function collectStatus(ecosystem: Ecosystem, names: string[]): Promise<StatusReport> {
+export async function collectStatus(
+  ecosystem: Ecosystem,
+  names: string[],
+  options: { readiness?: boolean } = {},
+): Promise<StatusReport> {
   const named = names.filter((n) => n !== 'all').length > 0;
   const services = named
     ? resolveServices(ecosystem, names, { tools: true })
@@ -85,8 +95,13 @@ export async function collectStatus(ecosystem: Ecosystem, names: string[]): Prom
     entries.map(async ({ name, port, info, inEcosystem, kind }): Promise<ServiceStatus> => {
       const status = serviceState(info, now);
       const running = isRunningState(status);
-      const health =
-        running && port !== undefined ? await probeHealth(port, { timeoutMs: HEALTH_TIMEOUT_MS }) : null;
+      const probed = running && port !== undefined;
+      const [health, ready] = await Promise.all([
+        probed ? probeHealth(port, { timeoutMs: HEALTH_TIMEOUT_MS }) : null,
+        probed && options.readiness
+          ? probeHealth(port, { path: '/ready', timeoutMs: HEALTH_TIMEOUT_MS })
+          : null,
+      ]);
       return {
         name,
         kind,
@@ -97,6 +112,7 @@ export async function collectStatus(ecosystem: Ecosystem, names: string[]): Prom
         pid: info && info.pid > 0 ? info.pid : null,
         port: port ?? null,
         health,
+        ...(options.readiness ? { ready } : {}),
         cpu: running ? (info?.cpu ?? 0) : 0,
         memoryBytes: running ? (info?.memory ?? 0) : 0,
         uptimeMs: running && info?.startedAt !== undefined ? Math.max(0, now - info.startedAt) : null,

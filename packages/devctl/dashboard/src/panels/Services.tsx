@@ -4,8 +4,7 @@ import { bytes, duration } from '../format';
 
 type Service = StatusReport['services'][number];
 
-function healthText(service: Service): string {
-  const health = service.health;
+function probeText(health: Service['health'] | undefined): string {
   if (!health) return '-';
   if (health.ok) return `ok ${health.latencyMs}ms`;
   return health.statusCode !== null ? `fail ${health.statusCode}` : (health.error ?? 'fail');
@@ -54,6 +53,7 @@ export function Services({ status }: { status: StatusReport | null }) {
             <th>pid</th>
             <th>port</th>
             <th>health</th>
+            <th>ready</th>
             <th>cpu</th>
             <th>memory</th>
             <th>uptime</th>
@@ -78,7 +78,10 @@ export function Services({ status }: { status: StatusReport | null }) {
                 <td data-field="pid">{s.pid ?? '-'}</td>
                 <td data-field="port">{s.port ?? '-'}</td>
                 <td data-field="health" className={s.health ? (s.health.ok ? 'good' : 'bad') : 'idle'}>
-                  {healthText(s)}
+                  {probeText(s.health)}
+                </td>
+                <td data-field="ready" className={s.ready ? (s.ready.ok ? 'good' : 'bad') : 'idle'}>
+                  {probeText(s.ready)}
                 </td>
                 <td data-field="cpu">{running ? `${s.cpu}%` : '-'}</td>
                 <td data-field="memory">{running ? bytes(s.memoryBytes) : '-'}</td>
@@ -101,7 +104,7 @@ export function Services({ status }: { status: StatusReport | null }) {
               </tr>,
               verdict && (
                 <tr key={`${s.name}-verdict`} className="verdict-row">
-                  <td colSpan={11} data-verdict={s.name} className={verdict.ok ? 'good' : 'bad'}>
+                  <td colSpan={12} data-verdict={s.name} className={verdict.ok ? 'good' : 'bad'}>
                     {verdict.ok ? 'ok: ' : 'failed: '}
                     {verdict.verdict}
                   </td>
