@@ -1,22 +1,18 @@
 // The dashboard's HTTP server (node:http: a dozen routes do not need a framework, and it starts in
 // the time `devctl status` does). Every answer comes from the same domain functions as the CLI and
 // the MCP server -- collectStatus, collectGraph, diagnose, trace, the lifecycle commands -- and goes
-// through maskDeep, the MCP server's second masking pass, so no secret reaches the page.
+// through maskDeep, the MCP server's second masking pass, so no secret reaches the page. The
+// domain modules a panel needs are loaded when it first asks, so the command prints its URL at once.
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { basename, dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { diagnose } from '../diagnose/index';
 import { allApps, type Ecosystem, resolveServices } from '../ecosystem/index';
 import { CLIError } from '../errors';
-import { collectGraph } from '../graph/index';
-import { documentOf, runDevctl } from '../mcp/devctl-process';
 import { maskDeep } from '../mcp/mask';
 import { collectStatus } from '../status/index';
-import { trace } from '../trace/index';
 import { LiveHub } from './live';
 import { lastLines } from './logs';
-import { recentRequests } from './requests';
 import { refusal } from './security';
 
 export const ACTIONS = ['restart', 'stop', 'start'] as const;
@@ -115,6 +111,7 @@ export interface ActionResult {
 
 /** Runs `devctl <action> <service> [--wait] --json` as the MCP tools do: the lifecycle domain, its verdict. */
 async function runAction(action: DashboardAction, service: string): Promise<ActionResult> {
+  const { documentOf, runDevctl } = await import('../mcp/devctl-process');
   const args = action === 'stop' ? ['stop', service] : [action, '--wait', service];
   const run = await runDevctl(args, { timeoutMs: ACTION_LIMIT_MS });
   let report: Record<string, unknown>;
@@ -206,7 +203,7 @@ export function createDashboardServer(options: {
       case '/api/status':
         return send(response, 200, maskDeep(await collectStatus(ecosystem, [], { readiness: true })));
       case '/api/graph':
-        return send(response, 200, maskDeep(await collectGraph(ecosystem)));
+        return send(response, 200, maskDeep(await (await import('../graph/index')).collectGraph(ecosystem)));
       case '/api/logs': {
         const service = url.searchParams.get('service');
         const services = service
@@ -216,9 +213,17 @@ export function createDashboardServer(options: {
         return send(response, 200, { lines: lastLines(ecosystem, services, lines) });
       }
       case '/api/findings':
-        return send(response, 200, maskDeep(await diagnose({ ecosystem })));
+        return send(
+          response,
+          200,
+          maskDeep(await (await import('../diagnose/index')).diagnose({ ecosystem })),
+        );
       case '/api/requests':
-        return send(response, 200, maskDeep({ requests: recentRequests(ecosystem) }));
+        return send(
+          response,
+          200,
+          maskDeep({ requests: (await import('./requests')).recentRequests(ecosystem) }),
+        );
       case '/api/events':
         hub.add(response);
         return;
@@ -227,7 +232,11 @@ export function createDashboardServer(options: {
     }
     if (path.startsWith('/api/trace/')) {
       const requestId = decodeURIComponent(path.slice('/api/trace/'.length));
-      return send(response, 200, maskDeep(await trace({ requestId, ecosystem })));
+      return send(
+        response,
+        200,
+        maskDeep(await (await import('../trace/index')).trace({ requestId, ecosystem })),
+      );
     }
     if (path.startsWith('/assets/') && folder) {
       const file = join(folder, 'assets', basename(path));
