@@ -27,7 +27,7 @@ function hasPostgres() {
 const requirements = [
   {
     what: `Chromium (${chromiumPath})`,
-    why: 'the browser tests (apps/web/e2e, devctl init-e2e) drive a real Chromium',
+    why: 'the browser tests (apps/web/e2e, devctl init-e2e and dashboard-browser) drive a real Chromium',
     present: () => existsSync(chromiumPath),
     // CHROMIUM_PATH names a browser the user provides: installing Debian's would not put it there.
     aptPackage: process.env.CHROMIUM_PATH ? undefined : 'chromium',
