@@ -253,8 +253,14 @@ describe('devctl dashboard in Chromium', () => {
       failedRequestId,
     );
 
-    await page.locator('[data-testid="trace-id"]').fill(failedRequestId);
-    await page.locator('[data-testid="trace-id"]').press('Enter');
+    // Pasted, as from an error answer's x-request-id: the paste alone opens it.
+    await page.locator('[data-testid="trace-id"]').evaluate((input, id) => {
+      const data = new DataTransfer();
+      data.setData('text/plain', id);
+      input.dispatchEvent(
+        new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }),
+      );
+    }, failedRequestId);
     await page.locator(`[data-testid="trace"][data-request="${failedRequestId}"]`).waitFor();
     const hops = await page.$$eval('[data-hop]', (rows) => rows.map((r) => r.getAttribute('data-hop')));
     expect(hops).toEqual(['edge', 'mid', 'leaf']);
@@ -263,6 +269,16 @@ describe('devctl dashboard in Chromium', () => {
       await page.locator('[data-hop-error="leaf"] [data-testid="error-location"]').textContent(),
     ).toMatch(/services\/orders\/src\/routes\/items\.ts:\d+/);
     await shoot('trace');
+
+    // A link to the trace (#trace=<id>, which the page keeps in its address) opens it too.
+    expect(page.url()).toContain(`#trace=${failedRequestId}`);
+    const linked = await page.context().newPage();
+    try {
+      await linked.goto(page.url());
+      await linked.locator(`[data-testid="trace"][data-request="${failedRequestId}"]`).waitFor();
+    } finally {
+      await linked.close();
+    }
   });
 
   it('shows diagnose findings, root cause first, with the next command', async () => {
