@@ -94,7 +94,12 @@ export function Services({ status }: { status: StatusReport | null }) {
                       key={action}
                       type="button"
                       data-action={action}
-                      disabled={busy[s.name] !== undefined || s.kind === 'tool'}
+                      disabled={
+                        busy[s.name] !== undefined ||
+                        s.kind === 'tool' ||
+                        (action === 'stop' && !running) ||
+                        (action === 'start' && running)
+                      }
                       onClick={() => void run(action, s.name)}
                     >
                       {busy[s.name] === action ? `${action}...` : action}
