@@ -240,6 +240,15 @@ describe('secrets', () => {
 });
 
 describe('the real bin', () => {
+  it('fails with exit 1 naming the taken port, and 2 on a bad --port', async () => {
+    const taken = await fixture.devctl(['dashboard', '--port', String(port)]);
+    expect(taken.code).toBe(1);
+    expect(taken.stderr).toContain(`port ${port} on 127.0.0.1 is taken`);
+    const bad = await fixture.devctl(['dashboard', '--port', 'abc']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--port must be a port number');
+  });
+
   it('listens on 127.0.0.1 only and prints its URL with the token', async () => {
     const bin = spawnProcess(process.execPath, [devctlBin, 'dashboard', '--json'], {
       cwd: fixture.root,

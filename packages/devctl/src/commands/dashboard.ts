@@ -4,7 +4,7 @@
 // nothing: the person (or agent) opens the URL. Exit 0 on Ctrl-C, 1 when it cannot listen.
 
 import { newToken } from '../dashboard/security';
-import { createDashboardServer } from '../dashboard/server';
+import { assetsFolder, createDashboardServer } from '../dashboard/server';
 import { loadEcosystem } from '../ecosystem/index';
 import { CLIError } from '../errors';
 import { c } from '../output/colors';
@@ -16,6 +16,13 @@ export interface DashboardOptions {
 
 export async function runDashboard(options: DashboardOptions): Promise<void> {
   const ecosystem = loadEcosystem();
+  // The page is built with devctl (build.mjs), not at run time: say so before printing a URL that
+  // could only answer that it is missing.
+  if (!assetsFolder()) {
+    throw new CLIError(
+      'the dashboard page is not built (no dist/dashboard/index.html in packages/devctl); build it with: pnpm --filter @repo/devctl build',
+    );
+  }
   const token = newToken();
   let port = options.port ?? 0;
   const dashboard = createDashboardServer({ ecosystem, token, port: () => port });
@@ -24,8 +31,8 @@ export async function runDashboard(options: DashboardOptions): Promise<void> {
       reject(
         new CLIError(
           error.code === 'EADDRINUSE'
-            ? `devctl dashboard: port ${options.port} on 127.0.0.1 is taken; pick another with --port, or leave --port out for a free one`
-            : `devctl dashboard: cannot listen on 127.0.0.1:${options.port ?? 0}: ${error.message}`,
+            ? `port ${options.port} on 127.0.0.1 is taken; pick another with --port, or leave --port out for a free one`
+            : `the dashboard cannot listen on 127.0.0.1:${options.port ?? 0}: ${error.message}`,
         ),
       );
     });

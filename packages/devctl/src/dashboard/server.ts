@@ -45,11 +45,11 @@ const PAGE_POLICY =
 
 /** dist/dashboard, the page Vite built (found from this module: src/dashboard/ in tests, dist/ bundled). */
 export function assetsFolder(): string | undefined {
+  // Only a dist/dashboard: packages/devctl/dashboard/ holds the page's source (an index.html too).
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let depth = 0; depth < 4; depth++) {
-    for (const candidate of [join(dir, 'dashboard'), join(dir, 'dist', 'dashboard')]) {
-      if (existsSync(join(candidate, 'index.html'))) return candidate;
-    }
+    const candidate = basename(dir) === 'dist' ? join(dir, 'dashboard') : join(dir, 'dist', 'dashboard');
+    if (existsSync(join(candidate, 'index.html'))) return candidate;
     dir = dirname(dir);
   }
   return undefined;
