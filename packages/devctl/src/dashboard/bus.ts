@@ -14,6 +14,8 @@ export interface ProcessEvent {
 }
 
 export interface BusSubscription {
+  /** Resolves true once subscribed, false when no daemon listens. */
+  connected: Promise<boolean>;
   close(): void;
 }
 
@@ -28,6 +30,10 @@ export function subscribeProcessEvents(
 ): BusSubscription {
   let socket: Socket | undefined = connect(join(home, 'pub.sock'));
   let buffered: Buffer = Buffer.alloc(0);
+  const connected = new Promise<boolean>((resolve) => {
+    socket?.once('connect', () => resolve(true));
+    socket?.once('close', () => resolve(false));
+  });
   socket.on('data', (chunk: Buffer) => {
     const { messages, rest } = decodeMessages(Buffer.concat([buffered, chunk]));
     buffered = rest;
@@ -49,6 +55,7 @@ export function subscribeProcessEvents(
     socket = undefined;
   });
   return {
+    connected,
     close() {
       const open = socket;
       socket = undefined;
