@@ -4,6 +4,7 @@ import { type Database, migrate } from './db';
 import { emailRoutes } from './routes/emails';
 import { formRoutes } from './routes/forms';
 import { jobRoutes } from './routes/jobs';
+import { scheduleRoutes } from './routes/schedules';
 import { statsRoutes } from './routes/stats';
 import { userRoutes } from './routes/users';
 import { type Clock, createStore, type Store, systemClock } from './store';
@@ -95,6 +96,7 @@ export async function buildApp({ config, logger, db, clock = systemClock, store:
   await app.register(jobRoutes, routes);
   await app.register(emailRoutes, routes);
   await app.register(statsRoutes, routes);
+  await app.register(scheduleRoutes, routes);
 
   try {
     await schema.ensure();

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { createApp, createServiceClient, type Logger } from '@repo/service-kit';
 import type { FastifyInstance } from 'fastify';
@@ -44,7 +45,9 @@ export function buildApp({ config, logger, serviceDir }: BuildAppOptions): Fasti
     timeoutMs: config.UPSTREAM_TIMEOUT_MS,
   });
   const transport = makeTransport(config, serviceDir);
-  const sender = new EmailSender(transport, data, logger);
+  // A reservation outlives the slowest send (SMTP's timeout) and the record's request after it.
+  const reservationMs = 2 * (config.SMTP_TIMEOUT_MS + config.UPSTREAM_TIMEOUT_MS);
+  const sender = new EmailSender(transport, data, logger, `${hostname()}:${process.pid}`, reservationMs);
 
   // /ready reuses a successful verification for VERIFIED_FOR_MS and re-checks after it, or at once
   // after a failure: a mail server that comes up (or goes down) later is noticed without a restart,

@@ -16,14 +16,22 @@ interface SentEmailRecord {
   sentAt: string;
 }
 
+type Reservation =
+  | { state: 'sent'; email: SentEmailRecord }
+  | { state: 'reserved' | 'busy'; holder: string; reservedUntil: string };
+
 /** How many sent-but-unrecorded keys this process remembers (they are dropped once recorded). */
 const UNRECORDED_LIMIT = 10_000;
 
 /**
- * Sends each idempotency key at most once. The durable proof is data-service's `/emails` record
- * (and, for the outbox, the file itself): it is checked before sending and written after. Between
- * the two, concurrent calls for one key share one attempt, and a key whose record could not be
- * written is remembered so a retry records it instead of sending again.
+ * Sends each idempotency key at most once, across replicas. Before sending, the key is reserved in
+ * data-service (`POST /emails/reservations`): the record of a sent key answers `sent`, another
+ * replica's live reservation answers `busy` (a 409 here), else the key is ours until the reservation
+ * expires. After sending, the `/emails` record is written. Within one process, concurrent calls for
+ * one key share one attempt, and a key whose record could not be written is remembered so a retry
+ * records it instead of sending again. The one window left: a replica killed after the transport
+ * took the email and before the record; once its reservation expires, a retry sends it again
+ * (at least once, rather than never).
  */
 export class EmailSender {
   private readonly inFlight = new Map<string, Promise<SendResult>>();
@@ -33,6 +41,9 @@ export class EmailSender {
     private readonly transport: MailTransport,
     private readonly data: ServiceClient,
     private readonly logger: Logger,
+    /** Who reserves keys (this replica), and for how long: longer than one send can take. */
+    private readonly holder: string,
+    private readonly reservationMs: number,
   ) {}
 
   async send(email: OutgoingEmail): Promise<SendResult> {
@@ -55,16 +66,31 @@ export class EmailSender {
       return { messageId: remembered.messageId, transport: this.transport.name, duplicate: true };
     }
 
-    const existing = await this.findRecord(key);
-    if (existing) {
+    const reservation = await this.reserve(key);
+    if (reservation.state === 'sent') {
+      const existing = reservation.email;
       this.logger.info(
         { idempotencyKey: key, messageId: existing.messageId },
         `email ${key} already sent, not again`,
       );
       return { messageId: existing.messageId, transport: existing.transport, duplicate: true };
     }
+    if (reservation.state === 'busy') {
+      // Another replica is sending this key: a 409, which the worker retries after its backoff and
+      // then finds the record (or, if that replica died, the reservation expired and free).
+      throw new HttpError(
+        409,
+        `email ${key} is being sent by ${reservation.holder} (reserved until ${reservation.reservedUntil}); not sent twice, retry later`,
+      );
+    }
 
-    const delivery = await this.deliver(email);
+    let delivery: Delivery;
+    try {
+      delivery = await this.deliver(email);
+    } catch (error) {
+      await this.release(key);
+      throw error;
+    }
     this.remember(key, delivery);
     await this.record(email, delivery);
     this.logger.info(
@@ -99,11 +125,18 @@ export class EmailSender {
     }
   }
 
-  private async findRecord(key: string): Promise<SentEmailRecord | undefined> {
+  /**
+   * Reserves the key in data-service before sending, so that two replicas of email-service never
+   * both hand one key to the transport: the unique reservation, not this process's memory, decides.
+   */
+  private async reserve(key: string): Promise<Reservation> {
     try {
-      return await this.data.get<SentEmailRecord>(`/emails/${encodeURIComponent(key)}`);
+      return await this.data.post<Reservation>('/emails/reservations', {
+        idempotencyKey: key,
+        holder: this.holder,
+        leaseMs: this.reservationMs,
+      });
     } catch (error) {
-      if (error instanceof HttpError && error.statusCode === 404) return undefined;
       if (error instanceof UpstreamError) {
         throw new UpstreamError(
           error.statusCode as 502 | 503 | 504,
@@ -113,6 +146,20 @@ export class EmailSender {
         );
       }
       throw error;
+    }
+  }
+
+  /** After a failed send: another replica's retry need not wait for the reservation to expire. */
+  private async release(key: string): Promise<void> {
+    try {
+      await this.data.request('DELETE', `/emails/reservations/${encodeURIComponent(key)}`, {
+        holder: this.holder,
+      });
+    } catch (error) {
+      this.logger.warn(
+        { err: error, idempotencyKey: key },
+        `email ${key}: the reservation could not be given back; it expires in ${this.reservationMs} ms`,
+      );
     }
   }
 

@@ -17,7 +17,8 @@ export interface SentEmailRecord {
 }
 
 /**
- * A real HTTP server on a free port playing data-service's `/emails` routes (docs/internal-api.md).
+ * A real HTTP server on a free port playing data-service's `/emails` routes, reservations included
+ * (docs/internal-api.md).
  * `failRecords` makes `POST /emails` answer 500, as a data-service losing its database would.
  */
 export async function startFakeDataService() {
@@ -31,6 +32,32 @@ export async function startFakeDataService() {
     if (!record) return reply.code(404).send({ message: `no email sent for ${req.params.key}` });
     return record;
   });
+  // The reservation data-service keeps: the key is given to one holder until it expires.
+  const reservations = new Map<string, { holder: string; until: number }>();
+  app.post<{ Body: { idempotencyKey: string; holder: string; leaseMs: number } }>(
+    '/emails/reservations',
+    async (req) => {
+      state.lookups++;
+      const { idempotencyKey, holder, leaseMs } = req.body;
+      const record = records.get(idempotencyKey);
+      if (record) return { state: 'sent', email: record };
+      const held = reservations.get(idempotencyKey);
+      if (held && held.holder !== holder && held.until > Date.now())
+        return { state: 'busy', holder: held.holder, reservedUntil: new Date(held.until).toISOString() };
+      const until = Date.now() + leaseMs;
+      reservations.set(idempotencyKey, { holder, until });
+      return { state: 'reserved', holder, reservedUntil: new Date(until).toISOString() };
+    },
+  );
+  app.delete<{ Params: { key: string }; Body: { holder: string } }>(
+    '/emails/reservations/:key',
+    async (req) => {
+      const held = reservations.get(req.params.key);
+      const released = held?.holder === req.body.holder;
+      if (released) reservations.delete(req.params.key);
+      return { released };
+    },
+  );
   app.post<{ Body: Omit<SentEmailRecord, 'sentAt'> }>('/emails', async (req, reply) => {
     if (state.failRecords) return reply.code(500).send({ message: 'database is locked' });
     const existing = records.get(req.body.idempotencyKey);

@@ -65,6 +65,28 @@ export const migrations: Migration[] = [
       )`,
     ],
   },
+  {
+    version: 2,
+    name: 'schedule_ticks, email_reservations: what several replicas share',
+    statements: [
+      // One row per schedule tick that some scheduler replica claimed: the primary key is the lease,
+      // so each tick runs once across replicas instead of once per replica.
+      `CREATE TABLE schedule_ticks (
+        schedule TEXT NOT NULL,
+        tick BIGINT NOT NULL,
+        holder TEXT NOT NULL,
+        claimed_at BIGINT NOT NULL,
+        PRIMARY KEY (schedule, tick)
+      )`,
+      // An email being sent: reserved by one email-service replica until reserved_until, so two
+      // replicas never both hand one key to the transport.
+      `CREATE TABLE email_reservations (
+        idempotency_key TEXT PRIMARY KEY,
+        holder TEXT NOT NULL,
+        reserved_until BIGINT NOT NULL
+      )`,
+    ],
+  },
 ];
 
 /** Any constant: the PostgreSQL advisory lock that keeps two starting instances from migrating at once. */

@@ -10,6 +10,21 @@ const recordBody = z.strictObject({
   messageId: z.string().min(1).max(1000),
 });
 const keyParams = z.strictObject({ idempotencyKey: z.string().min(1).max(200) });
+const reserveBody = z.strictObject({
+  idempotencyKey: z.string().min(1).max(200),
+  holder: z.string().min(1).max(200),
+  leaseMs: z.number().int().min(1000).max(3_600_000),
+});
+const releaseBody = z.strictObject({ holder: z.string().min(1).max(200) });
+const reservation = z.strictObject({
+  state: z.enum(['reserved', 'busy']),
+  holder: z.string(),
+  reservedUntil: z.string(),
+});
+const reserveAnswer = z.union([
+  z.strictObject({ state: z.literal('sent'), email: sentEmailSchema }),
+  reservation,
+]);
 
 export const emailRoutes: RoutePlugin = async (app, { store }) => {
   app.get(
@@ -21,6 +36,26 @@ export const emailRoutes: RoutePlugin = async (app, { store }) => {
       if (!email) throw notFound(`no email recorded for key ${idempotencyKey}`);
       return email;
     },
+  );
+
+  // email-service asks before it sends: `reserved` (send it), `sent` (already), or `busy` (another
+  // replica holds the key until reservedUntil): two replicas never both send one key.
+  app.post(
+    '/emails/reservations',
+    { schema: { body: reserveBody, response: { 200: reserveAnswer } } },
+    async (req) => store.emails.reserve(req.body),
+  );
+
+  app.delete(
+    '/emails/reservations/:idempotencyKey',
+    {
+      schema: {
+        params: keyParams,
+        body: releaseBody,
+        response: { 200: z.strictObject({ released: z.boolean() }) },
+      },
+    },
+    async (req) => ({ released: await store.emails.release(req.params.idempotencyKey, req.body.holder) }),
   );
 
   app.post(

@@ -3,6 +3,7 @@ import { createJobQueue, type JobQueue, type QueueOptions } from '../queue';
 import type { Clock } from './clock';
 import { createEmailStore, type EmailStore } from './emails';
 import { createFormStore, type FormStore } from './forms';
+import { createTickStore, type TickStore } from './ticks';
 import { createUserStore, type UserStore } from './users';
 
 export { type Clock, systemClock } from './clock';
@@ -12,6 +13,7 @@ export interface Store {
   users: UserStore;
   forms: FormStore;
   emails: EmailStore;
+  ticks: TickStore;
   queue: JobQueue;
 }
 
@@ -21,6 +23,7 @@ export function createStore(db: Database, options: Omit<QueueOptions, 'clock'> &
     users: createUserStore(db, options.clock),
     forms: createFormStore(db, options.clock, queue),
     emails: createEmailStore(db, options.clock),
+    ticks: createTickStore(db, options.clock),
     queue,
   };
 }
