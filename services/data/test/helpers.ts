@@ -64,6 +64,14 @@ export async function migratedStore(db: Database, clock: TestClock): Promise<Sto
 
 /** Empties every table, children first. */
 export async function clearTables(db: Database): Promise<void> {
-  for (const table of ['sent_emails', 'jobs', 'submissions', 'forms', 'users'])
+  for (const table of [
+    'schedule_ticks',
+    'email_reservations',
+    'sent_emails',
+    'jobs',
+    'submissions',
+    'forms',
+    'users',
+  ])
     await db.query(`DELETE FROM ${table}`);
 }

@@ -86,7 +86,7 @@ describe.each(backends)('store and job queue on $name', (backend) => {
     it('are applied once and recorded by version', async () => {
       expect(await migrate(db)).toEqual([]);
       const { rows } = await db.query<{ version: number }>('SELECT version FROM schema_migrations');
-      expect(rows.map((r) => Number(r.version))).toEqual([1]);
+      expect(rows.map((r) => Number(r.version)).sort()).toEqual([1, 2]);
     });
 
     it('refuse a database whose schema is newer than this service knows', async () => {
@@ -97,7 +97,7 @@ describe.each(backends)('store and job queue on $name', (backend) => {
       ]);
       try {
         await expect(migrate(db)).rejects.toThrow(
-          /schema version 999, newer than this data-service knows \(1\)/,
+          /schema version 999, newer than this data-service knows \(2\)/,
         );
       } finally {
         await db.query('DELETE FROM schema_migrations WHERE version = ?', [999]);
@@ -233,6 +233,65 @@ describe.each(backends)('store and job queue on $name', (backend) => {
       expect(again).toEqual({ email: first.email, created: false });
       expect(await store.emails.find('submission:1')).toEqual(first.email);
       expect(await store.emails.find('other')).toBeUndefined();
+    });
+  });
+
+  describe('email reservations (several email-service replicas)', () => {
+    const email = {
+      idempotencyKey: 'submission:r',
+      to: 'a@example.com',
+      subject: 'S',
+      transport: 'outbox',
+      messageId: 'm1',
+    };
+    const reserve = (holder: string, leaseMs = 10_000) =>
+      store.emails.reserve({ idempotencyKey: email.idempotencyKey, holder, leaseMs });
+
+    it('gives a key to exactly one of many replicas reserving it at once', async () => {
+      const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => reserve(`replica-${i}`)));
+      const reserved = answers.filter((a) => a.state === 'reserved');
+      expect(reserved).toHaveLength(1);
+      const winner = (reserved[0] as { holder: string }).holder;
+      for (const answer of answers.filter((a) => a.state !== 'reserved'))
+        expect(answer).toMatchObject({ state: 'busy', holder: winner });
+      expect(await reserve(winner)).toMatchObject({ state: 'reserved', holder: winner });
+    });
+
+    it('answers sent once recorded, frees a released key, and takes over an expired one', async () => {
+      expect(await reserve('a')).toMatchObject({ state: 'reserved' });
+      expect(await store.emails.release(email.idempotencyKey, 'b')).toBe(false);
+      expect(await store.emails.release(email.idempotencyKey, 'a')).toBe(true);
+      expect(await reserve('b', 1000)).toMatchObject({ state: 'reserved', holder: 'b' });
+      expect(await reserve('c')).toMatchObject({ state: 'busy', holder: 'b' });
+      clock.advance(1000);
+      expect(await reserve('c')).toMatchObject({ state: 'reserved', holder: 'c' });
+      await store.emails.record(email);
+      expect(await reserve('d')).toMatchObject({ state: 'sent', email: { messageId: 'm1' } });
+    });
+  });
+
+  describe('schedule ticks (several scheduler replicas)', () => {
+    it('gives each tick to exactly one of many replicas claiming it at once, and again to it', async () => {
+      const tick = Date.UTC(2026, 0, 1, 8);
+      const claims = await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          store.ticks.claim({ schedule: 'daily-digest', tick, holder: `replica-${i}` }),
+        ),
+      );
+      const winners = claims.filter((c) => c.claimed);
+      expect(winners).toHaveLength(1);
+      const holder = winners[0]?.holder ?? '';
+      expect(new Set(claims.map((c) => c.holder))).toEqual(new Set([holder]));
+      expect(await store.ticks.claim({ schedule: 'daily-digest', tick, holder })).toMatchObject({
+        claimed: true,
+      });
+      // Another schedule, or the next tick, is claimed on its own.
+      expect(await store.ticks.claim({ schedule: 'purge', tick, holder: 'x' })).toMatchObject({
+        claimed: true,
+      });
+      expect(
+        await store.ticks.claim({ schedule: 'daily-digest', tick: tick + 60_000, holder: 'x' }),
+      ).toMatchObject({ claimed: true, tick: '2026-01-01T08:01:00.000Z' });
     });
   });
 

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { createApp, createServiceClient, type Logger } from '@repo/service-kit';
 import type { FastifyInstance } from 'fastify';
 import type { SchedulerConfig } from './config';
@@ -20,12 +21,19 @@ export function buildApp({ config, logger }: BuildAppOptions): FastifyInstance &
     baseUrl: config.DATA_SERVICE_URL,
     timeoutMs: config.UPSTREAM_TIMEOUT_MS,
   });
+  const holder = `${hostname()}:${process.pid}`;
   const scheduler = new Scheduler(
     [
       dailyDigest(data, config.DIGEST_CRON),
       purgeDeadJobs(data, config.PURGE_CRON, config.DEAD_JOB_RETENTION_DAYS),
     ],
     logger,
+    // Several replicas run the same crons: data-service's unique (schedule, tick) row picks one.
+    (schedule, tick) =>
+      data.post<{ claimed: boolean; holder: string }>(`/schedules/${encodeURIComponent(schedule)}/ticks`, {
+        tick: tick.toISOString(),
+        holder,
+      }),
   );
   const app = createApp({
     service: 'scheduler-service',

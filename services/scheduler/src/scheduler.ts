@@ -22,11 +22,17 @@ interface Entry {
   inFlight: Promise<RunResult> | undefined;
 }
 
+/**
+ * Asks who runs one tick (the time the cron fired for) when several replicas run the same schedules:
+ * true for exactly one of them. Without it every tick runs here (one replica).
+ */
+export type ClaimTick = (schedule: string, tick: Date) => Promise<{ claimed: boolean; holder: string }>;
+
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /**
- * Runs schedule definitions on their cron expressions (croner) and on demand. A schedule never
- * overlaps itself: a tick that comes while the previous run is still going is skipped, and a
+ * Runs schedule definitions on their cron expressions (croner) and on demand. With `claimTick`
+ * (data-service's tick claims), each tick runs on one replica only. A schedule never overlaps itself: a tick that comes while the previous run is still going is skipped, and a
  * run-now request answers 409. Each run's outcome is kept for `GET /schedules`.
  */
 export class Scheduler {
@@ -36,6 +42,7 @@ export class Scheduler {
   constructor(
     definitions: ScheduleDefinition[],
     private readonly logger: Logger,
+    private readonly claimTick?: ClaimTick,
   ) {
     for (const definition of definitions) {
       // No function yet: croner sets no timer until start(), but can already tell the next run.
@@ -55,11 +62,15 @@ export class Scheduler {
     this.started = true;
     for (const entry of this.entries.values()) {
       entry.cron.schedule(async () => {
+        // The tick is the time this run was scheduled for, not the time the timer fired: every
+        // replica names it alike, however late its event loop let the timer run.
+        const tick = entry.cron.previousRuns(1, new Date(Date.now() + 1))[0] ?? new Date();
         if (entry.inFlight) {
           this.logger.warn(`${entry.definition.name}: previous run still going, this tick is skipped`);
           return;
         }
-        await this.execute(entry, 'cron');
+        if (!(await this.claim(entry, tick))) return;
+        await this.execute(entry, 'cron', tick);
       });
       this.logger.info(
         `${entry.definition.name} scheduled "${entry.definition.cron}", next run ${entry.cron.nextRun()?.toISOString() ?? 'never'}`,
@@ -97,7 +108,30 @@ export class Scheduler {
     return result;
   }
 
-  private async execute(entry: Entry, trigger: 'cron' | 'manual'): Promise<RunResult> {
+  /** True when this replica runs the tick; a tick that cannot be claimed is skipped, not run twice. */
+  private async claim(entry: Entry, tick: Date): Promise<boolean> {
+    if (!this.claimTick) return true;
+    const { name } = entry.definition;
+    try {
+      const { claimed, holder } = await this.claimTick(name, tick);
+      if (!claimed)
+        this.logger.debug(
+          { schedule: name, tick: tick.toISOString(), holder },
+          `${name}: tick taken by ${holder}`,
+        );
+      return claimed;
+    } catch (error) {
+      entry.lastRun = new Date();
+      entry.lastResult = { ok: false, error: `tick ${tick.toISOString()} not claimed: ${message(error)}` };
+      this.logger.error(
+        { err: error, schedule: name, tick: tick.toISOString() },
+        `${name}: tick ${tick.toISOString()} skipped, it could not be claimed (another replica may run it): ${message(error)}`,
+      );
+      return false;
+    }
+  }
+
+  private async execute(entry: Entry, trigger: 'cron' | 'manual', tick?: Date): Promise<RunResult> {
     const { name } = entry.definition;
     entry.lastRun = new Date();
     const started = performance.now();
@@ -106,13 +140,13 @@ export class Scheduler {
         const outcome = await entry.definition.run();
         const durationMs = Math.round(performance.now() - started);
         this.logger.info(
-          { schedule: name, trigger, durationMs, ...outcome },
+          { schedule: name, trigger, tick: tick?.toISOString(), durationMs, ...outcome },
           `${name} done (${trigger}) in ${durationMs} ms`,
         );
         return { ok: true, ...outcome };
       } catch (error) {
         this.logger.error(
-          { err: error, schedule: name, trigger },
+          { err: error, schedule: name, trigger, tick: tick?.toISOString() },
           `${name} failed (${trigger}): ${message(error)}`,
         );
         return { ok: false, error: message(error) };

@@ -12,7 +12,8 @@ interface EnqueuedJob {
 /**
  * A real HTTP server playing the data-service routes the scheduler calls (docs/internal-api.md):
  * `/stats/digest` answers `digestOwners`, `POST /jobs` keeps one job per idempotency key, and
- * `DELETE /jobs/dead` reports `deadToPurge`. Every request is recorded.
+ * `DELETE /jobs/dead` reports `deadToPurge`, `POST /schedules/:name/ticks` gives each tick to its
+ * first claimer. Every request is recorded.
  */
 export async function startFakeDataService() {
   const state = {
@@ -43,6 +44,18 @@ export async function startFakeDataService() {
     reply.code(201);
     return job;
   });
+  const ticks = new Map<string, string>();
+  app.post<{ Params: { name: string }; Body: { tick: string; holder: string } }>(
+    '/schedules/:name/ticks',
+    async (req, reply) => {
+      const key = `${req.params.name}@${req.body.tick}`;
+      const holder = ticks.get(key) ?? req.body.holder;
+      ticks.set(key, holder);
+      const claimed = holder === req.body.holder;
+      reply.code(claimed ? 201 : 200);
+      return { schedule: req.params.name, tick: req.body.tick, holder, claimed };
+    },
+  );
   app.delete('/jobs/dead', async () => ({ purged: state.deadToPurge }));
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address() as AddressInfo;
