@@ -1,6 +1,8 @@
 // Helpers for tests that run the stack for real: a private copy of ecosystem.config.js on free
 // ports, the stack under a private PM2 daemon, load on the submission route and the checks that
 // nothing was lost.
+
+export { type Balancer, startBalancer } from './balancer';
 export {
   createTestEcosystem,
   type EcosystemApp,

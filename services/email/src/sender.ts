@@ -20,6 +20,9 @@ type Reservation =
   | { state: 'sent'; email: SentEmailRecord }
   | { state: 'reserved' | 'busy'; holder: string; reservedUntil: string };
 
+/** Tries to record a sent email before answering that it was sent but not recorded. */
+const RECORD_ATTEMPTS = 3;
+
 /** How many sent-but-unrecorded keys this process remembers (they are dropped once recorded). */
 const UNRECORDED_LIMIT = 10_000;
 
@@ -164,14 +167,26 @@ export class EmailSender {
   }
 
   private async record(email: OutgoingEmail, delivery: Delivery): Promise<void> {
+    const body = {
+      idempotencyKey: email.idempotencyKey,
+      to: email.to,
+      subject: email.subject,
+      transport: this.transport.name,
+      messageId: delivery.messageId,
+    };
     try {
-      await this.data.post('/emails', {
-        idempotencyKey: email.idempotencyKey,
-        to: email.to,
-        subject: email.subject,
-        transport: this.transport.name,
-        messageId: delivery.messageId,
-      });
+      // The email is out: until it is recorded, only this process knows it (a replica that stops
+      // now leaves the key to be sent again once its reservation expires). The record is idempotent,
+      // so a failed attempt -- the data-service replica that took it died -- is tried again at once.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await this.data.post('/emails', body);
+          break;
+        } catch (error) {
+          if (!(error instanceof UpstreamError) || attempt >= RECORD_ATTEMPTS) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+        }
+      }
       this.unrecorded.delete(email.idempotencyKey);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);

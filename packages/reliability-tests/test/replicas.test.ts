@@ -1,0 +1,365 @@
+// Replicas on PostgreSQL, as a cluster runs them: one real PostgreSQL server, two replicas of
+// data-service, email-service, worker-service and scheduler-service as plain processes on their own
+// ports, each pair behind a round-robin balancer (the cluster's Service). Submissions go in through
+// the balancer; mid-way one replica of each is killed. Then everything is counted: each submission
+// stored once, each email (confirmation, digest) written once, each job done once, each scheduled
+// tick run once across the scheduler replicas, and the survivors finish the work.
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  freePort,
+  type SpawnedProcess,
+  spawnProcess,
+  type TempDir,
+  tempDir,
+  waitForHttp,
+} from '@repo/test-utils';
+import { startPostgres, type TestPostgres } from '@repo/test-utils/postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Balancer, startBalancer } from '../src/balancer';
+import { call, pollUntil } from '../src/http';
+import { readOutbox } from '../src/outbox';
+
+interface Replica {
+  name: string;
+  url: string;
+  process: SpawnedProcess;
+}
+
+const servicesDir = fileURLToPath(new URL('../../../services/', import.meta.url));
+
+/** One replica from its TypeScript source, on a free port; JSON logs at info, kept in memory. */
+async function startReplica(folder: string, name: string, env: Record<string, string>): Promise<Replica> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child = spawnProcess(process.execPath, ['--conditions=source', '--import', 'tsx', 'src/index.ts'], {
+    cwd: join(servicesDir, folder),
+    name,
+    env: {
+      PATH: process.env.PATH,
+      NODE_ENV: 'test',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      LOG_LEVEL: 'info',
+      ...env,
+    },
+  });
+  try {
+    await waitForHttp(`${url}/health`, { timeoutMs: 60_000 });
+  } catch (error) {
+    await child.kill('SIGKILL');
+    throw new Error(`${name} did not start: ${(error as Error).message}\n${child.output().slice(-3000)}`);
+  }
+  return { name, url, process: child };
+}
+
+/** The JSON log lines of a replica's output (pino), skipping anything else. */
+function logLines(replica: Replica): Record<string, unknown>[] {
+  return replica.process
+    .output()
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .flatMap((line) => {
+      try {
+        return [JSON.parse(line) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    });
+}
+
+/** How many values occur more than once, and the worst count. */
+function duplicates(values: string[]): { distinct: number; repeated: string[] } {
+  const counts = new Map<string, number>();
+  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+  return {
+    distinct: counts.size,
+    repeated: [...counts].filter(([, n]) => n > 1).map(([v, n]) => `${v} x${n}`),
+  };
+}
+
+describe('two replicas of each stateful service on one PostgreSQL', () => {
+  let postgres: TestPostgres | undefined;
+  const replicas: Replica[] = [];
+  const balancers: Balancer[] = [];
+  let outboxes: TempDir[] = [];
+  let data: Balancer;
+  let email: Balancer;
+  const byName = (name: string) => replicas.find((r) => r.name === name) as Replica;
+
+  beforeAll(async () => {
+    postgres = await startPostgres({ database: 'replicas' });
+    const dataEnv = {
+      DATABASE_URL: postgres.url,
+      DATABASE_POOL_MAX: '5',
+      // A job whose worker died is claimed again once the worker's lease ends; retries come fast.
+      JOB_MAX_ATTEMPTS: '30',
+      JOB_BACKOFF_BASE_MS: '100',
+      JOB_BACKOFF_MAX_MS: '1000',
+    };
+    // Both at the same moment on an empty database: the migrations must run once between them.
+    replicas.push(
+      ...(await Promise.all([
+        startReplica('data', 'data-a', dataEnv),
+        startReplica('data', 'data-b', dataEnv),
+      ])),
+    );
+    data = await startBalancer([byName('data-a').url, byName('data-b').url]);
+    balancers.push(data);
+
+    // Each email replica has its own outbox, as two pods with their own volume (or two SMTP
+    // senders): a key sent by both would be two files, which is what the test counts.
+    outboxes = [tempDir('replica-outbox-a-'), tempDir('replica-outbox-b-')];
+    const emailEnv = (outbox: TempDir) => ({
+      DATA_SERVICE_URL: data.url,
+      EMAIL_OUTBOX_DIR: outbox.path,
+      // The reservation lasts 2 x (SMTP + upstream timeouts): 6 s here.
+      SMTP_TIMEOUT_MS: '1000',
+      UPSTREAM_TIMEOUT_MS: '2000',
+    });
+    replicas.push(
+      ...(await Promise.all([
+        startReplica('email', 'email-a', emailEnv(outboxes[0] as TempDir)),
+        startReplica('email', 'email-b', emailEnv(outboxes[1] as TempDir)),
+      ])),
+    );
+    email = await startBalancer([byName('email-a').url, byName('email-b').url]);
+    balancers.push(email);
+
+    const workerEnv = (name: string) => ({
+      DATA_SERVICE_URL: data.url,
+      EMAIL_SERVICE_URL: email.url,
+      WORKER_NAME: name,
+      WORKER_POLL_INTERVAL_MS: '100',
+      // A lease outlasts a job's worst case (two data calls and the send, each bounded), so only a
+      // dead worker's job is claimed again; a loaded machine makes every call slow.
+      UPSTREAM_TIMEOUT_MS: '2000',
+      EMAIL_TIMEOUT_MS: '3000',
+      WORKER_LEASE_MS: '10000',
+    });
+    const schedulerEnv = {
+      DATA_SERVICE_URL: data.url,
+      // Every second and every two seconds, so the test sees many ticks.
+      PURGE_CRON: '* * * * * *',
+      DIGEST_CRON: '*/2 * * * * *',
+    };
+    replicas.push(
+      ...(await Promise.all([
+        startReplica('worker', 'worker-a', workerEnv('worker-a')),
+        startReplica('worker', 'worker-b', workerEnv('worker-b')),
+        startReplica('scheduler', 'scheduler-a', schedulerEnv),
+        startReplica('scheduler', 'scheduler-b', schedulerEnv),
+      ])),
+    );
+  }, 150_000);
+
+  afterAll(async () => {
+    // REPLICAS_LOG_DIR=<folder> keeps each replica's output there, to read after a failure.
+    const keep = process.env.REPLICAS_LOG_DIR;
+    if (keep) {
+      mkdirSync(keep, { recursive: true });
+      for (const r of replicas) writeFileSync(join(keep, `${r.name}.log`), r.process.output());
+    }
+    await Promise.all(replicas.map((r) => r.process.kill('SIGKILL')));
+    await Promise.all(balancers.map((b) => b.close()));
+    await postgres?.stop();
+    for (const dir of outboxes) dir.cleanup();
+  }, 60_000);
+
+  it('stores each submission once, sends each email once, runs each job and each tick once, with one replica of each killed', async () => {
+    const owner = await call<{ id: string }>(data.url, 'POST', '/users', {
+      body: { email: `owner-${randomUUID()}@example.com`, passwordHash: 'x' },
+    });
+    expect(owner.status).toBe(201);
+    const form = await call<{ id: string }>(data.url, 'POST', '/forms', {
+      body: {
+        ownerId: owner.body.id,
+        title: 'Replicas',
+        fields: [{ name: 'n', label: 'N', type: 'number', required: true }],
+      },
+    });
+    expect(form.status).toBe(201);
+
+    // A submission as form-service sends it: the answers and the confirmation job in one request.
+    // A request in flight to the replica killed gets no answer: not acknowledged, and it may or
+    // may not be stored. What is acknowledged must be stored, once.
+    const acknowledgedIds: string[] = [];
+    const submit = async (n: number) => {
+      const answer = await call<{ id: string }>(data.url, 'POST', `/forms/${form.body.id}/submissions`, {
+        body: {
+          answers: { n },
+          job: {
+            type: 'send-confirmation-email',
+            payload: { formId: form.body.id, answers: { n } },
+            idempotencyKey: `submission:${randomUUID()}`,
+          },
+        },
+      }).catch(() => undefined);
+      if (answer?.status === 201) acknowledgedIds.push(answer.body.id);
+      return answer?.status ?? 0;
+    };
+    // A client that gave up on one replica and retried on the other: the same key sent to both
+    // email replicas at the same moment. Only the reservation in data-service keeps it to one email.
+    const raceKeys = Array.from({ length: 20 }, (_, i) => `race:${i}:${randomUUID()}`);
+    const race = (keys: string[]) =>
+      Promise.all(
+        keys.flatMap((key) =>
+          ['email-a', 'email-b'].map(
+            (name) =>
+              call(byName(name).url, 'POST', '/send', {
+                body: { idempotencyKey: key, to: 'race@example.com', subject: 'race', text: key },
+              }).catch(() => undefined), // a replica killed meanwhile refuses the connection
+          ),
+        ),
+      );
+
+    const sent = 60;
+    const firstHalf = Array.from({ length: sent / 2 }, (_, i) => i);
+    const statuses = await Promise.all(firstHalf.map((n) => submit(n)));
+    await race(raceKeys.slice(0, 10));
+
+    // Mid-way, with jobs in flight: kill one replica of each. The worker, the scheduler and
+    // data-service die at once (SIGKILL); email-service is stopped as a cluster stops a pod (SIGTERM,
+    // in-flight sends finish) -- see docs/deploy.md for the one window SIGKILL leaves there.
+    const killedAt = Date.now();
+    await Promise.all([
+      byName('worker-a').process.kill('SIGKILL'),
+      byName('scheduler-a').process.kill('SIGKILL'),
+      byName('data-a').process.kill('SIGKILL'),
+      byName('email-a').process.kill('SIGTERM'),
+    ]);
+    statuses.push(...(await Promise.all(firstHalf.map((n) => submit(sent / 2 + n)))));
+    await race(raceKeys.slice(10)); // email-a is gone: its half is refused, email-b sends
+
+    // Everything acknowledged is worked off by the survivors: every job done, none dead.
+    await pollUntil(
+      async () => (await call<Record<string, number>>(data.url, 'GET', '/jobs/stats')).body,
+      (stats) => stats.pending === 0 && stats.running === 0 && (stats.done ?? 0) > 0,
+      60_000,
+    );
+    // The surviving scheduler keeps ticking: wait for three purge ticks after the kill.
+    const purgesAfterKill = () =>
+      logLines(byName('scheduler-b')).filter(
+        (l) =>
+          l.schedule === 'purge-dead-jobs' && l.trigger === 'cron' && Date.parse(String(l.tick)) > killedAt,
+      ).length;
+    await pollUntil(purgesAfterKill, (n) => n >= 3, 30_000);
+
+    // --- counts ---
+    const stats = (await call<Record<string, number>>(data.url, 'GET', '/jobs/stats')).body;
+    const storedIds = (
+      await call<{ submissions: { id: string }[] }>(data.url, 'GET', `/forms/${form.body.id}/submissions`)
+    ).body.submissions.map((s) => s.id);
+    const stored = storedIds.length;
+    const acknowledged = acknowledgedIds.length;
+    const emails = outboxes.flatMap((dir) => readOutbox(dir.path));
+    const emailKeys = duplicates(emails.map((e) => e.idempotencyKey ?? e.file));
+    const confirmations = emails.filter((e) => e.idempotencyKey?.startsWith('submission:')).length;
+    const digests = emails.filter((e) => e.idempotencyKey?.startsWith('digest:')).length;
+    const raced = emails.filter((e) => e.idempotencyKey?.startsWith('race:')).length;
+
+    const workers = ['worker-a', 'worker-b'].map(byName);
+    const jobsDone = workers.flatMap((w) =>
+      logLines(w)
+        .filter((l) => typeof l.jobId === 'string' && / done in /.test(String(l.msg)))
+        .map((l) => String(l.jobId)),
+    );
+    const doneTwice = duplicates(jobsDone);
+    // Every claim data-service handed out (job, attempt, worker), and every attempt a worker ended
+    // (done or failed). A job may be claimed again only once its previous attempt ended, or when
+    // that attempt's worker was killed (its lease expired): anything else is two workers at once.
+    const claims = ['data-a', 'data-b'].flatMap((name) =>
+      logLines(byName(name)).flatMap((l) =>
+        Array.isArray(l.jobs)
+          ? (l.jobs as { id: string; attempt: number }[]).map((j) => ({
+              job: j.id,
+              attempt: j.attempt,
+              worker: String(l.worker),
+            }))
+          : [],
+      ),
+    );
+    const ended = new Set(
+      workers.flatMap((w) =>
+        logLines(w)
+          .filter((l) => typeof l.jobId === 'string' && / done in | failed on attempt /.test(String(l.msg)))
+          .map((l) => `${String(l.jobId)}#${String(l.attempt)}`),
+      ),
+    );
+    const lastAttempt = new Map<string, number>();
+    for (const c of claims) lastAttempt.set(c.job, Math.max(c.attempt, lastAttempt.get(c.job) ?? 0));
+    const unended = claims.filter(
+      (c) => c.attempt < (lastAttempt.get(c.job) ?? 0) && !ended.has(`${c.job}#${c.attempt}`),
+    );
+    const reclaimedAfterWorkerDied = unended.filter((c) => c.worker === 'worker-a');
+    const runTwiceAtOnce = unended
+      .filter((c) => c.worker !== 'worker-a')
+      .map((c) => `${c.job} attempt ${c.attempt} (${c.worker}) claimed again before it ended`);
+    const claimedTwiceSameAttempt = duplicates(claims.map((c) => `${c.job}#${c.attempt}`)).repeated;
+
+    const ticks = ['scheduler-a', 'scheduler-b'].flatMap((name) =>
+      logLines(byName(name))
+        .filter((l) => l.trigger === 'cron' && typeof l.schedule === 'string')
+        // A run names its tick; a scheduler from before tick claims did not, and its run starts in
+        // the second of its tick (the time of its log line, to the second).
+        .map(
+          (l) =>
+            `${String(l.schedule)}@${typeof l.tick === 'string' ? l.tick : `${String(l.time).slice(0, 19)}.000Z`}`,
+        ),
+    );
+    const tickRuns = duplicates(ticks);
+    const perSchedule = (schedule: string) => ticks.filter((t) => t.startsWith(`${schedule}@`)).length;
+
+    const report = {
+      sent,
+      acknowledged,
+      notAcknowledged: statuses.filter((s) => s !== 201),
+      stored,
+      emails: emails.length,
+      confirmations,
+      digests,
+      raceKeys: raceKeys.length,
+      raceEmails: raced,
+      duplicateEmails: emailKeys.repeated,
+      jobs: stats,
+      jobsDone: jobsDone.length,
+      jobsDoneTwice: doneTwice.repeated,
+      jobClaims: claims.length,
+      jobsReclaimedAfterWorkerDied: reclaimedAfterWorkerDied.length,
+      jobsRunTwiceAtOnce: [...runTwiceAtOnce, ...claimedTwiceSameAttempt],
+      ticksRun: {
+        'purge-dead-jobs': perSchedule('purge-dead-jobs'),
+        'daily-digest': perSchedule('daily-digest'),
+      },
+      ticksRunTwice: tickRuns.repeated,
+      balancedRequests: Object.fromEntries([...data.served, ...email.served]),
+    };
+    console.log(`replicas: ${JSON.stringify(report, null, 2)}`);
+
+    expect(
+      acknowledged,
+      'all but the few in flight to the killed replica acknowledged',
+    ).toBeGreaterThanOrEqual(sent - 5);
+    expect(
+      acknowledgedIds.filter((id) => !storedIds.includes(id)),
+      'every acknowledged submission stored',
+    ).toEqual([]);
+    expect(duplicates(storedIds).repeated, 'no submission stored twice').toEqual([]);
+    expect(report.duplicateEmails, 'no key sent twice across the email replicas').toEqual([]);
+    expect(confirmations, 'one confirmation per stored submission').toBe(stored);
+    expect(digests, 'one digest for the one owner').toBe(1);
+    expect(raced, 'one email per raced key sent to both replicas at once').toBe(raceKeys.length);
+    expect(stats.dead, 'no job dead').toBe(0);
+    expect(stats.done, 'every job done').toBe(stored + digests);
+    expect(report.jobsDoneTwice, 'no job done twice').toEqual([]);
+    expect(jobsDone.length).toBe(stats.done);
+    expect(report.jobsRunTwiceAtOnce, 'no job held by two workers at once').toEqual([]);
+    expect(report.ticksRunTwice, 'no tick run by two scheduler replicas').toEqual([]);
+    expect(
+      purgesAfterKill(),
+      'scheduler-b runs the ticks after scheduler-a was killed',
+    ).toBeGreaterThanOrEqual(3);
+  }, 150_000);
+});
