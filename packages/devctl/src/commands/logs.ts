@@ -1,4 +1,5 @@
-import { relative } from 'node:path';
+import { readdirSync } from 'node:fs';
+import { basename, dirname, extname, join, relative } from 'node:path';
 import { loadEcosystem, resolveServices } from '../ecosystem/index';
 import { usageError } from '../errors';
 import {
@@ -48,6 +49,31 @@ export function compileGrep(pattern: string | undefined): RegExp | undefined {
   }
 }
 
+/**
+ * The per-instance logs PM2 writes for an app of several instances when merge_logs is off:
+ * `out.log` becomes `out-<pm_id>.log`, one per instance.
+ */
+export function instanceLogFiles(file: string): { id: number; file: string }[] {
+  const dir = dirname(file);
+  const ext = extname(file);
+  const base = basename(file, ext);
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names
+    .flatMap((name) => {
+      const id =
+        name.startsWith(`${base}-`) && name.endsWith(ext)
+          ? name.slice(base.length + 1, name.length - ext.length)
+          : '';
+      return /^\d+$/.test(id) ? [{ id: Number(id), file: join(dir, name) }] : [];
+    })
+    .sort((a, b) => a.id - b.id);
+}
+
 /** `devctl logs [name]`: the last lines of the logs, merged in time order; follows only with -f. */
 export async function runLogs(options: LogsOptions): Promise<void> {
   const count = parseLineCount(options.lines);
@@ -69,7 +95,12 @@ export async function runLogs(options: LogsOptions): Promise<void> {
       // One combined file for both streams is read once.
       if (files.has(file)) continue;
       files.add(file);
-      own.push({ service: service.name, stream, file });
+      // Several instances without merge_logs: one file per instance, named by its PM2 id.
+      const perInstance = Number(service.app.instances) > 1 ? instanceLogFiles(file) : [];
+      if (perInstance.length > 0) {
+        for (const instance of perInstance)
+          own.push({ service: `${service.name}[${instance.id}]`, stream, file: instance.file });
+      } else own.push({ service: service.name, stream, file });
     }
     if (own.every((source) => logFiles(source.file).length === 0)) {
       const where = own.map((source) => relative(ecosystem.root, source.file)).join(', ');
@@ -80,10 +111,11 @@ export async function runLogs(options: LogsOptions): Promise<void> {
     sources.push(...own);
   }
 
+  const labels = new Set(sources.map((source) => source.service));
   const render: RenderOptions = {
     mode: options.json ? 'json' : options.raw ? 'raw' : 'text',
-    showService: services.length > 1,
-    serviceWidth: Math.max(0, ...services.map((service) => service.name.length)),
+    showService: labels.size > 1,
+    serviceWidth: Math.max(0, ...[...labels].map((label) => label.length)),
   };
   // Sizes first: the tail is read up to them and a follower starts there, so no line is lost or doubled.
   const sizes = options.follow ? snapshotSizes(sources) : undefined;

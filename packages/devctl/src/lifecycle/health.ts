@@ -7,7 +7,7 @@ import { serviceState } from '../pm2/state';
 import type { ProcessWatcher } from '../pm2/supervise';
 import type { ProcessInfo } from '../pm2/types';
 import { type HealthResult, probeHealth } from '../ports/health';
-import { processTree } from '../ports/processes';
+import { instancesOf, servesPort } from './instances';
 import { describeFailure, type LogMarks, type ServiceFailure } from './outcome';
 import { listenerPid, sleep } from './port';
 
@@ -63,12 +63,14 @@ export async function waitUntilHealthy(
     if (service.port !== undefined) {
       lastHealth = await probeHealth(service.port, { timeoutMs: Math.max(100, Math.min(1000, remaining)) });
       if (lastHealth.ok) {
-        info = await watcher.find(service.name, 0);
+        const instances = instancesOf(await watcher.list(0), service.name);
+        info = instances[0];
         const holder = listenerPid(service.port);
-        if (info && info.pm2Pid > 0 && holder !== undefined && processTree(info.pm2Pid).includes(holder)) {
-          return { healthy: true, elapsedMs: elapsed(), info };
-        }
-        if (holder !== undefined) {
+        if (info && holder !== undefined && servesPort(info, holder)) {
+          // Several instances: healthy once every one of them is online, not at the first answer.
+          if (instances.every((i) => i.status === 'online'))
+            return { healthy: true, elapsedMs: elapsed(), info };
+        } else if (holder !== undefined) {
           // Someone else answers on the port: a process PM2 lost, still running older code.
           return fail(
             'orphan',

@@ -10,7 +10,7 @@ import {
   pidOfSocket,
   portHolder,
 } from '../ports/holders';
-import { processTree } from '../ports/processes';
+import { servesPort } from './instances';
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -41,12 +41,7 @@ async function waitUntilGone(pid: number, port: number, timeoutMs: number): Prom
 
 /** True when the port's holder is `own`'s PM2 process (or a child of it). */
 export function heldByOwnProcess(holder: PortHolder, own: ProcessInfo | undefined): boolean {
-  return (
-    holder.pid !== undefined &&
-    own !== undefined &&
-    own.pm2Pid > 0 &&
-    processTree(own.pm2Pid).includes(holder.pid)
-  );
+  return holder.pid !== undefined && own !== undefined && servesPort(own, holder.pid);
 }
 
 /** Stops a leftover of this service (SIGTERM, SIGKILL after 5 s); true once it let go of the port. */

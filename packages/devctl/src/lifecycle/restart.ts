@@ -17,6 +17,7 @@ import { linesSince } from '../pm2/log-tail';
 import { serviceState } from '../pm2/state';
 import { ProcessWatcher } from '../pm2/supervise';
 import { waitUntilHealthy } from './health';
+import { instancesOf, rollingRestart } from './instances';
 import {
   blockedByDependency,
   describeFailure,
@@ -144,9 +145,13 @@ async function restartLocked(
           }
           const before = await watcher.find(service.name, 0);
           const stateBefore = serviceState(before);
-          const up = await bringUp(context, service, before, async (wasCrashing) => {
-            if (wasCrashing && request.wait) await startInANewSecond(Date.now());
-          });
+          const instances = instancesOf(await watcher.list(0), service.name);
+          const up =
+            instances.length > 1 && instances.every((i) => i.clustered)
+              ? await rollingRestart(context, service, instances)
+              : await bringUp(context, service, before, async (wasCrashing) => {
+                  if (wasCrashing && request.wait) await startInANewSecond(Date.now());
+                });
           if (!up.ok) {
             failedNames.add(service.name);
             report({

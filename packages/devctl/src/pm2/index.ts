@@ -40,6 +40,8 @@ interface RawPm2Env {
   stop_exit_codes?: unknown;
   autorestart?: unknown;
   version?: string;
+  exec_mode?: string;
+  NODE_APP_INSTANCE?: unknown;
 }
 
 export interface RawProcess {
@@ -97,6 +99,8 @@ export function toProcessInfo(raw: RawProcess): ProcessInfo {
       .filter((code) => Number.isInteger(code)),
     autorestart: env.autorestart !== false && env.autorestart !== 'false',
     minUptime: typeof env.min_uptime === 'number' ? env.min_uptime : undefined,
+    instance: Number(env.NODE_APP_INSTANCE) || 0,
+    clustered: env.exec_mode === 'cluster_mode',
   };
 }
 

@@ -50,6 +50,13 @@ export interface ProcessInfo {
   /** Exit codes after which PM2 does not restart the app (stop_exit_codes), and its autorestart. */
   stopExitCodes: number[];
   autorestart: boolean;
+  /**
+   * Which instance of its app this process is (PM2's NODE_APP_INSTANCE, 0 for a single one), and
+   * whether PM2 runs it in cluster mode: then the port is held by the PM2 daemon, which hands each
+   * connection to one instance.
+   */
+  instance?: number;
+  clustered?: boolean;
   /** PM2's min_uptime: a run shorter than this counts as an unstable restart. */
   minUptime: number | undefined;
 }

@@ -35,6 +35,8 @@ export interface ServiceStatus {
   restarts: number;
   unstableRestarts: number;
   exitCode: number | null;
+  /** PM2 instances of the service (`instances` in the ecosystem): how many run, of how many. */
+  instances: { online: number; total: number };
 }
 
 /** A port of a service that is not running, held by some process (often one left from an earlier run). */
@@ -84,6 +86,13 @@ export async function collectStatus(
     inEcosystem: true,
     kind: service.kind,
   }));
+  // A service run as several PM2 instances is one line: the state of an instance that is not
+  // online if any (the one to look at), cpu, memory and restarts added up, and N/N online.
+  const instancesOf = (name: string) => processes?.filter((p) => p.name === name) ?? [];
+  for (const entry of entries) {
+    const all = instancesOf(entry.name);
+    if (all.length > 1) entry.info = all.find((p) => serviceState(p, now) !== 'online') ?? all[0];
+  }
   if (processes && !named) {
     const declared = new Set(services.map((s) => s.name));
     for (const info of processes) {
@@ -119,9 +128,22 @@ export async function collectStatus(
         restarts: info?.restarts ?? 0,
         unstableRestarts: info?.unstableRestarts ?? 0,
         exitCode: info?.exitCode ?? null,
+        instances: { online: 0, total: 0 },
       };
     }),
   );
+  for (const status of statuses) {
+    const all = instancesOf(status.name);
+    status.instances = {
+      online: all.filter((p) => serviceState(p, now) === 'online').length,
+      total: all.length,
+    };
+    if (all.length > 1 && isRunningState(status.status)) {
+      status.cpu = all.reduce((sum, p) => sum + p.cpu, 0);
+      status.memoryBytes = all.reduce((sum, p) => sum + p.memory, 0);
+      status.restarts = all.reduce((sum, p) => sum + p.restarts, 0);
+    }
+  }
   return {
     namespace: ecosystem.namespace,
     daemon: { running: processes !== null, pm2Home: pm2Home() },

@@ -54,7 +54,13 @@ export function renderStatus(report: StatusReport): string {
             ? `${s.name} ${c.gray('(tool)')}`
             : s.name,
     },
-    { header: 'status', cell: (s) => paintStatus(s.status) },
+    {
+      header: 'status',
+      cell: (s) =>
+        s.instances.total > 1
+          ? `${paintStatus(s.status)} ${s.instances.online}/${s.instances.total}`
+          : paintStatus(s.status),
+    },
     { header: 'pid', cell: (s) => (s.pid ? String(s.pid) : '-'), right: true },
     { header: 'port', cell: (s) => (s.port ? String(s.port) : '-'), right: true },
     { header: 'health', cell: (s) => healthCell(s.health) },
