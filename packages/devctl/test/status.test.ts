@@ -29,6 +29,7 @@ const SERVICE_KEYS = [
   'exitCode',
   'health',
   'inEcosystem',
+  'instances',
   'kind',
   'memoryBytes',
   'name',

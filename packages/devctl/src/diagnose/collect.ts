@@ -1,5 +1,6 @@
 import { readCache, writeCache } from '../cache';
 import type { Ecosystem, ServiceEntry } from '../ecosystem/index';
+import { parentPid } from '../lifecycle/instances';
 import { listProcesses, pm2Home } from '../pm2/index';
 import { fileSize, settleExitOutput } from '../pm2/log-tail';
 import type { ProcessInfo } from '../pm2/types';
@@ -142,6 +143,9 @@ function foreignHolder(
   const pid = service.process?.pm2Pid || service.process?.pid || 0;
   if (pid > 0 && service.state !== 'missing') {
     const own = socketInodes(pid);
+    // Cluster mode (several instances): the PM2 daemon that forked the instances holds the port.
+    const daemon = service.process?.clustered ? parentPid(pid) : undefined;
+    if (daemon) for (const inode of socketInodesOf(daemon)) own.add(inode);
     if (inodes.some((inode) => own.has(inode))) return undefined;
   }
   return portHolder(port, root);

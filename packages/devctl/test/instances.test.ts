@@ -1,0 +1,105 @@
+// A service run as several PM2 instances (cluster mode, `instances: 2`), against a real daemon in a
+// private PM2_HOME: `start --wait` waits for both, `status` shows one line with N/N online, `logs`
+// merges the instances' files labelled by PM2 id, and `restart --wait` restarts them one at a time
+// (the port answers throughout) and returns once both run new processes.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createFixture, type Fixture, parseJson } from './fixtures/stack';
+
+interface InstancesStatus {
+  services: {
+    name: string;
+    status: string;
+    instances: { online: number; total: number };
+    restarts: number;
+  }[];
+}
+
+interface Pm2Entry {
+  name: string;
+  pm_id: number;
+  pid: number;
+  pm2_env: { status: string };
+}
+
+describe('a service with several PM2 instances', () => {
+  let fixture: Fixture;
+  const cluster = { exec_mode: 'cluster', instances: 2, merge_logs: false };
+
+  const pm2List = async (): Promise<Pm2Entry[]> => {
+    const result = await fixture.pm2(['jlist']);
+    // The first command in a new PM2_HOME may print PM2's banner before the JSON.
+    return JSON.parse(result.stdout.slice(result.stdout.indexOf('['))) as Pm2Entry[];
+  };
+  const status = async () => {
+    const result = await fixture.devctl(['status', '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    return parseJson<InstancesStatus>(result).services.find((s) => s.name === 'api');
+  };
+
+  beforeAll(async () => {
+    fixture = await createFixture([{ name: 'api', app: cluster }, { name: 'solo' }]);
+    const started = await fixture.devctl(['start', '--wait'], { timeoutMs: 120_000 });
+    expect(started.code, `${started.stdout}\n${started.stderr}`).toBe(0);
+  }, 180_000);
+
+  afterAll(async () => {
+    await fixture?.cleanup();
+  }, 60_000);
+
+  it('start --wait runs both instances, and status shows one line with 2/2 online', async () => {
+    const api = (await pm2List()).filter((p) => p.name === 'api');
+    expect(api.map((p) => p.pm2_env.status)).toEqual(['online', 'online']);
+    expect(await status()).toMatchObject({ status: 'online', instances: { online: 2, total: 2 } });
+    const text = await fixture.devctl(['status']);
+    expect(text.stdout).toMatch(/^api\s+online 2\/2\s/m);
+    expect(text.stdout).toMatch(/^solo\s+online\s/m); // a single instance stays as it was
+    // The PM2 daemon holds a cluster's port: diagnose takes it for the service's, not an orphan's.
+    const diagnosed = await fixture.devctl(['diagnose', 'api']);
+    expect(diagnosed.code, diagnosed.stdout).toBe(0);
+    expect(diagnosed.stdout).not.toMatch(/port-conflict/);
+  });
+
+  it('logs merges the instances, each line labelled with its PM2 id', async () => {
+    const ids = (await pm2List()).filter((p) => p.name === 'api').map((p) => p.pm_id);
+    const result = await fixture.devctl(['logs', 'api', '--lines', '50']);
+    expect(result.code, result.stderr).toBe(0);
+    for (const id of ids) expect(result.stdout).toMatch(new RegExp(`api\\[${id}\\]\\s.*api listening on`));
+  });
+
+  it('restart --wait restarts every instance, one at a time, while the port keeps answering', async () => {
+    const before = (await pm2List()).filter((p) => p.name === 'api');
+    const url = `http://127.0.0.1:${fixture.ports.api}/health`;
+    let probes = 0;
+    const failures: string[] = [];
+    let probing = true;
+    const prober = (async () => {
+      while (probing) {
+        probes++;
+        try {
+          const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+          if (res.status !== 200) failures.push(`status ${res.status}`);
+        } catch (error) {
+          failures.push((error as Error).message);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    })();
+    const restarted = await fixture.devctl(['restart', 'api', '--wait'], { timeoutMs: 120_000 });
+    probing = false;
+    await prober;
+    expect(restarted.code, `${restarted.stdout}\n${restarted.stderr}`).toBe(0);
+    const after = (await pm2List()).filter((p) => p.name === 'api');
+    expect(after.map((p) => p.pm2_env.status)).toEqual(['online', 'online']);
+    for (const instance of after)
+      expect(before.find((b) => b.pm_id === instance.pm_id)?.pid).not.toBe(instance.pid);
+    expect(await status()).toMatchObject({ status: 'online', instances: { online: 2, total: 2 } });
+    // Both were running: each was stopped only once the other was ready, so every probe was answered.
+    expect(probes).toBeGreaterThan(0);
+    expect(failures).toEqual([]);
+  }, 150_000);
+  it('status names the instance that is down: 1/2 online', async () => {
+    const [first] = (await pm2List()).filter((p) => p.name === 'api');
+    await fixture.pm2(['stop', String(first?.pm_id)]);
+    expect(await status()).toMatchObject({ status: 'stopped', instances: { online: 1, total: 2 } });
+  }, 60_000);
+});
