@@ -6,9 +6,15 @@ const path = require('node:path');
 
 const NAMESPACE = 'devstack';
 
-/** One backend: its PM2 name, folder under services/, port, and the services it needs first. */
-function service(name, folder, port, dependsOn = []) {
+/**
+ * One backend: its PM2 name, folder under services/, port, and the services it needs first.
+ * `instances` (opt-in, for a service that keeps no state in its process: api-gateway, form-service,
+ * auth-service) runs it as that many PM2 cluster instances behind its one port, one per core;
+ * each instance logs to its own file (out-<pm_id>.log), which `devctl logs` merges.
+ */
+function service(name, folder, port, dependsOn = [], { instances = 1 } = {}) {
   const cwd = path.join(__dirname, 'services', folder);
+  const cluster = instances > 1 ? { exec_mode: 'cluster', instances, merge_logs: false } : {};
   return {
     name,
     namespace: NAMESPACE,
@@ -41,6 +47,7 @@ function service(name, folder, port, dependsOn = []) {
       PORT: String(port),
     },
     depends_on: dependsOn,
+    ...cluster,
   };
 }
 
