@@ -186,6 +186,7 @@ describe('two replicas of each stateful service on one PostgreSQL', () => {
     // A request in flight to the replica killed gets no answer: not acknowledged, and it may or
     // may not be stored. What is acknowledged must be stored, once.
     const acknowledgedIds: string[] = [];
+    const unanswered: string[] = [];
     const submit = async (n: number) => {
       const answer = await call<{ id: string }>(data.url, 'POST', `/forms/${form.body.id}/submissions`, {
         body: {
@@ -196,7 +197,11 @@ describe('two replicas of each stateful service on one PostgreSQL', () => {
             idempotencyKey: `submission:${randomUUID()}`,
           },
         },
-      }).catch(() => undefined);
+        timeoutMs: 30_000,
+      }).catch((error: Error) => {
+        unanswered.push(`${error.message}${error.cause ? ` (${(error.cause as Error).message})` : ''}`);
+        return undefined;
+      });
       if (answer?.status === 201) acknowledgedIds.push(answer.body.id);
       return answer?.status ?? 0;
     };
@@ -216,8 +221,15 @@ describe('two replicas of each stateful service on one PostgreSQL', () => {
       );
 
     const sent = 60;
-    const firstHalf = Array.from({ length: sent / 2 }, (_, i) => i);
-    const statuses = await Promise.all(firstHalf.map((n) => submit(n)));
+    const statuses: number[] = [];
+    // Bounded load: ten submissions at a time, half before the kills and half after.
+    const submitAll = async (from: number, to: number) => {
+      for (let n = from; n < to; n += 10)
+        statuses.push(
+          ...(await Promise.all(Array.from({ length: Math.min(10, to - n) }, (_, i) => submit(n + i)))),
+        );
+    };
+    await submitAll(0, sent / 2);
     await race(raceKeys.slice(0, 10));
 
     // Mid-way, with jobs in flight: kill one replica of each. The worker, the scheduler and
@@ -230,7 +242,7 @@ describe('two replicas of each stateful service on one PostgreSQL', () => {
       byName('data-a').process.kill('SIGKILL'),
       byName('email-a').process.kill('SIGTERM'),
     ]);
-    statuses.push(...(await Promise.all(firstHalf.map((n) => submit(sent / 2 + n)))));
+    await submitAll(sent / 2, sent);
     await race(raceKeys.slice(10)); // email-a is gone: its half is refused, email-b sends
 
     // Everything acknowledged is worked off by the survivors: every job done, none dead.
@@ -284,7 +296,14 @@ describe('two replicas of each stateful service on one PostgreSQL', () => {
     const ended = new Set(
       workers.flatMap((w) =>
         logLines(w)
-          .filter((l) => typeof l.jobId === 'string' && / done in | failed on attempt /.test(String(l.msg)))
+          // Done, failed, or its ack/fail lost with the data-service replica that took it (the job
+          // then runs again once its lease ends: at least once). Not "lease lost": that one ran
+          // past its lease while another worker was handed the job.
+          .filter(
+            (l) =>
+              typeof l.jobId === 'string' &&
+              / done in | failed on attempt |: (ack|fail) failed: /.test(String(l.msg)),
+          )
           .map((l) => `${String(l.jobId)}#${String(l.attempt)}`),
       ),
     );
@@ -316,6 +335,7 @@ describe('two replicas of each stateful service on one PostgreSQL', () => {
       sent,
       acknowledged,
       notAcknowledged: statuses.filter((s) => s !== 201),
+      unanswered,
       stored,
       emails: emails.length,
       confirmations,
@@ -354,7 +374,9 @@ describe('two replicas of each stateful service on one PostgreSQL', () => {
     expect(stats.dead, 'no job dead').toBe(0);
     expect(stats.done, 'every job done').toBe(stored + digests);
     expect(report.jobsDoneTwice, 'no job done twice').toEqual([]);
-    expect(jobsDone.length).toBe(stats.done);
+    // An ack lost with the data-service replica that stored it leaves a done job whose worker
+    // logged "ack failed": fewer done lines than done jobs, never more.
+    expect(jobsDone.length).toBeLessThanOrEqual(stats.done);
     expect(report.jobsRunTwiceAtOnce, 'no job held by two workers at once').toEqual([]);
     expect(report.ticksRunTwice, 'no tick run by two scheduler replicas').toEqual([]);
     expect(
