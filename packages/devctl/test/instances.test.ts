@@ -102,4 +102,15 @@ describe('a service with several PM2 instances', () => {
     await fixture.pm2(['stop', String(first?.pm_id)]);
     expect(await status()).toMatchObject({ status: 'stopped', instances: { online: 1, total: 2 } });
   }, 60_000);
+
+  it('stop takes every instance down and frees the port; start --wait brings both back', async () => {
+    const stopped = await fixture.devctl(['stop', 'api']);
+    expect(stopped.code, `${stopped.stdout}\n${stopped.stderr}`).toBe(0);
+    expect(await status()).toMatchObject({ status: 'stopped', instances: { online: 0, total: 2 } });
+    const url = `http://127.0.0.1:${fixture.ports.api}/health`;
+    await expect(fetch(url, { signal: AbortSignal.timeout(2000) })).rejects.toThrow();
+    const started = await fixture.devctl(['start', 'api', '--wait'], { timeoutMs: 120_000 });
+    expect(started.code, `${started.stdout}\n${started.stderr}`).toBe(0);
+    expect(await status()).toMatchObject({ status: 'online', instances: { online: 2, total: 2 } });
+  }, 150_000);
 });

@@ -18,6 +18,7 @@ import { type ServiceState, serviceState } from '../pm2/state';
 import { ProcessWatcher } from '../pm2/supervise';
 import type { ProcessInfo } from '../pm2/types';
 import { waitUntilHealthy } from './health';
+import { instancesOf, rollingRestart } from './instances';
 import { blockedByDependency, describeFailure, type LifecycleSink, type ServiceResult } from './outcome';
 import { bringUp, type CycleContext } from './pm2-cycle';
 import { assertValidConfig, buildStep, timeoutMs } from './prepare';
@@ -85,7 +86,9 @@ async function startOne(
   }
   // Dependants wait for this service's health even without --wait.
   const mustBeHealthy = plan.wait || targets.some((t) => t.dependsOn.includes(service.name));
-  const before = plan.initial.find((p) => p.name === service.name);
+  // Several instances: the one to act on is an instance that is not up, if any.
+  const instances = instancesOf(plan.initial, service.name);
+  const before = instances.find((p) => !isUp(p)) ?? instances[0];
   const stateBefore = serviceState(before);
   let note: string | null = service.kind === 'tool' ? 'tool: no port, no /health' : null;
 
@@ -120,7 +123,15 @@ async function startOne(
     };
   }
 
-  const up = await bringUp(context, service, before);
+  // A cluster's instances that are down are started one at a time; those up keep serving the port.
+  const up =
+    instances.length > 1 && instances.every((i) => i.clustered)
+      ? await rollingRestart(
+          context,
+          service,
+          instances.filter((i) => !isUp(i)),
+        )
+      : await bringUp(context, service, before);
   if (!up.ok) {
     return {
       ...base,
@@ -211,7 +222,10 @@ async function startLocked(
   const targets = [...withDependencies(ecosystem, named), ...ecosystem.tools];
   // Build only what is going to be launched: a running service keeps running its current code.
   const before = (await listProcesses({ namespace: ecosystem.namespace })) ?? [];
-  const toLaunch = targets.filter((t) => !isUp(before.find((p) => p.name === t.name)));
+  const toLaunch = targets.filter((t) => {
+    const instances = instancesOf(before, t.name);
+    return instances.length === 0 || !instances.every(isUp);
+  });
   const added = toLaunch.filter((t) => !named.includes(t) && t.kind === 'service');
   if (added.length > 0) {
     sink.line(
