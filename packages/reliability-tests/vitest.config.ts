@@ -7,7 +7,7 @@ import { longestFirst, packageConfig } from '../test-utils/vitest.shared.js';
 // restart back-off, health polls, a load that runs until the restarts are done), which is what a
 // second file fills; no test asserts a duration, so the extra load only slows them.
 // The longest files start first (measured: graceful-restart ~95 s, daemon-killed and
-// security-defaults ~70 s each, log-rotation ~45 s), so the two lanes end together.
+// security-defaults ~70 s each, replicas 30-75 s, log-rotation ~45 s), so the two lanes end together.
 export default packageConfig({
   include: ['test/**/*.test.ts'],
   exclude: ['test/**/*.chaos.test.ts'],
@@ -18,6 +18,7 @@ export default packageConfig({
     sequencer: longestFirst([
       'test/graceful-restart.test.ts',
       'test/daemon-killed.test.ts',
+      'test/replicas.test.ts',
       'test/security-defaults.test.ts',
       'test/log-rotation.test.ts',
       'test/gateway-fuzz.test.ts',
