@@ -2,6 +2,8 @@
 // private PM2_HOME: `start --wait` waits for both, `status` shows one line with N/N online, `logs`
 // merges the instances' files labelled by PM2 id, and `restart --wait` restarts them one at a time
 // (the port answers throughout) and returns once both run new processes.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFixture, type Fixture, parseJson } from './fixtures/stack';
 
@@ -101,6 +103,11 @@ describe('a service with several PM2 instances', () => {
     const [first] = (await pm2List()).filter((p) => p.name === 'api');
     await fixture.pm2(['stop', String(first?.pm_id)]);
     expect(await status()).toMatchObject({ status: 'stopped', instances: { online: 1, total: 2 } });
+    // The other instance answers the port; diagnose still names the one that is down.
+    const diagnosed = await fixture.devctl(['diagnose', 'api']);
+    expect(diagnosed.stdout, diagnosed.stderr).toMatch(/api.*stopped|stopped.*api/);
+    // ... and never takes the PM2 daemon, which listens for the instance still up, for an orphan.
+    expect(diagnosed.stdout).not.toMatch(/port-conflict|God Daemon/);
   }, 60_000);
 
   it('stop takes every instance down and frees the port; start --wait brings both back', async () => {
@@ -110,7 +117,9 @@ describe('a service with several PM2 instances', () => {
     const url = `http://127.0.0.1:${fixture.ports.api}/health`;
     await expect(fetch(url, { signal: AbortSignal.timeout(2000) })).rejects.toThrow();
     const started = await fixture.devctl(['start', 'api', '--wait'], { timeoutMs: 120_000 });
-    expect(started.code, `${started.stdout}\n${started.stderr}`).toBe(0);
+    const list = (await pm2List()).map((p) => `${p.name} ${p.pm_id} ${p.pid} ${p.pm2_env.status}`);
+    const pm2Log = readFileSync(join(fixture.home.home, 'pm2.log'), 'utf8').slice(-3000);
+    expect(started.code, `${started.stdout}\n${started.stderr}\n${list.join('\n')}\n${pm2Log}`).toBe(0);
     expect(await status()).toMatchObject({ status: 'online', instances: { online: 2, total: 2 } });
   }, 150_000);
 });

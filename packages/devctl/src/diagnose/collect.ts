@@ -135,19 +135,18 @@ function foreignHolder(
   service: ServiceSnapshot,
   root: string,
   listening: Map<number, string[]>,
+  /** The PM2 daemon of a running cluster instance of this service, which listens for it. */
+  clusterDaemon?: number,
 ): PortHolder | undefined {
   const port = service.entry.port;
   if (port === undefined) return undefined;
   const inodes = listening.get(port) ?? [];
   if (inodes.length === 0) return undefined;
   const pid = service.process?.pm2Pid || service.process?.pid || 0;
-  if (pid > 0 && service.state !== 'missing') {
-    const own = socketInodes(pid);
-    // Cluster mode (several instances): the PM2 daemon that forked the instances holds the port.
-    const daemon = service.process?.clustered ? parentPid(pid) : undefined;
-    if (daemon) for (const inode of socketInodesOf(daemon)) own.add(inode);
-    if (inodes.some((inode) => own.has(inode))) return undefined;
-  }
+  const own = pid > 0 && service.state !== 'missing' ? socketInodes(pid) : new Set<string>();
+  // Cluster mode (several instances): the PM2 daemon that forked them holds the port for them all.
+  if (clusterDaemon !== undefined) for (const inode of socketInodesOf(clusterDaemon)) own.add(inode);
+  if (inodes.some((inode) => own.has(inode))) return undefined;
   return portHolder(port, root);
 }
 
@@ -381,8 +380,18 @@ export async function collect(options: CollectOptions): Promise<Snapshot> {
   const processes = await processesPromise;
   const daemonRunning = processes !== null;
 
+  const clusterDaemons = new Map<string, number>();
   for (const service of services) {
-    const process = processes?.find((p) => p.name === service.entry.name);
+    // Several instances (cluster mode): diagnose one that is not online, if any -- the others
+    // serve the port, so its fault would hide behind their answers.
+    const codes = stopExitCodes(service.entry);
+    const instances = processes?.filter((p) => p.name === service.entry.name) ?? [];
+    const process =
+      instances.find((p) => effectiveState(p, events.get(`${p.name}:${p.pmId}`) ?? [], codes) !== 'online') ??
+      instances[0];
+    const running = instances.find((p) => p.clustered && p.pm2Pid > 0);
+    const daemon = running ? parentPid(running.pm2Pid) : undefined;
+    if (daemon !== undefined) clusterDaemons.set(service.entry.name, daemon);
     service.process = process;
     service.events = process ? (events.get(`${process.name}:${process.pmId}`) ?? []) : [];
     service.state = effectiveState(process, service.events, stopExitCodes(service.entry));
@@ -419,7 +428,13 @@ export async function collect(options: CollectOptions): Promise<Snapshot> {
   await settleRecentExits(services);
   await Promise.all([probing, externalChecks]);
   const listening = listeningSockets();
-  for (const service of looked) service.portHolder = foreignHolder(service, ecosystem.root, listening);
+  for (const service of looked)
+    service.portHolder = foreignHolder(
+      service,
+      ecosystem.root,
+      listening,
+      clusterDaemons.get(service.entry.name),
+    );
 
   // Stuck services (no answer on either try): the CPU sampled meanwhile, and for a busy main
   // thread, the stack it is stuck in. Only for those: a service that answers is never paused.

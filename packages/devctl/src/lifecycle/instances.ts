@@ -3,7 +3,7 @@
 // PM2 daemon, which hands each connection to one instance (Node's cluster module).
 import { readFileSync } from 'node:fs';
 import type { ServiceEntry } from '../ecosystem/index';
-import { restartEnv, restartProcess } from '../pm2/index';
+import { reloadProcess, restartEnv, restartProcess } from '../pm2/index';
 import type { ProcessInfo } from '../pm2/types';
 import { processTree } from '../ports/processes';
 import { markLogs } from './outcome';
@@ -39,10 +39,10 @@ export function instancesOf(processes: ProcessInfo[], name: string): ProcessInfo
 }
 
 /**
- * Restarts a service that runs as several cluster instances one instance at a time: PM2 answers
- * each restart once that instance is ready again (wait_ready), and only then is the next one
- * stopped, so the others keep serving the port throughout. Stopping them all first, as a single
- * process is, would leave the port held by the PM2 daemon with no instance behind it.
+ * Restarts a service that runs as several cluster instances one instance at a time: an online
+ * instance is reloaded (PM2 starts its replacement, waits for 'ready', then stops the old one), a
+ * stopped one is started, and only then comes the next, so the port is served throughout. Stopping
+ * them all first, as a single process is, would leave the port with no instance behind it.
  */
 export async function rollingRestart(
   context: CycleContext,
@@ -56,8 +56,18 @@ export async function rollingRestart(
   let launched: ProcessInfo | undefined;
   for (const instance of instances) {
     try {
-      const restarted = await restartProcess(context.connection, instance.pmId, restartEnv(service.app));
-      launched ??= restarted;
+      if (instance.status === 'online') {
+        await reloadProcess(context.connection, instance.pmId, restartEnv(service.app));
+      } else {
+        launched ??= await restartProcess(context.connection, instance.pmId, restartEnv(service.app));
+      }
+      // The next instance only once this one runs again: PM2 may answer before it is online, and
+      // acts on no second start of the same app while the first is under way.
+      // A stopped instance PM2 has not finished releasing ignores that start: start it once more.
+      if (!(await untilOnline(context, instance.pmId, instance.pm2Pid)) && instance.status !== 'online') {
+        await restartProcess(context.connection, instance.pmId, restartEnv(service.app));
+        await untilOnline(context, instance.pmId, instance.pm2Pid);
+      }
     } catch (error) {
       context.watcher.invalidate();
       return {
@@ -80,3 +90,18 @@ export async function rollingRestart(
     wasCrashing: instances.some((i) => i.status !== 'online'),
   };
 }
+
+/** Waits (bounded) until the instance `pmId` is online in a process other than `oldPid`. */
+async function untilOnline(context: CycleContext, pmId: number, oldPid: number): Promise<boolean> {
+  const deadline = Date.now() + INSTANCE_START_MS;
+  while (Date.now() < deadline) {
+    context.watcher.invalidate();
+    const now = (await context.watcher.list(0)).find((p) => p.pmId === pmId);
+    if (now && now.status === 'online' && now.pm2Pid > 0 && now.pm2Pid !== oldPid) return true;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return false;
+}
+
+/** How long one instance may take to be online again before the next is started anyway. */
+const INSTANCE_START_MS = 10_000;

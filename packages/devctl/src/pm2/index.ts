@@ -254,6 +254,19 @@ export async function restartProcess(
     : undefined;
 }
 
+/**
+ * Reloads one instance of a cluster-mode app (RPC `reloadProcessId`): PM2 starts the replacement,
+ * waits for its 'ready', and only then stops the old process, so the port never lacks an instance.
+ * A stopped instance is simply started.
+ */
+export async function reloadProcess(
+  connection: DaemonConnection,
+  pmId: number,
+  env?: Record<string, unknown>,
+): Promise<void> {
+  await connection.call('reloadProcessId', { id: pmId, env: env ?? {} });
+}
+
 export async function deleteProcess(connection: DaemonConnection, pmId: number): Promise<void> {
   await connection.call('deleteProcessId', pmId);
 }
