@@ -2,22 +2,30 @@
 // read it alike. Services run as built JavaScript (esbuild bundles in services/<x>/dist) with source
 // maps, so PM2 holds the real server process -- no npm/sh wrapper -- and stack traces name the
 // TypeScript file and line. `devctl` reads `depends_on` (ignored by PM2) to start in dependency order.
+//
+// Every checkout (a clone, a git worktree) is its own stack: `stackIdentity` (at the end of the
+// file) gives it a PM2 namespace and a block of ports, claimed once in a registry every checkout
+// reads (docs/side-by-side.md). The first checkout runs on the ports written below with the
+// namespace `devstack`; another on the same ports shifted by 100 x its block (3100-3106, web 5273)
+// with a namespace of its own.
 const path = require('node:path');
+const { stackEnv, stackIdentity } = require('./packages/stack-contract/src/stack-identity.cjs');
 
-const NAMESPACE = 'devstack';
+/** The documented ports of the apps below (the README's table), in file order. */
+const documentedPorts = [];
 
 /**
- * One backend: its PM2 name, folder under services/, port, and the services it needs first.
+ * One backend: its PM2 name, folder under services/, documented port, and the services it needs first.
  * `instances` (opt-in, for a service that keeps no state in its process: api-gateway, form-service,
  * auth-service) runs it as that many PM2 cluster instances behind its one port, one per core;
  * each instance logs to its own file (out-<pm_id>.log), which `devctl logs` merges.
  */
 function service(name, folder, port, dependsOn = [], { instances = 1 } = {}) {
   const cwd = path.join(__dirname, 'services', folder);
+  documentedPorts.push(port);
   const cluster = instances > 1 ? { exec_mode: 'cluster', instances, merge_logs: false } : {};
   return {
     name,
-    namespace: NAMESPACE,
     cwd,
     script: 'dist/index.js',
     node_args: '--enable-source-maps',
@@ -62,7 +70,6 @@ function logRotator() {
   return {
     name: 'devctl-logrotate',
     devctl_role: 'tool',
-    namespace: NAMESPACE,
     cwd,
     script: 'bin/logrotate.js',
     exec_mode: 'fork',
@@ -98,3 +105,14 @@ module.exports = {
     logRotator(),
   ],
 };
+
+// This checkout's stack: every app gets its namespace, its port shifted by the block, and the
+// block's offset, by which the kit shifts its default for each <NAME>_SERVICE_URL (a value set in a
+// .env still wins). devctl reads `stack` for start's first line and `devctl stacks`; PM2 ignores it.
+const STACK = stackIdentity(__dirname, { ports: documentedPorts, web: 5173 });
+module.exports.stack = STACK;
+for (const app of module.exports.apps) {
+  app.namespace = STACK.namespace;
+  if (app.env.PORT) app.env.PORT = String(Number(app.env.PORT) + STACK.offset);
+  Object.assign(app.env, stackEnv(STACK));
+}

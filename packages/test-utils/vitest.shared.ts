@@ -2,6 +2,9 @@
 // `packageConfig({...what differs})`. Imported by a relative path ending in .js (vite bundles a
 // config file and would load a workspace package's TypeScript untranspiled; vite and tsc both map
 // .js to this .ts). turbo.json lists this file in every test task's inputs.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { defineConfig, type ViteUserConfig } from 'vitest/config';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
@@ -34,6 +37,13 @@ export function longestFirst(files: readonly string[]): typeof BaseSequencer {
  * 2-core machine, where a service started from its TypeScript can take well over 10 s to answer.
  */
 export function packageConfig(test: TestOptions = {}, vite: ViteUserConfig = {}) {
+  // Reading ecosystem.config.js claims a stack (docs/side-by-side.md): tests claim in a registry of
+  // their own, never the developer's, and from block 80-139 (ports 11000-17006, web 13173-19173),
+  // so a test's stack never lands on the documented ports of a stack a person runs.
+  const stackEnv = {
+    DEVSTACK_STATE_DIR: mkdtempSync(join(tmpdir(), 'devstack-state-')),
+    DEVSTACK_FIRST_BLOCK: String(80 + Math.floor(Math.random() * 60)),
+  };
   return defineConfig({
     ...vite,
     resolve: { conditions: ['source'], ...vite.resolve },
@@ -43,6 +53,7 @@ export function packageConfig(test: TestOptions = {}, vite: ViteUserConfig = {})
       testTimeout: 60_000,
       hookTimeout: 60_000,
       ...test,
+      env: { ...stackEnv, ...test.env },
     },
   });
 }

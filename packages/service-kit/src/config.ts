@@ -4,8 +4,11 @@ import {
   configErrorLine,
   EX_CONFIG,
   isSecretName,
+  isServiceUrlVariable,
+  LOCAL_HOST,
   maskValue,
   type PrintedVariable,
+  portOffsetOf,
   shortHash,
 } from '@repo/stack-contract';
 import { parse as parseDotenv } from 'dotenv';
@@ -78,6 +81,36 @@ function readEnvFile(path: string): Record<string, string> {
   return parseDotenv(readFileSync(path));
 }
 
+/** Ports of the documented block (3000-3099): a default URL on one of them names a service of this stack. */
+const DOCUMENTED_BLOCK = { first: 3000, last: 3099 };
+
+/**
+ * The default of PORT or of a `<NAME>_SERVICE_URL`, moved to this checkout's block of ports: each
+ * checkout runs its own stack on the documented ports shifted by DEVSTACK_PORT_OFFSET (which
+ * ecosystem.config.js sets; docs/side-by-side.md), so a service calls the services of its own stack.
+ * Undefined when there is nothing to shift (offset 0, another variable, a default elsewhere).
+ */
+function stackDefault(schema: z.ZodObject, key: string, offset: number): string | undefined {
+  if (offset === 0 || (key !== 'PORT' && !isServiceUrlVariable(key))) return undefined;
+  const field = schema.shape[key] as z.ZodType | undefined;
+  const parsed = field?.safeParse(undefined);
+  if (!parsed?.success || parsed.data === undefined) return undefined;
+  const inBlock = (port: number) => port >= DOCUMENTED_BLOCK.first && port <= DOCUMENTED_BLOCK.last;
+  if (key === 'PORT') {
+    const port = Number(parsed.data);
+    return Number.isInteger(port) && inBlock(port) ? String(port + offset) : undefined;
+  }
+  try {
+    const url = new URL(String(parsed.data));
+    const port = Number(url.port);
+    if (!['127.0.0.1', 'localhost', LOCAL_HOST].includes(url.hostname) || !inBlock(port)) return undefined;
+    url.port = String(port + offset);
+    return String(parsed.data).endsWith('/') ? url.href : url.href.replace(/\/$/, '');
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Resolves configuration with the precedence process env > services/<x>/.env > root .env > schema
  * default, then validates it. Files are read on every call (never cached, never copied into
@@ -95,6 +128,8 @@ export function loadConfig<S extends z.ZodObject>(
   const fromRoot = readEnvFile(rootFile);
 
   const raw: Record<string, string> = {};
+  /** raw plus the defaults moved to this stack's block (stackDefault). */
+  const input: Record<string, string> = {};
   const sources: Record<string, ConfigSource> = {};
   for (const key of Object.keys(schema.shape)) {
     const candidates: [ConfigSource, string | undefined][] = [
@@ -105,13 +140,16 @@ export function loadConfig<S extends z.ZodObject>(
     const hit = candidates.find(([, v]) => v !== undefined && v !== '');
     if (hit) {
       raw[key] = hit[1] as string;
+      input[key] = hit[1] as string;
       sources[key] = hit[0];
     } else {
       sources[key] = 'default';
+      const shifted = stackDefault(schema, key, portOffsetOf(env));
+      if (shifted !== undefined) input[key] = shifted;
     }
   }
 
-  const result = schema.safeParse(raw);
+  const result = schema.safeParse(input);
   const relServiceFile = relative(rootDir, serviceFile) || '.env';
   if (!result.success) {
     const problems: ConfigProblem[] = [];

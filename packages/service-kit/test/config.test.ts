@@ -53,6 +53,33 @@ describe('loadConfig', () => {
     });
   });
 
+  it("moves PORT and each <NAME>_SERVICE_URL default to the stack's block; a set value still wins", () => {
+    const stackSchema = baseConfigSchema(3003).extend({
+      DATA_SERVICE_URL: z.url().default('http://127.0.0.1:3004'),
+      EMAIL_SERVICE_URL: z.url().default('http://127.0.0.1:3002'),
+      SEARCH_SERVICE_URL: z.url().default('http://search.example:3005'),
+      OTHER_URL: z.url().default('http://127.0.0.1:3001'),
+    });
+    const { serviceDir } = fixture({ service: 'EMAIL_SERVICE_URL=http://127.0.0.1:4002\n' });
+    const { config, sources } = loadConfig(stackSchema, {
+      service: 'auth-service',
+      serviceDir,
+      env: { DEVSTACK_PORT_OFFSET: '200' },
+    });
+    expect(config.PORT).toBe(3203);
+    expect(config.DATA_SERVICE_URL).toBe('http://127.0.0.1:3204');
+    // Set in a .env: kept as written.
+    expect(config.EMAIL_SERVICE_URL).toBe('http://127.0.0.1:4002');
+    // Another host, or not a service URL variable: not this stack's, left alone.
+    expect(config.SEARCH_SERVICE_URL).toBe('http://search.example:3005');
+    expect(config.OTHER_URL).toBe('http://127.0.0.1:3001');
+    expect(sources).toMatchObject({ PORT: 'default', DATA_SERVICE_URL: 'default' });
+    // Block 0 (no offset): the documented defaults.
+    const plain = loadConfig(stackSchema, { service: 'auth-service', serviceDir, env: {} });
+    expect(plain.config.PORT).toBe(3003);
+    expect(plain.config.DATA_SERVICE_URL).toBe('http://127.0.0.1:3004');
+  });
+
   it('re-reads the .env files on every load, so an edit applies on the next start', () => {
     const { serviceDir } = fixture({ service: 'API_URL=http://first\n' });
     expect(loadConfig(schema, { service: 's', serviceDir, env: {} }).config.API_URL).toBe('http://first');

@@ -35,6 +35,28 @@ export {
   serviceUrlVariable,
 } from './service-urls';
 export {
+  BLOCK_STEP,
+  DEFAULT_NAMESPACE,
+  DOCUMENTED_WEB_PORT,
+  FIRST_BLOCK_VARIABLE,
+  findStack,
+  IDENTITY_FILE,
+  NAMESPACE_VARIABLE,
+  namespaceFor,
+  PORT_OFFSET_VARIABLE,
+  portOffsetOf,
+  readRegistry,
+  registryPath,
+  removeStacks,
+  STATE_DIR_VARIABLE,
+  type StackEntry,
+  type StackIdentity,
+  type StackIdentityOptions,
+  stackEnv,
+  stackIdentity,
+  stateDir,
+} from './stack-identity.cjs';
+export {
   type ConfigErrorLine,
   type ConfigErrorVariable,
   configErrorLine,
