@@ -1,12 +1,30 @@
 import type { ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
 import react from '@vitejs/plugin-react';
 import { defineConfig, type ProxyOptions } from 'vite';
 
+interface StackFile {
+  stack: { web: number };
+  apps: { name: string; env?: { PORT?: string } }[];
+}
+
+/**
+ * This checkout's stack, from the one file PM2 runs (ecosystem.config.js at the repository root):
+ * each checkout has its own block of ports (docs/side-by-side.md), so the frontend's port and the
+ * gateway it proxies to are this block's. Read only when WEB_PORT or API_GATEWAY_URL is unset.
+ */
+function thisStack(): { web: number; gateway: string } {
+  const ecosystem = createRequire(import.meta.url)('../../ecosystem.config.js') as StackFile;
+  const gatewayPort = ecosystem.apps.find((app) => app.name === 'api-gateway')?.env?.PORT ?? '3000';
+  return { web: ecosystem.stack.web, gateway: `http://127.0.0.1:${gatewayPort}` };
+}
+
 // The frontend talks only to api-gateway, through /api on its own origin (no CORS): the dev server
-// and `vite preview` both forward /api to API_GATEWAY_URL.
-const gatewayUrl = process.env.API_GATEWAY_URL ?? 'http://127.0.0.1:3000';
-// 5173 is the stack's port; tests and second copies pick another one with WEB_PORT.
-const port = Number(process.env.WEB_PORT ?? 5173);
+// and `vite preview` both forward /api to API_GATEWAY_URL, else this stack's gateway.
+const stack = process.env.API_GATEWAY_URL && process.env.WEB_PORT ? undefined : thisStack();
+const gatewayUrl = process.env.API_GATEWAY_URL ?? (stack as { gateway: string }).gateway;
+// The stack's web port (5173 for the first checkout); tests pick another one with WEB_PORT.
+const port = Number(process.env.WEB_PORT ?? (stack as { web: number }).web);
 
 const apiProxy: Record<string, ProxyOptions> = {
   '/api': {
@@ -34,7 +52,8 @@ export default defineConfig({
   server: { host: '127.0.0.1', port, strictPort: true, proxy: apiProxy },
   preview: {
     host: '127.0.0.1',
-    port: Number(process.env.WEB_PORT ?? 4173),
+    // The preview's port moves with the block as the dev server's does (4173 for the first checkout).
+    port: Number(process.env.WEB_PORT ?? 4173 + ((stack?.web ?? 5173) - 5173)),
     strictPort: true,
     proxy: apiProxy,
   },

@@ -328,6 +328,23 @@ export const main = defineCommand({
         ]),
       ),
     }),
+    stacks: command(
+      {
+        name: 'stacks',
+        description:
+          'every stack on this machine (one per checkout: namespace, ports, branch, state); prune forgets gone checkouts',
+      },
+      {
+        action: {
+          type: 'positional',
+          required: false,
+          description: 'prune: remove the stacks whose checkout is gone',
+        },
+        json,
+      },
+      (a) => ({ action: positionals(a)[0], json: Boolean(a.json) }),
+      async (o) => (await import('./commands/stacks')).runStacks(o),
+    ),
     mcp: command(
       { name: 'mcp', description: 'a Model Context Protocol server over stdio for coding agents' },
       { 'read-only': { type: 'boolean', description: 'only the tools that change nothing' } },
@@ -424,11 +441,30 @@ export async function parseCommandLine(rawArgs: string[]): Promise<CommandLine> 
   return { path, options: leaf.toOptions(parsed), command: cmd as LeafCommand };
 }
 
+/**
+ * `--stack <path|name>`, taken by every command: act on another checkout's stack on purpose (by
+ * default a command acts on the checkout it runs in). Sets DEVCTL_ROOT, which every command reads.
+ */
+async function withoutStackOption(argv: string[]): Promise<string[]> {
+  const at = argv.findIndex((a) => a === '--stack' || a.startsWith('--stack='));
+  if (at === -1 || (argv.indexOf('--') !== -1 && argv.indexOf('--') < at)) return argv;
+  const token = argv[at] as string;
+  const inline = token.startsWith('--stack=');
+  const value = inline ? token.slice('--stack='.length) : argv[at + 1];
+  if (!value || value.startsWith('-')) {
+    throw usageError('--stack needs a checkout path or a stack name (see: devctl stacks)');
+  }
+  const { resolveStackRoot } = await import('./stacks/index');
+  process.env.DEVCTL_ROOT = resolveStackRoot(value);
+  return argv.filter((_, i) => i !== at && (inline || i !== at + 1));
+}
+
 /** The entry point: the only place that prints errors and sets the exit code. */
-export async function cli(rawArgs = process.argv.slice(2)): Promise<number> {
-  const wantsJson = rawArgs.includes('--json');
-  const wantsVerbose = rawArgs.includes('--verbose');
+export async function cli(argv = process.argv.slice(2)): Promise<number> {
+  const wantsJson = argv.includes('--json');
+  const wantsVerbose = argv.includes('--verbose');
   try {
+    const rawArgs = await withoutStackOption(argv);
     if (rawArgs.length === 0 || rawArgs[0] === '--help' || rawArgs[0] === '-h') {
       process.stdout.write(`${plain(await renderUsage(main as CommandDef))}\n`);
       return rawArgs.length === 0 ? EXIT_USAGE : 0;

@@ -10,7 +10,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { createPm2Home, freePort, type Pm2Home } from '@repo/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_RESULT_BYTES } from '../src/mcp/result';
-import { createFixture, devctlBin, type Fixture } from './fixtures/stack';
+import { createFixture, devctlBin, type Fixture, stackRegistryEnv } from './fixtures/stack';
 
 const TOKEN = 'tok-SECRET-4242';
 const DB_PASSWORD = 'pw-SECRET-9191';
@@ -28,7 +28,13 @@ async function connect(env: Record<string, string>, args: string[] = []): Promis
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [devctlBin, 'mcp', ...args],
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NO_COLOR: '1', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      NO_COLOR: '1',
+      ...stackRegistryEnv(),
+      ...env,
+    },
     stderr: 'pipe',
   });
   let stderr = '';
@@ -130,7 +136,7 @@ describe('devctl mcp', () => {
   it('lists every tool, and only the read tools with --read-only', async () => {
     const all = await server.client.listTools();
     expect(all.tools.map((t) => t.name).sort()).toEqual(
-      ['diagnose', 'env', 'graph', 'logs', 'restart', 'start', 'status', 'stop', 'trace'].sort(),
+      ['diagnose', 'env', 'graph', 'logs', 'restart', 'stacks', 'start', 'status', 'stop', 'trace'].sort(),
     );
     const readOnly = await connect(env, ['--read-only']);
     try {
@@ -140,6 +146,7 @@ describe('devctl mcp', () => {
         'env',
         'graph',
         'logs',
+        'stacks',
         'status',
         'trace',
       ]);
@@ -177,6 +184,16 @@ describe('devctl mcp', () => {
     // One service only.
     const one = dataOf<typeof data>(await call(server, 'status', { service: 'worker' }));
     expect(one.services.map((s) => s.name)).toEqual(['worker']);
+  });
+
+  it('stacks answers what `devctl stacks --json` answers', async () => {
+    type Stacks = { stacks: { namespace: string; root: string | null; state: string; current: boolean }[] };
+    const data = dataOf<Stacks>(await call(server, 'stacks'));
+    const cli = JSON.parse((await fixture.devctl(['stacks', '--json'])).stdout) as Stacks;
+    expect(data.stacks).toEqual(cli.stacks);
+    // The fixture's namespace, known to PM2 only (its ecosystem claims no block): found by its processes' folder.
+    const own = data.stacks.find((s) => s.namespace === fixture.namespace);
+    expect(own).toMatchObject({ root: fixture.root, current: true, state: 'partly running' });
   });
 
   it('graph answers what `devctl graph --json` answers', async () => {

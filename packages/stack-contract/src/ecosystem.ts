@@ -3,6 +3,7 @@
 // logs and `depends_on`. Read here exactly as PM2 reads it (CommonJS `require`), fresh every time.
 import { createRequire } from 'node:module';
 import { join, relative, resolve } from 'node:path';
+import type { StackIdentity } from './stack-identity.cjs';
 
 /** The file's name, at the repository root. */
 export const ECOSYSTEM_FILE = 'ecosystem.config.js';
@@ -49,6 +50,11 @@ export interface StackEcosystem {
   services: StackApp[];
   /** Apps marked `devctl_role: 'tool'`, in the file's order. */
   tools: StackApp[];
+  /**
+   * The checkout's stack (namespace, port block, why), when the file exports one as `stack` (the
+   * repository's does, from stackIdentity); undefined for a hand-written file without it.
+   */
+  stack?: StackIdentity;
 }
 
 /**
@@ -56,11 +62,19 @@ export interface StackEcosystem {
  * Throws what `require` throws (a missing file, a syntax error); an export without `apps` gives none.
  */
 export function readEcosystemApps(root: string): EcosystemApp[] {
+  return requireEcosystem(root).apps;
+}
+
+function requireEcosystem(root: string): { apps: EcosystemApp[]; stack: StackIdentity | undefined } {
   const file = join(root, ECOSYSTEM_FILE);
   const require = createRequire(file);
   delete require.cache[require.resolve(file)];
-  const loaded = require(file) as { apps?: unknown };
-  return Array.isArray(loaded.apps) ? (loaded.apps as EcosystemApp[]) : [];
+  const loaded = require(file) as { apps?: unknown; stack?: unknown };
+  const stack = loaded.stack as StackIdentity | undefined;
+  return {
+    apps: Array.isArray(loaded.apps) ? (loaded.apps as EcosystemApp[]) : [],
+    stack: stack && typeof stack.namespace === 'string' && Number.isInteger(stack.block) ? stack : undefined,
+  };
 }
 
 /** A service's port: its env.PORT when that is a whole number. */
@@ -93,9 +107,10 @@ export function stackAppOf(root: string, app: EcosystemApp): StackApp {
 
 /** `<root>/ecosystem.config.js` read afresh, its apps split into services and tools. Throws as readEcosystemApps. */
 export function readEcosystem(root: string): StackEcosystem {
-  const apps = readEcosystemApps(root).map((app) => stackAppOf(root, app));
+  const loaded = requireEcosystem(root);
+  const apps = loaded.apps.map((app) => stackAppOf(root, app));
   const services = apps.filter((app) => app.kind === 'service');
   const tools = apps.filter((app) => app.kind === 'tool');
   const namespace = (services[0] ?? tools[0])?.namespace ?? 'default';
-  return { root, file: join(root, ECOSYSTEM_FILE), namespace, services, tools };
+  return { root, file: join(root, ECOSYSTEM_FILE), namespace, services, tools, stack: loaded.stack };
 }

@@ -11,6 +11,7 @@ import { envTool } from './tools/env';
 import { graphTool } from './tools/graph';
 import { type CallContext, restartTool, startTool, stopTool } from './tools/lifecycle';
 import { DEFAULT_LOG_LINES, logsTool, MAX_LOG_LINES } from './tools/logs';
+import { stacksTool } from './tools/stacks';
 import { statusTool } from './tools/status';
 import { traceTool } from './tools/trace';
 
@@ -19,7 +20,7 @@ export interface McpServerOptions {
   readOnly: boolean;
 }
 
-const INSTRUCTIONS = `devctl runs this project's backends under PM2. To debug, the loop is: diagnose (the root cause first: the service at fault, the evidence, the source file:line or the .env variable, and the next step; it reads PM2's state, the logs and health itself), make the edit it names, then restart with the service name (rebuilds, waits for /health, returns a verdict). trace follows one request id (the x-request-id of a failed answer) across the services; status and logs are fallbacks. The frontend is not under PM2 (pnpm dev).`;
+const INSTRUCTIONS = `devctl runs this project's backends under PM2. To debug, the loop is: diagnose (the root cause first: the service at fault, the evidence, the source file:line or the .env variable, and the next step; it reads PM2's state, the logs and health itself), make the edit it names, then restart with the service name (rebuilds, waits for /health, returns a verdict). trace follows one request id (the x-request-id of a failed answer) across the services; status and logs are fallbacks. The frontend is not under PM2 (pnpm dev). Each checkout (clone or git worktree) runs its own stack on its own ports: stacks gives this checkout's gateway URL and ports (never assume 3000).`;
 
 const optionalService = z
   .string()
@@ -87,6 +88,18 @@ export function createMcpServer(options: McpServerOptions): McpServer {
       annotations: readOnly,
     },
     (args) => answer(() => statusTool(args)),
+  );
+
+  server.registerTool(
+    'stacks',
+    {
+      title: 'Every stack on this machine',
+      description:
+        "One entry per checkout (clone or git worktree) that runs a stack: its folder, branch, PM2 namespace, every service's port, the web port, the gateway URL, and the state of its services; `current: true` marks this checkout's (use its gatewayUrl and ports, never assume 3000). Same data as `devctl stacks --json`.",
+      inputSchema: {},
+      annotations: readOnly,
+    },
+    () => answer(() => stacksTool()),
   );
 
   server.registerTool(
