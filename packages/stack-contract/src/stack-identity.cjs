@@ -110,9 +110,12 @@ function blockPorts(block, documentedPorts) {
   return documentedPorts.map((port) => port + BLOCK_STEP * block);
 }
 
-/** Ports something listens on now, from /proc/net/tcp{,6} (Linux); undefined where there is no /proc. */
-function listeningPortsFromProc() {
-  const ports = new Set();
+/**
+ * The listening sockets now, port -> socket inodes, from /proc/net/tcp{,6} (Linux); undefined where
+ * there is no /proc.
+ */
+function listeningSockets() {
+  const sockets = new Map();
   let found = false;
   for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
     let text;
@@ -124,18 +127,60 @@ function listeningPortsFromProc() {
     found = true;
     for (const line of text.split('\n').slice(1)) {
       const fields = line.trim().split(/\s+/);
-      // st 0A is LISTEN; local_address is HEXIP:HEXPORT.
+      // st 0A is LISTEN; local_address is HEXIP:HEXPORT; field 9 is the socket's inode.
       if (fields[3] !== '0A' || !fields[1]) continue;
-      ports.add(Number.parseInt(fields[1].split(':').pop(), 16));
+      const port = Number.parseInt(fields[1].split(':').pop(), 16);
+      sockets.set(port, [...(sockets.get(port) ?? []), fields[9]]);
     }
   }
-  return found ? ports : undefined;
+  return found ? sockets : undefined;
 }
 
-/** Whether each port is taken: /proc where it exists, else a child that tries to listen (synchronous). */
-function takenPorts(ports) {
-  const listening = listeningPortsFromProc();
-  if (listening) return ports.filter((port) => listening.has(port));
+/** The working folders of the processes holding these socket inodes (our own user's processes). */
+function holderFolders(inodes) {
+  const targets = new Set(inodes.map((inode) => `socket:[${inode}]`));
+  const folders = [];
+  let pids = [];
+  try {
+    pids = fs.readdirSync('/proc').filter((entry) => /^\d+$/.test(entry));
+  } catch {
+    return folders;
+  }
+  for (const pid of pids) {
+    let fds;
+    try {
+      fds = fs.readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        if (!targets.has(fs.readlinkSync(`/proc/${pid}/fd/${fd}`))) continue;
+        folders.push(fs.readlinkSync(`/proc/${pid}/cwd`));
+        break;
+      } catch {
+        // closed meanwhile, or not ours to read
+      }
+    }
+  }
+  return folders;
+}
+
+/**
+ * The ports of `ports` something listens on now, leaving out those held by a process of the checkout
+ * at `root` itself: a stack started before the registry existed keeps its own block.
+ */
+function takenPorts(ports, root) {
+  const sockets = listeningSockets();
+  if (sockets) {
+    const inside = (folder) => folder === root || folder.startsWith(`${root}${path.sep}`);
+    return ports.filter((port) => {
+      const inodes = sockets.get(port);
+      if (!inodes) return false;
+      const folders = holderFolders(inodes);
+      return folders.length === 0 || !folders.every(inside);
+    });
+  }
   const script = `const net=require('node:net');const ports=${JSON.stringify(ports)};const taken=[];let left=ports.length;if(!left)console.log('[]');for(const p of ports){const s=net.createServer();s.once('error',()=>{taken.push(p);if(--left===0)console.log(JSON.stringify(taken))});s.listen(p,'127.0.0.1',()=>s.close(()=>{if(--left===0)console.log(JSON.stringify(taken))}))}`;
   const result = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 5000 });
   try {
@@ -309,7 +354,7 @@ function chooseBlock(root, stacks, documentedPorts, preferred, firstBlock) {
       passed.push(`block ${block} belongs to ${owner.root}`);
       continue;
     }
-    const taken = takenPorts(ports);
+    const taken = takenPorts(ports, root);
     if (taken.length > 0) {
       passed.push(`port${taken.length > 1 ? 's' : ''} ${taken.join(', ')} of block ${block} in use`);
       continue;

@@ -69,6 +69,29 @@ describe('stackIdentity', () => {
     expect(first.reason).toContain('14001 of block 0 in use');
   });
 
+  it('keeps block 0 for a checkout whose own processes hold its ports (a stack started before the registry)', async () => {
+    const { checkout, identity } = world();
+    const root = checkout('running');
+    // A process of the checkout (its cwd inside it) listening on the block's port, as a service would.
+    const child = spawn(
+      process.execPath,
+      ['-e', "require('node:net').createServer().listen(14002, '127.0.0.1', () => console.log('up'))"],
+      { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    cleanups.push(() => child.kill('SIGKILL'));
+    try {
+      await new Promise((resolve) => child.stdout.once('data', resolve));
+      expect(identity(root).block).toBe(0);
+      // Another checkout sees the port taken.
+      expect(identity(checkout('other')).block).toBe(1);
+    } finally {
+      // Gone before the next test looks at the same ports.
+      child.kill('SIGKILL');
+      await exited;
+    }
+  });
+
   it('gives a copied checkout (its stack.json names another folder) a block of its own', () => {
     const { checkout, identity, dir } = world();
     const original = checkout('original');

@@ -123,7 +123,8 @@ function listing(
   currentRoot: string | undefined,
 ): StackListing {
   const exists = root !== null && existsSync(root);
-  const { ports, web } = exists && root ? portsOf(root) : { ports: {}, web: null };
+  // Only a registered checkout's ecosystem is read: reading another would claim it a block.
+  const { ports, web } = exists && root && entry ? portsOf(root) : { ports: {}, web: null };
   const own = processes.filter((p) => p.namespace === namespace);
   const names = [...new Set([...Object.keys(ports), ...own.map((p) => p.name)])];
   const services: StackService[] = names.map((name) => {
