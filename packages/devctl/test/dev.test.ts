@@ -48,7 +48,16 @@ afterAll(() => {
 function runDev(env: Record<string, string>): SpawnedProcess {
   const child = spawnProcess(process.execPath, [join(cliDir, 'main.js'), 'dev'], {
     cwd: repoRoot,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, DEVCTL_ROOT: repoRoot, NO_COLOR: '1', ...env },
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      DEVCTL_ROOT: repoRoot,
+      NO_COLOR: '1',
+      // The test's own stack registry (vitest.shared.ts): reading the ecosystem claims a block.
+      DEVSTACK_STATE_DIR: process.env.DEVSTACK_STATE_DIR,
+      DEVSTACK_FIRST_BLOCK: process.env.DEVSTACK_FIRST_BLOCK,
+      ...env,
+    },
     name: 'devctl dev',
   });
   onTestFinished(() => child.kill('SIGKILL'));
@@ -120,6 +129,6 @@ describe('devctl dev', () => {
     expect(devctl.output()).toContain(
       `devctl: the frontend's port ${webPort} is taken: port ${webPort} is held by pid ${process.pid}`,
     );
-    expect(devctl.output()).toContain('WEB_PORT=5174 pnpm dev');
+    expect(devctl.output()).toContain(`WEB_PORT=${webPort + 1} pnpm dev`);
   });
 });

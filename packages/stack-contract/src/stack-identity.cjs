@@ -15,11 +15,14 @@
 // namespace `devstack` (a single checkout changes nothing), block 1 is 3100-3106 and 5273, and so on.
 'use strict';
 
-const { createHash, randomBytes } = require('node:crypto');
-const fs = require('node:fs');
-const { homedir, hostname } = require('node:os');
-const path = require('node:path');
-const { spawnSync } = require('node:child_process');
+// Node's own modules through process.getBuiltinModule (Node >= 20.16), not `require`: the services
+// and devctl bundle this file into ES modules (esbuild), where a `require` call throws.
+const builtin = (name) => process.getBuiltinModule(name);
+const { createHash, randomBytes } = builtin('node:crypto');
+const fs = builtin('node:fs');
+const { homedir, hostname } = builtin('node:os');
+const path = builtin('node:path');
+const { spawnSync } = builtin('node:child_process');
 
 const BLOCK_STEP = 100;
 const MAX_BLOCKS = 300; // 3000 + 100 x 300 would pass 33000: far beyond any machine's need

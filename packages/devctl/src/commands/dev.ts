@@ -75,13 +75,14 @@ export async function runDev(options: DevOptions = {}): Promise<void> {
   }
   const entry = viteEntry(webDir);
 
-  const webPort = Number(process.env.WEB_PORT || DEFAULT_WEB_PORT);
+  // This checkout's web port (its block's: docs/side-by-side.md); WEB_PORT still wins.
+  const webPort = Number(process.env.WEB_PORT || ecosystem.stack?.web || DEFAULT_WEB_PORT);
   const holder = portHolder(webPort, ecosystem.root);
   if (holder) {
     throw new CLIError(
       `the frontend's port ${webPort} is taken: ${describeHolder(holder)}. ` +
         (holder.pid ? `Stop it (kill ${holder.pid}) or ` : '') +
-        'run on another port with: WEB_PORT=5174 pnpm dev',
+        `run on another port with: WEB_PORT=${webPort + 1} pnpm dev`,
     );
   }
 

@@ -20,5 +20,8 @@ export interface StartOptions {
 export async function runStart(options: StartOptions): Promise<void> {
   const names = loadEcosystem().services.map((s) => s.name);
   const outcome = await startServices(options, new Reporter(options.json, names));
-  finishReport('start', outcome.results, options.json, { namespace: outcome.namespace });
+  finishReport('start', outcome.results, options.json, {
+    namespace: outcome.namespace,
+    ...(outcome.stack ? { stack: outcome.stack } : {}),
+  });
 }

@@ -12,11 +12,13 @@ import {
   type ServiceEntry,
   withDependencies,
 } from '../ecosystem/index';
+import { CLIError } from '../errors';
 import { TimingRecorder } from '../graph/timings';
 import { connectOrLaunchDaemon, listProcesses, pm2Home } from '../pm2/index';
 import { type ServiceState, serviceState } from '../pm2/state';
 import { ProcessWatcher } from '../pm2/supervise';
 import type { ProcessInfo } from '../pm2/types';
+import { stackClashes, stackLine } from '../stacks/index';
 import { waitUntilHealthy } from './health';
 import { instancesOf, rollingRestart } from './instances';
 import { blockedByDependency, describeFailure, type LifecycleSink, type ServiceResult } from './outcome';
@@ -35,6 +37,8 @@ export interface StartRequest {
 
 export interface StartOutcome {
   namespace: string;
+  /** This checkout's stack: its block of ports and why (undefined for an ecosystem without one). */
+  stack?: { block: number; web: number; reason: string };
   results: ServiceResult[];
 }
 
@@ -205,10 +209,26 @@ export async function startServices(request: StartRequest, sink: LifecycleSink):
   const limitMs = timeoutMs(request.timeoutSeconds);
   const ecosystem = loadEcosystem();
   assertValidEcosystem(ecosystem);
+  // Each checkout runs its own stack (docs/side-by-side.md): say which, and refuse a port that
+  // another checkout's stack owns before anything launches.
+  const line = stackLine(ecosystem);
+  if (line) sink.line(line);
+  const clashes = stackClashes(ecosystem);
+  if (clashes.length > 0) {
+    throw new CLIError(
+      `this stack would use ports of another checkout's stack; nothing was started:\n${clashes.map((c) => `  ${c}`).join('\n')}\nNext: remove the PORT set by hand in ecosystem.config.js (each checkout gets its own block), or stop the other with: devctl stop --stack <its folder>`,
+      1,
+      { clashes },
+    );
+  }
+  const stack = ecosystem.stack
+    ? { block: ecosystem.stack.block, web: ecosystem.stack.web, reason: ecosystem.stack.reason }
+    : undefined;
   // Everything below reads PM2's state and acts on it: one caller at a time per stack.
-  return withStackLock(ecosystem.namespace, 'start', sink, () =>
+  const outcome = await withStackLock(ecosystem.namespace, 'start', sink, () =>
     startLocked(ecosystem, request, limitMs, sink),
   );
+  return stack ? { ...outcome, stack } : outcome;
 }
 
 async function startLocked(

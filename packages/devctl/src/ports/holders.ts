@@ -2,6 +2,7 @@
 // file descriptors include that socket. Linux only; elsewhere every port reads as "no holder known".
 import { readdirSync, readlinkSync } from 'node:fs';
 import { resolve, sep } from 'node:path';
+import { readRegistry } from '@repo/stack-contract';
 import { ancestors, commandLine, listeningSockets, workingDirectory } from './processes';
 
 /** Inodes of the sockets listening on `port` (IPv4 and IPv6, any address). */
@@ -102,5 +103,14 @@ export function describeHolder(holder: PortHolder): string {
     : holder.underPm2
       ? ', run by a PM2 daemon'
       : ', not part of this project';
-  return `port ${holder.port} is held by pid ${holder.pid}${command}${kind}`;
+  return `port ${holder.port} is held by pid ${holder.pid}${command}${kind}${ownerStack(holder.cwd)}`;
+}
+
+/** `, of the stack <namespace> (<checkout>)` when the folder is inside another registered checkout. */
+function ownerStack(cwd: string | undefined): string {
+  if (!cwd) return '';
+  const owner = readRegistry()
+    .filter((entry) => isUnder(cwd, entry.root))
+    .sort((a, b) => b.root.length - a.root.length)[0];
+  return owner ? `, of the stack ${owner.namespace} (${owner.root}; see: devctl stacks)` : '';
 }

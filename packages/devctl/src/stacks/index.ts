@@ -13,6 +13,7 @@ import {
   removeStacks,
   type StackEntry,
 } from '@repo/stack-contract';
+import type { Ecosystem } from '../ecosystem/index';
 import { CLIError, usageError } from '../errors';
 import {
   deleteProcess,
@@ -234,4 +235,42 @@ export function resolveStackRoot(value: string): string {
   throw usageError(
     `--stack ${value} is neither a checkout (no ${ECOSYSTEM_FILE} there) nor a known stack (stacks: ${known}); list them with: devctl stacks`,
   );
+}
+
+/** The one line `start` prints: which block this stack uses and why. Undefined without a stack identity. */
+export function stackLine(ecosystem: Ecosystem): string | undefined {
+  const stack = ecosystem.stack;
+  if (!stack) return undefined;
+  const ports = ecosystem.services
+    .flatMap((s) => (s.port === undefined ? [] : [s.port]))
+    .sort((a, b) => a - b);
+  const range =
+    ports.length > 1 && ports.every((p, i) => i === 0 || p === (ports[i - 1] as number) + 1)
+      ? `${ports[0]}-${ports.at(-1)}`
+      : ports.join(', ');
+  return `stack ${stack.namespace}: ports ${range}, web ${stack.web} (block ${stack.block}: ${stack.reason || 'kept'})`;
+}
+
+/**
+ * This stack's ports that another checkout's stack (registered, its folder still there) also uses:
+ * a hand-set port in one of them would make the two stacks call each other's services.
+ */
+export function stackClashes(ecosystem: Ecosystem): string[] {
+  const here = ecosystem.stack?.root ?? ecosystem.root;
+  const clashes: string[] = [];
+  for (const entry of readRegistry()) {
+    if (entry.root === here || !existsSync(join(entry.root, ECOSYSTEM_FILE))) continue;
+    const theirs = portsOf(entry.root);
+    const byPort = new Map(Object.entries(theirs.ports).map(([name, port]) => [port, name]));
+    if (theirs.web !== null) byPort.set(theirs.web, 'web');
+    for (const service of ecosystem.services) {
+      const other = service.port === undefined ? undefined : byPort.get(service.port);
+      if (other) {
+        clashes.push(
+          `${service.name}'s port ${service.port} is ${other}'s in the stack ${entry.namespace} (${entry.root})`,
+        );
+      }
+    }
+  }
+  return clashes;
 }
