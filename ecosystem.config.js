@@ -11,6 +11,9 @@
 const path = require('node:path');
 const { stackEnv, stackIdentity } = require('./packages/stack-contract/src/stack-identity.cjs');
 
+/** The project's PM2 namespace: the first checkout's; another's is `<NAMESPACE>-<folder>-<hash>`. */
+const NAMESPACE = 'devstack';
+
 /** The documented ports of the apps below (the README's table), in file order. */
 const documentedPorts = [];
 
@@ -109,7 +112,7 @@ module.exports = {
 // This checkout's stack: every app gets its namespace, its port shifted by the block, and the
 // block's offset, by which the kit shifts its default for each <NAME>_SERVICE_URL (a value set in a
 // .env still wins). devctl reads `stack` for start's first line and `devctl stacks`; PM2 ignores it.
-const STACK = stackIdentity(__dirname, { ports: documentedPorts, web: 5173 });
+const STACK = stackIdentity(__dirname, { namespace: NAMESPACE, ports: documentedPorts, web: 5173 });
 module.exports.stack = STACK;
 for (const app of module.exports.apps) {
   app.namespace = STACK.namespace;

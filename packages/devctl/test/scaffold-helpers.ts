@@ -29,7 +29,17 @@ export function run(
   return new Promise((resolve) => {
     const child = spawn(command, args, {
       cwd: options.cwd,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1', ...options.env },
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        NO_COLOR: '1',
+        // The test's own stack registry (vitest.shared.ts): loading an ecosystem claims a block.
+        ...(process.env.DEVSTACK_STATE_DIR ? { DEVSTACK_STATE_DIR: process.env.DEVSTACK_STATE_DIR } : {}),
+        ...(process.env.DEVSTACK_FIRST_BLOCK
+          ? { DEVSTACK_FIRST_BLOCK: process.env.DEVSTACK_FIRST_BLOCK }
+          : {}),
+        ...options.env,
+      },
       stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
     if (options.input !== undefined) child.stdin?.end(options.input);

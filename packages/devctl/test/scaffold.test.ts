@@ -34,13 +34,22 @@ const templateName = (
   JSON.parse(readFileSync(join(templateRoot, 'package.json'), 'utf8')) as { name: string }
 ).name;
 
+/**
+ * The stack identity a text test loads the file with: the first checkout's (block 0, the project's
+ * namespace), so the documented ports and namespace written in the text are what it loads. Which
+ * block a checkout gets is stack-contract's test (stack-identity.test.ts), not the text edits'.
+ */
+const FIRST_CHECKOUT =
+  "({ stackIdentity: (root, o) => ({ root, namespace: o.namespace, block: 0, offset: 0, web: o.web, reason: '' }), stackEnv: () => ({}) })";
+
 /** Loads ecosystem text as PM2 does (require), from a scratch folder. */
 function loadText(text: string): {
   apps: { name: string; cwd: string; env: { PORT: string }; depends_on: string[] }[];
 } {
   const dir = tempDir('ecosystem-text-');
   try {
-    writeFileSync(join(dir.path, 'ecosystem.config.js'), text);
+    const identity = "require('./packages/stack-contract/src/stack-identity.cjs')";
+    writeFileSync(join(dir.path, 'ecosystem.config.js'), text.replace(identity, FIRST_CHECKOUT));
     return createRequire(join(dir.path, 'x.js'))('./ecosystem.config.js');
   } finally {
     dir.cleanup();

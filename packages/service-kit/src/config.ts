@@ -7,6 +7,7 @@ import {
   isServiceUrlVariable,
   LOCAL_HOST,
   maskValue,
+  NAMESPACE_VARIABLE,
   type PrintedVariable,
   portOffsetOf,
   shortHash,
@@ -84,14 +85,29 @@ function readEnvFile(path: string): Record<string, string> {
 /** Ports of the documented block (3000-3099): a default URL on one of them names a service of this stack. */
 const DOCUMENTED_BLOCK = { first: 3000, last: 3099 };
 
+/** The variable of a service's PostgreSQL schema (data-service's), defaulted per stack. */
+const DATABASE_SCHEMA = 'DATABASE_SCHEMA';
+
 /**
  * The default of PORT or of a `<NAME>_SERVICE_URL`, moved to this checkout's block of ports: each
  * checkout runs its own stack on the documented ports shifted by DEVSTACK_PORT_OFFSET (which
  * ecosystem.config.js sets; docs/side-by-side.md), so a service calls the services of its own stack.
  * Undefined when there is nothing to shift (offset 0, another variable, a default elsewhere).
  */
-function stackDefault(schema: z.ZodObject, key: string, offset: number): string | undefined {
-  if (offset === 0 || (key !== 'PORT' && !isServiceUrlVariable(key))) return undefined;
+function stackDefault(schema: z.ZodObject, key: string, env: NodeJS.ProcessEnv): string | undefined {
+  const offset = portOffsetOf(env);
+  if (offset === 0) return undefined;
+  // A checkout's stack keeps its rows apart on a shared DATABASE_URL: a schema named after it.
+  if (key === DATABASE_SCHEMA) {
+    const namespace = env[NAMESPACE_VARIABLE];
+    return namespace
+      ? namespace
+          .toLowerCase()
+          .replace(/[^a-z0-9_]/g, '_')
+          .slice(0, 63)
+      : undefined;
+  }
+  if (key !== 'PORT' && !isServiceUrlVariable(key)) return undefined;
   const field = schema.shape[key] as z.ZodType | undefined;
   const parsed = field?.safeParse(undefined);
   if (!parsed?.success || parsed.data === undefined) return undefined;
@@ -144,7 +160,7 @@ export function loadConfig<S extends z.ZodObject>(
       sources[key] = hit[0];
     } else {
       sources[key] = 'default';
-      const shifted = stackDefault(schema, key, portOffsetOf(env));
+      const shifted = stackDefault(schema, key, env);
       if (shifted !== undefined) input[key] = shifted;
     }
   }

@@ -80,6 +80,25 @@ describe('loadConfig', () => {
     expect(plain.config.DATA_SERVICE_URL).toBe('http://127.0.0.1:3004');
   });
 
+  it("gives another checkout's stack a database schema of its own, named after its namespace", () => {
+    const dataSchema = baseConfigSchema(3004).extend({ DATABASE_SCHEMA: z.string().optional() });
+    const { serviceDir } = fixture({});
+    const load = (env: Record<string, string>) =>
+      loadConfig(dataSchema, { service: 'data-service', serviceDir, env }).config.DATABASE_SCHEMA;
+    expect(load({ DEVSTACK_PORT_OFFSET: '100', DEVSTACK_NAMESPACE: 'demo-wt-a-1f2e' })).toBe(
+      'demo_wt_a_1f2e',
+    );
+    // The first checkout keeps `public` (unset), and a value set on purpose wins (shared data).
+    expect(load({ DEVSTACK_PORT_OFFSET: '0', DEVSTACK_NAMESPACE: 'demo' })).toBeUndefined();
+    expect(
+      load({
+        DEVSTACK_PORT_OFFSET: '100',
+        DEVSTACK_NAMESPACE: 'demo-wt-a-1f2e',
+        DATABASE_SCHEMA: 'public',
+      }),
+    ).toBe('public');
+  });
+
   it('re-reads the .env files on every load, so an edit applies on the next start', () => {
     const { serviceDir } = fixture({ service: 'API_URL=http://first\n' });
     expect(loadConfig(schema, { service: 's', serviceDir, env: {} }).config.API_URL).toBe('http://first');

@@ -4,15 +4,17 @@
 // purpose: ecosystem.config.js requires it (plain `pm2 start ecosystem.config.js` gets the same
 // answer as devctl), and PM2 loads that file with a synchronous `require`.
 //
-// The registry `${DEVSTACK_STATE_DIR:-${XDG_STATE_HOME:-~/.local/state}/devstack}/stacks.json` is the
+// The registry `${DEVSTACK_STATE_DIR:-${XDG_STATE_HOME:-~/.local/state}/devctl}/stacks.json` is the
 // authority: one entry per checkout (its real path, namespace, block), written under a lock so two
-// checkouts claiming at the same moment never get the same block. `<root>/.devstack/stack.json`
+// checkouts claiming at the same moment never get the same block. `<root>/.devctl/stack.json`
 // (git-ignored) records the checkout's identity for people and tools, and keeps its block if the
 // registry is lost. It never overrides the registry: a test run with a private registry rewrites
 // it, and a live stack must not follow it to another block.
 //
 // A block is the documented ports shifted by 100 x its number: block 0 is 3000-3006 and 5173 with
-// namespace `devstack` (a single checkout changes nothing), block 1 is 3100-3106 and 5273, and so on.
+// the project's own namespace (a single checkout changes nothing), block 1 is 3100-3106 and 5273,
+// and so on. One registry serves every project devctl runs on the machine: ports are the machine's.
+// Nothing here names the project (`devctl init` copies this package unchanged into new projects).
 'use strict';
 
 // Node's own modules through process.getBuiltinModule (Node >= 20.16), not `require`: the services
@@ -26,10 +28,11 @@ const { spawnSync } = builtin('node:child_process');
 
 const BLOCK_STEP = 100;
 const MAX_BLOCKS = 300; // 3000 + 100 x 300 would pass 33000: far beyond any machine's need
-const DEFAULT_NAMESPACE = 'devstack';
+/** Block 0's namespace when the ecosystem passes none (it passes the project's: `namespace`). */
+const DEFAULT_NAMESPACE = 'default';
 const DOCUMENTED_WEB_PORT = 5173;
 const STATE_DIR_VARIABLE = 'DEVSTACK_STATE_DIR';
-const IDENTITY_FILE = path.join('.devstack', 'stack.json');
+const IDENTITY_FILE = path.join('.devctl', 'stack.json');
 /** Set by ecosystem.config.js in every app's env: the kit shifts its port and URL defaults by it. */
 const PORT_OFFSET_VARIABLE = 'DEVSTACK_PORT_OFFSET';
 /** Set by ecosystem.config.js in every app's env: the stack's namespace (data-service's schema). */
@@ -47,7 +50,7 @@ function stateDir(env = process.env) {
   const base = env.XDG_STATE_HOME
     ? path.resolve(env.XDG_STATE_HOME)
     : path.join(homedir(), '.local', 'state');
-  return path.join(base, 'devstack');
+  return path.join(base, 'devctl');
 }
 
 function registryPath(env = process.env) {
@@ -62,9 +65,12 @@ function realRoot(root) {
   }
 }
 
-/** The namespace of block `block` for the checkout at `root`: `devstack`, or `devstack-<folder>-<hash4>`. */
-function namespaceFor(root, block) {
-  if (block === 0) return DEFAULT_NAMESPACE;
+/**
+ * The namespace of block `block` for the checkout at `root`: the project's own (`base`) for
+ * block 0, else `<project>-<folder>-<hash4>` (the hash tells two folders of one name apart).
+ */
+function namespaceFor(root, block, base = DEFAULT_NAMESPACE) {
+  if (block === 0) return base;
   const folder =
     path
       .basename(root)
@@ -73,7 +79,7 @@ function namespaceFor(root, block) {
       .replace(/^-+|-+$/g, '')
       .slice(0, 24) || 'checkout';
   const hash = createHash('sha256').update(root).digest('hex').slice(0, 4);
-  return `${DEFAULT_NAMESPACE}-${folder}-${hash}`;
+  return `${base}-${folder}-${hash}`;
 }
 
 /** The registry's entries (an unreadable or missing file is an empty registry). */
@@ -411,7 +417,7 @@ function stackIdentity(root, options = {}) {
     else reason = passed.join('; ');
     const entry = {
       root: real,
-      namespace: namespaceFor(real, block),
+      namespace: namespaceFor(real, block, options.namespace ?? DEFAULT_NAMESPACE),
       block,
       reason,
       claimedAt: new Date().toISOString(),
@@ -424,7 +430,7 @@ function stackIdentity(root, options = {}) {
   });
 }
 
-/** Writes `<root>/.devstack/stack.json` when it does not already say the same (never fatal). */
+/** Writes `<root>/.devctl/stack.json` when it does not already say the same (never fatal). */
 function recordInCheckout(root, entry, registry) {
   const file = path.join(root, IDENTITY_FILE);
   // The registry it was claimed in: a block claimed in a test's private registry is not kept.

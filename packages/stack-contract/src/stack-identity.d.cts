@@ -29,6 +29,8 @@ export interface StackIdentity {
 }
 
 export interface StackIdentityOptions {
+  /** The project's namespace, block 0's (default `default`); other blocks derive theirs from it. */
+  namespace?: string;
   /** The documented ports of the checkout's services (default 3000-3006). */
   ports?: number[];
   /** The documented frontend port (default 5173). */
@@ -46,7 +48,7 @@ export const PORT_OFFSET_VARIABLE: string;
 export const STATE_DIR_VARIABLE: string;
 export function stackIdentity(root: string, options?: StackIdentityOptions): StackIdentity;
 export function findStack(root: string, env?: NodeJS.ProcessEnv): StackEntry | undefined;
-export function namespaceFor(root: string, block: number): string;
+export function namespaceFor(root: string, block: number, base?: string): string;
 export function portOffsetOf(env?: NodeJS.ProcessEnv): number;
 export function readRegistry(env?: NodeJS.ProcessEnv): StackEntry[];
 export function registryPath(env?: NodeJS.ProcessEnv): string;

@@ -27,7 +27,7 @@ function world() {
     mkdirSync(root, { recursive: true });
     return root;
   };
-  const identity = (root: string) => stackIdentity(root, { ports: PORTS, web: WEB, env });
+  const identity = (root: string) => stackIdentity(root, { namespace: 'demo', ports: PORTS, web: WEB, env });
   return { dir: dir.path, env, checkout, identity };
 }
 
@@ -40,23 +40,23 @@ function listen(port: number): Promise<Server> {
 }
 
 describe('stackIdentity', () => {
-  it('gives the first checkout block 0 and `devstack`, the next the lowest free block and a namespace of its own, and keeps them', () => {
+  it('gives the first checkout block 0 and the project namespace, the next the lowest free block and a namespace of its own, and keeps them', () => {
     const { checkout, identity, env } = world();
     const main = checkout('main');
     const wt = checkout('feature wt');
     const first = identity(main);
-    expect(first).toMatchObject({ namespace: 'devstack', block: 0, offset: 0, ports: PORTS, web: WEB });
+    expect(first).toMatchObject({ namespace: 'demo', block: 0, offset: 0, ports: PORTS, web: WEB });
     expect(first.source).toBe('claimed');
     const second = identity(wt);
     expect(second.block).toBe(1);
     expect(second.ports).toEqual([14100, 14101, 14102]);
     expect(second.web).toBe(14150);
-    expect(second.namespace).toMatch(/^devstack-feature-wt-[0-9a-f]{4}$/);
+    expect(second.namespace).toMatch(/^demo-feature-wt-[0-9a-f]{4}$/);
     expect(second.reason).toContain(`block 0 belongs to ${main}`);
     // Kept: asked again, the same answer from the registry.
     expect(identity(wt)).toMatchObject({ block: 1, namespace: second.namespace, source: 'registry' });
     expect(readRegistry(env).map((e) => e.block)).toEqual([0, 1]);
-    const recorded = JSON.parse(readFileSync(join(wt, '.devstack', 'stack.json'), 'utf8'));
+    const recorded = JSON.parse(readFileSync(join(wt, '.devctl', 'stack.json'), 'utf8'));
     expect(recorded).toMatchObject({ root: wt, block: 1, namespace: second.namespace });
   });
 
@@ -126,11 +126,12 @@ describe('stackIdentity', () => {
     const { checkout, env } = world();
     const root = checkout('x');
     const identity = stackIdentity(root, {
+      namespace: 'demo',
       ports: PORTS,
       web: WEB,
       env: { ...env, DEVSTACK_FIRST_BLOCK: '7' },
     });
-    expect(identity).toMatchObject({ block: 7, offset: 700, namespace: namespaceFor(root, 7) });
+    expect(identity).toMatchObject({ block: 7, offset: 700, namespace: namespaceFor(root, 7, 'demo') });
     expect(identity.reason).toContain('DEVSTACK_FIRST_BLOCK=7');
   });
 

@@ -17,6 +17,16 @@ const int = (min: number, max: number) => z.coerce.number().int().min(min).max(m
 export const configSchema = baseConfigSchema(3004).extend({
   /** PostgreSQL when set; the embedded SQLite file otherwise. */
   DATABASE_URL: z.string().refine(isPostgresUrl, POSTGRES_URL_HINT).optional(),
+  /**
+   * The PostgreSQL schema that holds the tables (created on first start). Unset: `public` for the
+   * first checkout; another checkout's stack gets one named after its PM2 namespace (the kit's
+   * stack default), so two stacks on one DATABASE_URL never see each other's rows. Set it to the
+   * same value in two checkouts to share data on purpose (docs/side-by-side.md).
+   */
+  DATABASE_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL name: letters, digits, _ (at most 63)')
+    .optional(),
   /** The SQLite file, relative to services/data (or absolute, or `:memory:`). */
   DATABASE_FILE: z.string().min(1).default('data/app.db'),
   DATABASE_POOL_MAX: int(1, 100).default(10),

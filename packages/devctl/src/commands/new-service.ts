@@ -104,11 +104,17 @@ function checkDependencies(ecosystem: Ecosystem, dependsOn: string[]): ServiceSp
   });
 }
 
+/**
+ * A documented port for the new service (the one its `service(...)` line carries). Each checkout runs
+ * its stack on the documented ports shifted by its block (docs/side-by-side.md), so ports are
+ * compared documented to documented, and checked free where this checkout will listen.
+ */
 async function choosePort(ecosystem: Ecosystem, wanted: number | undefined): Promise<number> {
+  const offset = ecosystem.stack?.offset ?? 0;
   const taken = new Map<number, string>();
   for (const service of ecosystem.services)
-    if (service.port !== undefined) taken.set(service.port, service.name);
-  if (wanted === undefined) return pickPort(new Set(taken.keys()));
+    if (service.port !== undefined) taken.set(service.port - offset, service.name);
+  if (wanted === undefined) return pickPort(new Set(taken.keys()), offset);
   if (!Number.isInteger(wanted) || wanted < 1 || wanted > 65535) {
     throw usageError(`--port must be a whole number from 1 to 65535 (got ${wanted})`);
   }
@@ -128,10 +134,16 @@ async function choosePort(ecosystem: Ecosystem, wanted: number | undefined): Pro
       port: wanted,
     });
   }
-  if (!(await canListen(wanted))) {
-    const holder = portHolder(wanted, ecosystem.root);
+  // Free where this checkout listens (shifted by its block) and where the first checkout does.
+  const busy = (await canListen(wanted))
+    ? (await canListen(wanted + offset))
+      ? undefined
+      : wanted + offset
+    : wanted;
+  if (busy !== undefined) {
+    const holder = portHolder(busy, ecosystem.root);
     throw new CLIError(
-      `port ${wanted} is taken: ${holder ? describeHolder(holder) : 'something listens on it'}; pick another or leave out --port`,
+      `port ${busy} is taken: ${holder ? describeHolder(holder) : 'something listens on it'}; pick another or leave out --port`,
       1,
       { port: wanted, pid: holder?.pid ?? null },
     );
@@ -192,6 +204,8 @@ export async function runNewService(options: NewServiceOptions): Promise<void> {
   const dependencies = checkDependencies(ecosystem, [...new Set(options.dependsOn)]);
   const registryText = options.route === undefined ? undefined : checkRoute(root, options.route);
   const port = await choosePort(ecosystem, options.port);
+  /** Where it listens in this checkout: its documented port shifted by the stack's block. */
+  const livePort = port + (ecosystem.stack?.offset ?? 0);
   const spec: ServiceSpec = { ...names, port, dependencies };
   const entry = {
     name: names.pm2Name,
@@ -232,7 +246,7 @@ export async function runNewService(options: NewServiceOptions): Promise<void> {
     written.push('ecosystem.config.js');
     const reloaded = loadEcosystem(root).services.find((s) => s.name === names.pm2Name);
     // realpath: the ecosystem's __dirname is a real path, the root may have come through a symlink.
-    if (!reloaded || reloaded.port !== port || realpathSync(reloaded.cwd) !== realpathSync(serviceDir)) {
+    if (!reloaded || reloaded.port !== livePort || realpathSync(reloaded.cwd) !== realpathSync(serviceDir)) {
       throw new CLIError(
         `${ecosystem.file} did not load ${names.pm2Name} as written (found ${reloaded ? `port ${reloaded.port}, cwd ${reloaded.cwd}` : 'no such app'}); it was restored`,
       );
@@ -262,7 +276,7 @@ export async function runNewService(options: NewServiceOptions): Promise<void> {
   const nextSteps = [
     'pnpm install',
     `pnpm devctl start ${names.pm2Name} --wait`,
-    `curl http://127.0.0.1:${port}/health`,
+    `curl http://127.0.0.1:${livePort}/health`,
     `pnpm --filter ${names.packageName} test`,
   ];
   if (route) {
@@ -277,8 +291,8 @@ export async function runNewService(options: NewServiceOptions): Promise<void> {
       pm2Name: names.pm2Name,
       package: names.packageName,
       folder: names.folder,
-      port,
-      url: `http://127.0.0.1:${port}`,
+      port: livePort,
+      url: `http://127.0.0.1:${livePort}`,
       dependsOn: entry.dependsOn,
       route: route?.prefix ?? null,
     },

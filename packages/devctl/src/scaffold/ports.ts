@@ -24,11 +24,13 @@ export function canListen(port: number): Promise<boolean> {
  * not reserved and free to listen on. Counting up from the highest keeps the ports of a project
  * together, in the order the services were added.
  */
-export async function pickPort(taken: ReadonlySet<number>): Promise<number> {
+export async function pickPort(taken: ReadonlySet<number>, offset = 0): Promise<number> {
   const start = Math.max(3000, ...taken) + 1;
   for (let port = start; port <= 65535; port++) {
     if (taken.has(port) || RESERVED_PORTS.has(port)) continue;
-    if (await canListen(port)) return port;
+    // Free where the first checkout listens and where this one will (its block shifts every
+    // documented port by `offset`).
+    if ((await canListen(port)) && (offset === 0 || (await canListen(port + offset)))) return port;
   }
   throw new Error(`no free port between ${start} and 65535; pass one with --port`);
 }

@@ -8,6 +8,7 @@ export * from './types';
 
 export interface DatabaseConfig {
   DATABASE_URL?: string | undefined;
+  DATABASE_SCHEMA?: string | undefined;
   DATABASE_FILE: string;
   DATABASE_POOL_MAX: number;
   DATABASE_CONNECT_TIMEOUT_MS: number;
@@ -27,6 +28,7 @@ export async function openDatabase(
     const { openPostgres } = await import('./postgres');
     return openPostgres({
       url: config.DATABASE_URL,
+      schema: config.DATABASE_SCHEMA,
       poolMax: config.DATABASE_POOL_MAX,
       connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
       logger,

@@ -100,6 +100,8 @@ export async function migrate(db: Database, list: Migration[] = migrations): Pro
   const latest = Math.max(0, ...list.map((m) => m.version));
   return db.transaction(async (tx) => {
     if (db.kind === 'postgres') await tx.query('SELECT pg_advisory_xact_lock(?)', [MIGRATION_LOCK]);
+    // This stack's own schema, created on its first start (a plain SQL name: checked by config.ts).
+    if (db.schema) await tx.query(`CREATE SCHEMA IF NOT EXISTS ${db.schema}`);
     await tx.query(
       'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)',
     );

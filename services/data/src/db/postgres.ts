@@ -12,6 +12,8 @@ import {
 
 export interface PostgresOptions {
   url: string;
+  /** The schema every connection uses (search_path), created when missing; `public` when unset. */
+  schema?: string | undefined;
   poolMax: number;
   connectTimeoutMs: number;
   logger?: Logger;
@@ -50,9 +52,12 @@ const UNAVAILABLE_SQLSTATE = /^(08|28|3D|53|57P)/;
 
 /** PostgreSQL through a `pg` pool. SQL is shared with SQLite; only placeholders are translated. */
 export function openPostgres(options: PostgresOptions): Database {
-  const { hostPort, location } = describePostgresUrl(options.url);
+  const { hostPort, location: database } = describePostgresUrl(options.url);
+  const location = options.schema ? `${database} (schema ${options.schema})` : database;
   const pool = new pg.Pool({
     connectionString: options.url,
+    // The schema is checked to be a plain SQL name (config.ts), so it needs no quoting here.
+    ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
     max: options.poolMax,
     connectionTimeoutMillis: options.connectTimeoutMs,
     idleTimeoutMillis: 30_000,
@@ -130,6 +135,7 @@ export function openPostgres(options: PostgresOptions): Database {
   const db: Database = {
     kind: 'postgres',
     location,
+    schema: options.schema,
     skipLockedClause: ' FOR UPDATE SKIP LOCKED',
 
     query: (sql, params = []) => run(pool, sql, params),

@@ -21,6 +21,8 @@ export interface Database extends Queryable {
   readonly kind: DatabaseKind;
   /** Where the data lives, for messages and `/health`: the file, or host:port/database (never credentials). */
   readonly location: string;
+  /** PostgreSQL: the schema its tables live in when not `public` (each checkout's stack has its own). */
+  readonly schema?: string | undefined;
   /**
    * Appended to a `SELECT ... LIMIT n` that picks rows to update, so that concurrent claimers skip
    * each other's rows instead of waiting (PostgreSQL). Empty for SQLite, whose writes are serial.
