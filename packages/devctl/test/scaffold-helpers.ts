@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { pinStack } from '@repo/stack-contract';
 import { freePorts, killTree, type TempDir, tempDir } from '@repo/test-utils';
 
 /** The repository these tests run in: the template that `devctl init` copies. */
@@ -133,6 +134,10 @@ export async function moveToFreePorts(root: string): Promise<Record<string, numb
       return `${head}${port}`;
     }),
   );
+  // The ports written are the ones to use: the project's stack is pinned to block 0 (no shift) in
+  // the test's registry, whatever block a copy of the repository would otherwise claim.
+  const namespace = /const NAMESPACE = '([^']+)'/.exec(text)?.[1] ?? 'default';
+  pinStack(root, { namespace, block: 0 });
   return moved;
 }
 

@@ -44,6 +44,7 @@ export {
   NAMESPACE_VARIABLE,
   namespaceFor,
   PORT_OFFSET_VARIABLE,
+  pinStack,
   portOffsetOf,
   readRegistry,
   registryPath,

@@ -457,6 +457,20 @@ function findStack(root, env = process.env) {
   return readRegistry(env).find((entry) => entry.root === real);
 }
 
+/**
+ * Records the checkout at `root` as the stack `namespace` on `block`, without the checks of a
+ * claim: for a test harness that wrote free ports into a copy's ecosystem itself and needs them
+ * used as written (block 0). Under the registry's lock; replaces the checkout's entry if any.
+ */
+function pinStack(root, { namespace, block }, env = process.env) {
+  const real = realRoot(root);
+  return withRegistryLock(env, () => {
+    const entry = { root: real, namespace, block, reason: 'pinned', claimedAt: new Date().toISOString() };
+    writeRegistry([...readRegistry(env).filter((e) => e.root !== real), entry], env);
+    return entry;
+  });
+}
+
 /** Removes the entries of `roots` from the registry, under its lock; returns those removed. */
 function removeStacks(roots, env = process.env) {
   return withRegistryLock(env, () => {
@@ -493,6 +507,7 @@ module.exports = {
   STATE_DIR_VARIABLE,
   findStack,
   namespaceFor,
+  pinStack,
   portOffsetOf,
   readRegistry,
   registryPath,

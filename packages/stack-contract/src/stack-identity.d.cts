@@ -49,6 +49,11 @@ export const STATE_DIR_VARIABLE: string;
 export function stackIdentity(root: string, options?: StackIdentityOptions): StackIdentity;
 export function findStack(root: string, env?: NodeJS.ProcessEnv): StackEntry | undefined;
 export function namespaceFor(root: string, block: number, base?: string): string;
+export function pinStack(
+  root: string,
+  stack: { namespace: string; block: number },
+  env?: NodeJS.ProcessEnv,
+): StackEntry;
 export function portOffsetOf(env?: NodeJS.ProcessEnv): number;
 export function readRegistry(env?: NodeJS.ProcessEnv): StackEntry[];
 export function registryPath(env?: NodeJS.ProcessEnv): string;
