@@ -43,10 +43,13 @@ interface App {
 type Parsed = any;
 
 const repo = repoRoot();
-const apps = (
-  createRequire(join(repo, 'package.json'))(join(repo, 'ecosystem.config.js')) as { apps: App[] }
-).apps.filter((app) => app.devctl_role !== 'tool');
-const portOf = (app: App) => Number(app.env.PORT);
+const loaded = createRequire(join(repo, 'package.json'))(join(repo, 'ecosystem.config.js')) as {
+  apps: App[];
+  stack: { offset: number };
+};
+const apps = loaded.apps.filter((app) => app.devctl_role !== 'tool');
+/** The documented port: what a deployment uses, whichever block of ports this checkout runs on. */
+const portOf = (app: App) => Number(app.env.PORT) - loaded.stack.offset;
 const MIB = 1024 * 1024;
 
 // Known values that must never appear in a generated file, wherever the checkout holds them.
@@ -76,6 +79,11 @@ function devctl(root: string, args: string[]): Promise<Run> {
         HOME: process.env.HOME,
         DEVCTL_ROOT: root,
         NO_COLOR: '1',
+        // The test's own stack registry (vitest.shared.ts), never the developer's.
+        ...(process.env.DEVSTACK_STATE_DIR ? { DEVSTACK_STATE_DIR: process.env.DEVSTACK_STATE_DIR } : {}),
+        ...(process.env.DEVSTACK_FIRST_BLOCK
+          ? { DEVSTACK_FIRST_BLOCK: process.env.DEVSTACK_FIRST_BLOCK }
+          : {}),
         JWT_SECRET: SECRETS.shellJwt,
         SMTP_PASSWORD: SECRETS.shellJwt,
       },
@@ -115,6 +123,10 @@ function filesUnder(root: string, dir: string): string[] {
 function copyCheckout(dir: TempDir): string {
   const root = dir.path;
   cpSync(join(repo, 'ecosystem.config.js'), join(root, 'ecosystem.config.js'));
+  // The ecosystem requires the stack identity module (each checkout's port block: docs/side-by-side.md).
+  const identity = join('packages', 'stack-contract', 'src', 'stack-identity.cjs');
+  mkdirSync(join(root, dirname(identity)), { recursive: true });
+  cpSync(join(repo, identity), join(root, identity));
   cpSync(join(repo, 'pnpm-workspace.yaml'), join(root, 'pnpm-workspace.yaml'));
   cpSync(join(repo, 'package.json'), join(root, 'package.json'));
   for (const app of apps) {

@@ -3,7 +3,7 @@
 // ecosystem.config.js and stack-identity.cjs (so the real block and namespace logic runs, through the
 // real devctl bin), with the fixture server (stack/server.js) as each service's built script and
 // three of the seven services kept, so three stacks stay light on a 2-core machine. The registry is
-// the test's own (DEVSTACK_STATE_DIR) and blocks start at DEVSTACK_FIRST_BLOCK (vitest.shared.ts),
+// this file's own (DEVSTACK_STATE_DIR) and blocks start at DEVSTACK_FIRST_BLOCK (vitest.shared.ts),
 // so nothing here depends on, or lands on, the documented ports 3000-3006.
 import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -92,6 +92,8 @@ describe('several checkouts, one PM2 daemon', () => {
     HOME: process.env.HOME,
     ...home.env,
     ...stackRegistryEnv(),
+    // A registry of its own: prune must see only these checkouts, not other test files' copies.
+    DEVSTACK_STATE_DIR: join(base.path, 'state'),
     DEVCTL_ROOT: root,
     NO_COLOR: '1',
   });

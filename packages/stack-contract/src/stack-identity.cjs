@@ -379,6 +379,13 @@ function chooseBlock(root, stacks, documentedPorts, preferred, firstBlock) {
  * `options.web`: the documented frontend port (5173).
  */
 function stackIdentity(root, options = {}) {
+  const identity = claimIdentity(root, options);
+  // The project's own namespace (block 0's): what the project is called outside this machine.
+  identity.project = options.namespace ?? DEFAULT_NAMESPACE;
+  return identity;
+}
+
+function claimIdentity(root, options) {
   const env = options.env ?? process.env;
   const real = realRoot(root);
   const documentedPorts = options.ports ?? [3000, 3001, 3002, 3003, 3004, 3005, 3006];

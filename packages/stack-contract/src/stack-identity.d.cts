@@ -14,6 +14,8 @@ export interface StackEntry {
 export interface StackIdentity {
   root: string;
   namespace: string;
+  /** The project's namespace (block 0's, `NAMESPACE` in ecosystem.config.js), whatever this checkout's block. */
+  project: string;
   block: number;
   /** 100 x block: what every documented port is shifted by. */
   offset: number;

@@ -23,6 +23,7 @@ import {
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { NAMESPACE_VARIABLE, PORT_OFFSET_VARIABLE } from '@repo/stack-contract';
 import type { Ecosystem, ServiceEntry } from '../ecosystem/index';
 import { packageName } from '../ecosystem/index';
 import { mapLimited, nodeArgsOf, type PrintConfigResult, runPrintConfig } from '../ecosystem/print-config';
@@ -121,12 +122,34 @@ function throwawaySecret(name: string): string {
 }
 
 /**
+ * The ecosystem as it is in a checkout's first block: a deployment has nothing to do with which
+ * block of ports this checkout runs on (docs/side-by-side.md), so the documented ports, the
+ * project's name, and an env without the block's variables.
+ */
+function asDeployed(ecosystem: Ecosystem): Ecosystem {
+  const stack = ecosystem.stack;
+  if (!stack) return ecosystem;
+  const services = ecosystem.services.map((service) => {
+    const port = service.port === undefined ? undefined : service.port - stack.offset;
+    const env = Object.fromEntries(
+      Object.entries(service.env).filter(
+        ([name]) => name !== PORT_OFFSET_VARIABLE && name !== NAMESPACE_VARIABLE,
+      ),
+    );
+    if (port !== undefined) env.PORT = String(port);
+    return { ...service, port, env, namespace: stack.project };
+  });
+  return { ...ecosystem, namespace: stack.project, services };
+}
+
+/**
  * What the export needs to know about every backend of the ecosystem, read through the kit, or the
  * reasons it cannot (a service whose configuration does not resolve, or is refused once deployed).
  */
 export async function readExportInput(
-  ecosystem: Ecosystem,
+  checkout: Ecosystem,
 ): Promise<{ input: ExportInput; problems: ExportProblem[] }> {
+  const ecosystem = asDeployed(checkout);
   const problems: ExportProblem[] = [];
   const services = ecosystem.services;
   for (const service of services) {
