@@ -80,7 +80,8 @@ export const main = defineCommand({
   meta: {
     name: 'devctl',
     version: DEVCTL_VERSION,
-    description: 'Run the backends under PM2, the frontend with hot reload, and debug them from the terminal',
+    description:
+      "Run the backends under PM2, the frontend with hot reload, and debug them from the terminal. Every command acts on this checkout's stack; --stack <path|name> reaches another (see: devctl stacks)",
   },
   subCommands: {
     start: command(
