@@ -74,7 +74,8 @@ export function lastLines(file: string | undefined, count: number): string[] {
 export async function settleExitOutput(
   file: string | undefined,
   offset: number,
-  timeoutMs = 1500,
+  // Under load (a CI run, load average 15 on 2 cores) PM2's write lags its exit by more than a second.
+  timeoutMs = 3000,
 ): Promise<void> {
   if (!file) return;
   const deadline = performance.now() + timeoutMs;
