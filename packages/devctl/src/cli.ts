@@ -70,6 +70,16 @@ function portNumber(option: string, value: unknown): number | undefined {
   return number;
 }
 
+/** --auth of `new service`: only with --route, bearer unless said otherwise (a new route is closed by default). */
+function routeAuth(value: unknown, route: unknown): 'bearer' | 'public' {
+  if (value === undefined || value === '') return 'bearer';
+  if (route === undefined || route === '') {
+    throw usageError('--auth applies to a gateway route: give --route /api/<name> with it, or leave it out');
+  }
+  if (value === 'bearer' || value === 'public') return value;
+  throw usageError(`--auth must be bearer or public, not "${String(value)}"`);
+}
+
 function graphFormat(value: unknown): 'text' | 'mermaid' {
   if (value === undefined || value === '' || value === 'text') return 'text';
   if (value === 'mermaid') return 'mermaid';
@@ -260,6 +270,10 @@ export const main = defineCommand({
             port: { type: 'string', description: 'port (default: the next free one)' },
             'depends-on': { type: 'string', description: 'comma-separated PM2 names it needs first' },
             route: { type: 'string', description: 'add a gateway route, e.g. /api/billing' },
+            auth: {
+              type: 'string',
+              description: "the route's access: bearer (the gateway checks the JWT, default) or public",
+            },
             json,
           },
           (a) => ({
@@ -267,6 +281,7 @@ export const main = defineCommand({
             port: portNumber('--port', a.port),
             dependsOn: a['depends-on'] ? String(a['depends-on']).split(',').filter(Boolean) : [],
             route: a.route as string | undefined,
+            auth: routeAuth(a.auth, a.route),
             json: Boolean(a.json),
           }),
           async (o) => (await import('./commands/new-service')).runNewService(o),

@@ -85,8 +85,19 @@ const cases: { args: string[]; path: string[]; options: unknown }[] = [
       port: 3010,
       dependsOn: ['data-service', 'auth-service'],
       route: undefined,
+      auth: 'bearer',
       json: false,
     },
+  },
+  {
+    args: ['new', 'service', 'billing', '--route', '/api/billing'],
+    path: ['new', 'service'],
+    options: { name: 'billing', dependsOn: [], route: '/api/billing', auth: 'bearer', json: false },
+  },
+  {
+    args: ['new', 'service', 'billing', '--route', '/api/billing', '--auth', 'public'],
+    path: ['new', 'service'],
+    options: { name: 'billing', dependsOn: [], route: '/api/billing', auth: 'public', json: false },
   },
   {
     args: ['remove', 'service', 'billing', '-y'],
@@ -111,6 +122,11 @@ const usageErrors: { args: string[]; message: RegExp }[] = [
   { args: ['monit', '--interval', '-1'], message: /--interval must be a positive number/ },
   { args: ['new', 'service', 'x', '--port', '70000'], message: /--port must be a port number/ },
   { args: ['new'], message: /"devctl new" needs a subcommand/ },
+  {
+    args: ['new', 'service', 'x', '--route', '/api/x', '--auth', 'jwt'],
+    message: /--auth must be bearer or public, not "jwt"/,
+  },
+  { args: ['new', 'service', 'x', '--auth', 'public'], message: /--auth applies to a gateway route/ },
   { args: ['new', 'servce'], message: /unknown command "new servce"; did you mean "new service"\?/ },
 ];
 

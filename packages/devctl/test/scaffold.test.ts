@@ -158,6 +158,24 @@ describe("the gateway's generated routes as text", () => {
     expect(back).toBe(registryText);
   });
 
+  it('registers a service without a route too (for /api/health), and reads entries laid out by hand', () => {
+    const quiet = { service: 'quiet-service', port: 3998 };
+    const added = insertGeneratedRoute(insertGeneratedRoute(registryText, entry), quiet);
+    expect(parseGeneratedRoutes(added)).toEqual([entry, quiet]);
+    expect(
+      removeGeneratedRoute(removeGeneratedRoute(added, 'quiet-service') as string, 'billing-service'),
+    ).toBe(registryText);
+    const byHand = registryText.replace(
+      /= \[\];/,
+      `= [\n  {\n    service: 'ledger-service',\n    prefix: "/api/ledger",\n    auth: 'bearer',\n    port: 3997,\n  },\n];`,
+    );
+    expect(parseGeneratedRoutes(byHand)).toEqual([
+      { prefix: '/api/ledger', service: 'ledger-service', port: 3997, auth: 'bearer' },
+    ]);
+    // The examples in the file's comment are not entries.
+    expect(parseGeneratedRoutes(registryText)).toEqual([]);
+  });
+
   it("knows the gateway's hand-written /api routes", () => {
     const segments = handWrittenApiSegments(templateRoot);
     expect(segments.has('health')).toBe(true);

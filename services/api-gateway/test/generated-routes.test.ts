@@ -107,6 +107,8 @@ describe('routes added by devctl new service --route', () => {
       { prefix: '/api/billing', service: 'billing-service', port: 1, auth: 'public', baseUrl: upstream.url },
       { prefix: '/api/ledger', service: 'ledger-service', port: 1, auth: 'bearer', baseUrl: upstream.url },
       { prefix: '/api/gone', service: 'gone-service', port: 1, auth: 'public', baseUrl: downUrl },
+      // A service made without --route: probed by /api/health, reachable through no prefix.
+      { service: 'quiet-service', port: 1, baseUrl: upstream.url },
     ]);
   });
   afterAll(async () => {
@@ -136,10 +138,12 @@ describe('routes added by devctl new service --route', () => {
     expect(upstream.seen.at(-1)?.url).toBe('/');
   });
 
-  it('passes an upstream 4xx on as it is', async () => {
+  it('passes an upstream 4xx on as it is, naming the service in x-upstream', async () => {
     const res = await gateway.inject({ method: 'GET', url: '/api/billing/missing' });
     expect(res.statusCode).toBe(404);
     expect(res.json()).toEqual({ message: 'no such item' });
+    // The frontend's client names the failed service from it (its body does not).
+    expect(res.headers['x-upstream']).toBe('billing-service');
   });
 
   it('sends its request id and never a client-sent x-user-id', async () => {
@@ -209,11 +213,20 @@ describe('routes added by devctl new service --route', () => {
     const { services } = res.json();
     expect(services['billing-service']).toEqual({ status: 'ok', latencyMs: expect.any(Number) });
     expect(services['gone-service']).toMatchObject({ status: 'down' });
+    expect(services['quiet-service']).toEqual({ status: 'ok', latencyMs: expect.any(Number) });
+  });
+
+  it('forwards no path to a service registered without a prefix', async () => {
+    const res = await gateway.inject({ method: 'GET', url: '/api/quiet/items' });
+    expect(res.statusCode).toBe(404);
+    expect(upstream.seen.some((seen) => seen.url.includes('quiet'))).toBe(false);
   });
 });
 
 describe('the URL variable of a generated route', () => {
-  const schema = configSchema.extend(
+  // safeExtend: after `devctl new service billing`, generated.ts already declares BILLING_SERVICE_URL
+  // and extend() refuses to overwrite a key of a refined schema.
+  const schema = configSchema.safeExtend(
     generatedRouteConfig([
       { prefix: '/api/billing', service: 'billing-service', port: 3999, auth: 'public' },
     ]),

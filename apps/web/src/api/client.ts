@@ -70,7 +70,11 @@ export class ApiError extends Error {
   }
 }
 
-/** The backend behind each public path, for errors whose answer does not name it. */
+/**
+ * The backend behind each hand-written public path, for errors whose answer does not name it. The
+ * routes `devctl new service --route` adds need no entry: the gateway names their service in the
+ * `x-upstream` header of every answer it passes on.
+ */
 export function serviceForPath(path: string): string {
   if (path.startsWith('/api/auth')) return 'auth-service';
   if (path.startsWith('/api/forms')) return 'form-service';
@@ -86,7 +90,13 @@ function parseBody(text: string): unknown {
   }
 }
 
-function toApiError(status: number, path: string, body: unknown, rawText: string): ApiError {
+function toApiError(
+  status: number,
+  path: string,
+  body: unknown,
+  rawText: string,
+  headerUpstream: string | null = null,
+): ApiError {
   const payload = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
   const upstream = typeof payload.upstream === 'string' ? payload.upstream : undefined;
   const named = typeof payload.service === 'string' ? payload.service : undefined;
@@ -104,7 +114,7 @@ function toApiError(status: number, path: string, body: unknown, rawText: string
       fields[name] = typeof problem === 'string' ? problem : JSON.stringify(problem);
     }
   }
-  return new ApiError(status, message, upstream ?? named ?? serviceForPath(path), fields);
+  return new ApiError(status, message, upstream ?? named ?? headerUpstream ?? serviceForPath(path), fields);
 }
 
 /** Some routes answer a bare array, others `{<key>: [...]}`; the page wants the array. */
@@ -152,7 +162,8 @@ export function createApi({ baseUrl = '', getToken = () => null }: ApiOptions = 
     }
     const text = await response.text();
     const parsed = parseBody(text);
-    if (!response.ok && !acceptError(parsed)) throw toApiError(response.status, path, parsed, text);
+    if (!response.ok && !acceptError(parsed))
+      throw toApiError(response.status, path, parsed, text, response.headers.get('x-upstream'));
     return parsed as T;
   }
 

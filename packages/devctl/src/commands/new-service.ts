@@ -1,7 +1,9 @@
-// `devctl new service <name> [--port N] [--depends-on a,b] [--route /api/<x>]`: services/<name>
-// from the service kit, registered in ecosystem.config.js (one `service(...)` line) and, with
-// --route, in the gateway's generated routes. Everything is checked before anything is written,
-// and a failure while writing undoes what was written.
+// `devctl new service <name> [--port N] [--depends-on a,b] [--route /api/<x> [--auth bearer|public]]`:
+// services/<name> from the service kit, registered in ecosystem.config.js (one `service(...)` line),
+// in the gateway's registry (its /api/health and URL variable; with --route, the forwarded prefix),
+// and in every other list of the services (service-lists.ts: the docs' tables, the whole-stack test
+// packages), so no list is left stale. Everything is checked before anything is written, and a
+// failure while writing undoes what was written.
 import {
   existsSync,
   mkdirSync,
@@ -29,10 +31,18 @@ import {
   prefixesOverlap,
   REGISTRY_FILE,
   ROUTE_PREFIX,
+  type RouteAuth,
 } from '../scaffold/gateway-text';
 import { assertServiceName, serviceNames } from '../scaffold/names';
 import { canListen, pickPort, RESERVED_PORTS } from '../scaffold/ports';
 import { type ServiceSpec, serviceFiles } from '../scaffold/service-files';
+import {
+  addServiceRow,
+  addWorkspaceDevDependency,
+  DOC_FILES,
+  servicePackages,
+  stackTestPackages,
+} from '../scaffold/service-lists';
 
 export interface NewServiceOptions {
   name: string;
@@ -41,6 +51,8 @@ export interface NewServiceOptions {
   dependsOn: string[];
   /** A gateway prefix such as /api/billing. */
   route?: string;
+  /** Who may call the route: bearer (a valid JWT, the default) or public. */
+  auth?: RouteAuth;
   json: boolean;
 }
 
@@ -55,6 +67,8 @@ export interface NewServiceResult {
     url: string;
     dependsOn: string[];
     route: string | null;
+    /** The route's access; null without a route. */
+    auth: RouteAuth | null;
   };
   /** Files written or changed, relative to the project root. */
   files: string[];
@@ -162,7 +176,9 @@ function checkRoute(root: string, prefix: string): string {
     );
   }
   const text = readFileSync(registry, 'utf8');
-  const clash = parseGeneratedRoutes(text).find((entry) => prefixesOverlap(entry.prefix, prefix));
+  const clash = parseGeneratedRoutes(text).find(
+    (entry) => entry.prefix !== undefined && prefixesOverlap(entry.prefix, prefix),
+  );
   if (clash) {
     throw new CLIError(
       `--route ${prefix} overlaps ${clash.prefix}, which already goes to ${clash.service} (${REGISTRY_FILE}); choose another prefix`,
@@ -202,7 +218,18 @@ export async function runNewService(options: NewServiceOptions): Promise<void> {
     throw new CLIError(`the package name ${names.packageName} is taken by ${owner}; choose another name`, 1);
 
   const dependencies = checkDependencies(ecosystem, [...new Set(options.dependsOn)]);
-  const registryText = options.route === undefined ? undefined : checkRoute(root, options.route);
+  if (options.route === undefined && options.auth !== undefined && options.auth !== 'bearer') {
+    throw usageError('--auth applies to a gateway route: give --route /api/<name> with it, or leave it out');
+  }
+  const registryFile = join(root, REGISTRY_FILE);
+  // Without --route the registry still names the service (GET /api/health, its URL variable); a
+  // project without the registry (a gateway older than it) only refuses --route.
+  const registryText =
+    options.route !== undefined
+      ? checkRoute(root, options.route)
+      : existsSync(registryFile)
+        ? readFileSync(registryFile, 'utf8')
+        : undefined;
   const port = await choosePort(ecosystem, options.port);
   /** Where it listens in this checkout: its documented port shifted by the stack's block. */
   const livePort = port + (ecosystem.stack?.offset ?? 0);
@@ -224,10 +251,12 @@ export async function runNewService(options: NewServiceOptions): Promise<void> {
       `cannot add ${names.pm2Name} to ${ecosystem.file}: ${error.message}. Nothing was written; add this line to its apps array by hand, then run the command again without it:\n  ${formatServiceLine('', entry)}`,
     );
   }
-  const route: GeneratedRouteEntry | undefined =
+  const route: GeneratedRouteEntry =
     options.route === undefined
-      ? undefined
-      : { prefix: options.route, service: names.pm2Name, port, auth: 'public' };
+      ? { service: names.pm2Name, port }
+      : { prefix: options.route, service: names.pm2Name, port, auth: options.auth ?? 'bearer' };
+  const knownServices = ecosystem.services.map((s) => s.name);
+  const stackTests = stackTestPackages(root, [...servicePackages(ecosystem).values()]);
 
   const written: string[] = [];
   const restore: [string, string][] = [];
@@ -252,16 +281,26 @@ export async function runNewService(options: NewServiceOptions): Promise<void> {
       );
     }
 
-    if (route && registryText !== undefined) {
-      const registry = join(root, REGISTRY_FILE);
-      restore.push([registry, registryText]);
-      writeFileSync(registry, insertGeneratedRoute(registryText, route));
-      written.push(REGISTRY_FILE);
-      const envExample = join(root, GATEWAY_ENV_EXAMPLE);
-      const envText = existsSync(envExample) ? readFileSync(envExample, 'utf8') : '';
-      restore.push([envExample, envText]);
-      writeFileSync(envExample, appendEnvExample(envText, route));
-      written.push(GATEWAY_ENV_EXAMPLE);
+    /** Writes one file of the project, kept to be restored if a later step fails. */
+    const edit = (path: string, change: (text: string) => string) => {
+      const file = join(root, path);
+      const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+      const changed = change(text);
+      if (changed === text) return;
+      restore.push([file, text]);
+      writeFileSync(file, changed);
+      written.push(path);
+    };
+    if (registryText !== undefined) {
+      edit(REGISTRY_FILE, () => insertGeneratedRoute(registryText, route));
+      edit(GATEWAY_ENV_EXAMPLE, (text) => appendEnvExample(text, route));
+    }
+    for (const path of stackTests) edit(path, (text) => addWorkspaceDevDependency(text, names.packageName));
+    for (const path of DOC_FILES) {
+      if (!existsSync(join(root, path))) continue;
+      edit(path, (text) =>
+        addServiceRow(text, { pm2Name: names.pm2Name, folder: names.folder, port }, knownServices),
+      );
     }
   } catch (error) {
     for (const [file, text] of restore.reverse()) writeFileSync(file, text);
@@ -279,12 +318,24 @@ export async function runNewService(options: NewServiceOptions): Promise<void> {
     `curl http://127.0.0.1:${livePort}/health`,
     `pnpm --filter ${names.packageName} test`,
   ];
-  if (route) {
-    const gatewayPort = ecosystem.services.find((s) => s.name === 'api-gateway')?.port ?? 3000;
-    nextSteps.push(
-      `pnpm devctl restart api-gateway --wait   # then: curl http://127.0.0.1:${gatewayPort}${route.prefix}/items`,
-    );
+  if (registryText !== undefined) {
+    // The gateway reads its registry when it starts; each curl below answers as described as soon
+    // as it has restarted (the e2e test runs them).
+    const gateway = `http://127.0.0.1:${ecosystem.services.find((s) => s.name === 'api-gateway')?.port ?? 3000}`;
+    nextSteps.push('pnpm devctl restart api-gateway --wait');
+    if (route.prefix === undefined) {
+      nextSteps.push(`curl ${gateway}/api/health   # lists ${names.pm2Name}`);
+    } else if (route.auth === 'public') {
+      nextSteps.push(`curl ${gateway}${route.prefix}/health   # the service's /health, through the gateway`);
+    } else {
+      nextSteps.push(
+        `curl -i ${gateway}${route.prefix}/health   # 401 without a token: the route is bearer (--auth public opens it)`,
+      );
+    }
   }
+  // deploy/ is generated from the ecosystem; it is stale until exported again.
+  if (existsSync(join(root, 'deploy', 'compose.yaml'))) nextSteps.push('pnpm devctl export compose');
+  if (existsSync(join(root, 'deploy', 'k8s'))) nextSteps.push('pnpm devctl export kubernetes');
   const result: NewServiceResult = {
     service: {
       name: names.name,
@@ -294,7 +345,8 @@ export async function runNewService(options: NewServiceOptions): Promise<void> {
       port: livePort,
       url: `http://127.0.0.1:${livePort}`,
       dependsOn: entry.dependsOn,
-      route: route?.prefix ?? null,
+      route: route.prefix ?? null,
+      auth: route.auth ?? null,
     },
     files: written,
     ecosystemLine: formatServiceLine('', entry),
@@ -315,11 +367,14 @@ export async function runNewService(options: NewServiceOptions): Promise<void> {
       .join(', ')}`,
   );
   out(`  ecosystem.config.js: ${result.ecosystemLine}`);
-  if (route) {
+  if (registryText !== undefined) {
     out(
-      `  gateway: ${route.prefix}/* -> ${names.pm2Name} (${REGISTRY_FILE}; URL variable ${serviceUrlVariable(names.pm2Name)})`,
+      `  gateway: ${route.prefix === undefined ? 'in /api/health' : `${route.prefix}/* -> ${names.pm2Name}, ${route.auth}`} (${REGISTRY_FILE}; URL variable ${serviceUrlVariable(names.pm2Name)})`,
     );
   }
+  const lists = written.filter((f) => !f.startsWith(names.folder) && f !== 'ecosystem.config.js');
+  const others = lists.filter((f) => f !== REGISTRY_FILE && f !== GATEWAY_ENV_EXAMPLE);
+  if (others.length > 0) out(`  also listed in: ${others.join(', ')}`);
   out();
   out(c.bold('Next:'));
   for (const step of nextSteps) out(`  ${step}`);

@@ -1,5 +1,6 @@
 // `devctl remove service <name> [--yes]`: the reverse of `devctl new service`. Deletes the service
-// from PM2 if it is there, then its ecosystem.config.js line, its gateway route and URL variable,
+// from PM2 if it is there, then its ecosystem.config.js line, its gateway entry (route, URL
+// variable), its rows in the docs' service tables, its place in the packages that depend on it,
 // and its folder. Asks first on a terminal; elsewhere --yes is required.
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,12 +18,26 @@ import {
   removeGeneratedRoute,
 } from '../scaffold/gateway-text';
 import { assertServiceName, serviceNames } from '../scaffold/names';
+import {
+  DOC_FILES,
+  dependantPackages,
+  removeServiceRow,
+  removeWorkspaceDependency,
+} from '../scaffold/service-lists';
 
 export interface RemoveServiceOptions {
   /** The folder name under services/ (as given to `devctl new service`). */
   name: string;
   /** Do not ask for confirmation. */
   yes: boolean;
+}
+
+function packageNameOf(folder: string): string {
+  try {
+    return (JSON.parse(readFileSync(join(folder, 'package.json'), 'utf8')) as { name: string }).name;
+  } catch {
+    return '';
+  }
 }
 
 async function confirm(question: string): Promise<boolean> {
@@ -89,7 +104,7 @@ export async function runRemoveService(options: RemoveServiceOptions): Promise<v
   const what = [
     hasFolder ? `the folder ${names.folder} (with its .env and logs)` : undefined,
     line ? `${pm2Name} in ecosystem.config.js` : undefined,
-    route ? `the gateway route ${route.prefix}` : undefined,
+    route ? (route.prefix ? `the gateway route ${route.prefix}` : 'its gateway entry') : undefined,
     `${pm2Name} in PM2, if it is there`,
   ].filter(Boolean);
   if (!options.yes) {
@@ -120,7 +135,28 @@ export async function runRemoveService(options: RemoveServiceOptions): Promise<v
     const envExample = join(root, GATEWAY_ENV_EXAMPLE);
     if (existsSync(envExample))
       writeFileSync(envExample, removeEnvExample(readFileSync(envExample, 'utf8'), route));
-    done.push(`gateway: removed ${route.prefix} (${REGISTRY_FILE}, ${GATEWAY_ENV_EXAMPLE})`);
+    done.push(
+      `gateway: removed ${route.prefix ?? `${pm2Name} from /api/health`} (${REGISTRY_FILE}, ${GATEWAY_ENV_EXAMPLE})`,
+    );
+  }
+  // Read before the folder goes: its package name is what other packages depend on.
+  const packageName = packageNameOf(serviceDir) || names.packageName;
+  for (const path of dependantPackages(root, packageName)) {
+    if (path === join(names.folder, 'package.json')) continue;
+    const file = join(root, path);
+    const text = removeWorkspaceDependency(readFileSync(file, 'utf8'), packageName);
+    if (text === undefined) continue;
+    writeFileSync(file, text);
+    done.push(`${path}: removed ${packageName}`);
+  }
+  for (const path of DOC_FILES) {
+    const file = join(root, path);
+    if (!existsSync(file)) continue;
+    const text = readFileSync(file, 'utf8');
+    const without = removeServiceRow(text, pm2Name);
+    if (without === text) continue;
+    writeFileSync(file, without);
+    done.push(`${path}: removed its row`);
   }
   if (hasFolder) {
     rmSync(serviceDir, { recursive: true, force: true });
@@ -133,5 +169,7 @@ export async function runRemoveService(options: RemoveServiceOptions): Promise<v
   out();
   out(c.bold('Next:'));
   out('  pnpm install   # drops it from pnpm-lock.yaml');
-  if (route) out('  pnpm devctl restart api-gateway --wait   # unloads the route');
+  if (route) out('  pnpm devctl restart api-gateway --wait   # forgets it (route, /api/health)');
+  if (existsSync(join(root, 'deploy', 'compose.yaml'))) out('  pnpm devctl export compose');
+  if (existsSync(join(root, 'deploy', 'k8s'))) out('  pnpm devctl export kubernetes');
 }

@@ -8,34 +8,61 @@ export const GATEWAY_FOLDER = join('services', 'api-gateway');
 export const REGISTRY_FILE = join(GATEWAY_FOLDER, 'src', 'routes', 'generated.ts');
 export const GATEWAY_ENV_EXAMPLE = join(GATEWAY_FOLDER, '.env.example');
 
-export interface GeneratedRouteEntry {
-  prefix: string;
-  service: string;
-  port: number;
-  auth: 'public' | 'bearer';
-}
+/**
+ * One entry of the registry: every service `devctl new service` made, so the gateway knows each
+ * backend (its URL variable and GET /api/health) without a hand-kept list; with `prefix`, the
+ * gateway also forwards that public prefix to it.
+ */
+export type GeneratedRouteEntry =
+  | { prefix: string; service: string; port: number; auth: RouteAuth }
+  | { prefix?: undefined; service: string; port: number; auth?: undefined };
+
+/** `bearer`: the gateway checks the JWT first and passes the user on; `public`: no check. */
+export type RouteAuth = 'public' | 'bearer';
+export const ROUTE_AUTHS: readonly RouteAuth[] = ['bearer', 'public'];
 
 /** A route prefix devctl accepts: /api/ then lowercase path segments, e.g. /api/billing or /api/v2/billing. */
 export const ROUTE_PREFIX = /^\/api(\/[a-z0-9][a-z0-9._-]*)+$/;
-
-const ENTRY =
-  /\{\s*prefix:\s*['"]([^'"]+)['"]\s*,\s*service:\s*['"]([^'"]+)['"]\s*,\s*port:\s*(\d+)\s*,\s*auth:\s*['"](public|bearer)['"]\s*,?\s*\}/g;
 
 /** Removes comments, so a commented-out example entry or a path in a doc comment is not read as code. */
 const withoutComments = (text: string) =>
   text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|\s)\/\/.*$/gm, '$1');
 
+const field = (body: string, key: string) =>
+  new RegExp(`\\b${key}:\\s*(?:['"]([^'"]*)['"]|(\\d+))`)
+    .exec(body)
+    ?.slice(1)
+    .find((v) => v !== undefined);
+
+/**
+ * The entries of the registry's `generatedRoutes` array, read field by field (any order, one line
+ * or several), so an entry formatted by hand or by Biome still counts.
+ */
 export function parseGeneratedRoutes(text: string): GeneratedRouteEntry[] {
-  return [...withoutComments(text).matchAll(ENTRY)].map((match) => ({
-    prefix: match[1] as string,
-    service: match[2] as string,
-    port: Number(match[3]),
-    auth: match[4] as 'public' | 'bearer',
-  }));
+  const code = withoutComments(text);
+  const start = code.search(/export const generatedRoutes\b/);
+  if (start === -1) return [];
+  const entries: GeneratedRouteEntry[] = [];
+  for (const match of code.slice(start).matchAll(/\{([^{}]*)\}/g)) {
+    const body = match[1] as string;
+    const service = field(body, 'service');
+    const port = Number(field(body, 'port'));
+    if (!service || !Number.isInteger(port)) continue;
+    const prefix = field(body, 'prefix');
+    const auth = field(body, 'auth');
+    entries.push(
+      prefix === undefined
+        ? { service, port }
+        : { prefix, service, port, auth: auth === 'bearer' ? 'bearer' : 'public' },
+    );
+  }
+  return entries;
 }
 
 export function formatGeneratedRoute(entry: GeneratedRouteEntry): string {
-  return `{ prefix: '${entry.prefix}', service: '${entry.service}', port: ${entry.port}, auth: '${entry.auth}' },`;
+  return entry.prefix === undefined
+    ? `{ service: '${entry.service}', port: ${entry.port} },`
+    : `{ prefix: '${entry.prefix}', service: '${entry.service}', port: ${entry.port}, auth: '${entry.auth}' },`;
 }
 
 const ARRAY_START = /^(\s*)export const generatedRoutes\b[^=]*=\s*\[\s*(\];?)?\s*$/;
@@ -84,9 +111,11 @@ export function removeGeneratedRoute(text: string, service: string): string | un
   return lines.join('\n');
 }
 
-/** The block `new service --route` appends to the gateway's .env.example for one service. */
+/** The block `new service` appends to the gateway's .env.example for one service. */
 export function envExampleBlock(entry: GeneratedRouteEntry): string {
-  return `\n# ${entry.service}, behind ${entry.prefix} (added by devctl new service --route)\n${serviceUrlVariable(entry.service)}=${localServiceUrl(entry.port)}\n`;
+  const role =
+    entry.prefix === undefined ? 'probed by GET /api/health' : `behind ${entry.prefix} (${entry.auth})`;
+  return `\n# ${entry.service}, ${role} (added by devctl new service)\n${serviceUrlVariable(entry.service)}=${localServiceUrl(entry.port)}\n`;
 }
 
 export function appendEnvExample(text: string, entry: GeneratedRouteEntry): string {

@@ -2,22 +2,25 @@ import { failedAnswerError, localServiceUrl, noAnswerError, serviceUrlVariable, 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Authenticate } from '../authenticate';
 
-/** One entry of routes/generated.ts: a public prefix forwarded to one service. */
-export interface GeneratedRoute {
-  /** The public prefix, e.g. `/api/billing`: it and everything under it go to the service. */
-  prefix: string;
-  /** The service's PM2 name, e.g. `billing-service`. */
-  service: string;
-  /** The service's port in ecosystem.config.js: the default of its URL variable. */
-  port: number;
-  /** `bearer`: the gateway checks the JWT and passes the user as `x-user-id`; `public`: no check. */
-  auth: 'public' | 'bearer';
-}
+/**
+ * One entry of routes/generated.ts: a service `devctl new service` made. Every entry is a backend
+ * of GET /api/health with its URL variable; one with a `prefix` is also forwarded.
+ */
+export type GeneratedRoute =
+  | {
+      /** The public prefix, e.g. `/api/billing`: it and everything under it go to the service. */
+      prefix: string;
+      /** The service's PM2 name, e.g. `billing-service`. */
+      service: string;
+      /** The service's port in ecosystem.config.js: the default of its URL variable. */
+      port: number;
+      /** `bearer`: the gateway checks the JWT and passes the user as `x-user-id`; `public`: no check. */
+      auth: 'public' | 'bearer';
+    }
+  | { prefix?: undefined; service: string; port: number; auth?: undefined };
 
 /** A generated route with the service's base URL taken from the configuration. */
-export interface ForwardedRoute extends GeneratedRoute {
-  baseUrl: string;
-}
+export type ForwardedRoute = GeneratedRoute & { baseUrl: string };
 
 /**
  * The config schema fields of the generated routes: one URL variable per service, defaulting to
@@ -57,6 +60,8 @@ export function forwardRoutes(
   options: { routes: readonly ForwardedRoute[]; authenticate: Authenticate; timeoutMs: number },
 ): void {
   for (const route of options.routes) {
+    if (route.prefix === undefined) continue;
+    const { prefix } = route;
     const base = route.baseUrl.replace(/\/+$/, '');
     const where = new URL(base).host;
     const forward = async (req: FastifyRequest, reply: FastifyReply) => {
@@ -71,7 +76,7 @@ export function forwardRoutes(
         body = isRaw ? (req.body as string | Buffer) : JSON.stringify(req.body);
         headers['content-type'] = isRaw ? String(req.headers['content-type']) : 'application/json';
       }
-      const rest = req.url.slice(route.prefix.length);
+      const rest = req.url.slice(prefix.length);
       const path = rest.startsWith('/') ? rest : `/${rest}`;
 
       let response: Response;
@@ -98,13 +103,16 @@ export function forwardRoutes(
         throw failedAnswerError(route.service, response.status, message);
       }
       reply.code(response.status);
+      // The service's own answers (a 4xx body need not name it): the frontend's client names the
+      // service of a failed call from this header, so it needs no list of prefixes of its own.
+      reply.header('x-upstream', route.service);
       const contentType = response.headers.get('content-type');
       if (contentType) reply.header('content-type', contentType);
       const location = response.headers.get('location');
       if (location) reply.header('location', location);
       return reply.send(text);
     };
-    app.all(route.prefix, forward);
-    app.all(`${route.prefix}/*`, forward);
+    app.all(prefix, forward);
+    app.all(`${prefix}/*`, forward);
   }
 }

@@ -1,0 +1,93 @@
+// The lists of services outside ecosystem.config.js that `devctl new service` and `remove service`
+// keep in step (src/scaffold/service-lists.ts): on this repository's own files, a service added
+// and removed gives every file back byte for byte, and no list disagrees with the ecosystem now.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from '@repo/test-utils';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { loadEcosystem } from '../src/ecosystem/index';
+import {
+  addServiceRow,
+  addWorkspaceDevDependency,
+  checkServiceLists,
+  DOC_FILES,
+  removeServiceRow,
+  removeWorkspaceDependency,
+  servicePackages,
+  stackTestPackages,
+} from '../src/scaffold/service-lists';
+import { templateRoot } from './scaffold-helpers';
+
+const ecosystem = loadEcosystem(templateRoot);
+const known = ecosystem.services.map((s) => s.name);
+/** A scratch folder holding these files, removed when the test ends. */
+function scratchRoot(files: Record<string, string>): string {
+  const dir = tempDir('service-lists-');
+  onTestFinished(dir.cleanup);
+  for (const [path, text] of Object.entries(files)) writeFileSync(join(dir.path, path), text);
+  return dir.path;
+}
+
+const billing = { pm2Name: 'billing-service', folder: 'services/billing', port: 3007 };
+
+describe("the docs' service tables", () => {
+  it.each(DOC_FILES)('%s lists exactly the services of ecosystem.config.js', (file) => {
+    expect(checkServiceLists(ecosystem).filter((problem) => problem.startsWith(file))).toEqual([]);
+  });
+
+  it.each(DOC_FILES)('%s: a row added after the last service and removed gives the text back', (file) => {
+    const text = readFileSync(join(templateRoot, file), 'utf8');
+    const added = addServiceRow(text, billing, known);
+    const rows = added.split('\n').filter((line) => line.startsWith('| '));
+    const at = rows.findIndex((line) => line.startsWith('| billing-service '));
+    expect(at, 'a row for billing-service').toBeGreaterThan(0);
+    // Right after the last service of the ecosystem, before rows such as the frontend's.
+    expect(known.some((name) => (rows[at - 1] as string).startsWith(`| ${name} `))).toBe(true);
+    expect(rows[at]).toMatch(/^\| billing-service +\| services\/billing +\| 3007 +\|/);
+    // Still one table: every row as wide as its header.
+    const header = rows.find((line) => line.startsWith('| PM2 name')) as string;
+    expect(rows.filter((line) => line.length !== header.length)).not.toContain(rows[at]);
+    expect(addServiceRow(added, billing, known), 'adding twice adds once').toBe(added);
+    expect(removeServiceRow(added, 'billing-service')).toBe(text);
+  });
+
+  it('reports a service missing from a table and a row of a service the ecosystem lost', () => {
+    const text = readFileSync(join(templateRoot, 'AGENTS.md'), 'utf8');
+    const withoutData = removeServiceRow(text, 'data-service');
+    const withBilling = addServiceRow(text, billing, known);
+    expect(withoutData).not.toBe(text);
+    const check = (agents: string) =>
+      checkServiceLists({ ...ecosystem, root: scratchRoot({ 'AGENTS.md': agents }) });
+    expect(check(withoutData)).toEqual([
+      expect.stringMatching(/^AGENTS\.md:\d+: .* no row for data-service$/),
+    ]);
+    expect(check(withBilling)).toEqual([
+      expect.stringMatching(/^AGENTS\.md:\d+: .* lists billing-service, which the ecosystem has not$/),
+    ]);
+  });
+});
+
+describe('the whole-stack test packages', () => {
+  const packages = [...servicePackages(ecosystem).values()];
+
+  it('are the packages that depend on every service (stack-tests and reliability-tests here)', () => {
+    expect(packages).toHaveLength(known.length);
+    expect(stackTestPackages(templateRoot, packages)).toEqual([
+      'packages/reliability-tests/package.json',
+      'packages/stack-tests/package.json',
+    ]);
+  });
+
+  it.each(['packages/reliability-tests/package.json', 'packages/stack-tests/package.json'])(
+    '%s gets the new service as a workspace devDependency in order, and loses it again exactly',
+    (file) => {
+      const text = readFileSync(join(templateRoot, file), 'utf8');
+      const added = addWorkspaceDevDependency(text, '@repo/billing');
+      const names = Object.keys(JSON.parse(added).devDependencies);
+      expect(names).toEqual([...names].sort());
+      expect(JSON.parse(added).devDependencies['@repo/billing']).toBe('workspace:*');
+      expect(removeWorkspaceDependency(added, '@repo/billing')).toBe(text);
+      expect(removeWorkspaceDependency(text, '@repo/billing')).toBeUndefined();
+    },
+  );
+});
