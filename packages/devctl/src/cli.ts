@@ -486,7 +486,7 @@ export async function cli(argv = process.argv.slice(2)): Promise<number> {
       return rawArgs.length === 0 ? EXIT_USAGE : 0;
     }
     if (rawArgs[0] === '--version' || rawArgs[0] === '-v') {
-      process.stdout.write('0.1.0\n');
+      process.stdout.write(`${DEVCTL_VERSION}\n`);
       return 0;
     }
     const { cmd, path, rest } = await resolveCommand(rawArgs);

@@ -3,6 +3,7 @@
 // real bin for the exit codes and messages a user sees.
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import packageJson from '../package.json';
 import { parseCommandLine } from '../src/cli';
 import { CLIError } from '../src/errors';
 import { devctlBin } from './fixtures/stack';
@@ -155,6 +156,12 @@ describe('the bin', () => {
       env: { PATH: process.env.PATH, NO_COLOR: '1' },
       timeout: 30_000,
     });
+
+  it.each(['--version', '-v'])('prints the version of its package.json for %s', (flag) => {
+    const result = run([flag]);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toBe(`${packageJson.version}\n`);
+  });
 
   it('exits 2 with the message on stderr for a usage error, and nothing on stdout', () => {
     const result = run(['strt']);

@@ -1,7 +1,11 @@
 // `devctl new service` end to end, as the newcomer's walk-through (docs/new-service.md) goes: in a
-// project made from this repository (moved to free ports), create billing with a gateway route and
-// a dependency, install, start it under PM2 (a private PM2_HOME), call it directly and through the
-// gateway, run its own test; then `devctl remove service billing --yes` gives back every file.
+// project made from this repository (moved to free ports), create billing with a gateway route
+// (bearer, the default) and a dependency, install, start it under PM2 (a private PM2_HOME), call it
+// directly and through the gateway as the printed next steps say, run its own test, then the
+// project's own checks that read the lists of services (the gateway's tests, the whole-stack test
+// with the eighth service, the docs' tables, turbo's build order); then `devctl remove service
+// billing --yes` gives back every file it edited.
+import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { localServiceUrl, serviceUrlVariable } from '@repo/stack-contract';
@@ -12,6 +16,25 @@ import { devctl, initProject, install, moveToFreePorts, type Project, run, said 
 
 const MINUTES = 60_000;
 
+/** An HS256 JWT as auth-service issues it (the gateway checks only signature, issuer and exp). */
+function signToken(secret: string, issuer: string, sub: string): string {
+  const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const now = Math.floor(Date.now() / 1000);
+  const unsigned = `${part({ alg: 'HS256', typ: 'JWT' })}.${part({ sub, email: `${sub}@example.test`, iss: issuer, iat: now, exp: now + 600 })}`;
+  return `${unsigned}.${createHmac('sha256', secret).update(unsigned).digest('base64url')}`;
+}
+
+/** The task ids turbo would run for `turbo run <task> --filter=<pkg>` (a dry run: nothing runs). */
+async function turboTasks(root: string, task: string, filter: string): Promise<string[]> {
+  const dry = await run(
+    join(root, 'node_modules/.bin/turbo'),
+    ['run', task, `--filter=${filter}`, '--dry=json'],
+    { cwd: root, timeoutMs: 2 * MINUTES },
+  );
+  if (dry.code !== 0) throw new Error(`turbo --dry failed: ${said(dry)}`);
+  return (JSON.parse(dry.stdout) as { tasks: { taskId: string }[] }).tasks.map((t) => t.taskId);
+}
+
 describe('devctl new service billing --route /api/billing --depends-on data-service', () => {
   let project: Project;
   let pm2: Pm2Home;
@@ -19,7 +42,16 @@ describe('devctl new service billing --route /api/billing --depends-on data-serv
   let billingPort: number;
   const file = (path: string) => readFileSync(join(project.root, path), 'utf8');
   const before: Record<string, string> = {};
-  const tracked = ['ecosystem.config.js', REGISTRY_FILE, 'services/api-gateway/.env.example'];
+  // Every file new service edits; remove service must give each back byte for byte.
+  const tracked = [
+    'ecosystem.config.js',
+    REGISTRY_FILE,
+    'services/api-gateway/.env.example',
+    'README.md',
+    'AGENTS.md',
+    'packages/stack-tests/package.json',
+    'packages/reliability-tests/package.json',
+  ];
   // The project's own devctl, installed by pnpm, as `pnpm devctl` runs it.
   const projectDevctl = (args: string[], timeoutMs = 4 * MINUTES) =>
     devctl(project.root, args, {
@@ -68,11 +100,24 @@ describe('devctl new service billing --route /api/billing --depends-on data-serv
         url: `http://127.0.0.1:${billingPort}`,
         dependsOn: ['data-service'],
         route: '/api/billing',
+        auth: 'bearer',
       });
       expect(result.nextSteps.slice(0, 2)).toEqual([
         'pnpm install',
         'pnpm devctl start billing-service --wait',
       ]);
+      // The gateway step is about its /health (which the service keeps), not an example route.
+      expect(result.nextSteps).toContain('pnpm devctl restart api-gateway --wait');
+      expect(result.nextSteps.join('\n')).toMatch(
+        /curl -i http:\/\/127\.0\.0\.1:\d+\/api\/billing\/health .*401/,
+      );
+      expect(result.files).toEqual(expect.arrayContaining(tracked));
+      for (const path of ['README.md', 'AGENTS.md'])
+        expect(file(path), path).toMatch(
+          new RegExp(`\\| billing-service +\\| services/billing +\\| ${billingPort} `),
+        );
+      for (const path of ['packages/stack-tests/package.json', 'packages/reliability-tests/package.json'])
+        expect(JSON.parse(file(path)).devDependencies['@repo/billing'], path).toBe('workspace:*');
       expect(file('ecosystem.config.js')).toContain(
         `service('billing-service', 'billing', ${billingPort}, ['data-service']),`,
       );
@@ -103,6 +148,7 @@ describe('devctl new service billing --route /api/billing --depends-on data-serv
       // parallel could take a port nobody held, and this request reached that test's gateway.
       const gatewayPort = await freePort();
       const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
+      const jwtSecret = 'scaffold-e2e-secret-scaffold-e2e-secret';
       const gateway = spawnProcess(process.execPath, ['--enable-source-maps', 'dist/index.js'], {
         cwd: join(project.root, 'services/api-gateway'),
         name: 'api-gateway',
@@ -111,7 +157,7 @@ describe('devctl new service billing --route /api/billing --depends-on data-serv
           NODE_ENV: 'test',
           LOG_LEVEL: 'warn',
           PORT: String(gatewayPort),
-          JWT_SECRET: 'scaffold-e2e-secret-scaffold-e2e-secret',
+          JWT_SECRET: jwtSecret,
           ...Object.fromEntries(
             Object.entries(ports).map(([name, port]) => [serviceUrlVariable(name), localServiceUrl(port)]),
           ),
@@ -121,13 +167,26 @@ describe('devctl new service billing --route /api/billing --depends-on data-serv
       await waitForHttp(`${gatewayUrl}/health`, { timeoutMs: 30_000 });
       const answering = (await (await fetch(`${gatewayUrl}/health`)).json()) as { pid?: number };
       expect(answering.pid, 'the gateway answering is the one this test started').toBe(gateway.pid);
+      // bearer by default: no token, 401 from the gateway (the service never sees it); with a token
+      // signed by JWT_SECRET and the project's issuer, through.
+      const refused = await fetch(`${gatewayUrl}/api/billing/health`);
+      expect(refused.status, await refused.clone().text()).toBe(401);
+      const issuer = /ISSUER = '([^']+)'/.exec(
+        file('services/api-gateway/src/authenticate.ts'),
+      )?.[1] as string;
+      const authorization = `Bearer ${signToken(jwtSecret, issuer, 'user-1')}`;
+      const throughHealth = await fetch(`${gatewayUrl}/api/billing/health`, { headers: { authorization } });
+      expect(await throughHealth.json()).toMatchObject({ status: 'ok', service: 'billing-service' });
       const posted = await fetch(`${gatewayUrl}/api/billing/items`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization },
         body: JSON.stringify({ name: 'pen' }),
       });
       expect(posted.status, await posted.clone().text()).toBe(201);
-      const listed = (await (await fetch(`${gatewayUrl}/api/billing/items`)).json()) as {
+      expect(posted.headers.get('x-upstream')).toBe('billing-service');
+      const listed = (await (
+        await fetch(`${gatewayUrl}/api/billing/items`, { headers: { authorization } })
+      ).json()) as {
         items: { name: string }[];
       };
       expect(listed.items.map((item) => item.name)).toEqual(['pen']);
@@ -146,6 +205,59 @@ describe('devctl new service billing --route /api/billing --depends-on data-serv
       expect(types.code, said(types)).toBe(0);
     },
     12 * MINUTES,
+  );
+
+  it(
+    "passes the project's own checks that read the lists of services, with billing in them",
+    async () => {
+      // turbo builds billing before the frontend's and the stack's tests (derived from the
+      // packages' dependencies, no list of services in a turbo.json).
+      expect(await turboTasks(project.root, 'test', '@repo/web')).toContain('@repo/billing#build');
+      expect(await turboTasks(project.root, 'test', '@repo/stack-tests')).toContain('@repo/billing#build');
+
+      // The gateway's tests that read its configured backends and its registry.
+      const gatewayTests = await run(
+        'pnpm',
+        [
+          'exec',
+          'vitest',
+          'run',
+          'test/generated-routes.test.ts',
+          'test/process.test.ts',
+          'test/health.test.ts',
+          'test/config.test.ts',
+        ],
+        { cwd: join(project.root, 'services/api-gateway'), timeoutMs: 4 * MINUTES },
+      );
+      expect(gatewayTests.code, said(gatewayTests)).toBe(0);
+      const gatewayTypes = await run('pnpm', ['typecheck'], {
+        cwd: join(project.root, 'services/api-gateway'),
+      });
+      expect(gatewayTypes.code, said(gatewayTypes)).toBe(0);
+
+      // The docs' tables name every service of the ecosystem.
+      const lists = await run('pnpm', ['exec', 'vitest', 'run', 'test/service-lists.test.ts'], {
+        cwd: join(project.root, 'packages/devctl'),
+        timeoutMs: 2 * MINUTES,
+      });
+      expect(lists.code, said(lists)).toBe(0);
+
+      // The whole stack, eight services as real processes on free ports: GET /api/health must
+      // list every backend of the ecosystem, billing included.
+      const build = await run(
+        join(project.root, 'node_modules/.bin/turbo'),
+        ['run', 'build', '--filter=@repo/stack-tests...', '--output-logs=errors-only'],
+        { cwd: project.root, timeoutMs: 4 * MINUTES },
+      );
+      expect(build.code, said(build)).toBe(0);
+      const stackTests = await run('pnpm', ['exec', 'vitest', 'run', '-t', 'GET /api/health'], {
+        cwd: join(project.root, 'packages/stack-tests'),
+        timeoutMs: 6 * MINUTES,
+      });
+      expect(stackTests.code, said(stackTests)).toBe(0);
+      expect(stackTests.stdout).toMatch(/Tests\s+1 passed/);
+    },
+    15 * MINUTES,
   );
 
   it(

@@ -6,8 +6,9 @@ import PostalMime from 'postal-mime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApi, pollUntil } from './api';
 
-// The whole product flow of PRODUCT.md through the gateway, against the seven built services
-// running as real processes on free ports (never 3000-3006), with a throwaway database and outbox.
+// The whole product flow (sign up, a form, a submission, its email) through the gateway, against
+// every built service of ecosystem.config.js running as real processes on free ports (never
+// 3000-3006), with a throwaway database and outbox.
 // The tests of this file share one stack and run in order: each step uses what the previous made.
 
 interface Form {

@@ -87,7 +87,7 @@ export interface RunningStack {
 }
 
 /**
- * Starts the seven built services (services/<folder>/dist/index.js) as real processes on free
+ * Starts every built service of ecosystem.config.js (services/<folder>/dist/index.js) as real processes on free
  * ports, wired to each other through their *_SERVICE_URL variables, with a throwaway database and
  * outbox, in the dependency order of ecosystem.config.js, each one healthy before its dependents.
  */

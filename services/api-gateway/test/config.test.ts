@@ -27,7 +27,7 @@ function problemsOf(env: Record<string, string>) {
 }
 
 describe('api-gateway config', () => {
-  it('defaults to port 3000 and the PRODUCT.md port of every backend', () => {
+  it('defaults to port 3000 and the ecosystem port of every sample backend', () => {
     expect(load({}).config).toMatchObject({
       PORT: 3000,
       NODE_ENV: 'development',

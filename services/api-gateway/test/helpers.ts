@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createLogger } from '@repo/service-kit';
+import { createLogger, isServiceUrlVariable } from '@repo/service-kit';
 import { closedPortUrl, type Stub, startStub } from '@repo/test-utils';
 
 export { closedPortUrl, type Stub, startStub };
@@ -19,12 +19,13 @@ export async function buildGateway(env: Record<string, string>) {
   const config = configSchema.parse({
     NODE_ENV: 'test',
     JWT_SECRET: TEST_SECRET,
-    AUTH_SERVICE_URL: nowhere,
-    FORM_SERVICE_URL: nowhere,
-    EMAIL_SERVICE_URL: nowhere,
-    DATA_SERVICE_URL: nowhere,
-    WORKER_SERVICE_URL: nowhere,
-    SCHEDULER_SERVICE_URL: nowhere,
+    // Every backend's URL variable (the samples' and those devctl new service added) points where
+    // nothing listens unless the test says otherwise: never at a running stack's ports.
+    ...Object.fromEntries(
+      Object.keys(configSchema.shape)
+        .filter(isServiceUrlVariable)
+        .map((variable) => [variable, nowhere]),
+    ),
     ...env,
   });
   return buildApp({ config, logger: silentLogger(), jwtSecret: TEST_SECRET });

@@ -1,5 +1,5 @@
-// The one place that talks HTTP: every call goes to api-gateway under /api (PRODUCT.md, "The
-// public API through the gateway") and every failure becomes an ApiError that names the service.
+// The one place that talks HTTP: every call goes to api-gateway under /api (the route table of
+// services/api-gateway/README.md) and every failure becomes an ApiError that names the service.
 
 export type FieldType = 'text' | 'email' | 'number' | 'choice';
 export const FIELD_TYPES: readonly FieldType[] = ['text', 'email', 'number', 'choice'];

@@ -1,4 +1,4 @@
-// What `devctl init --no-samples` leaves out: the sample backends of PRODUCT.md and what exists
+// What `devctl init --no-samples` leaves out: the sample backends (auth, form, email, data, worker, scheduler) and what exists
 // only to exercise them. api-gateway, the service kit, devctl, test-utils and the frontend's shell
 // stay.
 

@@ -1,6 +1,6 @@
 import { z } from '@repo/service-kit';
 
-// The gateway checks the shape of the public contract (PRODUCT.md): types, unknown fields, sizes.
+// The gateway checks the shape of the public contract (the route table of services/api-gateway/README.md): types, unknown fields, sizes.
 // Rules that need the domain (password length, email format, answers against a form's fields)
 // belong to the service that owns it, whose 400 passes through with its `fields`.
 
