@@ -1,6 +1,7 @@
-// The version ranges doctor understands (engines.node, packageManager), as a table.
+// The version ranges doctor understands (engines.node, packageManager), as a table: npm's ranges
+// through `semver`, with a pre-release tag ignored.
 import { describe, expect, it } from 'vitest';
-import { satisfies } from '../src/diagnose/doctor/version-range';
+import { satisfiesRange as satisfies } from '../src/doctor/checks';
 
 const cases: [version: string, range: string, expected: boolean][] = [
   ['v20.20.2', '>=20.19', true],
@@ -25,6 +26,9 @@ const cases: [version: string, range: string, expected: boolean][] = [
   ['12.4.3', '12.4.2', false],
   ['1.0.0', '*', true],
   ['not-a-version', '>=1', false],
+  ['v23.0.0-nightly20261201', '>=22', true],
+  ['20.19.0', '>=20.19.0 <21 || >=22.12', true],
+  ['21.5.0', '>=20.19.0 <21 || >=22.12', false],
 ];
 
 describe('satisfies', () => {

@@ -4,7 +4,7 @@ import { rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SpawnedProcess } from '@repo/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DoctorCheck, DoctorReport } from '../src/diagnose/doctor/checks';
+import type { DoctorCheck, DoctorReport } from '../src/doctor/checks';
 import { type FixtureStack, get, startFixtureStack, waitUntil } from './fixtures/diagnose/harness';
 
 let stack: FixtureStack;

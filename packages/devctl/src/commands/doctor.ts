@@ -9,9 +9,9 @@ export interface DoctorCommandOptions {
 }
 
 export async function runDoctor(options: DoctorCommandOptions): Promise<void> {
-  const { runDoctorChecks } = await import('../diagnose/doctor/checks');
+  const { runDoctorChecks } = await import('../doctor/checks');
   const report = await runDoctorChecks(loadEcosystem());
   if (options.json) process.stdout.write(`${JSON.stringify(report)}\n`);
-  else process.stdout.write(`${(await import('../diagnose/doctor/render')).renderDoctor(report)}\n`);
+  else process.stdout.write(`${(await import('../doctor/render')).renderDoctor(report)}\n`);
   if (!report.ok) process.exitCode = EXIT_FAILURE;
 }

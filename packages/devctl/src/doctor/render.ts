@@ -1,5 +1,5 @@
 // The human rendering of devctl doctor: one line per check, its fix under it when it is not ok.
-import { c } from '../../output/colors';
+import { c } from '../output/colors';
 import type { DoctorCheck, DoctorReport } from './checks';
 
 const MARK: Record<DoctorCheck['status'], () => string> = {

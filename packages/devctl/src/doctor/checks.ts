@@ -5,13 +5,13 @@ import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statfsSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { EX_CONFIG } from '@repo/stack-contract';
-import type { Ecosystem, ServiceEntry } from '../../ecosystem/index';
-import { mapLimited, runPrintConfig, usesServiceKit } from '../../ecosystem/print-config';
-import { MiB, mib } from '../../output/format';
-import { installedPm2Version, listProcesses, pm2Home, rpcSocketPath, withDaemon } from '../../pm2/index';
-import { describeHolder, portHolder } from '../../ports/holders';
-import { processTree } from '../../ports/processes';
-import { satisfies } from './version-range';
+import { coerce, satisfies } from 'semver';
+import type { Ecosystem, ServiceEntry } from '../ecosystem/index';
+import { mapLimited, runPrintConfig, usesServiceKit } from '../ecosystem/print-config';
+import { MiB, mib } from '../output/format';
+import { installedPm2Version, listProcesses, pm2Home, rpcSocketPath, withDaemon } from '../pm2/index';
+import { describeHolder, portHolder } from '../ports/holders';
+import { processTree } from '../ports/processes';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
@@ -40,6 +40,15 @@ const DISK_FAIL = 256 * MiB;
 const CONFIG_CHECK_TIMEOUT_MS = 30_000;
 /** Configuration checks start a Node process each: at most this many at once. */
 const CONFIG_CHECK_CONCURRENCY = 2;
+
+/**
+ * True when `version` satisfies the npm range `range` (engines.node, packageManager). A pre-release
+ * or build tag is ignored, so a nightly Node counts as the release it precedes.
+ */
+export function satisfiesRange(version: string, range: string): boolean {
+  const release = coerce(version);
+  return release !== null && satisfies(release, range);
+}
 
 const ok = (check: string, subject: string, summary: string): DoctorCheck => ({
   check,
@@ -86,7 +95,7 @@ function checkNode(root: string): DoctorCheck {
   const engines = readJson(join(root, 'package.json'))?.engines as { node?: string } | undefined;
   const range = engines?.node;
   if (!range) return ok('node', 'node', `${process.version} (package.json sets no engines.node)`);
-  if (satisfies(process.version, range))
+  if (satisfiesRange(process.version, range))
     return ok('node', 'node', `${process.version} satisfies ${range} (package.json engines)`);
   return {
     check: 'node',
@@ -115,7 +124,7 @@ async function checkPnpm(root: string): Promise<DoctorCheck> {
   const version = result.stdout.trim().split('\n').pop() ?? '';
   if (!pinned) return ok('pnpm', 'pnpm', `${version} (package.json pins no packageManager)`);
   if (version === pinned) return ok('pnpm', 'pnpm', `${version} = packageManager pnpm@${pinned}`);
-  const sameMajor = version.split('.')[0] === pinned.split('.')[0];
+  const sameMajor = coerce(version)?.major === coerce(pinned)?.major;
   return {
     check: 'pnpm',
     subject: 'pnpm',
