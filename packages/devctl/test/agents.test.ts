@@ -17,7 +17,7 @@ import {
   pm2Status,
   startFixtureStack,
   waitUntil,
-} from './fixtures/diagnose/harness';
+} from './fixtures/harness';
 
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 const agentsMd = readFileSync(join(repoRoot, 'AGENTS.md'), 'utf8');

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import packageJson from '../package.json';
 import { parseCommandLine } from '../src/cli';
 import { CLIError } from '../src/errors';
-import { devctlBin } from './fixtures/stack';
+import { devctlBin } from './fixtures/harness';
 
 const startDefaults = { names: [], wait: false, build: true, timeoutSeconds: undefined, json: false };
 

@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { isAlive, killTree, spawnProcess } from '@repo/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
 import { acquireLock, daemonLockPath, type HeldLock, lockTimeoutMs, stackLockPath } from '../src/lock/index';
-import { createFixture, devctlBin, type Fixture, type FixtureApp, type RunResult } from './fixtures/stack';
+import { createFixture, devctlBin, type Fixture, type RunResult, type ScriptApp } from './fixtures/harness';
 
 /** The PM2 daemons of `home`, from /proc: PM2 titles its daemon "PM2 v<x>: God Daemon (<home>)". */
 function godDaemons(home: string): number[] {
@@ -60,7 +60,7 @@ afterEach(async () => {
   }
 });
 
-async function fixtureOf(apps: FixtureApp[], namespace: string): Promise<Fixture> {
+async function fixtureOf(apps: ScriptApp[], namespace: string): Promise<Fixture> {
   const fixture = await createFixture(apps, { namespace });
   fixtures.push(fixture);
   return fixture;

@@ -17,15 +17,15 @@ import { launchChromium, type RunningChromium } from '../../../apps/web/e2e/chro
 import type { ServiceStatus, StatusReport } from '../src/status/index';
 import {
   devctlBin,
-  type FixtureApp,
   type FixtureStack,
   get,
+  type KitApp,
+  packageDir,
   startFixtureStack,
   waitUntil,
-} from './fixtures/diagnose/harness';
-import { packageDir } from './fixtures/stack';
+} from './fixtures/harness';
 
-const apps: FixtureApp[] = [
+const apps: KitApp[] = [
   { name: 'leaf', folder: 'orders' },
   {
     name: 'mid',

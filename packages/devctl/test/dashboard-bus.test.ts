@@ -3,7 +3,7 @@
 // process events with the app's name and namespace.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ProcessEvent, subscribeProcessEvents } from '../src/dashboard/bus';
-import { createFixture, type Fixture } from './fixtures/stack';
+import { createFixture, type Fixture } from './fixtures/harness';
 
 let fixture: Fixture;
 

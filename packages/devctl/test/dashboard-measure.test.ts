@@ -11,14 +11,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, type RunningChromium } from '../../../apps/web/e2e/chromium';
 import {
   devctlBin,
-  type FixtureApp,
   type FixtureStack,
   get,
+  type KitApp,
   startFixtureStack,
   waitUntil,
-} from './fixtures/diagnose/harness';
+} from './fixtures/harness';
 
-const apps: FixtureApp[] = [
+const apps: KitApp[] = [
   { name: 'leaf', folder: 'orders' },
   {
     name: 'mid',

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isLoopbackHost, TOKEN_HEADER } from '../src/dashboard/security';
 import { createDashboardServer, type DashboardServer } from '../src/dashboard/server';
 import { loadEcosystem } from '../src/ecosystem/index';
-import { createFixture, devctlBin, type Fixture } from './fixtures/stack';
+import { createFixture, devctlBin, type Fixture } from './fixtures/harness';
 
 let fixture: Fixture;
 let dashboard: DashboardServer;

@@ -8,13 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DiagnoseReport } from '../src/diagnose/types';
-import {
-  type FixtureApp,
-  type FixtureStack,
-  get,
-  startFixtureStack,
-  waitUntil,
-} from './fixtures/diagnose/harness';
+import { type FixtureStack, get, type KitApp, startFixtureStack, waitUntil } from './fixtures/harness';
 
 const lineOf = (stack: FixtureStack, file: string, text: string) =>
   readFileSync(join(stack.root, file), 'utf8')
@@ -33,7 +27,7 @@ const healthy = async (stack: FixtureStack, name: string) =>
   (await get(stack.url(name, '/health')).catch(() => ({ status: 0 }))).status === 200;
 
 /** Writes what the real services logged, for the table tests (paths under the fixture root as <ROOT>). */
-function record(stack: FixtureStack, name: string, how: string, apps: FixtureApp[], text: string): void {
+function record(stack: FixtureStack, name: string, how: string, apps: KitApp[], text: string): void {
   if (!process.env.RECORD_DIAGNOSE) return;
   const lines = (text: string) =>
     text
@@ -71,18 +65,18 @@ function record(stack: FixtureStack, name: string, how: string, apps: FixtureApp
   );
 }
 
-const link = (name: string, next: string, extra: Record<string, string> = {}): FixtureApp => ({
+const link = (name: string, next: string, extra: Record<string, string> = {}): KitApp => ({
   name,
   folder: 'chain',
   dependsOn: [next],
   env: { NEXT_SERVICE_URL: `http://127.0.0.1:{{port:${next}}}`, NEXT_NAME: next, ...extra },
 });
-const leaf = (name: string, fault: string): FixtureApp => ({ name, folder: 'chain', env: { FAULT: fault } });
+const leaf = (name: string, fault: string): KitApp => ({ name, folder: 'chain', env: { FAULT: fault } });
 
 interface Scenario {
   name: string;
   how: string;
-  apps: FixtureApp[];
+  apps: KitApp[];
   entry: string;
   /** Waits until the leaf logged what the scenario needs (a slow request completes later). */
   settle?: (stack: FixtureStack) => Promise<void>;
@@ -105,7 +99,7 @@ async function runScenario(
       // error but neither relay). Every hop logged this request id (its error, or the request coming
       // in) before the answer came back.
       const id = answer.headers.get('x-request-id') ?? '';
-      const logged = (app: FixtureApp, stream: 'out' | 'error') => {
+      const logged = (app: KitApp, stream: 'out' | 'error') => {
         const log = join(stack.root, 'services', app.folder, 'logs', `${app.name}.${stream}.log`);
         return existsSync(log) && readFileSync(log, 'utf8').includes(id);
       };

@@ -19,7 +19,7 @@ import {
   pm2Status,
   startFixtureStack,
   waitUntil,
-} from './fixtures/diagnose/harness';
+} from './fixtures/harness';
 
 let stack: FixtureStack;
 let healthyCommit: string;

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createPm2Home, freePorts, type Pm2Home, repoRoot, tempDir, waitForHttp } from '@repo/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { devctlBin, parseJson, pm2Bin, type RunResult } from './fixtures/stack';
+import { devctlBin, parseJson, pm2Bin, type RunResult } from './fixtures/harness';
 
 const run = promisify(execFile);
 const repo = repoRoot();

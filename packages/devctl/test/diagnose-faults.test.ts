@@ -7,16 +7,16 @@ import type { SpawnedProcess } from '@repo/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DiagnoseReport, Finding } from '../src/diagnose/types';
 import {
-  type FixtureApp,
   type FixtureStack,
   get,
+  type KitApp,
   pm2LogText,
   pm2Status,
   startFixtureStack,
   waitUntil,
-} from './fixtures/diagnose/harness';
+} from './fixtures/harness';
 
-const apps: FixtureApp[] = [
+const apps: KitApp[] = [
   { name: 'catalog', folder: 'catalog' },
   { name: 'inventory', folder: 'catalog' },
   {

@@ -7,7 +7,7 @@ import { tempDir } from '@repo/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verdictAfterRestart } from '../src/diagnose/index';
 import type { DiagnoseReport } from '../src/diagnose/types';
-import { type FixtureStack, get, pm2Status, startFixtureStack, waitUntil } from './fixtures/diagnose/harness';
+import { type FixtureStack, get, pm2Status, startFixtureStack, waitUntil } from './fixtures/harness';
 
 let stack: FixtureStack;
 

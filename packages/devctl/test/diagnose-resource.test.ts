@@ -7,15 +7,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DiagnoseReport, Finding } from '../src/diagnose/types';
 import { cpuTimes, listeningPorts } from '../src/ports/processes';
-import {
-  type FixtureApp,
-  type FixtureStack,
-  pm2Status,
-  startFixtureStack,
-  waitUntil,
-} from './fixtures/diagnose/harness';
+import { type FixtureStack, type KitApp, pm2Status, startFixtureStack, waitUntil } from './fixtures/harness';
 
-const apps: FixtureApp[] = [
+const apps: KitApp[] = [
   { name: 'catalog', folder: 'catalog' },
   // --inspect-port=0: its inspector opens on a free port, never on 9229, which another stack may hold.
   { name: 'orders-spin', folder: 'orders', env: { FAULT: 'busy-loop', NODE_OPTIONS: '--inspect-port=0' } },

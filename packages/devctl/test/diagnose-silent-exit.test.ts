@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DiagnoseReport, Finding } from '../src/diagnose/types';
-import { type FixtureStack, pm2Status, startFixtureStack, waitUntil } from './fixtures/diagnose/harness';
+import { type FixtureStack, pm2Status, startFixtureStack, waitUntil } from './fixtures/harness';
 
 let stack: FixtureStack;
 let report: DiagnoseReport;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { SpawnedProcess } from '@repo/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DoctorCheck, DoctorReport } from '../src/doctor/checks';
-import { type FixtureStack, get, startFixtureStack, waitUntil } from './fixtures/diagnose/harness';
+import { type FixtureStack, get, startFixtureStack, waitUntil } from './fixtures/harness';
 
 let stack: FixtureStack;
 let foreign: SpawnedProcess;

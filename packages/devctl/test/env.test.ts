@@ -3,7 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFixture, type Fixture, parseJson } from './fixtures/stack';
+import { createFixture, type Fixture, parseJson } from './fixtures/harness';
 
 const TOKEN = 'tok-7a6b5c4d3e2f-secret';
 const DB_PASSWORD = 'hunter2-db-pw';

@@ -27,7 +27,7 @@ import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
-import { devctlBin } from './fixtures/stack';
+import { devctlBin } from './fixtures/harness';
 
 interface App {
   name: string;

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GraphReport } from '../src/graph/index';
-import { createFixture, type Fixture, parseJson } from './fixtures/stack';
+import { createFixture, type Fixture, parseJson } from './fixtures/harness';
 
 interface StartJson {
   ok: boolean;

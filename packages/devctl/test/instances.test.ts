@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFixture, type Fixture, parseJson } from './fixtures/stack';
+import { createFixture, type Fixture, parseJson } from './fixtures/harness';
 
 interface InstancesStatus {
   services: {

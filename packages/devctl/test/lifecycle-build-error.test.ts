@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFixture, type Fixture, packageDir, parseJson } from './fixtures/stack';
+import { createFixture, type Fixture, packageDir, parseJson } from './fixtures/harness';
 
 const serviceBuild = join(packageDir, '..', 'service-kit', 'bin', 'service-build.mjs');
 

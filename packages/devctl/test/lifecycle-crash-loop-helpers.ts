@@ -3,7 +3,7 @@
 // that crash-loops at start (FIXTURE_MODE=crash in the ecosystem's env), the delays that sweep
 // PM2's back-off cycle, and the step that breaks it. Two files, each with its own fixture and PM2
 // daemon, so the two sweeps run in two lanes of the test run instead of one after the other.
-import { createFixture, type Fixture, type FixtureApp } from './fixtures/stack';
+import { createFixture, type Fixture, type ScriptApp } from './fixtures/harness';
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -19,7 +19,7 @@ export const delays = Array.from(
   (_, i) => Math.round((i * 2300) / ROUNDS + ((i * 173) % 97)) % 2300,
 );
 
-export const flaky = (mode: string): FixtureApp => ({
+export const flaky = (mode: string): ScriptApp => ({
   name: 'flaky',
   mode,
   // Long enough a loop that PM2 never gives up (errored) during a round.

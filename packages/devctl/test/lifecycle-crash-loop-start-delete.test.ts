@@ -8,8 +8,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listeningInodes } from '../src/ports/holders';
-import type { Fixture } from './fixtures/stack';
-import { parseJson } from './fixtures/stack';
+import type { Fixture } from './fixtures/harness';
+import { parseJson } from './fixtures/harness';
 import {
   breakIt,
   delays,

@@ -10,8 +10,8 @@
 // Prints the figure: `restarts that took at the first call: N/M`.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Fixture } from './fixtures/stack';
-import { parseJson } from './fixtures/stack';
+import type { Fixture } from './fixtures/harness';
+import { parseJson } from './fixtures/harness';
 import {
   breakIt,
   delays,

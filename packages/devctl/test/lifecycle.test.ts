@@ -4,14 +4,14 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFixture, type Fixture, type FixtureApp, parseJson } from './fixtures/stack';
+import { createFixture, type Fixture, parseJson, type ScriptApp } from './fixtures/harness';
 
 interface Status {
   daemon: { running: boolean };
   services: { name: string; status: string; pid: number | null; restarts: number }[];
 }
 
-const apps: FixtureApp[] = [{ name: 'store' }, { name: 'api', dependsOn: ['store'] }, { name: 'mailer' }];
+const apps: ScriptApp[] = [{ name: 'store' }, { name: 'api', dependsOn: ['store'] }, { name: 'mailer' }];
 
 describe('devctl stop, restart, delete', () => {
   let fixture: Fixture;

@@ -10,7 +10,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { createPm2Home, freePort, type Pm2Home } from '@repo/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_RESULT_BYTES } from '../src/mcp/result';
-import { createFixture, devctlBin, type Fixture, stackRegistryEnv } from './fixtures/stack';
+import { createFixture, devctlBin, type Fixture, stackRegistryEnv } from './fixtures/harness';
 
 const TOKEN = 'tok-SECRET-4242';
 const DB_PASSWORD = 'pw-SECRET-9191';

@@ -2,7 +2,7 @@
 // started with PM2's own CLI, one of them even under the same name as ours -- survive `stop all`,
 // `delete all` and a named stop, and never show in devctl's status.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFixture, type Fixture, parseJson } from './fixtures/stack';
+import { createFixture, type Fixture, parseJson } from './fixtures/harness';
 
 interface Pm2Process {
   name: string;

@@ -6,13 +6,13 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFixture, type Fixture, type FixtureApp, parseJson } from './fixtures/stack';
+import { createFixture, type Fixture, parseJson, type ScriptApp } from './fixtures/harness';
 
 interface StatusJson {
   services: { name: string; status: string; pid: number | null }[];
 }
 
-const stack = (betaMode: string): FixtureApp[] => [
+const stack = (betaMode: string): ScriptApp[] => [
   { name: 'alpha-service', kit: true },
   {
     name: 'beta-service',

@@ -29,7 +29,7 @@ async function turboTasks(root: string, task: string, filter: string): Promise<s
   const dry = await run(
     join(root, 'node_modules/.bin/turbo'),
     ['run', task, `--filter=${filter}`, '--dry=json'],
-    { cwd: root, timeoutMs: 2 * MINUTES },
+    { cwd: root, timeoutMs: 5 * MINUTES },
   );
   if (dry.code !== 0) throw new Error(`turbo --dry failed: ${said(dry)}`);
   return (JSON.parse(dry.stdout) as { tasks: { taskId: string }[] }).tasks.map((t) => t.taskId);
@@ -210,10 +210,10 @@ describe('devctl new service billing --route /api/billing --depends-on data-serv
   it(
     "passes the project's own checks that read the lists of services, with billing in them",
     async () => {
-      // turbo builds billing before the frontend's and the stack's tests (derived from the
-      // packages' dependencies, no list of services in a turbo.json).
+      // turbo builds billing before the frontend's tests, through @repo/stack-tests#build whose
+      // dependencies are the services (no list of services in a turbo.json). A dry run hashes the
+      // whole uncommitted copy: about a minute here.
       expect(await turboTasks(project.root, 'test', '@repo/web')).toContain('@repo/billing#build');
-      expect(await turboTasks(project.root, 'test', '@repo/stack-tests')).toContain('@repo/billing#build');
 
       // The gateway's tests that read its configured backends and its registry.
       const gatewayTests = await run(

@@ -18,7 +18,7 @@ import { dirname, join, relative } from 'node:path';
 import { readEcosystem } from '@repo/stack-contract';
 import { createPm2Home, type Pm2Home, repoRoot, tempDir } from '@repo/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { devctlBin, parseJson, type RunResult, stackRegistryEnv } from './fixtures/stack';
+import { devctlBin, parseJson, type RunResult, stackRegistryEnv } from './fixtures/harness';
 
 const repo = repoRoot();
 const services = readEcosystem(repo).services;

@@ -10,7 +10,7 @@ import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { createPm2Home, type Pm2Home, repoRoot, tempDir } from '@repo/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { devctlBin, parseJson, type RunResult, stackRegistryEnv } from './fixtures/stack';
+import { devctlBin, parseJson, type RunResult, stackRegistryEnv } from './fixtures/harness';
 
 const KEPT = ['data-service', 'form-service', 'api-gateway'];
 const serverSource = join(import.meta.dirname, 'fixtures', 'stack', 'server.js');

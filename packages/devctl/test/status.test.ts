@@ -1,7 +1,7 @@
 // `devctl status` against a real daemon: the table and the --json shape, live /health, crash loops,
 // exit codes, the daemon-down line, and that no environment value ever appears in the output.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFixture, type Fixture, parseJson } from './fixtures/stack';
+import { createFixture, type Fixture, parseJson } from './fixtures/harness';
 
 const SECRET_TOKEN = 'tok-9f8e7d6c5b4a-never-print-me';
 const DB_PASSWORD = 'pw-51d3c0ffee';

@@ -5,18 +5,18 @@
 import { appendFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFixture, type Fixture, type FixtureApp, packageDir, parseJson } from './fixtures/stack';
+import { createFixture, type Fixture, packageDir, parseJson, type ScriptApp } from './fixtures/harness';
 
 interface StatusJson {
   services: { name: string; kind: string; status: string; pid: number | null; port: number | null }[];
 }
 
-const services: FixtureApp[] = [
+const services: ScriptApp[] = [
   { name: 'alpha-service' },
   { name: 'beta-service', dependsOn: ['alpha-service'] },
 ];
 
-function rotator(env: Record<string, string>): FixtureApp {
+function rotator(env: Record<string, string>): ScriptApp {
   return {
     name: 'devctl-logrotate',
     noPort: true,

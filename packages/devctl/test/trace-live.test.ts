@@ -10,14 +10,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Trace } from '../src/trace/types';
 import {
   devctlBin,
-  type FixtureApp,
   type FixtureStack,
   get,
+  type KitApp,
   startFixtureStack,
   waitUntil,
-} from './fixtures/diagnose/harness';
+} from './fixtures/harness';
 
-const apps: FixtureApp[] = [
+const apps: KitApp[] = [
   { name: 'leaf', folder: 'orders' },
   { name: 'mid', folder: 'orders', env: { INVENTORY_SERVICE_URL: 'http://127.0.0.1:{{port:leaf}}' } },
   { name: 'edge', folder: 'orders', env: { INVENTORY_SERVICE_URL: 'http://127.0.0.1:{{port:mid}}' } },
