@@ -9,11 +9,11 @@ import { fileURLToPath } from 'node:url';
 import type { ServiceSnapshot, ServiceState, Snapshot } from '../src/diagnose/collect';
 import { detectors } from '../src/diagnose/detectors/index';
 import { findErrors, mergeTails, parseLogLines } from '../src/diagnose/log-tail';
-import type { HttpProbe } from '../src/diagnose/probe';
 import { attributeRootCauses } from '../src/diagnose/root-cause';
 import type { SnapshotFile } from '../src/diagnose/snapshot-file';
 import type { Finding } from '../src/diagnose/types';
 import type { Ecosystem, ServiceEntry } from '../src/ecosystem/index';
+import type { HttpProbe } from '../src/probe';
 
 export const repoRoot = fileURLToPath(new URL('../../..', import.meta.url)).replace(/\/$/, '');
 export const fixtureRoot = fileURLToPath(new URL('./fixtures/diagnose', import.meta.url)).replace(/\/$/, '');

@@ -28,7 +28,12 @@ function scratchRoot(files: Record<string, string>): string {
   return dir.path;
 }
 
-const billing = { pm2Name: 'billing-service', folder: 'services/billing', port: 3007 };
+// A service this project does not have (this test also runs in projects that made another).
+const folderName = ['ledger', 'ledger-two', 'ledger-three'].find(
+  (name) => !known.includes(`${name}-service`),
+) as string;
+const another = { pm2Name: `${folderName}-service`, folder: `services/${folderName}`, port: 3997 };
+const anotherPackage = `@repo/${folderName}`;
 
 describe("the docs' service tables", () => {
   it.each(DOC_FILES)('%s lists exactly the services of ecosystem.config.js', (file) => {
@@ -37,32 +42,34 @@ describe("the docs' service tables", () => {
 
   it.each(DOC_FILES)('%s: a row added after the last service and removed gives the text back', (file) => {
     const text = readFileSync(join(templateRoot, file), 'utf8');
-    const added = addServiceRow(text, billing, known);
+    const added = addServiceRow(text, another, known);
     const rows = added.split('\n').filter((line) => line.startsWith('| '));
-    const at = rows.findIndex((line) => line.startsWith('| billing-service '));
-    expect(at, 'a row for billing-service').toBeGreaterThan(0);
+    const at = rows.findIndex((line) => line.startsWith(`| ${another.pm2Name} `));
+    expect(at, `a row for ${another.pm2Name}`).toBeGreaterThan(0);
     // Right after the last service of the ecosystem, before rows such as the frontend's.
     expect(known.some((name) => (rows[at - 1] as string).startsWith(`| ${name} `))).toBe(true);
-    expect(rows[at]).toMatch(/^\| billing-service +\| services\/billing +\| 3007 +\|/);
+    expect(rows[at]).toMatch(new RegExp(`^\\| ${another.pm2Name} +\\| ${another.folder} +\\| 3997 +\\|`));
     // Still one table: every row as wide as its header.
     const header = rows.find((line) => line.startsWith('| PM2 name')) as string;
     expect(rows.filter((line) => line.length !== header.length)).not.toContain(rows[at]);
-    expect(addServiceRow(added, billing, known), 'adding twice adds once').toBe(added);
-    expect(removeServiceRow(added, 'billing-service')).toBe(text);
+    expect(addServiceRow(added, another, known), 'adding twice adds once').toBe(added);
+    expect(removeServiceRow(added, another.pm2Name)).toBe(text);
   });
 
   it('reports a service missing from a table and a row of a service the ecosystem lost', () => {
     const text = readFileSync(join(templateRoot, 'AGENTS.md'), 'utf8');
     const withoutData = removeServiceRow(text, 'data-service');
-    const withBilling = addServiceRow(text, billing, known);
+    const withAnother = addServiceRow(text, another, known);
     expect(withoutData).not.toBe(text);
     const check = (agents: string) =>
       checkServiceLists({ ...ecosystem, root: scratchRoot({ 'AGENTS.md': agents }) });
     expect(check(withoutData)).toEqual([
       expect.stringMatching(/^AGENTS\.md:\d+: .* no row for data-service$/),
     ]);
-    expect(check(withBilling)).toEqual([
-      expect.stringMatching(/^AGENTS\.md:\d+: .* lists billing-service, which the ecosystem has not$/),
+    expect(check(withAnother)).toEqual([
+      expect.stringMatching(
+        new RegExp(`^AGENTS\\.md:\\d+: .* lists ${another.pm2Name}, which the ecosystem has not$`),
+      ),
     ]);
   });
 });
@@ -82,12 +89,12 @@ describe('the whole-stack test packages', () => {
     '%s gets the new service as a workspace devDependency in order, and loses it again exactly',
     (file) => {
       const text = readFileSync(join(templateRoot, file), 'utf8');
-      const added = addWorkspaceDevDependency(text, '@repo/billing');
+      const added = addWorkspaceDevDependency(text, anotherPackage);
       const names = Object.keys(JSON.parse(added).devDependencies);
       expect(names).toEqual([...names].sort());
-      expect(JSON.parse(added).devDependencies['@repo/billing']).toBe('workspace:*');
-      expect(removeWorkspaceDependency(added, '@repo/billing')).toBe(text);
-      expect(removeWorkspaceDependency(text, '@repo/billing')).toBeUndefined();
+      expect(JSON.parse(added).devDependencies[anotherPackage]).toBe('workspace:*');
+      expect(removeWorkspaceDependency(added, anotherPackage)).toBe(text);
+      expect(removeWorkspaceDependency(text, anotherPackage)).toBeUndefined();
     },
   );
 });

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { loadEcosystem } from '../ecosystem/index';
 import { CLIError } from '../errors';
 import { c } from '../output/colors';
-import { probeHealth } from '../ports/health';
 import { describeHolder, portHolder } from '../ports/holders';
+import { probeHealth } from '../probe';
 
 export interface DevOptions {
   /** Overrides for tests; by default the project found from the current folder. */

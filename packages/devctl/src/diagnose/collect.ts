@@ -13,13 +13,13 @@ import {
   serverPid,
   socketInodesOf,
 } from '../ports/processes';
+import { type HttpProbe, probeHttpPatiently, probeTcp } from '../probe';
 import { type ConfigSnapshot, collectConfig } from './config-snapshot';
 import { type Dependency, dependenciesOf, isLocalHost } from './dependencies';
 import { MIN_GROWTH, steadyGrowth } from './detectors/memory';
 import { type CpuUse, isIdle, readStuckStack, type StuckStack, sampleCpu } from './inspect';
 import { findErrors, type LoggedError, type LogLine, mergeTails, readTail, TAIL_LINES } from './log-tail';
 import { lastRequestedStart, type Pm2Event, readPm2Events } from './pm2-log';
-import { type HttpProbe, probeHttpPatiently, probeTcp } from './probe';
 
 export type ServiceState =
   | 'missing'

@@ -6,7 +6,7 @@ import { settleExitOutput } from '../pm2/log-tail';
 import { serviceState } from '../pm2/state';
 import type { ProcessWatcher } from '../pm2/supervise';
 import type { ProcessInfo } from '../pm2/types';
-import { type HealthResult, probeHealth } from '../ports/health';
+import { type HealthResult, probeHealth } from '../probe';
 import { instancesOf, servesPort } from './instances';
 import { describeFailure, type LogMarks, type ServiceFailure } from './outcome';
 import { listenerPid, sleep } from './port';

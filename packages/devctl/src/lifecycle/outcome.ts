@@ -4,7 +4,7 @@ import type { ServiceEntry } from '../ecosystem/index';
 import { fileSize, lastLines, linesSince } from '../pm2/log-tail';
 import { type ServiceState, serviceState } from '../pm2/state';
 import type { ProcessInfo } from '../pm2/types';
-import type { HealthResult } from '../ports/health';
+import type { HealthResult } from '../probe';
 
 /** Byte offsets of a service's log files, taken just before an action, to show what it wrote since. */
 export interface LogMarks {
