@@ -241,7 +241,13 @@ describe('config on disk: what is reported for a service in each state', () => {
 
   it.each([
     ['online, refused on disk: an error while it runs', 'online', refused, {}, ['config-error:error']],
-    ['restarting (crashed), refused: an error', 'restarting', refused, {}, ['config-error:error']],
+    [
+      'in a crash loop (crashed, restarts after a back-off), refused: an error',
+      'crash-loop',
+      refused,
+      {},
+      ['config-error:error'],
+    ],
     [
       'stopped on exit 78 already: config-error.ts reports it from the log',
       'stopped',

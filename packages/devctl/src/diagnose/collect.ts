@@ -3,6 +3,7 @@ import type { Ecosystem, ServiceEntry } from '../ecosystem/index';
 import { parentPid } from '../lifecycle/instances';
 import { listProcesses, pm2Home } from '../pm2/index';
 import { fileSize, settleExitOutput } from '../pm2/log-tail';
+import { observedState, type ServiceState } from '../pm2/state';
 import type { ProcessInfo } from '../pm2/types';
 import { type PortHolder, portHolder } from '../ports/holders';
 import {
@@ -21,15 +22,7 @@ import { type CpuUse, isIdle, readStuckStack, type StuckStack, sampleCpu } from 
 import { findErrors, type LoggedError, type LogLine, mergeTails, readTail, TAIL_LINES } from './log-tail';
 import { lastRequestedStart, type Pm2Event, readPm2Events } from './pm2-log';
 
-export type ServiceState =
-  | 'missing'
-  | 'online'
-  | 'launching'
-  | 'stopping'
-  | 'stopped'
-  | 'errored'
-  /** Crashed; PM2 starts it again after its back-off delay. */
-  | 'restarting';
+export type { ServiceState };
 
 export interface MemorySample {
   time: number;
@@ -94,28 +87,9 @@ export interface CollectOptions {
   inspectTimeoutMs?: number;
 }
 
-function effectiveState(
-  process: ProcessInfo | undefined,
-  events: Pm2Event[],
-  stopCodes: number[],
-): ServiceState {
-  if (!process) return 'missing';
-  if (
-    process.pid > 0 &&
-    (process.status === 'online' || process.status === 'launching' || process.status === 'stopping')
-  ) {
-    return process.status;
-  }
-  if (process.status === 'errored') return 'errored';
-  const last = [...events].reverse().find((event) => event.kind !== 'will-restart');
-  if (last?.kind === 'gave-up') return 'errored';
-  if (process.status === 'waiting restart') {
-    // PM2 7 leaves "waiting restart" even when it will not restart (given up, stop exit code).
-    if (process.exitCode !== undefined && stopCodes.includes(process.exitCode)) return 'stopped';
-    return 'restarting';
-  }
-  return 'stopped';
-}
+/** Whether PM2's last word on a process, other than a scheduled restart, is that it gave up. */
+const gaveUp = (events: Pm2Event[]) =>
+  [...events].reverse().find((event) => event.kind !== 'will-restart')?.kind === 'gave-up';
 
 function stopExitCodes(entry: ServiceEntry | undefined): number[] {
   const codes = entry?.app.stop_exit_codes;
@@ -143,7 +117,7 @@ function foreignHolder(
   const inodes = listening.get(port) ?? [];
   if (inodes.length === 0) return undefined;
   const pid = service.process?.pm2Pid || service.process?.pid || 0;
-  const own = pid > 0 && service.state !== 'missing' ? socketInodes(pid) : new Set<string>();
+  const own = pid > 0 && service.state !== 'not started' ? socketInodes(pid) : new Set<string>();
   // Cluster mode (several instances): the PM2 daemon that forked them holds the port for them all.
   if (clusterDaemon !== undefined) for (const inode of socketInodesOf(clusterDaemon)) own.add(inode);
   if (inodes.some((inode) => own.has(inode))) return undefined;
@@ -323,7 +297,7 @@ export async function collect(options: CollectOptions): Promise<Snapshot> {
     return {
       entry,
       process: undefined,
-      state: 'missing',
+      state: 'not started',
       since: undefined,
       lines: [],
       errors: [],
@@ -384,17 +358,16 @@ export async function collect(options: CollectOptions): Promise<Snapshot> {
   for (const service of services) {
     // Several instances (cluster mode): diagnose one that is not online, if any -- the others
     // serve the port, so its fault would hide behind their answers.
-    const codes = stopExitCodes(service.entry);
     const instances = processes?.filter((p) => p.name === service.entry.name) ?? [];
     const process =
-      instances.find((p) => effectiveState(p, events.get(`${p.name}:${p.pmId}`) ?? [], codes) !== 'online') ??
+      instances.find((p) => observedState(p, gaveUp(events.get(`${p.name}:${p.pmId}`) ?? [])) !== 'online') ??
       instances[0];
     const running = instances.find((p) => p.clustered && p.pm2Pid > 0);
     const daemon = running ? parentPid(running.pm2Pid) : undefined;
     if (daemon !== undefined) clusterDaemons.set(service.entry.name, daemon);
     service.process = process;
     service.events = process ? (events.get(`${process.name}:${process.pmId}`) ?? []) : [];
-    service.state = effectiveState(process, service.events, stopExitCodes(service.entry));
+    service.state = observedState(process, gaveUp(service.events));
   }
   // The first look at memory, as early as possible: the later one then sees a longer stretch.
   sampleMemory(looked);

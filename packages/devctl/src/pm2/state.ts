@@ -54,6 +54,29 @@ export function serviceState(info: ProcessInfo | undefined, now = Date.now()): S
   }
 }
 
+/**
+ * The state diagnose works from: serviceState's words, but a process that runs keeps PM2's own
+ * status (online, launching, stopping) -- diagnose tells a loop from PM2's log of crashes, and a
+ * process that answers is probed as online -- and one PM2's log says it gave up on is errored
+ * (its status may still read "waiting restart" or "stopped").
+ */
+export function observedState(
+  info: ProcessInfo | undefined,
+  gaveUp: boolean,
+  now = Date.now(),
+): ServiceState {
+  if (!info) return 'not started';
+  if (
+    info.pid > 0 &&
+    (info.status === 'online' || info.status === 'launching' || info.status === 'stopping')
+  ) {
+    return info.status;
+  }
+  const state = serviceState(info, now);
+  if (state === 'errored' || gaveUp) return 'errored';
+  return state === 'crash-loop' ? 'crash-loop' : 'stopped';
+}
+
 /** True for states in which the process runs (or is about to). */
 export function isRunningState(state: ServiceState): boolean {
   return state === 'online' || state === 'launching' || state === 'crash-loop';

@@ -126,7 +126,7 @@ export function detectConfigOnDisk(snapshot: Snapshot): Candidate[] {
   const found: Candidate[] = [];
   for (const service of snapshot.services) {
     const name = service.entry.name;
-    if (!snapshot.selected.has(name) || service.state === 'missing') continue;
+    if (!snapshot.selected.has(name) || service.state === 'not started') continue;
     const run = snapshot.config.runs.find((r) => r.service.name === name);
     if (run?.outcome === 'refused') {
       if (!stoppedOnConfig(service)) found.push(refusedFinding(snapshot, service, run));

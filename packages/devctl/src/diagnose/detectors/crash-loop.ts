@@ -73,7 +73,7 @@ export function detectCrashLoops(snapshot: Snapshot): Candidate[] {
       (event) => event.kind === 'gave-up' && event.time >= Math.floor(since / 1000) * 1000,
     );
     const errored = service.state === 'errored';
-    const looping = crashes.length >= LOOP_CRASHES || (service.state === 'restarting' && crashes.length >= 2);
+    const looping = crashes.length >= LOOP_CRASHES || (service.state === 'crash-loop' && crashes.length >= 2);
     // Without PM2's log, its counters still tell a loop.
     const unstable = crashes.length === 0 && process.unstableRestarts >= LOOP_CRASHES;
     if (!errored && !gaveUp && !looping && !unstable) continue;
@@ -93,7 +93,7 @@ export function detectCrashLoops(snapshot: Snapshot): Candidate[] {
     const stateText =
       errored || gaveUp
         ? '; PM2 gave up (errored)'
-        : service.state === 'restarting'
+        : service.state === 'crash-loop'
           ? '; PM2 restarts it again after a back-off'
           : '';
     const detail = `${count} crash${count === 1 ? '' : 'es'}${span}, ${exitText}${stateText}`;

@@ -298,7 +298,7 @@ export function detectDependencies(snapshot: Snapshot): Candidate[] {
     }
     // Databases and SMTP servers are checked even before the service tried them.
     for (const dependency of service.dependencies) {
-      if (dependency.kind === 'service' || service.state === 'missing') continue;
+      if (dependency.kind === 'service' || service.state === 'not started') continue;
       const key = `${dependency.host}:${dependency.port}`;
       const reason = snapshot.external.get(key);
       if (reason && !groups.has(key)) groups.set(key, { dependency, seen: [] });

@@ -18,7 +18,7 @@ export function detectNotRunning(snapshot: Snapshot): Candidate[] {
       },
     ];
   }
-  const missing = snapshot.services.filter((service) => service.state === 'missing');
+  const missing = snapshot.services.filter((service) => service.state === 'not started');
   if (missing.length === snapshot.services.length && missing.length > 0) {
     return [
       {
@@ -42,7 +42,7 @@ export function detectNotRunning(snapshot: Snapshot): Candidate[] {
   const found: Candidate[] = [];
   for (const service of snapshot.services) {
     const name = service.entry.name;
-    if (service.state !== 'missing' && service.state !== 'stopped') continue;
+    if (service.state !== 'not started' && service.state !== 'stopped') continue;
     const running = dependentsOf(snapshot, name).filter((dependent) => dependent.state === 'online');
     const needed =
       running.length > 0
@@ -56,13 +56,13 @@ export function detectNotRunning(snapshot: Snapshot): Candidate[] {
       lastRun.find((event) => event.kind === 'stopping') ??
       lastRun.findLast((event) => event.kind === 'exited');
     const how =
-      service.state === 'missing'
+      service.state === 'not started'
         ? 'is not in PM2 (never started, or deleted)'
         : stop?.kind === 'stopping'
           ? `was stopped at ${clock(stop.time)} (a stop someone asked for)`
           : `is stopped${service.process?.exitCode !== undefined ? ` (last exit code ${service.process.exitCode})` : ''}`;
     found.push({
-      kind: service.state === 'missing' ? 'missing' : 'stopped',
+      kind: service.state === 'not started' ? 'missing' : 'stopped',
       service: name,
       severity: running.length > 0 ? 'error' : 'warning',
       role: 'state',

@@ -59,7 +59,7 @@ export function detectPortConflicts(snapshot: Snapshot): Candidate[] {
         next: holderNext(holder, port, name),
       });
     } else {
-      const inPm2 = service.state !== 'missing';
+      const inPm2 = service.state !== 'not started';
       found.push({
         kind: 'port-conflict',
         service: name,

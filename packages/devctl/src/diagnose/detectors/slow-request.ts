@@ -52,7 +52,7 @@ export function detectSlowRequests(snapshot: Snapshot): Candidate[] {
   const timeouts = callerTimeouts(snapshot.services);
   for (const service of snapshot.services) {
     const name = service.entry.name;
-    if (service.state === 'missing') continue;
+    if (service.state === 'not started') continue;
     // A request left open by a process that is gone did not hang: it died with it (other detectors).
     const pids = service.lines.flatMap((line) =>
       typeof line.record?.pid === 'number' ? [line.record.pid] : [],
