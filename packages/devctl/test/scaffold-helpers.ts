@@ -1,22 +1,16 @@
 // Shared by the scaffold and init tests: the real devctl bin run as a user runs it, and a project
 // made from this repository (by `devctl init`) in a temporary folder, on ports of its own.
-import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pinStack } from '@repo/stack-contract';
-import { freePorts, killTree, type TempDir, tempDir } from '@repo/test-utils';
+import { freePorts, type TempDir, tempDir } from '@repo/test-utils';
+import { devctlBin, type RunResult, runCommand, stackRegistryEnv } from './fixtures/harness';
+
+export { devctlBin, type RunResult };
 
 /** The repository these tests run in: the template that `devctl init` copies. */
 export const templateRoot = fileURLToPath(new URL('../../..', import.meta.url));
-/** This package's bin (its dist/ is built by the global setup). */
-export const devctlBin = fileURLToPath(new URL('../bin/devctl.js', import.meta.url));
-
-export interface RunResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 /**
  * Runs a command with a minimal environment (PATH, HOME, no colours, plus `env`); kills it and its
@@ -27,43 +21,18 @@ export function run(
   args: string[],
   options: { cwd: string; env?: Record<string, string>; timeoutMs?: number; input?: string },
 ): Promise<RunResult> {
-  return new Promise((resolve) => {
-    const child = spawn(command, args, {
-      cwd: options.cwd,
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        NO_COLOR: '1',
-        // The test's own stack registry (vitest.shared.ts): loading an ecosystem claims a block.
-        ...(process.env.DEVSTACK_STATE_DIR ? { DEVSTACK_STATE_DIR: process.env.DEVSTACK_STATE_DIR } : {}),
-        ...(process.env.DEVSTACK_FIRST_BLOCK
-          ? { DEVSTACK_FIRST_BLOCK: process.env.DEVSTACK_FIRST_BLOCK }
-          : {}),
-        ...options.env,
-      },
-      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-    });
-    if (options.input !== undefined) child.stdin?.end(options.input);
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr?.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    const timer = setTimeout(() => {
-      stderr += `\n[killed after ${options.timeoutMs} ms]`;
-      if (child.pid) void killTree(child.pid, 'SIGKILL');
-    }, options.timeoutMs ?? 60_000);
-    child.once('error', (error) => {
-      clearTimeout(timer);
-      resolve({ code: null, stdout, stderr: `${stderr}${error.message}` });
-    });
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
+  return runCommand(command, args, {
+    cwd: options.cwd,
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      NO_COLOR: '1',
+      // The test's own stack registry (vitest.shared.ts): loading an ecosystem claims a block.
+      ...stackRegistryEnv(),
+      ...options.env,
+    },
+    timeoutMs: options.timeoutMs ?? 60_000,
+    input: options.input,
   });
 }
 
