@@ -1,16 +1,15 @@
-import { readdirSync } from 'node:fs';
-import { basename, dirname, extname, join, relative } from 'node:path';
-import { loadEcosystem, resolveServices } from '../ecosystem/index';
+import { loadEcosystem } from '../ecosystem/index';
 import { usageError } from '../errors';
 import {
+  compileGrep,
   followSources,
   type LogEntry,
-  type LogSource,
   type LogStream,
   logFiles,
   parseSince,
   readLastMerged,
   renderEntry,
+  selectLogs,
   snapshotSizes,
 } from '../logs/index';
 import type { RenderOptions } from '../logs/render';
@@ -40,40 +39,6 @@ export function parseLineCount(value: string | undefined): number {
   return Number(value.trim());
 }
 
-export function compileGrep(pattern: string | undefined): RegExp | undefined {
-  if (pattern === undefined) return undefined;
-  try {
-    return new RegExp(pattern);
-  } catch (error) {
-    throw usageError(`--grep "${pattern}" is not a valid regular expression: ${(error as Error).message}`);
-  }
-}
-
-/**
- * The per-instance logs PM2 writes for an app of several instances when merge_logs is off:
- * `out.log` becomes `out-<pm_id>.log`, one per instance.
- */
-export function instanceLogFiles(file: string): { id: number; file: string }[] {
-  const dir = dirname(file);
-  const ext = extname(file);
-  const base = basename(file, ext);
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return [];
-  }
-  return names
-    .flatMap((name) => {
-      const id =
-        name.startsWith(`${base}-`) && name.endsWith(ext)
-          ? name.slice(base.length + 1, name.length - ext.length)
-          : '';
-      return /^\d+$/.test(id) ? [{ id: Number(id), file: join(dir, name) }] : [];
-    })
-    .sort((a, b) => a.id - b.id);
-}
-
 /** `devctl logs [name]`: the last lines of the logs, merged in time order; follows only with -f. */
 export async function runLogs(options: LogsOptions): Promise<void> {
   const count = parseLineCount(options.lines);
@@ -81,36 +46,12 @@ export async function runLogs(options: LogsOptions): Promise<void> {
   const grep = compileGrep(options.grep);
   if (options.raw && options.json) throw usageError('--raw and --json cannot be combined: choose one output');
 
-  const ecosystem = loadEcosystem();
-  const services = resolveServices(ecosystem, options.names, { tools: true });
   const streams: LogStream[] =
     options.err && !options.out ? ['err'] : options.out && !options.err ? ['out'] : ['out', 'err'];
+  const { sources, notes } = selectLogs(loadEcosystem(), options.names, streams);
+  for (const note of notes) process.stderr.write(`devctl: ${note}\n`);
 
-  const sources: LogSource[] = [];
-  for (const service of services) {
-    const files = new Set<string>();
-    const own: LogSource[] = [];
-    for (const stream of streams) {
-      const file = stream === 'out' ? service.outFile : service.errorFile;
-      // One combined file for both streams is read once.
-      if (files.has(file)) continue;
-      files.add(file);
-      // Several instances without merge_logs: one file per instance, named by its PM2 id.
-      const perInstance = Number(service.app.instances) > 1 ? instanceLogFiles(file) : [];
-      if (perInstance.length > 0) {
-        for (const instance of perInstance)
-          own.push({ service: `${service.name}[${instance.id}]`, stream, file: instance.file });
-      } else own.push({ service: service.name, stream, file });
-    }
-    if (own.every((source) => logFiles(source.file).length === 0)) {
-      const where = own.map((source) => relative(ecosystem.root, source.file)).join(', ');
-      process.stderr.write(
-        `devctl: ${service.name} has no log file yet (${where}); it has not run under PM2 here: devctl start ${service.name}\n`,
-      );
-    }
-    sources.push(...own);
-  }
-
+  // An instance's own log is labelled `name[id]`: the labels, not the services, set the column.
   const labels = new Set(sources.map((source) => source.service));
   const render: RenderOptions = {
     mode: options.json ? 'json' : options.raw ? 'raw' : 'text',

@@ -14,4 +14,5 @@ export {
 export { type LogEntryJson, type RenderMode, type RenderOptions, renderEntry, toJson } from './render';
 export { CHUNK_SIZE, readLinesBackward } from './reverse-lines';
 export { rotatedFiles } from './rotation';
+export { compileGrep, instanceLogFiles, type LogSelection, selectLogs } from './select';
 export { parseSince } from './since';

@@ -1,16 +1,15 @@
 // logs: the last lines of a service's logs, merged in time order, from devctl's log reader (the
 // entries of `devctl logs --json`). Never follows: one bounded answer per call.
-import { relative } from 'node:path';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { compileGrep } from '../../commands/logs';
-import { loadEcosystem, resolveServices } from '../../ecosystem/index';
+import { loadEcosystem } from '../../ecosystem/index';
 import {
+  compileGrep,
   type LogEntryJson,
-  type LogSource,
   type LogStream,
   logFiles,
   parseSince,
   readLastMerged,
+  selectLogs,
   toJson,
 } from '../../logs/index';
 import { maskText } from '../mask';
@@ -66,27 +65,11 @@ export async function logsTool(args: LogsToolArgs): Promise<CallToolResult> {
   const streams: LogStream[] =
     args.stream === 'out' ? ['out'] : args.stream === 'err' ? ['err'] : ['out', 'err'];
 
-  const ecosystem = loadEcosystem();
-  const services = resolveServices(ecosystem, namesOf(args.service));
-  const sources: LogSource[] = [];
-  const notes: string[] = [];
-  for (const service of services) {
-    const own: LogSource[] = [];
-    for (const stream of streams) {
-      const file = stream === 'out' ? service.outFile : service.errorFile;
-      // One combined file for both streams is read once.
-      if (!own.some((source) => source.file === file)) own.push({ service: service.name, stream, file });
-    }
-    if (own.every((source) => logFiles(source.file).length === 0)) {
-      const where = own.map((source) => relative(ecosystem.root, source.file)).join(', ');
-      notes.push(
-        `${service.name} has no log file yet (${where}); it has not run under PM2 here: devctl start ${service.name}`,
-      );
-    }
-    sources.push(...own.filter((source) => logFiles(source.file).length > 0));
-  }
+  // The same selection as `devctl logs`: tool apps (devctl-logrotate) included.
+  const { services, sources, notes } = selectLogs(loadEcosystem(), namesOf(args.service), streams);
+  const readable = sources.filter((source) => logFiles(source.file).length > 0);
 
-  const read = readLastMerged(sources, count, { since, grep }).map((entry) => shorten(toJson(entry)));
+  const read = readLastMerged(readable, count, { since, grep }).map((entry) => shorten(toJson(entry)));
   const lines = newestWithinBudget(read);
   const omitted = read.length - lines.length;
   return jsonResult({
