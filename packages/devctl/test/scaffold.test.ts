@@ -222,6 +222,10 @@ describe('devctl new service and remove service refuse, and write nothing', () =
 
   beforeAll(async () => {
     project = await initProject('refusals');
+    // A service of its own to remove: each sample is called by the gateway's code, so removing one
+    // is refused (tested below).
+    const spare = await devctl(project.root, ['new', 'service', 'spare']);
+    if (spare.code !== 0) throw new Error(`new service spare failed: ${said(spare)}`);
     before = ecosystemOf();
     listeningPort = await freePort();
     listener = createServer();
@@ -249,7 +253,13 @@ describe('devctl new service and remove service refuse, and write nothing', () =
     [['new', 'service', 'billing', '--route', '/api/forms'], 1, /already routes \/api\/forms/],
     [['remove', 'service', 'nothing-here', '--yes'], 2, /no service "nothing-here"/],
     [['remove', 'service', 'data', '--yes'], 1, /depend on data-service.*Nothing was removed/],
-    [['remove', 'service', 'worker'], 2, /pass --yes to confirm/],
+    // No service depends on it, but the gateway's own code calls it.
+    [
+      ['remove', 'service', 'scheduler', '--yes'],
+      1,
+      /still names scheduler-service or SCHEDULER_SERVICE_URL: services\/api-gateway\/src\/config\.ts:\d+, services\/api-gateway\/src\/upstreams\.ts:\d+; .*Nothing was removed/,
+    ],
+    [['remove', 'service', 'spare'], 2, /pass --yes to confirm/],
   ])('devctl %s exits %i', async (args, code, message) => {
     const result = await devctl(project.root, args);
     expect(result.code, said(result)).toBe(code);
@@ -262,23 +272,23 @@ describe('devctl new service and remove service refuse, and write nothing', () =
   it('asks on a terminal, and removes only after yes', async () => {
     // `script` gives devctl a pseudo-terminal, as a person at a shell has.
     const onTerminal = (answer: string) =>
-      run('script', ['-qec', `${process.execPath} ${devctlBin} remove service scheduler`, '/dev/null'], {
+      run('script', ['-qec', `${process.execPath} ${devctlBin} remove service spare`, '/dev/null'], {
         cwd: project.root,
         input: `${answer}\n`,
         env: { PM2_HOME: pm2Home.path },
       });
     const declined = await onTerminal('n');
     expect(declined.code, said(declined)).toBe(1);
-    expect(declined.stdout).toContain('Remove the folder services/scheduler');
+    expect(declined.stdout).toContain('Remove the folder services/spare');
     expect(declined.stdout).toContain('nothing was removed (not confirmed)');
-    expect(existsSync(join(project.root, 'services', 'scheduler'))).toBe(true);
+    expect(existsSync(join(project.root, 'services', 'spare'))).toBe(true);
     expect(ecosystemOf()).toBe(before);
 
     const accepted = await onTerminal('y');
     expect(accepted.code, said(accepted)).toBe(0);
-    expect(existsSync(join(project.root, 'services', 'scheduler'))).toBe(false);
-    expect(ecosystemOf()).not.toContain("service('scheduler-service'");
-    expect(accepted.stdout).toContain('scheduler-service: no PM2 daemon runs');
+    expect(existsSync(join(project.root, 'services', 'spare'))).toBe(false);
+    expect(ecosystemOf()).not.toContain("service('spare-service'");
+    expect(accepted.stdout).toContain('spare-service: no PM2 daemon runs');
     before = ecosystemOf();
   });
 
@@ -323,7 +333,15 @@ describe('devctl new service and remove service refuse, and write nothing', () =
     const biome = join(templateRoot, 'node_modules', '.bin', 'biome');
     const lint = await run(
       biome,
-      ['check', 'services/plain', 'services/ledger', REGISTRY_FILE, 'ecosystem.config.js'],
+      [
+        'check',
+        'services/plain',
+        'services/ledger',
+        REGISTRY_FILE,
+        'ecosystem.config.js',
+        'packages/stack-tests/package.json',
+        'packages/reliability-tests/package.json',
+      ],
       {
         cwd: project.root,
       },

@@ -10,6 +10,7 @@ import {
   addServiceRow,
   addWorkspaceDevDependency,
   checkServiceLists,
+  codeNaming,
   DOC_FILES,
   removeServiceRow,
   removeWorkspaceDependency,
@@ -97,4 +98,15 @@ describe('the whole-stack test packages', () => {
       expect(removeWorkspaceDependency(text, anotherPackage)).toBeUndefined();
     },
   );
+});
+
+describe("other services' code that calls a service", () => {
+  it('is found by its PM2 name as a string or its URL variable, comments left out', () => {
+    // services/data names scheduler-service in a comment only; the gateway calls it.
+    expect(codeNaming(templateRoot, 'scheduler-service', 'services/scheduler')).toEqual([
+      expect.stringMatching(/^services\/api-gateway\/src\/config\.ts:\d+$/),
+      expect.stringMatching(/^services\/api-gateway\/src\/upstreams\.ts:\d+$/),
+    ]);
+    expect(codeNaming(templateRoot, another.pm2Name, another.folder)).toEqual([]);
+  });
 });

@@ -5,6 +5,7 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
+import { serviceUrlVariable } from '@repo/stack-contract';
 import { loadEcosystem } from '../ecosystem/index';
 import { CLIError, usageError } from '../errors';
 import { c } from '../output/colors';
@@ -19,6 +20,7 @@ import {
 } from '../scaffold/gateway-text';
 import { assertServiceName, serviceNames } from '../scaffold/names';
 import {
+  codeNaming,
   DOC_FILES,
   dependantPackages,
   removeServiceRow,
@@ -98,6 +100,17 @@ export async function runRemoveService(options: RemoveServiceOptions): Promise<v
       `${dependants.join(', ')} ${dependants.length === 1 ? 'depends' : 'depend'} on ${pm2Name}; remove it from their depends_on in ${ecosystem.file} (and their code's calls to it) first. Nothing was removed.`,
       1,
       { dependants },
+    );
+  }
+
+  // Hand-written code elsewhere that calls it (the gateway's clients of the samples): removing the
+  // service would leave it calling nothing, and the stack's tests naming a backend that is gone.
+  const callers = codeNaming(root, pm2Name, names.folder);
+  if (callers.length > 0) {
+    throw new CLIError(
+      `code outside ${names.folder} still names ${pm2Name} or ${serviceUrlVariable(pm2Name)}: ${callers.join(', ')}; remove those uses first. Nothing was removed.`,
+      1,
+      { callers },
     );
   }
 

@@ -25,8 +25,10 @@ export const ROUTE_AUTHS: readonly RouteAuth[] = ['bearer', 'public'];
 export const ROUTE_PREFIX = /^\/api(\/[a-z0-9][a-z0-9._-]*)+$/;
 
 /** Removes comments, so a commented-out example entry or a path in a doc comment is not read as code. */
-const withoutComments = (text: string) =>
-  text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|\s)\/\/.*$/gm, '$1');
+export const withoutComments = (text: string): string =>
+  text
+    .replace(/\/\*[\s\S]*?\*\//g, (comment) => comment.replace(/[^\n]/g, ''))
+    .replace(/(^|\s)\/\/.*$/gm, '$1');
 
 const field = (body: string, key: string) =>
   new RegExp(`\\b${key}:\\s*(?:['"]([^'"]*)['"]|(\\d+))`)

@@ -9,8 +9,10 @@
 // (gateway-text.ts), apps/web/turbo.json waits for @repo/stack-tests#build, the stack tests read
 // ecosystem.config.js. checkServiceLists reports any drift, for a test on the real repository.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
+import { serviceUrlVariable } from '@repo/stack-contract';
 import type { Ecosystem } from '../ecosystem/index';
+import { REGISTRY_FILE, withoutComments } from './gateway-text';
 
 /** Root files whose service tables `devctl new service` and `remove service` edit. */
 export const DOC_FILES = ['README.md', 'AGENTS.md'];
@@ -212,4 +214,41 @@ export function checkServiceLists(ecosystem: Ecosystem): string[] {
     }
   }
   return problems;
+}
+
+/**
+ * The places in other services' and apps' code (src/, comments left out) that name `pm2Name` as a
+ * string or use its URL variable: hand-written calls that removing the service would break, such
+ * as the gateway's clients of the samples. The registry of generated routes is not code devctl
+ * leaves behind (remove service edits it), nor is the service's own folder.
+ */
+export function codeNaming(root: string, pm2Name: string, ownFolder: string): string[] {
+  const named = new RegExp(
+    `['"\`]${pm2Name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}['"\`]|\\b${serviceUrlVariable(pm2Name)}\\b`,
+  );
+  const found: string[] = [];
+  const folders: string[] = [];
+  for (const group of ['services', 'apps']) {
+    const dir = join(root, group);
+    if (!existsSync(dir)) continue;
+    for (const entry of readdirSync(dir, { withFileTypes: true }))
+      if (entry.isDirectory() && join(group, entry.name) !== ownFolder)
+        folders.push(join(dir, entry.name, 'src'));
+  }
+  while (folders.length > 0) {
+    const folder = folders.pop() as string;
+    if (!existsSync(folder)) continue;
+    for (const entry of readdirSync(folder, { withFileTypes: true })) {
+      const path = join(folder, entry.name);
+      if (entry.isDirectory()) folders.push(path);
+      else if (/\.(ts|tsx|js|mjs)$/.test(entry.name) && relative(root, path) !== REGISTRY_FILE) {
+        withoutComments(readFileSync(path, 'utf8'))
+          .split('\n')
+          .forEach((line, index) => {
+            if (named.test(line)) found.push(`${relative(root, path)}:${index + 1}`);
+          });
+      }
+    }
+  }
+  return found.sort();
 }
