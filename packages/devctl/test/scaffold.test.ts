@@ -341,6 +341,8 @@ describe('devctl new service and remove service refuse, and write nothing', () =
         'ecosystem.config.js',
         'packages/stack-tests/package.json',
         'packages/reliability-tests/package.json',
+        'README.md',
+        'AGENTS.md',
       ],
       {
         cwd: project.root,
