@@ -227,8 +227,11 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const noAnswer = (probe: HttpProbe | undefined) =>
   probe !== undefined && probe.status === null && probe.error?.startsWith('no answer') === true;
 
-/** The selected services and everything they depend on, directly or not: where root causes live. */
-function withDependencies(services: ServiceSnapshot[], selected: Set<string>): Set<string> {
+/**
+ * The selected services and everything they call, directly or not: where root causes live. Not the
+ * ecosystem's withDependencies (depends_on only): a service's URL variables name callees too.
+ */
+function withCallees(services: ServiceSnapshot[], selected: Set<string>): Set<string> {
   const relevant = new Set<string>();
   const byName = new Map(services.map((service) => [service.entry.name, service]));
   const visit = (name: string) => {
@@ -311,7 +314,7 @@ export async function collect(options: CollectOptions): Promise<Snapshot> {
     };
   });
 
-  const relevant = withDependencies(services, selected);
+  const relevant = withCallees(services, selected);
   const looked = services.filter((service) => relevant.has(service.entry.name));
 
   // The configuration dry runs (mostly cache hits) start first too. Every service's: a setting
