@@ -8,6 +8,7 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { freePort, tempDir } from '@repo/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadEcosystem } from '../src/ecosystem/index';
 import {
   insertServiceLine,
   parseServiceLines,
@@ -26,6 +27,7 @@ import { projectNameProblem, serviceNameProblem } from '../src/scaffold/names';
 import { pickPort } from '../src/scaffold/ports';
 import { planProject } from '../src/scaffold/project';
 import { isNeverCopied, listProjectFiles } from '../src/scaffold/project-files';
+import { checkServiceLists } from '../src/scaffold/service-lists';
 import { devctl, devctlBin, initProject, type Project, run, said, templateRoot } from './scaffold-helpers';
 
 const ecosystemText = readFileSync(join(templateRoot, 'ecosystem.config.js'), 'utf8');
@@ -408,6 +410,14 @@ describe('devctl init', () => {
     expect(JSON.parse(leanFile('services/api-gateway/package.json')).dependencies).not.toHaveProperty(
       '@fastify/rate-limit',
     );
+  });
+
+  it("--no-samples: the docs' service tables list the project's services only", () => {
+    const ecosystem = loadEcosystem(lean.root);
+    expect(ecosystem.services.map((s) => s.name)).toEqual(['api-gateway']);
+    expect(checkServiceLists(ecosystem)).toEqual([]);
+    expect(leanFile('README.md')).toMatch(/\| api-gateway +\| services\/api-gateway +\| 3000 +\|/);
+    expect(leanFile('AGENTS.md')).not.toContain('| scheduler-service ');
   });
 
   it("--no-samples keeps the frontend's shell and status page, with a start page instead of the forms pages", () => {

@@ -8,6 +8,7 @@ import { appendEnvExample, GATEWAY_ENV_EXAMPLE, parseGeneratedRoutes, REGISTRY_F
 import { projectNameProblem } from './names';
 import { isText, listProjectFiles, renameWord } from './project-files';
 import { GATEWAY, GATEWAY_SAMPLE_DEPENDENCIES, isSamplePath, SAMPLE_SERVICE_FOLDERS } from './samples';
+import { DOC_FILES, removeServiceRow } from './service-lists';
 import { filesUnder, templatesDir } from './templates';
 
 export interface PlannedFile {
@@ -246,6 +247,13 @@ export function planProject(root: string, options: PlanOptions): ProjectPlan {
     for (const entry of parseGeneratedRoutes(textOf(REGISTRY_FILE)))
       envExample = appendEnvExample(envExample, entry);
     setText(GATEWAY_ENV_EXAMPLE, envExample);
+    // The docs' service tables list what the new project runs, not the samples it left out.
+    for (const path of DOC_FILES) {
+      if (!files.has(path)) continue;
+      let text = textOf(path);
+      for (const name of droppedServices) text = removeServiceRow(text, name);
+      setText(path, text);
+    }
     if (files.has('docs/architecture.md')) {
       const text = textOf('docs/architecture.md');
       const cut = text.indexOf('\n') + 1;
