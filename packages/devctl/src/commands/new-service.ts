@@ -372,9 +372,11 @@ export async function runNewService(options: NewServiceOptions): Promise<void> {
       `  gateway: ${route.prefix === undefined ? 'in /api/health' : `${route.prefix}/* -> ${names.pm2Name}, ${route.auth}`} (${REGISTRY_FILE}; URL variable ${serviceUrlVariable(names.pm2Name)})`,
     );
   }
-  const lists = written.filter((f) => !f.startsWith(names.folder) && f !== 'ecosystem.config.js');
-  const others = lists.filter((f) => f !== REGISTRY_FILE && f !== GATEWAY_ENV_EXAMPLE);
-  if (others.length > 0) out(`  also listed in: ${others.join(', ')}`);
+  const alsoListed = written.filter(
+    (f) =>
+      !f.startsWith(names.folder) && !['ecosystem.config.js', REGISTRY_FILE, GATEWAY_ENV_EXAMPLE].includes(f),
+  );
+  if (alsoListed.length > 0) out(`  also listed in: ${alsoListed.join(', ')}`);
   out();
   out(c.bold('Next:'));
   for (const step of nextSteps) out(`  ${step}`);
