@@ -140,22 +140,32 @@ export function removeEnvExample(text: string, entry: GeneratedRouteEntry): stri
  * -> `forms`), from the string literals of its src/ files other than the registry.
  */
 export function handWrittenApiSegments(root: string): Set<string> {
-  const registry = join(root, REGISTRY_FILE);
   const segments = new Set<string>();
-  const folders = [join(root, GATEWAY_FOLDER, 'src')];
-  while (folders.length > 0) {
-    const folder = folders.pop() as string;
+  for (const path of handWrittenSourceFiles(root, [join(root, GATEWAY_FOLDER, 'src')])) {
+    const code = withoutComments(readFileSync(path, 'utf8'));
+    for (const match of code.matchAll(/['"`]\/api\/([a-z0-9._-]+)/g)) segments.add(match[1] as string);
+  }
+  return segments;
+}
+
+/**
+ * The code files (.ts, .tsx, .js, .mjs) under `folders`, found recursively, without the registry of
+ * generated routes: the project's hand-written code, which devctl reads but never edits.
+ */
+export function handWrittenSourceFiles(root: string, folders: string[]): string[] {
+  const registry = join(root, REGISTRY_FILE);
+  const files: string[] = [];
+  const left = [...folders];
+  while (left.length > 0) {
+    const folder = left.pop() as string;
     if (!existsSync(folder)) continue;
     for (const entry of readdirSync(folder, { withFileTypes: true })) {
       const path = join(folder, entry.name);
-      if (entry.isDirectory()) folders.push(path);
-      else if (/\.tsx?$/.test(entry.name) && path !== registry) {
-        const code = withoutComments(readFileSync(path, 'utf8'));
-        for (const match of code.matchAll(/['"`]\/api\/([a-z0-9._-]+)/g)) segments.add(match[1] as string);
-      }
+      if (entry.isDirectory()) left.push(path);
+      else if (/\.(ts|tsx|js|mjs)$/.test(entry.name) && path !== registry) files.push(path);
     }
   }
-  return segments;
+  return files;
 }
 
 /** True when one prefix is the other or lies under it (`/api/billing` and `/api/billing/v2`). */

@@ -12,7 +12,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { serviceUrlVariable } from '@repo/stack-contract';
 import type { Ecosystem } from '../ecosystem/index';
-import { REGISTRY_FILE, withoutComments } from './gateway-text';
+import { handWrittenSourceFiles, withoutComments } from './gateway-text';
 
 /** Root files whose service tables `devctl new service` and `remove service` edit. */
 export const DOC_FILES = ['README.md', 'AGENTS.md'];
@@ -235,20 +235,12 @@ export function codeNaming(root: string, pm2Name: string, ownFolder: string): st
       if (entry.isDirectory() && join(group, entry.name) !== ownFolder)
         folders.push(join(dir, entry.name, 'src'));
   }
-  while (folders.length > 0) {
-    const folder = folders.pop() as string;
-    if (!existsSync(folder)) continue;
-    for (const entry of readdirSync(folder, { withFileTypes: true })) {
-      const path = join(folder, entry.name);
-      if (entry.isDirectory()) folders.push(path);
-      else if (/\.(ts|tsx|js|mjs)$/.test(entry.name) && relative(root, path) !== REGISTRY_FILE) {
-        withoutComments(readFileSync(path, 'utf8'))
-          .split('\n')
-          .forEach((line, index) => {
-            if (named.test(line)) found.push(`${relative(root, path)}:${index + 1}`);
-          });
-      }
-    }
+  for (const path of handWrittenSourceFiles(root, folders)) {
+    withoutComments(readFileSync(path, 'utf8'))
+      .split('\n')
+      .forEach((line, index) => {
+        if (named.test(line)) found.push(`${relative(root, path)}:${index + 1}`);
+      });
   }
   return found.sort();
 }
