@@ -131,6 +131,10 @@ describe('a project made by devctl init --no-samples', () => {
         'hello',
         '--route',
         '/api/hello',
+        // A lean project has no service that issues tokens: its first route is opened on purpose
+        // (the default, bearer, is checked by scaffold-e2e).
+        '--auth',
+        'public',
         '--port',
         String(port),
       ]);
