@@ -141,6 +141,9 @@ export async function runInit(options: InitOptions): Promise<void> {
   out('  pnpm install');
   out('  pnpm pm2:start                 # builds, starts the backends under PM2, waits until healthy');
   out('  curl http://127.0.0.1:3000/api/health');
-  out('  pnpm devctl new service billing --route /api/billing   # see docs/new-service.md');
+  // A route checks the JWT unless it is made public: a project with no service issuing tokens says so.
+  out(
+    `  pnpm devctl new service billing --route /api/billing${plan.droppedServices.includes('auth-service') ? ' --auth public' : ''}   # see docs/new-service.md`,
+  );
   out(`  git add -A && git commit -m "${name}: start from the ${plan.sourceName} template"`);
 }
