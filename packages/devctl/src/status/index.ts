@@ -6,8 +6,8 @@ import { type Ecosystem, resolveServices } from '../ecosystem/index';
 import { listProcesses, pm2Home } from '../pm2/index';
 import { isRunningState, type ServiceState, serviceState } from '../pm2/state';
 import type { ProcessInfo } from '../pm2/types';
-import { type HealthResult, probeHealth } from '../probe';
 import { isOwnLeftover, isPortListening, portHolder } from '../ports/holders';
+import { type HealthResult, probeHealth } from '../probe';
 
 /** One service in `devctl status --json` (documented in the README; never an environment value). */
 export interface ServiceStatus {

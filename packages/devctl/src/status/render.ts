@@ -3,8 +3,8 @@ import { c } from '../output/colors';
 import { formatBytes, formatDuration } from '../output/format';
 import { renderTable } from '../output/table';
 import type { ServiceState } from '../pm2/state';
-import type { HealthResult } from '../probe';
 import { describeHolder } from '../ports/holders';
+import type { HealthResult } from '../probe';
 import type { StatusReport } from './index';
 
 function leftoverLines(report: StatusReport): string[] {
