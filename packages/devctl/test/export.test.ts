@@ -22,6 +22,8 @@ import { repoRoot, type TempDir, tempDir } from '@repo/test-utils';
 import Ajv2019 from 'ajv/dist/2019';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
+import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
@@ -412,16 +414,38 @@ describe('devctl export on the real ecosystem', () => {
     }
   });
 
+  it('kubernetes: each backend scales on CPU from its instances and loses one pod at a time to a drain', () => {
+    const objects = k8sObjects();
+    for (const app of apps) {
+      const deployment = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === app.name);
+      const hpa = objects.find((o) => o.kind === 'HorizontalPodAutoscaler' && o.metadata.name === app.name);
+      const pdb = objects.find((o) => o.kind === 'PodDisruptionBudget' && o.metadata.name === app.name);
+      expect(hpa?.spec.scaleTargetRef, app.name).toEqual({
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        name: app.name,
+      });
+      expect(hpa.spec.minReplicas).toBe(Math.max(1, deployment.spec.replicas ?? 1));
+      expect(hpa.spec.maxReplicas).toBeGreaterThan(hpa.spec.minReplicas);
+      expect(hpa.spec.metrics[0].resource.name).toBe('cpu');
+      // Utilization is of the request: the container must have one.
+      expect(deployment.spec.template.spec.containers[0].resources.requests.cpu).toBeDefined();
+      expect(pdb?.spec).toEqual({ maxUnavailable: 1, selector: deployment.spec.selector });
+    }
+  });
+
   it('kubernetes: every object is valid against the Kubernetes API schemas', () => {
     const models: Record<string, new (value: Parsed) => { validate(): void }> = {
       ConfigMap,
       Deployment,
+      HorizontalPodAutoscaler,
+      PodDisruptionBudget,
       Secret,
       Service,
       StatefulSet,
     };
     const objects = k8sObjects();
-    expect(objects.length).toBe(apps.length * 3 + 1);
+    expect(objects.length).toBe(apps.length * 5 + 1);
     const overlays = k8sObjects('deploy/k8s/overlays');
     expect(overlays.map((o) => o.kind).sort()).toEqual(['Service', 'StatefulSet']);
     for (const object of [...objects, ...overlays]) {

@@ -1,5 +1,5 @@
-// deploy/k8s/ from the plan: a kustomize base with, per backend, a Deployment, a Service and a
-// ConfigMap of its plain settings, one Secret for the optional secrets (empty values), and an
+// deploy/k8s/ from the plan: a kustomize base with, per backend, a Deployment, a Service, a
+// ConfigMap of its plain settings, a HorizontalPodAutoscaler and a PodDisruptionBudget, one Secret for the optional secrets (empty values), and an
 // overlay that fills the Secret from a git-ignored file. Liveness probes /health, readiness /ready
 // (the service's own dependencies answer), and a startupProbe gives start-up the ecosystem's
 // listen_timeout: the ecosystem's start order lives in readiness, as nothing routes to a pod whose
@@ -129,6 +129,53 @@ function serviceObjectOf(plan: DeployPlan, service: ServicePlan): Record<string,
   };
 }
 
+/** An autoscaled backend runs at most this many times its ecosystem instances (at least this many pods). */
+const MAX_REPLICAS = 4;
+/** Average CPU use, of the request, above which the autoscaler adds a pod. */
+const CPU_TARGET_PERCENT = 70;
+
+/**
+ * Every backend can run several replicas on PostgreSQL, which a cluster requires (data-service has
+ * no SQLite there): a tick runs once (the scheduler's claim), an email is sent once (email-service's
+ * reservation), a job goes to one worker (SKIP LOCKED), migrations run once (an advisory lock) --
+ * packages/reliability-tests/test/replicas.test.ts. From the ecosystem's instances (at least one)
+ * up to MAX_REPLICAS times as many, on CPU against the request.
+ */
+function autoscalerOf(plan: DeployPlan, service: ServicePlan): Record<string, unknown> {
+  const { service: entry } = service;
+  const minimum = Math.max(1, entry.instances);
+  return {
+    apiVersion: 'autoscaling/v2',
+    kind: 'HorizontalPodAutoscaler',
+    metadata: { labels: labelsOf(plan.namespace, entry.name), name: entry.name },
+    spec: {
+      maxReplicas: Math.max(MAX_REPLICAS, minimum * MAX_REPLICAS),
+      metrics: [
+        {
+          resource: { name: 'cpu', target: { averageUtilization: CPU_TARGET_PERCENT, type: 'Utilization' } },
+          type: 'Resource',
+        },
+      ],
+      minReplicas: minimum,
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: entry.name },
+    },
+  };
+}
+
+/**
+ * A voluntary disruption (a node drain, an upgrade) takes one pod of a backend at a time: with
+ * several replicas the others keep answering; with one, the drain is never blocked for good.
+ */
+function disruptionBudgetOf(plan: DeployPlan, service: ServicePlan): Record<string, unknown> {
+  const labels = labelsOf(plan.namespace, service.service.name);
+  return {
+    apiVersion: 'policy/v1',
+    kind: 'PodDisruptionBudget',
+    metadata: { labels, name: service.service.name },
+    spec: { maxUnavailable: 1, selector: { matchLabels: labels } },
+  };
+}
+
 function configMapOf(plan: DeployPlan, service: ServicePlan): Record<string, unknown> {
   const data: Record<string, string> = { ...service.settings };
   // Optional settings left empty: the kit treats an empty value as unset (its default applies).
@@ -253,6 +300,8 @@ export function kubernetesFiles(plan: DeployPlan): GeneratedFile[] {
           configMapOf(plan, service),
           deploymentOf(plan, service),
           serviceObjectOf(plan, service),
+          autoscalerOf(plan, service),
+          disruptionBudgetOf(plan, service),
         ]),
     });
   }
