@@ -237,6 +237,9 @@ describe('devctl logs --follow', () => {
     await child.waitForOutput('after truncation');
     // Rename-and-reopen: the old file gets a last line, then a new file appears.
     renameSync(join(folder, 'out.log'), join(folder, 'out.log.1'));
+    // Long enough for the follower to look (it polls every second, and the rename wakes it) while
+    // no file has the name: the old file must stay followed until the new one appears.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
     appendFileSync(join(folder, 'out.log.1'), line('last line of the old file'));
     writeFileSync(join(folder, 'out.log'), line('first line of the new file'));
     await child.waitForOutput('first line of the new file');

@@ -108,8 +108,11 @@ export function followSources(
 
   const check = (tail: Tail) => {
     const stat = statOrUndefined(tail.source.file);
-    if (tail.fd !== undefined && (!stat || stat.ino !== tail.inode)) {
-      // Renamed away by a rotation: finish the old file, then the line it ended with.
+    // Renamed away by a rotation, and the new file is there: finish the old file, then the line it
+    // ended with. While no file has the name yet, the old one is kept open and read: its writer may
+    // still append to it under its new name (CI: a line written between the rename and the new
+    // file was lost when the old file was closed at the rename).
+    if (tail.fd !== undefined && stat && stat.ino !== tail.inode) {
       drain(tail);
       if (tail.partial.length > 0) emit(tail, tail.partial.toString('utf8'));
       tail.partial = Buffer.alloc(0);
