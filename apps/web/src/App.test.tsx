@@ -23,6 +23,10 @@ const json =
 beforeAll(async () => {
   server = createServer((request, response) => {
     seen.push(`${request.method} ${request.url}`);
+    // Each answer closes its connection: on a loaded machine a test can start more than the server's
+    // 5 s keep-alive after the last, and a fetch reusing the socket the server is closing at that
+    // moment fails with "fetch failed" (CI: init-e2e's copy of this file).
+    response.setHeader('connection', 'close');
     handler(request, response);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
