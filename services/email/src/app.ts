@@ -37,6 +37,19 @@ function makeTransport(config: EmailConfig, serviceDir: string): MailTransport {
   return outboxTransport({ dir, from: config.EMAIL_FROM });
 }
 
+/**
+ * Who holds a reservation: this replica's slot (host, port, PM2 instance), not its process. A
+ * process PM2 (or the kubelet, in the same pod) starts again after a crash is the same slot and
+ * takes back the keys its predecessor reserved, instead of waiting for them to expire: with the pid,
+ * a crash mid-send left its keys reserved for 30 s, longer than the worker's five tries (1+2+4+8 s),
+ * and the confirmation emails went dead (CI: 5 of 2222 in the chaos run). Two replicas never share a
+ * slot: on one host they listen on different ports (or, in PM2 cluster mode, are other instances).
+ */
+function replicaSlot(port: number): string {
+  const instance = process.env.NODE_APP_INSTANCE;
+  return `${hostname()}:${port}${instance === undefined ? '' : `:${instance}`}`;
+}
+
 /** The email-service application. Never listens. */
 export function buildApp({ config, logger, serviceDir }: BuildAppOptions): FastifyInstance {
   const data = createServiceClient({
@@ -47,7 +60,7 @@ export function buildApp({ config, logger, serviceDir }: BuildAppOptions): Fasti
   const transport = makeTransport(config, serviceDir);
   // A reservation outlives the slowest send (SMTP's timeout) and the record's request after it.
   const reservationMs = 2 * (config.SMTP_TIMEOUT_MS + config.UPSTREAM_TIMEOUT_MS);
-  const sender = new EmailSender(transport, data, logger, `${hostname()}:${process.pid}`, reservationMs);
+  const sender = new EmailSender(transport, data, logger, replicaSlot(config.PORT), reservationMs);
 
   // /ready reuses a successful verification for VERIFIED_FOR_MS and re-checks after it, or at once
   // after a failure: a mail server that comes up (or goes down) later is noticed without a restart,
