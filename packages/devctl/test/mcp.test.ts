@@ -9,6 +9,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { createPm2Home, freePort, type Pm2Home } from '@repo/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { maskText } from '../src/mcp/mask';
 import { MAX_RESULT_BYTES } from '../src/mcp/result';
 import { createFixture, devctlBin, type Fixture, stackRegistryEnv } from './fixtures/harness';
 
@@ -232,6 +233,17 @@ describe('devctl mcp', () => {
     expect(JSON.stringify(few)).not.toContain('SECRET');
     for (const line of data.lines) expect(line).toMatchObject({ service: 'api', stream: expect.any(String) });
 
+    // The CLI's --json (one object per line) gives the same last lines; it prints them as they are
+    // (a person's own terminal), the tool masks them (its answer goes to a model's context).
+    const cliFew = (await fixture.devctl(['logs', 'api', '--lines', '3', '--json'])).stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { text: string; stream: string });
+    expect(data.lines.map((l) => [l.stream, l.text])).toEqual(
+      cliFew.map((l) => [l.stream, maskText(l.text)]),
+    );
+    expect(cliFew.at(-1)?.text).toContain(DB_PASSWORD);
+
     const errOnly = dataOf<LogsData>(await call(server, 'logs', { service: 'broken', stream: 'err' }));
     expect(errOnly.lines.some((l) => l.text.includes('FIXTURE_API_TOKEN is required'))).toBe(true);
     expect(errOnly.lines.every((l) => l.stream === 'err')).toBe(true);
@@ -270,12 +282,26 @@ describe('devctl mcp', () => {
     expect(variables.DATABASE_URL?.value).toBe(`postgres://app:****@127.0.0.1:${databasePort}/app`);
     expect(variables.GREETING).toMatchObject({ value: 'hello', source: 'default' });
     expect(JSON.stringify(result)).not.toContain('SECRET');
+    // The CLI's --json says the same of each variable (name, masked value, source).
+    const cli = JSON.parse((await fixture.devctl(['env', 'api', '--json'])).stdout) as typeof data;
+    const view = (report: typeof data) =>
+      report.services.map((service) => [
+        service.name,
+        service.variables.map((v) => [v.name, v.value, v.source]),
+      ]);
+    expect(view(data)).toEqual(view(cli));
     // The fixture prints its configuration unmasked: the secret is really there to leak.
     expect(readFileSync(join(fixture.root, 'ecosystem.config.js'), 'utf8')).toContain(TOKEN);
   });
 
-  it('diagnose finds the injected configuration fault', async () => {
+  it('diagnose finds the injected configuration fault, as `devctl diagnose --json` does', async () => {
     const data = dataOf<{ healthy: boolean; findings: Finding[] }>(await call(server, 'diagnose'));
+    const cli = JSON.parse((await fixture.devctl(['diagnose', '--json'])).stdout) as typeof data;
+    const view = (report: typeof data) => ({
+      healthy: report.healthy,
+      findings: report.findings.map((f) => [f.service, f.kind, f.severity, f.next]),
+    });
+    expect(view(data)).toEqual(view(cli));
     expect(data.healthy).toBe(false);
     const finding = data.findings.find((f) => f.service === 'broken');
     expect(finding).toMatchObject({ kind: 'config-error', severity: 'error' });
