@@ -6,7 +6,7 @@
 // with the eighth service, the docs' tables, turbo's build order); then `devctl remove service
 // billing --yes` gives back every file it edited.
 import { createHmac } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { localServiceUrl, serviceUrlVariable } from '@repo/stack-contract';
 import { createPm2Home, freePort, type Pm2Home, spawnProcess, waitForHttp } from '@repo/test-utils';
@@ -24,15 +24,18 @@ function signToken(secret: string, issuer: string, sub: string): string {
   return `${unsigned}.${createHmac('sha256', secret).update(unsigned).digest('base64url')}`;
 }
 
-/** The task ids turbo would run for `turbo run <task> --filter=<pkg>` (a dry run: nothing runs). */
-async function turboTasks(root: string, task: string, filter: string): Promise<string[]> {
-  const dry = await run(
-    join(root, 'node_modules/.bin/turbo'),
-    ['run', task, `--filter=${filter}`, '--dry=json'],
-    { cwd: root, timeoutMs: 5 * MINUTES },
-  );
-  if (dry.code !== 0) throw new Error(`turbo --dry failed: ${said(dry)}`);
-  return (JSON.parse(dry.stdout) as { tasks: { taskId: string }[] }).tasks.map((t) => t.taskId);
+/** The task ids of turbo's last run in `root`, from the summary `--summarize` wrote. */
+function builtTasks(root: string): string[] {
+  const folder = join(root, '.turbo/runs');
+  const newest = readdirSync(folder)
+    .filter((name) => name.endsWith('.json'))
+    .map((name) => ({ name, time: statSync(join(folder, name)).mtimeMs }))
+    .sort((a, b) => b.time - a.time)[0];
+  if (!newest) throw new Error(`no run summary in ${folder}`);
+  const summary = JSON.parse(readFileSync(join(folder, newest.name), 'utf8')) as {
+    tasks: { taskId: string }[];
+  };
+  return summary.tasks.map((task) => task.taskId);
 }
 
 describe('devctl new service billing --route /api/billing --depends-on data-service', () => {
@@ -210,10 +213,14 @@ describe('devctl new service billing --route /api/billing --depends-on data-serv
   it(
     "passes the project's own checks that read the lists of services, with billing in them",
     async () => {
-      // turbo builds billing before the frontend's tests, through @repo/stack-tests#build whose
-      // dependencies are the services (no list of services in a turbo.json). A dry run hashes the
-      // whole uncommitted copy: about a minute here.
-      expect(await turboTasks(project.root, 'test', '@repo/web')).toContain('@repo/billing#build');
+      // turbo builds billing before the frontend's tests: the web tests wait for
+      // @repo/stack-tests#build (no list of services in a turbo.json), whose dependencies are the
+      // services -- the stack build below shows billing's build is one of them. (A dry run of the
+      // web tests hashed the whole uncommitted copy a second time: a minute here.)
+      const webTurbo = JSON.parse(readFileSync(join(project.root, 'apps/web/turbo.json'), 'utf8')) as {
+        tasks: { test: { dependsOn: string[] } };
+      };
+      expect(webTurbo.tasks.test.dependsOn).toContain('@repo/stack-tests#build');
 
       // The gateway's tests that read its configured backends and its registry.
       const gatewayTests = await run(
@@ -246,10 +253,11 @@ describe('devctl new service billing --route /api/billing --depends-on data-serv
       // list every backend of the ecosystem, billing included.
       const build = await run(
         join(project.root, 'node_modules/.bin/turbo'),
-        ['run', 'build', '--filter=@repo/stack-tests...', '--output-logs=errors-only'],
+        ['run', 'build', '--filter=@repo/stack-tests...', '--output-logs=errors-only', '--summarize'],
         { cwd: project.root, timeoutMs: 4 * MINUTES },
       );
       expect(build.code, said(build)).toBe(0);
+      expect(builtTasks(project.root)).toContain('@repo/billing#build');
       const stackTests = await run('pnpm', ['exec', 'vitest', 'run', '-t', 'GET /api/health'], {
         cwd: join(project.root, 'packages/stack-tests'),
         timeoutMs: 6 * MINUTES,
