@@ -19,27 +19,12 @@ import {
   devctlBin,
   type FixtureStack,
   get,
-  type KitApp,
+  orderChain,
   packageDir,
-  startFixtureStack,
-  waitUntil,
+  startHealthyStack,
 } from './fixtures/harness';
 
-const apps: KitApp[] = [
-  { name: 'leaf', folder: 'orders' },
-  {
-    name: 'mid',
-    folder: 'orders',
-    env: { INVENTORY_SERVICE_URL: 'http://127.0.0.1:{{port:leaf}}' },
-    dependsOn: ['leaf'],
-  },
-  {
-    name: 'edge',
-    folder: 'orders',
-    env: { INVENTORY_SERVICE_URL: 'http://127.0.0.1:{{port:mid}}' },
-    dependsOn: ['mid'],
-  },
-];
+const apps = orderChain();
 export const SCREENSHOTS = join(packageDir, 'test-artifacts', 'dashboard');
 
 let stack: FixtureStack;
@@ -77,13 +62,7 @@ function steady(service: ServiceStatus) {
 }
 
 beforeAll(async () => {
-  stack = await startFixtureStack(apps, { namespace: 'dashboard-fixture' });
-  for (const app of apps) {
-    await waitUntil(
-      `${app.name} healthy`,
-      async () => (await get(stack.url(app.name, '/health')).catch(() => ({ status: 0 }))).status === 200,
-    );
-  }
+  stack = await startHealthyStack(apps, { namespace: 'dashboard-fixture' });
   // One request that works and one that fails two hops down (leaf throws a TypeError).
   expect((await fetch(stack.url('edge', '/orders/1'))).status).toBe(200);
   const failed = await fetch(stack.url('edge', '/orders/999'));

@@ -9,30 +9,9 @@ import { readFileSync } from 'node:fs';
 import { spawnProcess } from '@repo/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, type RunningChromium } from '../../../apps/web/e2e/chromium';
-import {
-  devctlBin,
-  type FixtureStack,
-  get,
-  type KitApp,
-  startFixtureStack,
-  waitUntil,
-} from './fixtures/harness';
+import { devctlBin, type FixtureStack, orderChain, startHealthyStack } from './fixtures/harness';
 
-const apps: KitApp[] = [
-  { name: 'leaf', folder: 'orders' },
-  {
-    name: 'mid',
-    folder: 'orders',
-    env: { INVENTORY_SERVICE_URL: 'http://127.0.0.1:{{port:leaf}}' },
-    dependsOn: ['leaf'],
-  },
-  {
-    name: 'edge',
-    folder: 'orders',
-    env: { INVENTORY_SERVICE_URL: 'http://127.0.0.1:{{port:mid}}' },
-    dependsOn: ['mid'],
-  },
-];
+const apps = orderChain();
 const TICKS_PER_SECOND = 100;
 const IDLE_SECONDS = 60;
 
@@ -48,13 +27,7 @@ function cpuTicks(pid: number): number {
 
 describe.skipIf(!process.env.DEVCTL_MEASURE)('devctl dashboard figures', () => {
   beforeAll(async () => {
-    stack = await startFixtureStack(apps, { namespace: 'dashboard-measure' });
-    for (const app of apps) {
-      await waitUntil(
-        `${app.name} healthy`,
-        async () => (await get(stack.url(app.name, '/health')).catch(() => ({ status: 0 }))).status === 200,
-      );
-    }
+    stack = await startHealthyStack(apps, { namespace: 'dashboard-measure' });
   }, 120_000);
 
   afterAll(async () => {

@@ -4,7 +4,6 @@
 // gateway lands only in that copy's database and outbox; stopping one leaves the other healthy.
 // The registry is this file's own, blocks from DEVSTACK_FIRST_BLOCK (vitest.shared.ts): nothing
 // here depends on, or lands on, the documented ports 3000-3006.
-import { spawn } from 'node:child_process';
 import {
   cpSync,
   existsSync,
@@ -18,7 +17,7 @@ import { dirname, join, relative } from 'node:path';
 import { readEcosystem } from '@repo/stack-contract';
 import { createPm2Home, type Pm2Home, repoRoot, tempDir } from '@repo/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { devctlBin, parseJson, type RunResult, stackRegistryEnv } from './fixtures/harness';
+import { devctlBin, parseJson, type RunResult, runCommand, stackRegistryEnv } from './fixtures/harness';
 
 const repo = repoRoot();
 const services = readEcosystem(repo).services;
@@ -43,24 +42,9 @@ function copyCheckout(root: string): void {
   }
 }
 
-function run(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 150_000): Promise<RunResult> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [devctlBin, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk;
-    });
-    const timer = setTimeout(() => child.pid && process.kill(child.pid, 'SIGKILL'), timeoutMs);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+/** The real bin, as the harness runs commands (killed with its children past the bound). */
+const run = (args: string[], env: NodeJS.ProcessEnv, timeoutMs = 150_000): Promise<RunResult> =>
+  runCommand(process.execPath, [devctlBin, ...args], { env, cwd: process.cwd(), timeoutMs });
 
 async function post(
   url: string,

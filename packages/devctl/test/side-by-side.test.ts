@@ -5,12 +5,11 @@
 // three of the seven services kept, so three stacks stay light on a 2-core machine. The registry is
 // this file's own (DEVSTACK_STATE_DIR) and blocks start at DEVSTACK_FIRST_BLOCK (vitest.shared.ts),
 // so nothing here depends on, or lands on, the documented ports 3000-3006.
-import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createPm2Home, type Pm2Home, repoRoot, tempDir } from '@repo/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { devctlBin, parseJson, type RunResult, stackRegistryEnv } from './fixtures/harness';
+import { devctlBin, parseJson, type RunResult, runCommand, stackRegistryEnv } from './fixtures/harness';
 
 const KEPT = ['data-service', 'form-service', 'api-gateway'];
 const serverSource = join(import.meta.dirname, 'fixtures', 'stack', 'server.js');
@@ -42,27 +41,9 @@ function makeCheckout(base: string, name: string): string {
   return root;
 }
 
-function run(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 90_000): Promise<RunResult> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [devctlBin, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk;
-    });
-    const timer = setTimeout(() => {
-      stderr += `\n[test] killed after ${timeoutMs} ms`;
-      if (child.pid) process.kill(child.pid, 'SIGKILL');
-    }, timeoutMs);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+/** The real bin, as the harness runs commands (killed with its children past the bound). */
+const run = (args: string[], env: NodeJS.ProcessEnv, timeoutMs = 90_000): Promise<RunResult> =>
+  runCommand(process.execPath, [devctlBin, ...args], { env, cwd: process.cwd(), timeoutMs });
 
 interface Listing {
   root: string | null;

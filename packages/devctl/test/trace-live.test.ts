@@ -8,14 +8,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Trace } from '../src/trace/types';
-import {
-  devctlBin,
-  type FixtureStack,
-  get,
-  type KitApp,
-  startFixtureStack,
-  waitUntil,
-} from './fixtures/harness';
+import { devctlBin, type FixtureStack, type KitApp, startHealthyStack, waitUntil } from './fixtures/harness';
 
 const apps: KitApp[] = [
   { name: 'leaf', folder: 'orders' },
@@ -61,13 +54,7 @@ const lineOf = (file: string, text: string) =>
     .findIndex((line) => line.includes(text)) + 1;
 
 beforeAll(async () => {
-  stack = await startFixtureStack(apps, { namespace: 'trace-fixture' });
-  for (const app of apps) {
-    await waitUntil(
-      `${app.name} healthy`,
-      async () => (await get(stack.url(app.name, '/health')).catch(() => ({ status: 0 }))).status === 200,
-    );
-  }
+  stack = await startHealthyStack(apps, { namespace: 'trace-fixture' });
 }, 120_000);
 
 afterAll(async () => {
