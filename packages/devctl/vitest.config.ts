@@ -10,6 +10,10 @@ import { longestFirst, packageConfig } from '../test-utils/vitest.shared.js';
 // diagnose-resource is left out on purpose: it reads a busy loop's CPU share, which two full runs
 // did not see while it ran beside the installs and type checks of the e2e files (load 20-30).
 export default packageConfig({
+  // A fresh module graph per file (the workspace default shares one per worker): live diagnose
+  // files (faults, changes, config) failed when they ran after other files in one graph, and
+  // most of this package's CPU is the processes its tests start, not imports.
+  isolate: true,
   globalSetup: ['test/fixtures/global-setup.ts'],
   maxWorkers: 3,
   sequence: {

@@ -9,6 +9,9 @@ import { longestFirst, packageConfig } from '../test-utils/vitest.shared.js';
 // The longest files start first (measured: graceful-restart ~95 s, daemon-killed and
 // security-defaults ~70 s each, replicas 30-75 s, log-rotation ~45 s), so the two lanes end together.
 export default packageConfig({
+  // A fresh module graph per file (the workspace default shares one per worker): every file here
+  // starts a whole stack, whose processes are nearly all of its CPU; imports are not worth the risk.
+  isolate: true,
   include: ['test/**/*.test.ts'],
   exclude: ['test/**/*.chaos.test.ts'],
   maxWorkers: 2,

@@ -372,6 +372,44 @@ describe('devctl mcp', () => {
     expect(JSON.stringify(data)).toContain('worker failed on purpose at start');
   });
 
+  it('start and restart answer what `devctl start --wait --json` and `restart --wait --json` answer', async () => {
+    // broken exits 78 at every start, so both runs meet the same state and must say the same.
+    interface Lifecycle {
+      ok: boolean;
+      services: (ServiceResult & {
+        failure: { kind: string; exitCode: number | null; next: string } | null;
+      })[];
+      verdict?: { healthy: boolean; findings: Finding[] } | null;
+    }
+    const view = (report: Lifecycle) => ({
+      ok: report.ok,
+      services: report.services.map((s) => [
+        s.name,
+        s.action,
+        s.ok,
+        s.healthy,
+        s.failure?.kind,
+        s.failure?.exitCode,
+        s.failure?.next,
+      ]),
+      verdict: report.verdict
+        ? report.verdict.findings.map((f) => [f.service, f.kind, f.severity, f.next])
+        : report.verdict,
+    });
+    for (const [tool, command] of [
+      ['start', ['start', 'broken', '--wait', '--no-build', '--json']],
+      ['restart', ['restart', 'broken', '--wait', '--no-build', '--json']],
+    ] as const) {
+      const cli = await fixture.devctl([...command]);
+      const cliReport = JSON.parse(cli.stdout) as Lifecycle;
+      const mcp = dataOf<Lifecycle>(await call(server, tool, { service: 'broken', build: false }));
+      expect(view(mcp), tool).toEqual(view(cliReport));
+      expect(mcp.ok, tool).toBe(false);
+      expect(cli.code, tool).toBe(1);
+      expect(mcp.services.find((s) => s.name === 'broken')?.failure?.exitCode, tool).toBe(78);
+    }
+  });
+
   it('stop stops one service and status shows it', async () => {
     const stopped = dataOf<{ ok: boolean; services: ServiceResult[] }>(
       await call(server, 'stop', { service: 'api' }),

@@ -3,6 +3,7 @@
 // (`{"devctl":"config-error"|"listen-error"}`), and Node's own multi-line error output.
 import { existsSync } from 'node:fs';
 import { type StructuredLineKind, structuredLineKind } from '@repo/stack-contract';
+import { parseJsonObject, splitPm2Prefix } from '../logs/pm2-line';
 import { readLinesBackward } from '../logs/reverse-lines';
 
 export interface LogLine {
@@ -30,26 +31,14 @@ export const TAIL_LINES = { err: 400, out: 600 } as const;
 /** Lines this much older than the baseline still matter (PM2's prefix has second precision). */
 const BEFORE_BASELINE_MS = 2000;
 
-const PM2_PREFIX = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2}(?:\.\d+)?)(Z|[+-]\d{2}:?\d{2})?: /;
 const PINO_TIME = /"time":(?:"([^"]+)"|(\d{10,}))/;
 /** Worth parsing: level 40-60, a devctl line, or the kit saying it listens. */
 const WORTH_PARSING = /"level":[456]\d\b|"devctl":|listening (on|at)\b/;
 
-function asRecord(text: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(text);
-    return value !== null && typeof value === 'object' && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 function parseTail(raw: string, stream: 'out' | 'err', newerTime: number): LogLine {
-  const prefix = PM2_PREFIX.exec(raw);
-  let time = prefix ? new Date(`${prefix[1]}T${prefix[2]}${prefix[3] ?? ''}`).getTime() : Number.NaN;
-  const text = prefix ? raw.slice(prefix[0].length) : raw;
+  const prefix = splitPm2Prefix(raw);
+  let time = prefix.time ?? Number.NaN;
+  const text = prefix.body;
   const body = text.trim();
   const structured = body.startsWith('{') && body.endsWith('}');
   let record: Record<string, unknown> | undefined;
@@ -59,7 +48,7 @@ function parseTail(raw: string, stream: 'out' | 'err', newerTime: number): LogLi
       const precise = pino[1] !== undefined ? new Date(pino[1]).getTime() : Number(pino[2]);
       if (!Number.isNaN(precise)) time = precise;
     }
-    if (WORTH_PARSING.test(body)) record = asRecord(body);
+    if (WORTH_PARSING.test(body)) record = parseJsonObject(body);
   }
   return { time: Number.isNaN(time) ? newerTime : time, stream, text, structured, record };
 }

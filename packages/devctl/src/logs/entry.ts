@@ -2,6 +2,8 @@
 // with `YYYY-MM-DDTHH:mm:ss: ` in local time; the services write pino JSON lines; Node's own
 // uncaught-error output is several plain lines, each with its own PM2 prefix.
 
+import { parseJsonObject, splitPm2Prefix } from './pm2-line';
+
 export type LogStream = 'out' | 'err';
 export type LevelName = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 
@@ -30,10 +32,6 @@ const PINO_LEVELS: Record<number, LevelName> = {
   60: 'fatal',
 };
 
-// PM2's default `log_date_format` is `YYYY-MM-DDTHH:mm:ss` (no zone: local time, which is how
-// `new Date()` reads such a string); custom formats with milliseconds or a zone are accepted too.
-const PM2_PREFIX = /^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-]\d{2}:?\d{2})?): /;
-
 /** Fields pino writes on every line; everything else is shown after the message. */
 const PINO_BASE_FIELDS = new Set([
   'level',
@@ -50,19 +48,6 @@ const PINO_BASE_FIELDS = new Set([
 function parseDate(text: string): Date | undefined {
   const date = new Date(text.length === 19 ? text.replace(' ', 'T') : text);
   return Number.isNaN(date.getTime()) ? undefined : date;
-}
-
-function parseJsonObject(text: string): Record<string, unknown> | undefined {
-  if (!text.startsWith('{') || !text.endsWith('}')) return undefined;
-  try {
-    const value: unknown = JSON.parse(text);
-    return value !== null && typeof value === 'object' && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : undefined;
-  } catch {
-    // A JSON line that PM2 split at a pipe-read boundary, or plain text that looks like JSON.
-    return undefined;
-  }
 }
 
 function levelName(level: unknown): LevelName | undefined {
@@ -100,10 +85,10 @@ function renderPino(record: Record<string, unknown>, level: LevelName): string {
 export function parseLine(raw: string, service: string, stream: LogStream): ParsedLine {
   let body = raw;
   let time: Date | undefined;
-  const prefix = PM2_PREFIX.exec(raw);
-  if (prefix) {
-    time = parseDate(prefix[1] as string);
-    body = raw.slice(prefix[0].length);
+  const prefix = splitPm2Prefix(raw);
+  if (prefix.time !== undefined) {
+    time = new Date(prefix.time);
+    body = prefix.body;
   }
   let record = parseJsonObject(body);
   // PM2's `log_type: 'json'` wraps each chunk: {message, timestamp, type, app_name}.

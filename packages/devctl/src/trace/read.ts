@@ -2,6 +2,7 @@
 // failed, from the end of each service's logs (and their rotated files) within a byte budget, so a
 // 1 GiB log costs what its last megabytes cost. Only lines that contain the id are parsed.
 import { relative } from 'node:path';
+import { parseJsonObject, splitPm2Prefix } from '../logs/pm2-line';
 import { logFiles } from '../logs/reader';
 import { readLinesBackward } from '../logs/reverse-lines';
 import { scanBackward } from './scan';
@@ -26,8 +27,6 @@ const REQUEST_WINDOW_MS = 10 * 60_000;
 /** A request that came in this recently and has not answered may simply be under way. */
 export const IN_FLIGHT_GRACE_MS = 1000;
 
-const PM2_PREFIX = /^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-]\d{2}:?\d{2})?): /;
-
 interface RawLine {
   /** PM2's prefix time (second precision), or undefined. */
   prefixTime: number | undefined;
@@ -35,23 +34,8 @@ interface RawLine {
 }
 
 function split(raw: string): RawLine {
-  const prefix = PM2_PREFIX.exec(raw);
-  if (!prefix) return { prefixTime: undefined, body: raw };
-  const time = new Date((prefix[1] as string).replace(' ', 'T')).getTime();
-  return { prefixTime: Number.isNaN(time) ? undefined : time, body: raw.slice(prefix[0].length) };
-}
-
-function parseRecord(body: string): Record<string, unknown> | undefined {
-  const text = body.trim();
-  if (!text.startsWith('{') || !text.endsWith('}')) return undefined;
-  try {
-    const value: unknown = JSON.parse(text);
-    return value !== null && typeof value === 'object' && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : undefined;
-  } catch {
-    return undefined;
-  }
+  const { time, body } = splitPm2Prefix(raw);
+  return { prefixTime: time, body };
 }
 
 function lineTime(record: Record<string, unknown>, prefixTime: number | undefined): number | undefined {
@@ -160,7 +144,7 @@ export function readRequestLines(
             continue;
           }
           const line = split(item.text);
-          const record = parseRecord(line.body);
+          const record = parseJsonObject(line.body);
           if (!record || requestIdOf(record) !== requestId) continue;
           const time = lineTime(record, line.prefixTime);
           if (time === undefined) continue;
