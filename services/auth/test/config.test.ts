@@ -60,7 +60,10 @@ describe('auth-service config', () => {
   it('lets tests lower SCRYPT_COST, but not production', () => {
     expect(load({ SCRYPT_COST: '1024' }).config.SCRYPT_COST).toBe(1024);
     expect(problemsOf({ NODE_ENV: 'production', JWT_SECRET: 's'.repeat(32), SCRYPT_COST: '1024' })).toEqual([
-      expect.objectContaining({ variable: 'SCRYPT_COST', message: expect.stringContaining('at least 16384') }),
+      expect.objectContaining({
+        variable: 'SCRYPT_COST',
+        message: expect.stringContaining('at least 16384'),
+      }),
     ]);
     expect(
       load({ NODE_ENV: 'production', JWT_SECRET: 's'.repeat(32), SCRYPT_COST: '65536' }).config.SCRYPT_COST,

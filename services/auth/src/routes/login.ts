@@ -12,10 +12,7 @@ export const loginRoute: FastifyPluginAsyncZod<{
   tokens: TokenIssuer;
   /** scrypt's cost of the decoy hash: the same as signup's, so an unknown email costs the same. */
   scryptN: number;
-}> = async (
-  app,
-  deps,
-) => {
+}> = async (app, deps) => {
   // An unknown email still costs one scrypt verification, so response time does not tell either.
   const decoyHash = hashPassword('decoy password, never matches', deps.scryptN);
 

@@ -9,10 +9,7 @@ export const signupRoute: FastifyPluginAsyncZod<{
   tokens: TokenIssuer;
   /** scrypt's cost for the new hash (SCRYPT_COST). */
   scryptN: number;
-}> = async (
-  app,
-  deps,
-) => {
+}> = async (app, deps) => {
   app.post(
     '/signup',
     { schema: { body: signupBody, response: { 201: signupAnswer } } },
