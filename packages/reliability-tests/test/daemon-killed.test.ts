@@ -5,6 +5,7 @@
 // their PIDs and kills them at the end whatever happened.
 import { isAlive, killTree } from '@repo/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NO_JOBS_ENV } from '../src/ecosystem';
 import { call, pollUntil } from '../src/http';
 import { createPm2Stack, type Pm2Stack } from '../src/pm2';
 
@@ -14,7 +15,7 @@ const orphans: number[] = [];
 let statusAfterKill = '';
 
 beforeAll(async () => {
-  stack = await createPm2Stack({ logLevel: 'warn' });
+  stack = await createPm2Stack({ logLevel: 'warn', envFor: NO_JOBS_ENV });
   const started = await stack.devctl(['start', '--wait', '--no-build', '--timeout', '120']);
   expect(started.code, started.stdout + started.stderr).toBe(0);
 }, 240_000);

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { repoRoot, waitForHttp } from '@repo/test-utils';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NO_JOBS_ENV } from '../src/ecosystem';
 import { call } from '../src/http';
 import { createPm2Stack, type Pm2Stack } from '../src/pm2';
 import { listeningSockets } from '../src/proc-net';
@@ -27,7 +28,7 @@ const email = `security-${Date.now()}@example.com`;
 let token = '';
 
 beforeAll(async () => {
-  stack = await createPm2Stack({ logLevel: 'trace' });
+  stack = await createPm2Stack({ logLevel: 'trace', envFor: NO_JOBS_ENV });
   const started = await stack.pm2(['start', stack.ecosystem.file]);
   expect(started.code, started.stderr + started.stdout).toBe(0);
   await stack.waitHealthy();
