@@ -52,6 +52,15 @@ export interface TestEcosystem {
   cleanup(): void;
 }
 
+/**
+ * `envFor` of a stack whose test queues no job: the worker asks for one every 5 s instead of every
+ * 500 ms. The idle worker's poll, and data-service's answer to it, were the largest steady CPU cost
+ * of a stack that runs for minutes on a loaded machine. Tests that submit forms keep the default.
+ */
+export const NO_JOBS_ENV: Record<string, Record<string, string>> = {
+  'worker-service': { WORKER_POLL_INTERVAL_MS: '5000' },
+};
+
 /** The apps of the repository's ecosystem.config.js, read as PM2 reads them (CommonJS require). */
 export function readEcosystemApps(rootDir = repoRoot()): EcosystemApp[] {
   // A copy: the tests edit the entries they write.

@@ -6,6 +6,7 @@ export { type Balancer, startBalancer } from './balancer';
 export {
   createTestEcosystem,
   type EcosystemApp,
+  NO_JOBS_ENV,
   readEcosystemApps,
   type TestEcosystem,
   type TestEcosystemOptions,

@@ -38,6 +38,11 @@ export interface SubmissionLoad {
   done: Promise<SubmissionLoadOutcome>;
   /** Ends the load now (requests in flight are not waited for). */
   stop(): void;
+  /**
+   * Requests sent and answered so far: read before and after a fault to prove that requests were
+   * in flight while it happened (a paced load sends few, so this is checked, not assumed).
+   */
+  progress(): { sent: number; answered: number };
 }
 
 /**
@@ -50,6 +55,7 @@ export function startSubmissionLoad(options: SubmissionLoadOptions): SubmissionL
   const slowestByStatus = new Map<number, number>();
   const samples = new Map<number, string>();
   let sequence = 0;
+  let answered = 0;
   const startedAt = performance.now();
   let stop = () => {};
   const done = new Promise<SubmissionLoadOutcome>((resolve, reject) => {
@@ -73,6 +79,7 @@ export function startSubmissionLoad(options: SubmissionLoadOptions): SubmissionL
               };
             },
             onResponse: (status, body) => {
+              answered++;
               byStatus.set(status, (byStatus.get(status) ?? 0) + 1);
               if (status >= 200 && status < 300) acknowledged.add((JSON.parse(body) as { id: string }).id);
               else if (!samples.has(status)) samples.set(status, body.slice(0, 300));
@@ -100,7 +107,7 @@ export function startSubmissionLoad(options: SubmissionLoadOptions): SubmissionL
     const bound = setTimeout(() => instance.stop(), options.boundMs);
     stop = () => instance.stop();
   });
-  return { done, stop: () => stop() };
+  return { done, stop: () => stop(), progress: () => ({ sent: sequence, answered }) };
 }
 
 export interface QueueStats {

@@ -16,6 +16,43 @@ export const PM2_BIN = join(dirname(require.resolve('pm2/package.json')), 'bin',
 /** devctl's bin stub (builds dist/ when stale). */
 export const DEVCTL_BIN = join(repoRoot(), 'packages', 'devctl', 'bin', 'devctl.js');
 
+interface RpcClient {
+  call(method: string, args: object, done: (error: Error | null, result: unknown) => void): void;
+}
+interface AxonSocket {
+  connect(path: string): void;
+  close(): void;
+  on(event: 'error', listener: (error: Error) => void): void;
+}
+
+/**
+ * `getMonitorData` over the daemon's RPC socket, with the client PM2's CLI uses (its bundled
+ * pm2-axon-rpc): the list `pm2 jlist` prints, without a PM2 CLI process per call (~0.4 CPU-s each
+ * on this machine; the crash test lists after every kill). Fails after `timeoutMs` when no daemon
+ * answers (axon would retry the connection forever).
+ */
+function rpcList(home: string, timeoutMs: number): Promise<Pm2Process[]> {
+  const fromPm2 = createRequire(require.resolve('pm2/package.json'));
+  const axon = fromPm2('./modules/pm2-axon') as { socket(type: 'req'): AxonSocket };
+  const Client = fromPm2('./modules/pm2-axon-rpc').Client as new (socket: AxonSocket) => RpcClient;
+  const socket = axon.socket('req');
+  const client = new Client(socket);
+  return new Promise<Pm2Process[]>((resolve, reject) => {
+    const timer = setTimeout(
+      () =>
+        reject(new Error(`the PM2 daemon of ${home} did not answer getMonitorData within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    socket.on('error', () => undefined); // refused while no daemon listens: axon retries until the timer
+    socket.connect(join(home, 'rpc.sock'));
+    client.call('getMonitorData', {}, (error, list) => {
+      clearTimeout(timer);
+      if (error) reject(error);
+      else resolve(list as Pm2Process[]);
+    });
+  }).finally(() => socket.close());
+}
+
 /** One process of `pm2 jlist`, only the fields these tests read. */
 export interface Pm2Process {
   name: string;
@@ -45,7 +82,7 @@ export interface Pm2Stack {
   pm2(args: string[], timeoutMs?: number): Promise<CommandResult>;
   /** Runs devctl against this daemon and ecosystem (DEVCTL_ROOT); never throws for a non-zero exit. */
   devctl(args: string[], timeoutMs?: number): Promise<CommandResult>;
-  /** `pm2 jlist`, parsed. */
+  /** What `pm2 jlist` prints, asked of the daemon over its RPC socket (throws when none runs). */
   list(): Promise<Pm2Process[]>;
   /** The process of one app, or a clear error. */
   processOf(name: string): Promise<Pm2Process>;
@@ -107,13 +144,7 @@ export async function createPm2Stack(options: TestEcosystemOptions = {}): Promis
   const devctl = (args: string[], timeoutMs = 180_000) =>
     exec(DEVCTL_BIN, args, { ...env, DEVCTL_ROOT: ecosystem.dir }, ecosystem.dir, timeoutMs);
 
-  const list = async (): Promise<Pm2Process[]> => {
-    const result = await pm2(['jlist']);
-    const start = result.stdout.indexOf('[');
-    if (result.code !== 0 || start === -1)
-      throw new Error(`pm2 jlist failed (${result.code}): ${result.stderr}${result.stdout}`);
-    return JSON.parse(result.stdout.slice(start)) as Pm2Process[];
-  };
+  const list = () => rpcList(pm2Home.home, 30_000);
 
   return {
     ecosystem,

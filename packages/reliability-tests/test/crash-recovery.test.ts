@@ -8,6 +8,7 @@
 import { loadavg } from 'node:os';
 import { childPids } from '@repo/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NO_JOBS_ENV } from '../src/ecosystem';
 import { call, median, pollUntil, sleep } from '../src/http';
 import { createPm2Stack, type Pm2Process, type Pm2Stack } from '../src/pm2';
 
@@ -33,7 +34,7 @@ let stack: Pm2Stack;
 const figures: Record<string, { healthy: number[]; respawned: number[] }> = {};
 
 beforeAll(async () => {
-  stack = await createPm2Stack({ logLevel: 'warn' });
+  stack = await createPm2Stack({ logLevel: 'warn', envFor: NO_JOBS_ENV });
   const started = await stack.pm2(['start', stack.ecosystem.file]);
   expect(started.code, started.stderr + started.stdout).toBe(0);
   await stack.waitHealthy();

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { repoRoot, waitForHttp } from '@repo/test-utils';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NO_JOBS_ENV } from '../src/ecosystem';
 import { call } from '../src/http';
 import { createPm2Stack, type Pm2Stack } from '../src/pm2';
 import { listeningSockets } from '../src/proc-net';
@@ -27,7 +28,7 @@ const email = `security-${Date.now()}@example.com`;
 let token = '';
 
 beforeAll(async () => {
-  stack = await createPm2Stack({ logLevel: 'trace' });
+  stack = await createPm2Stack({ logLevel: 'trace', envFor: NO_JOBS_ENV });
   const started = await stack.pm2(['start', stack.ecosystem.file]);
   expect(started.code, started.stderr + started.stdout).toBe(0);
   await stack.waitHealthy();
@@ -71,9 +72,11 @@ function expectNoSecretInLogs() {
 
 describe('security defaults of the running stack', () => {
   it('every service listens on 127.0.0.1 only, on its port', async () => {
+    const processes = await stack.list();
     for (const name of stack.ecosystem.services) {
-      const { pid } = await stack.processOf(name);
-      const sockets = listeningSockets(pid);
+      const pid = processes.find((p) => p.name === name)?.pid;
+      expect(pid, `PM2 lists no process of ${name}`).toBeGreaterThan(0);
+      const sockets = listeningSockets(pid as number);
       expect(sockets, `${name} (pid ${pid})`).toEqual([
         { family: 'IPv4', address: '127.0.0.1', port: stack.ecosystem.ports[name] },
       ]);

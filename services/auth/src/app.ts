@@ -36,8 +36,9 @@ export function buildApp({ config, logger, jwtSecret, users: given }: BuildAppOp
   const users = given ?? createUserStore(data);
   const tokens = createTokenIssuer(jwtSecret, config.JWT_TTL);
 
-  app.register(signupRoute, { users, tokens });
-  app.register(loginRoute, { users, tokens });
+  const scryptN = config.SCRYPT_COST;
+  app.register(signupRoute, { users, tokens, scryptN });
+  app.register(loginRoute, { users, tokens, scryptN });
   app.register(meRoute, { users, tokens });
   app.register(verifyRoute, { tokens });
   return app;

@@ -1,4 +1,5 @@
 import { baseConfigSchema, mustMatch, z } from '@repo/service-kit';
+import { PRODUCTION_SCRYPT_N } from './password';
 
 const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
 
@@ -26,10 +27,29 @@ export const configSchema = baseConfigSchema(3003)
     ),
     JWT_TTL: duration.default(3600),
     UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
+    /**
+     * scrypt's cost N for new password hashes (each hash stores its own, so older ones still verify).
+     * Lower only where hashing speed matters more than strength (tests); refused below the default
+     * in production.
+     */
+    SCRYPT_COST: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(2 ** 20)
+      .refine((n) => (n & (n - 1)) === 0, 'must be a power of two, e.g. 16384')
+      .default(PRODUCTION_SCRYPT_N),
   })
   .superRefine((config, ctx) => {
     if (config.NODE_ENV === 'production' && config.JWT_SECRET === undefined) {
       ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'is required when NODE_ENV=production' });
+    }
+    if (config.NODE_ENV === 'production' && config.SCRYPT_COST < PRODUCTION_SCRYPT_N) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SCRYPT_COST'],
+        message: `must be at least ${PRODUCTION_SCRYPT_N} (OWASP's minimum) when NODE_ENV=production`,
+      });
     }
   });
 

@@ -1,7 +1,9 @@
 import { randomBytes, type ScryptOptions, scrypt, timingSafeEqual } from 'node:crypto';
 
-// OWASP's minimum for scrypt (N=2^14, r=8, p=1): ~16 MiB and a few tens of ms per hash.
-const COST = { N: 16_384, r: 8, p: 1 } as const;
+// OWASP's minimum for scrypt (N=2^14, r=8, p=1): ~16 MiB and a few tens of ms per hash. N is a
+// setting (SCRYPT_COST, config.ts), never below this in production; r and p stay fixed.
+export const PRODUCTION_SCRYPT_N = 16_384;
+const BLOCK = { r: 8, p: 1 } as const;
 const KEY_LENGTH = 64;
 const SALT_BYTES = 16;
 
@@ -18,11 +20,15 @@ function derive(
   });
 }
 
-/** `scrypt$N$r$p$<salt base64>$<hash base64>`: the parameters travel with the hash, so they can be raised later. */
-export async function hashPassword(password: string): Promise<string> {
+/**
+ * `scrypt$N$r$p$<salt base64>$<hash base64>`: the parameters travel with the hash, so they can be
+ * raised later. `N` is the cost (a power of two; the configured SCRYPT_COST).
+ */
+export async function hashPassword(password: string, N = PRODUCTION_SCRYPT_N): Promise<string> {
   const salt = randomBytes(SALT_BYTES);
-  const key = await derive(password, salt, COST);
-  return ['scrypt', COST.N, COST.r, COST.p, salt.toString('base64'), key.toString('base64')].join('$');
+  const cost = { N, ...BLOCK };
+  const key = await derive(password, salt, cost);
+  return ['scrypt', cost.N, cost.r, cost.p, salt.toString('base64'), key.toString('base64')].join('$');
 }
 
 const isPowerOfTwo = (n: number) => Number.isInteger(n) && n > 1 && (n & (n - 1)) === 0;

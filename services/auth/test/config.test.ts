@@ -35,6 +35,7 @@ describe('auth-service config', () => {
       DATA_SERVICE_URL: 'http://127.0.0.1:3004',
       JWT_TTL: 3600,
       UPSTREAM_TIMEOUT_MS: 5000,
+      SCRYPT_COST: 16_384,
     });
     expect(config.JWT_SECRET).toBeUndefined();
   });
@@ -56,8 +57,24 @@ describe('auth-service config', () => {
     );
   });
 
+  it('lets tests lower SCRYPT_COST, but not production', () => {
+    expect(load({ SCRYPT_COST: '1024' }).config.SCRYPT_COST).toBe(1024);
+    expect(problemsOf({ NODE_ENV: 'production', JWT_SECRET: 's'.repeat(32), SCRYPT_COST: '1024' })).toEqual([
+      expect.objectContaining({
+        variable: 'SCRYPT_COST',
+        message: expect.stringContaining('at least 16384'),
+      }),
+    ]);
+    expect(
+      load({ NODE_ENV: 'production', JWT_SECRET: 's'.repeat(32), SCRYPT_COST: '65536' }).config.SCRYPT_COST,
+    ).toBe(65_536);
+  });
+
   it.each([
     ['JWT_SECRET', 'too-short-secret', 'at least 32'],
+    ['SCRYPT_COST', '3000', 'power of two'],
+    ['SCRYPT_COST', '512', '512'],
+    ['SCRYPT_COST', String(2 ** 21), String(2 ** 21)],
     ['JWT_TTL', 'forever', 'duration'],
     ['JWT_TTL', '0h', 'duration'],
     ['JWT_TTL', '3600', 'duration'],

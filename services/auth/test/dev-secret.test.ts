@@ -46,7 +46,9 @@ describe('resolveDevSecret (the JWT secret auth-service and api-gateway share in
       promisify(execFile)(
         process.execPath,
         ['--import', 'tsx', '--conditions=source', '--input-type=module', '-e', script],
-        { cwd: serviceDir, timeout: 20_000, env: { PATH: process.env.PATH } },
+        // Four processes loading the kit from its TypeScript at once: on a loaded 2-core machine
+        // (pnpm test) one took over 20 s. A bound, not a timing check; under the test's 60 s.
+        { cwd: serviceDir, timeout: 50_000, env: { PATH: process.env.PATH } },
       );
     const outputs = await Promise.all([run(), run(), run(), run()]);
     const secrets = new Set(outputs.map((o) => o.stdout));

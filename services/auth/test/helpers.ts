@@ -13,8 +13,19 @@ export const silentLogger = () => createLogger({ service: 'test', level: 'silent
 
 export const TEST_SECRET = 'test-secret-test-secret-test-secret-0123';
 
-/** A config as the schema resolves it from these variables. */
+/**
+ * scrypt's lowest accepted cost (N=1024: a sixteenth of the default's CPU per hash). Tests that do
+ * not test the hashing itself use it: at the default cost the hashes were most of this package's
+ * test CPU. routes.test.ts and password.test.ts keep the default.
+ */
+export const CHEAP_SCRYPT_COST = '1024';
+
+/** A config as the schema resolves it from these variables (with the cheap scrypt cost unless given). */
 export const testConfig = (env: Record<string, string> = {}) =>
+  configSchema.parse({ NODE_ENV: 'test', JWT_SECRET: TEST_SECRET, SCRYPT_COST: CHEAP_SCRYPT_COST, ...env });
+
+/** The same with the default (production) scrypt cost, for tests of the stored hash. */
+export const defaultCostConfig = (env: Record<string, string> = {}) =>
   configSchema.parse({ NODE_ENV: 'test', JWT_SECRET: TEST_SECRET, ...env });
 
 interface StoredUser {

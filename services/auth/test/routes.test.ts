@@ -3,15 +3,24 @@ import { jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app';
 import { ISSUER } from '../src/tokens';
-import { silentLogger, startDataServiceStub, TEST_SECRET, testConfig, tokens } from './helpers';
+import {
+  CHEAP_SCRYPT_COST,
+  defaultCostConfig,
+  silentLogger,
+  startDataServiceStub,
+  TEST_SECRET,
+  testConfig,
+  tokens,
+} from './helpers';
 
 let data: Awaited<ReturnType<typeof startDataServiceStub>>;
 let app: FastifyInstance;
 
 beforeAll(async () => {
   data = await startDataServiceStub();
+  // The default scrypt cost, as in production: this file checks the hash the route stores.
   app = buildApp({
-    config: testConfig({ DATA_SERVICE_URL: data.url }),
+    config: defaultCostConfig({ DATA_SERVICE_URL: data.url }),
     logger: silentLogger(),
     jwtSecret: TEST_SECRET,
   });
@@ -45,6 +54,29 @@ describe('POST /signup', () => {
     const stored = [...data.users.values()].find((u) => u.email === 'hash@example.org');
     expect(stored?.passwordHash).toMatch(/^scrypt\$16384\$8\$1\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/);
     expect(stored?.passwordHash).not.toContain('plain text secret');
+  });
+
+  it('hashes at the configured SCRYPT_COST, and the account logs in', async () => {
+    const cheap = buildApp({
+      config: testConfig({ DATA_SERVICE_URL: data.url, SCRYPT_COST: CHEAP_SCRYPT_COST }),
+      logger: silentLogger(),
+      jwtSecret: TEST_SECRET,
+    });
+    try {
+      const created = await cheap.inject({
+        method: 'POST',
+        url: '/signup',
+        payload: { email: 'cost@example.org', password: 'cheap but salted' },
+      });
+      expect(created.statusCode, created.body).toBe(201);
+      const stored = [...data.users.values()].find((u) => u.email === 'cost@example.org');
+      expect(stored?.passwordHash).toMatch(/^scrypt\$1024\$8\$1\$/);
+      // The cost travels with the hash: an app at the default cost still verifies it.
+      const res = await login({ email: 'cost@example.org', password: 'cheap but salted' });
+      expect(res.statusCode, res.body).toBe(200);
+    } finally {
+      await cheap.close();
+    }
   });
 
   it('answers 409 when the email exists, whatever its case', async () => {

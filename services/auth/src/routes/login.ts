@@ -7,12 +7,14 @@ import { loginBody, tokenAnswer } from './schemas';
 /** One message for an unknown email and a wrong password, so the answer does not tell which accounts exist. */
 export const WRONG_CREDENTIALS = 'wrong email or password';
 
-export const loginRoute: FastifyPluginAsyncZod<{ users: UserStore; tokens: TokenIssuer }> = async (
-  app,
-  deps,
-) => {
+export const loginRoute: FastifyPluginAsyncZod<{
+  users: UserStore;
+  tokens: TokenIssuer;
+  /** scrypt's cost of the decoy hash: the same as signup's, so an unknown email costs the same. */
+  scryptN: number;
+}> = async (app, deps) => {
   // An unknown email still costs one scrypt verification, so response time does not tell either.
-  const decoyHash = hashPassword('decoy password, never matches');
+  const decoyHash = hashPassword('decoy password, never matches', deps.scryptN);
 
   app.post('/login', { schema: { body: loginBody, response: { 200: tokenAnswer } } }, async (req) => {
     const { email, password } = req.body;

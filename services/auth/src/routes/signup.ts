@@ -4,16 +4,18 @@ import type { TokenIssuer } from '../tokens';
 import type { UserStore } from '../users';
 import { signupAnswer, signupBody } from './schemas';
 
-export const signupRoute: FastifyPluginAsyncZod<{ users: UserStore; tokens: TokenIssuer }> = async (
-  app,
-  deps,
-) => {
+export const signupRoute: FastifyPluginAsyncZod<{
+  users: UserStore;
+  tokens: TokenIssuer;
+  /** scrypt's cost for the new hash (SCRYPT_COST). */
+  scryptN: number;
+}> = async (app, deps) => {
   app.post(
     '/signup',
     { schema: { body: signupBody, response: { 201: signupAnswer } } },
     async (req, reply) => {
       const { email, password } = req.body;
-      const passwordHash = await hashPassword(password);
+      const passwordHash = await hashPassword(password, deps.scryptN);
       let user: { id: string; email: string };
       try {
         user = await deps.users.create(email, passwordHash);
