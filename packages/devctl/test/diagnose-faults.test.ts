@@ -17,7 +17,7 @@ import {
   get,
   type KitApp,
   pm2LogText,
-  pm2Status,
+  pm2StatusRpc,
   startFixtureStack,
   waitUntil,
 } from './fixtures/harness';
@@ -138,7 +138,7 @@ beforeAll(async () => {
     // PM2 clears created_at when it gives up.
     await waitUntil(
       `${name} to be given up by PM2`,
-      async () => (await pm2Status(stack, name))?.gaveUp === true,
+      async () => (await pm2StatusRpc(stack, name))?.gaveUp === true,
       90_000,
     );
   }
@@ -155,7 +155,7 @@ beforeAll(async () => {
     // Memory is only judged on processes past their start-up.
     await waitUntil(
       'orders-leak to run 9 s',
-      async () => ((await pm2Status(stack, 'orders-leak'))?.uptimeMs ?? 0) >= 9000,
+      async () => ((await pm2StatusRpc(stack, 'orders-leak'))?.uptimeMs ?? 0) >= 9000,
     );
   }
 

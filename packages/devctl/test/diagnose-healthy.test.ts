@@ -7,7 +7,7 @@ import { tempDir } from '@repo/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verdictAfterRestart } from '../src/diagnose/index';
 import type { DiagnoseReport } from '../src/diagnose/types';
-import { type FixtureStack, get, pm2Status, startFixtureStack, waitUntil } from './fixtures/harness';
+import { type FixtureStack, get, pm2StatusRpc, startFixtureStack, waitUntil } from './fixtures/harness';
 
 let stack: FixtureStack;
 
@@ -133,7 +133,7 @@ describe('noise is not a finding', () => {
     await new Promise((resolve) => setTimeout(resolve, 1100));
     await stack.pm2('restart', 'orders');
     await waitUntil('orders healthy again', () => healthy('orders'));
-    expect((await pm2Status(stack, 'orders'))?.restarts).toBe(1);
+    expect((await pm2StatusRpc(stack, 'orders'))?.restarts).toBe(1);
     const { code, report } = await diagnoseJson();
     expect(report.findings).toEqual([]);
     expect(code).toBe(0);

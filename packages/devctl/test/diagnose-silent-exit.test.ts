@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DiagnoseReport, Finding } from '../src/diagnose/types';
-import { type FixtureStack, pm2Status, startFixtureStack, waitUntil } from './fixtures/harness';
+import { type FixtureStack, pm2StatusRpc, startFixtureStack, waitUntil } from './fixtures/harness';
 
 let stack: FixtureStack;
 let report: DiagnoseReport;
@@ -30,7 +30,7 @@ beforeAll(async () => {
   for (const name of ['orders-silent', 'orders-loop']) {
     await waitUntil(
       `${name} to be given up by PM2`,
-      async () => (await pm2Status(stack, name))?.gaveUp === true,
+      async () => (await pm2StatusRpc(stack, name))?.gaveUp === true,
       90_000,
     );
   }
