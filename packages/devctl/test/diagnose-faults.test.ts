@@ -42,6 +42,14 @@ const allApps: KitApp[] = [
   },
   { name: 'orders-reject', folder: 'orders', env: { FAULT: 'rejection' }, maxRestarts: 2, minUptime: 60_000 },
   { name: 'orders-loop', folder: 'orders', env: { FAULT: 'exit3' }, maxRestarts: 2, minUptime: 60_000 },
+  // process.exit(3) at start with nothing written: the kit logs the caller of process.exit.
+  {
+    name: 'orders-silent',
+    folder: 'orders',
+    env: { FAULT: 'silent-exit' },
+    maxRestarts: 2,
+    minUptime: 60_000,
+  },
   { name: 'orders-port', folder: 'orders', maxRestarts: 2, minUptime: 60_000 },
   { name: 'orders-orphan', folder: 'orders', maxRestarts: 2, minUptime: 60_000 },
   { name: 'orders-ready', folder: 'orders', env: { FAULT: 'not-ready' } },
@@ -65,6 +73,8 @@ const LIVE = new Set([
   'inventory',
   'orders',
   'orders-start',
+  'orders-loop',
+  'orders-silent',
   'orders-port',
   'orders-orphan',
   'orders-hang',
@@ -131,6 +141,7 @@ beforeAll(async () => {
     'orders-start',
     'orders-reject',
     'orders-loop',
+    'orders-silent',
     'orders-port',
     'orders-orphan',
     'mailer',
@@ -223,6 +234,20 @@ describe('diagnose on a live stack with a fault of each class that needs real pr
     );
   });
 
+  it('crash loop without a known cause: crashes, exit codes, PM2 gave up, the last error line', () => {
+    const finding = findingOf('orders-loop', 'crash-loop');
+    expect(finding.summary).toMatch(
+      /orders-loop is crash-looping: \d+ crashes since \S+, exit code 3; PM2 gave up \(errored\)/,
+    );
+    expect(finding.summary).toContain(
+      'last error: worker pool: cannot open queue file /nonexistent/orders/queue.db',
+    );
+    expect(finding.evidence.some((e) => e.stream === 'pm2' && e.text.includes('exited with code [3]'))).toBe(
+      true,
+    );
+    expect(finding.next).toContain('pnpm devctl logs orders-loop --err --lines 50');
+  });
+
   it('port held by a foreign process: its pid and command line, not an orphan', () => {
     const finding = findingOf('orders-port', 'port-conflict');
     expect(finding.summary).toContain(
@@ -302,5 +327,60 @@ describe('diagnose on a live stack with a fault of each class that needs real pr
     const result = await stack.devctl('diagnose', 'order');
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('did you mean orders?');
+  });
+});
+
+// Formerly diagnose-silent-exit.test.ts, on this stack (one PM2 daemon less): a service that ends
+// itself with process.exit(3) at start and writes nothing shows in PM2 as a crash loop with "exit
+// code 3". The kit logs the caller of process.exit, and diagnose names that file and line.
+describe('a silent process.exit(3) at start', () => {
+  const SHUTDOWN = 'services/orders/src/faults/shutdown.ts';
+
+  it('is a crash-loop finding with the file and line of the process.exit call', () => {
+    const finding = findingOf('orders-silent');
+    expect(finding.kind).toBe('crash-loop');
+    expect(finding.severity).toBe('error');
+    expect(finding.location).toEqual({ file: SHUTDOWN, line: 4, column: 13 });
+    expect(finding.summary).toMatch(
+      new RegExp(
+        `^orders-silent is crash-looping: \\d+ crashes since \\S+, exit code 3; PM2 gave up \\(errored\\); it calls process\\.exit\\(3\\) at ${SHUTDOWN}:4:13$`,
+      ),
+    );
+    expect(finding.next).toBe(
+      `fix ${SHUTDOWN}:4:13 (process.exit(3) ends the process there; the last run: pnpm devctl logs orders-silent --err --lines 50), then pnpm devctl restart orders-silent --wait`,
+    );
+    // The evidence shows the call and who made it: the service's start-up, in its TypeScript.
+    const call = finding.evidence.find((e) => e.text.startsWith('FATAL process.exit(3) called at'));
+    expect(call?.text).toContain(`at abandonWhenLicenceMissing (${SHUTDOWN}:4:13)`);
+    expect(call?.text).toMatch(/services\/orders\/src\/index\.ts:\d+:\d+/);
+  });
+
+  it('prints the location and the fix for a person', async () => {
+    const text = (await stack.devctl('diagnose', 'orders-silent')).stdout;
+    expect(text).toContain(`${SHUTDOWN}:4:13`);
+    expect(text).toContain(`fix ${SHUTDOWN}:4:13`);
+  });
+
+  it("error.log holds one line per run, the kit's, and nothing else", () => {
+    const errorLog = readFileSync(join(stack.root, 'services/orders/logs/orders-silent.error.log'), 'utf8');
+    const lines = errorLog.split('\n').filter(Boolean);
+    expect(lines.length).toBeGreaterThanOrEqual(2);
+    for (const line of lines) {
+      const record = JSON.parse(line.replace(/^\S+: /, '')) as {
+        level: number;
+        exit: { code: number; at: string };
+      };
+      expect(record).toMatchObject({ level: 60, exit: { code: 3, at: `${SHUTDOWN}:4:13` } });
+    }
+  });
+
+  it('a message written before the exit stays the last error, and the exit gives the location', () => {
+    const finding = findingOf('orders-loop');
+    expect(finding.kind).toBe('crash-loop');
+    expect(finding.summary).toContain(
+      'last error: worker pool: cannot open queue file /nonexistent/orders/queue.db',
+    );
+    expect(finding.location?.file).toBe('services/orders/src/index.ts');
+    expect(finding.next).toMatch(/^fix services\/orders\/src\/index\.ts:\d+:\d+ \(process\.exit\(3\)/);
   });
 });
