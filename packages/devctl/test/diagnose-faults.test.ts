@@ -4,7 +4,7 @@
 // a port held by a foreign process and by an orphan, a stopped dependency, a probe that times out,
 // a database port nothing listens on, an exit on a configuration error, an app missing from PM2).
 // The other classes, whose findings follow from what diagnose collected alone, are rows of the table
-// over this stack's recorded snapshot (diagnose-faults-recorded.test.ts); RECORD_DIAGNOSE=1 runs
+// over this stack's recorded snapshot (diagnose-recorded-faults.test.ts); RECORD_DIAGNOSE=1 runs
 // every fault live again and rewrites that snapshot.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -174,7 +174,7 @@ beforeAll(async () => {
   jsonExitCode = json.code;
   report = JSON.parse(json.stdout) as DiagnoseReport;
   human = await stack.devctl('diagnose');
-  // RECORD_DIAGNOSE=1 keeps what diagnose looked at for the table tests (diagnose-faults-recorded,
+  // RECORD_DIAGNOSE=1 keeps what diagnose looked at for the table tests (diagnose-recorded-faults,
   // diagnose-attribution).
   if (recording) {
     const file = fileURLToPath(

@@ -1,4 +1,4 @@
-// Every fault diagnose knows, as a table over one recorded snapshot of the live fault stack
+// Every fault diagnose knows, as table tests over recordings of real runs. First, one snapshot of the live fault stack
 // (fixtures/diagnose/recorded/known-faults.snapshot.json, written by diagnose-faults.test.ts with
 // RECORD_DIAGNOSE=1): the log tails, PM2 state and events, probes, port holders and memory samples
 // diagnose collected from real processes, fed to its analysis (every detector, the root-cause pass,
@@ -11,7 +11,13 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkedLines, renderReport } from '../src/diagnose/index';
 import type { Finding } from '../src/diagnose/types';
-import { diagnoseSnapshot, fixtureRoot, loadSnapshotFile } from './diagnose-recorded';
+import {
+  diagnoseRecording,
+  diagnoseSnapshot,
+  fixtureRoot,
+  loadRecording,
+  loadSnapshotFile,
+} from './diagnose-recorded';
 
 const snapshot = loadSnapshotFile('known-faults');
 const findings = diagnoseSnapshot(snapshot);
@@ -248,5 +254,51 @@ describe('diagnose on the recorded stack with every fault', () => {
     expect(text).toContain('✖ error  billing  config-error');
     expect(text).toContain('where: services/orders/src/routes/boom.ts:');
     expect(text).toContain('next:  pnpm install, then pnpm devctl restart mailer --wait');
+  });
+});
+
+// The slow and hung handlers of diagnose-chain as table rows over their recordings
+// (fixtures/diagnose/recorded/chain-*.json, written by diagnose-chain.test.ts with RECORD_DIAGNOSE=1):
+// what the real fixture services logged, fed to diagnose's analysis and renderer. The headline of a
+// slow request names how long the leaf took and how long its caller waits; the callers that timed
+// out have no finding of their own. diagnose-chain keeps the 500 two relays down and the hung
+// handler live; diagnose-attribution checks kind, location, callers and next of the same rows.
+const chainRows = [
+  {
+    recording: 'chain-slow-handler',
+    callers: ['edge', 'mid'],
+    summary:
+      /^leaf took \d+\.\d s to answer GET \/quotes\/7; its caller gives up after 1000 ms \(2 requests since \d\d:\d\d:\d\d\); edge, mid fail because of it$/,
+    header: /^✖ error {2}leaf {2}slow-request$/m,
+  },
+  {
+    recording: 'chain-hung-handler',
+    callers: ['mid'],
+    summary:
+      /^leaf did not answer GET \/quotes\/7 within the 1000 ms its caller waits: no "request completed" since it came in at /,
+    header: /^✖ error {2}leaf {2}slow-request$/m,
+  },
+  {
+    recording: 'chain-500-depth-2',
+    callers: ['edge', 'mid'],
+    summary:
+      /^leaf answered 500 to GET \/quotes\/7: TypeError: Cannot read properties of undefined \(reading 'eu'\) at services\/chain\/src\/pricing\.ts:\d+:\d+; edge, mid fail because of it$/,
+    header: /^✖ error {2}leaf {2}request-error$/m,
+  },
+];
+
+describe.each(chainRows)('$recording', (row) => {
+  const findings = diagnoseRecording(loadRecording(row.recording));
+
+  it('one finding, on the leaf: its headline says what the leaf did and who fails because of it', () => {
+    expect(findings.map((f) => [f.service, f.severity])).toEqual([['leaf', 'error']]);
+    expect(findings[0]?.summary).toMatch(row.summary);
+    expect(findings[0]?.affects).toEqual(row.callers);
+  });
+
+  it('prints it for a person, and no next step edits a relay', () => {
+    const text = renderReport({ healthy: false, checked: [], findings });
+    expect(text).toMatch(row.header);
+    expect(text).not.toMatch(/fix services\/chain\/src\/routes\//);
   });
 });
