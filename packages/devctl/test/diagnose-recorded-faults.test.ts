@@ -1,6 +1,6 @@
-// Every fault diagnose knows, as table tests over recordings of real runs. First, one snapshot of the live fault stack
-// (fixtures/diagnose/recorded/known-faults.snapshot.json, written by diagnose-faults.test.ts with
-// RECORD_DIAGNOSE=1): the log tails, PM2 state and events, probes, port holders and memory samples
+// Every fault diagnose knows, as table tests over recordings of real runs. First, one snapshot of
+// the live fault stack (fixtures/diagnose/recorded/known-faults.snapshot.json, written by
+// diagnose-faults.test.ts with RECORD_DIAGNOSE=1): the log tails, PM2 state and events, probes, port holders and memory samples
 // diagnose collected from real processes, fed to its analysis (every detector, the root-cause pass,
 // the checked lines and the text renderer) in milliseconds. diagnose-faults keeps one live case per
 // class whose detection depends on what a real process does (a crash loop PM2 gives up on, a port
