@@ -109,7 +109,20 @@ const rows: Row[] = [
       'last error: worker pool: cannot open queue file /nonexistent/orders/queue.db',
     ],
     evidence: [{ stream: 'pm2', text: 'exited with code [3]' }],
-    next: /pnpm devctl logs orders-loop --err --lines 50/,
+    // A message written before the exit stays the last error, and the exit gives the location.
+    at: { file: 'services/orders/src/index.ts', text: 'process.exit(3)' },
+    next: /^fix services\/orders\/src\/index\.ts:\d+:\d+ \(process\.exit\(3\).*pnpm devctl logs orders-loop --err --lines 50/,
+  },
+  {
+    service: 'orders-silent',
+    kind: 'crash-loop',
+    severity: 'error',
+    summary: [
+      /^orders-silent is crash-looping: \d+ crashes since \S+, exit code 3; PM2 gave up \(errored\); it calls process\.exit\(3\) at services\/orders\/src\/faults\/shutdown\.ts:4:13$/,
+    ],
+    at: { file: 'services/orders/src/faults/shutdown.ts', text: 'process.exit(3)' },
+    next: 'fix services/orders/src/faults/shutdown.ts:4:13 (process.exit(3) ends the process there; the last run: pnpm devctl logs orders-silent --err --lines 50), then pnpm devctl restart orders-silent --wait',
+    evidence: [{ text: 'at abandonWhenLicenceMissing (services/orders/src/faults/shutdown.ts:4:13)' }],
   },
   {
     service: 'orders-port',
