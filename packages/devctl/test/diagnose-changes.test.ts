@@ -16,7 +16,7 @@ import {
   buildServices,
   type FixtureStack,
   get,
-  pm2Status,
+  pm2StatusRpc,
   startFixtureStack,
   waitUntil,
 } from './fixtures/harness';
@@ -162,8 +162,8 @@ describe('diagnose names what changed since a service last worked', () => {
     await waitUntil(
       'shop to give up after its crashes',
       async () =>
-        (await pm2Status(stack, 'shop'))?.status === 'errored' ||
-        (await pm2Status(stack, 'shop'))?.gaveUp === true,
+        (await pm2StatusRpc(stack, 'shop'))?.status === 'errored' ||
+        (await pm2StatusRpc(stack, 'shop'))?.gaveUp === true,
     );
 
     const result = await stack.devctl('diagnose', 'shop', '--json');

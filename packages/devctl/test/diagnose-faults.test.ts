@@ -1,5 +1,11 @@
 // Every fault diagnose knows, injected into real processes under a real PM2 daemon, then diagnosed
-// by the real devctl bin: kind, root-cause service, source location and next step.
+// by the real devctl bin: kind, root-cause service, source location and next step. Live here: one
+// case per class whose detection depends on what real processes do (a crash loop PM2 gives up on,
+// a port held by a foreign process and by an orphan, a stopped dependency, a probe that times out,
+// a database port nothing listens on, an exit on a configuration error, an app missing from PM2).
+// The other classes, whose findings follow from what diagnose collected alone, are rows of the table
+// over this stack's recorded snapshot (diagnose-recorded-faults.test.ts); RECORD_DIAGNOSE=1 runs
+// every fault live again and rewrites that snapshot.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,12 +17,12 @@ import {
   get,
   type KitApp,
   pm2LogText,
-  pm2Status,
+  pm2StatusRpc,
   startFixtureStack,
   waitUntil,
 } from './fixtures/harness';
 
-const apps: KitApp[] = [
+const allApps: KitApp[] = [
   { name: 'catalog', folder: 'catalog' },
   { name: 'inventory', folder: 'catalog' },
   {
@@ -36,6 +42,14 @@ const apps: KitApp[] = [
   },
   { name: 'orders-reject', folder: 'orders', env: { FAULT: 'rejection' }, maxRestarts: 2, minUptime: 60_000 },
   { name: 'orders-loop', folder: 'orders', env: { FAULT: 'exit3' }, maxRestarts: 2, minUptime: 60_000 },
+  // process.exit(3) at start with nothing written: the kit logs the caller of process.exit.
+  {
+    name: 'orders-silent',
+    folder: 'orders',
+    env: { FAULT: 'silent-exit' },
+    maxRestarts: 2,
+    minUptime: 60_000,
+  },
   { name: 'orders-port', folder: 'orders', maxRestarts: 2, minUptime: 60_000 },
   { name: 'orders-orphan', folder: 'orders', maxRestarts: 2, minUptime: 60_000 },
   { name: 'orders-ready', folder: 'orders', env: { FAULT: 'not-ready' } },
@@ -52,6 +66,24 @@ const apps: KitApp[] = [
   { name: 'mailer', folder: 'mailer', maxRestarts: 2, minUptime: 60_000 },
   { name: 'reports', folder: 'catalog', notStarted: true },
 ];
+
+// Run live (the rest are table rows over the recorded snapshot, unless recording it again).
+const LIVE = new Set([
+  'catalog',
+  'inventory',
+  'orders',
+  'orders-start',
+  'orders-silent',
+  'orders-port',
+  'orders-orphan',
+  'orders-hang',
+  'catalog-db',
+  'billing',
+  'reports',
+]);
+const recording = process.env.RECORD_DIAGNOSE !== undefined && process.env.RECORD_DIAGNOSE !== '';
+const apps = allApps.filter((app) => recording || LIVE.has(app.name));
+const runs = (name: string) => apps.some((app) => app.name === name);
 
 let stack: FixtureStack;
 let report: DiagnoseReport;
@@ -80,59 +112,70 @@ const lineOf = (file: string, text: string) =>
 
 beforeAll(async () => {
   stack = await startFixtureStack(apps, {
-    workerIntervalMs: 1000,
+    // PM2's memory check every second (max_memory_restart) only when orders-memory runs.
+    workerIntervalMs: runs('orders-memory') ? 1000 : undefined,
     beforeStart: async (s) => {
       foreignHolder = await s.holdPort(s.ports['orders-port'] as number, 'foreign');
       orphanHolder = await s.holdPort(s.ports['orders-orphan'] as number, 'project');
     },
   });
-  for (const name of ['inventory', 'orders', 'orders-boom', 'orders-crash']) {
+  for (const name of ['inventory', 'orders', 'orders-boom', 'orders-crash'].filter(runs)) {
     await waitUntil(`${name} healthy`, () => healthy(name));
   }
   // A dependency goes down; its dependent fails on the next request.
   await stack.pm2('stop', 'inventory');
   expect((await get(stack.url('orders', '/orders/42'))).status).toBe(502);
-  // A handler throws (500); a request crashes the process (PM2 restarts it).
-  expect((await get(stack.url('orders-boom', '/boom'))).status).toBe(500);
-  expect((await get(stack.url('orders-crash', '/crash'))).status).toBe(202);
-  await waitUntil(
-    'orders-crash to crash and come back',
-    async () => exits('orders-crash') >= 1 && (await healthy('orders-crash')),
-  );
+  if (recording) {
+    // A handler throws (500); a request crashes the process (PM2 restarts it).
+    expect((await get(stack.url('orders-boom', '/boom'))).status).toBe(500);
+    expect((await get(stack.url('orders-crash', '/crash'))).status).toBe(202);
+    await waitUntil(
+      'orders-crash to crash and come back',
+      async () => exits('orders-crash') >= 1 && (await healthy('orders-crash')),
+    );
+  }
   // Crash loops run until PM2 gives up: 2 unstable restarts within min_uptime x max_restarts (120 s,
   // generous because a loaded machine can take seconds per start).
   for (const name of [
     'orders-start',
     'orders-reject',
     'orders-loop',
+    'orders-silent',
     'orders-port',
     'orders-orphan',
     'mailer',
-  ]) {
+  ].filter(runs)) {
     // PM2 clears created_at when it gives up.
     await waitUntil(
       `${name} to be given up by PM2`,
-      async () => (await pm2Status(stack, name))?.gaveUp === true,
+      async () => (await pm2StatusRpc(stack, name))?.gaveUp === true,
       90_000,
     );
   }
-  await waitUntil(
-    'a max_memory_restart reload',
-    () => pm2LogText(stack).includes('exceeds --max-memory-restart'),
-    60_000,
+  // billing exits 78 on its configuration error: PM2 does not restart it (stop_exit_codes).
+  await waitUntil('billing to exit on its configuration error', () =>
+    /App \[billing:\d+\] exited with code \[78\]/.test(pm2LogText(stack)),
   );
-  // Memory is only judged on processes past their start-up.
-  await waitUntil(
-    'orders-leak to run 9 s',
-    async () => ((await pm2Status(stack, 'orders-leak'))?.uptimeMs ?? 0) >= 9000,
-  );
+  if (recording) {
+    await waitUntil(
+      'a max_memory_restart reload',
+      () => pm2LogText(stack).includes('exceeds --max-memory-restart'),
+      60_000,
+    );
+    // Memory is only judged on processes past their start-up.
+    await waitUntil(
+      'orders-leak to run 9 s',
+      async () => ((await pm2StatusRpc(stack, 'orders-leak'))?.uptimeMs ?? 0) >= 9000,
+    );
+  }
 
   const json = await stack.devctl('diagnose', '--json');
   jsonExitCode = json.code;
   report = JSON.parse(json.stdout) as DiagnoseReport;
   human = await stack.devctl('diagnose');
-  // RECORD_DIAGNOSE=1 keeps what diagnose looked at for the table tests (diagnose-attribution).
-  if (process.env.RECORD_DIAGNOSE) {
+  // RECORD_DIAGNOSE=1 keeps what diagnose looked at for the table tests (diagnose-recorded-faults,
+  // diagnose-attribution).
+  if (recording) {
     const file = fileURLToPath(
       new URL('./fixtures/diagnose/recorded/known-faults.snapshot.json', import.meta.url),
     );
@@ -144,7 +187,7 @@ afterAll(async () => {
   await stack?.cleanup();
 });
 
-describe('diagnose on a stack with every fault', () => {
+describe('diagnose on a live stack with a fault of each class that needs real processes', () => {
   it('exits 1 and lists errors before warnings', () => {
     expect(jsonExitCode).toBe(1);
     expect(report.healthy).toBe(false);
@@ -190,43 +233,6 @@ describe('diagnose on a stack with every fault', () => {
     );
   });
 
-  it('uncaught exception at request time: the request that crashed the process', () => {
-    const finding = findingOf('orders-crash', 'uncaught-exception');
-    const line = lineOf('services/orders/src/routes/crash.ts', 'throw new RangeError');
-    expect(finding.summary).toContain('crashed while running');
-    expect(finding.summary).toContain('RangeError: invoice total out of range: -1');
-    expect(finding.location).toMatchObject({ file: 'services/orders/src/routes/crash.ts', line });
-  });
-
-  it('unhandled rejection: the async function that rejected', () => {
-    const finding = findingOf('orders-reject', 'unhandled-rejection');
-    const line = lineOf('services/orders/src/faults/prices.ts', '.currency.toUpperCase()');
-    expect(finding.summary).toContain("TypeError: Cannot read properties of undefined (reading 'currency')");
-    expect(finding.location).toMatchObject({ file: 'services/orders/src/faults/prices.ts', line });
-  });
-
-  it('an error answered with 500: the handler line, not node_modules', () => {
-    const finding = findingOf('orders-boom', 'request-error');
-    const line = lineOf('services/orders/src/routes/boom.ts', 'discount.percent');
-    expect(finding.summary).toContain('answered 500 to GET /boom');
-    expect(finding.location).toMatchObject({ file: 'services/orders/src/routes/boom.ts', line });
-    expect(finding.next).toContain(`fix services/orders/src/routes/boom.ts:${line}:`);
-  });
-
-  it('crash loop without a known cause: crashes, exit codes, PM2 gave up, the last error line', () => {
-    const finding = findingOf('orders-loop', 'crash-loop');
-    expect(finding.summary).toMatch(
-      /orders-loop is crash-looping: \d+ crashes since \S+, exit code 3; PM2 gave up \(errored\)/,
-    );
-    expect(finding.summary).toContain(
-      'last error: worker pool: cannot open queue file /nonexistent/orders/queue.db',
-    );
-    expect(finding.evidence.some((e) => e.stream === 'pm2' && e.text.includes('exited with code [3]'))).toBe(
-      true,
-    );
-    expect(finding.next).toContain('pnpm devctl logs orders-loop --err --lines 50');
-  });
-
   it('port held by a foreign process: its pid and command line, not an orphan', () => {
     const finding = findingOf('orders-port', 'port-conflict');
     expect(finding.summary).toContain(
@@ -267,64 +273,9 @@ describe('diagnose on a stack with every fault', () => {
     expect(JSON.stringify(report)).not.toContain('s3cret-pw');
   });
 
-  it('the SMTP server unreachable: where, and the outbox way out', () => {
-    const finding = findingOf('catalog-smtp', 'dependency-unreachable');
-    expect(finding.summary).toMatch(
-      /catalog-smtp cannot reach the SMTP server at 127\.0\.0\.1:\d+ \(SMTP_HOST\): ECONNREFUSED/,
-    );
-    expect(
-      finding.evidence.some((e) => e.stream === 'probe' && e.text.includes('smtp: connect ECONNREFUSED')),
-    ).toBe(true);
-    expect(finding.next).toMatch(
-      /^start the SMTP server at 127\.0\.0\.1:\d+ \(or set EMAIL_TRANSPORT=outbox in services\/catalog\/\.env\)/,
-    );
-  });
-
-  it('a module not found: the import in the source, and pnpm install', () => {
-    const finding = findingOf('mailer', 'module-not-found');
-    const line = lineOf('services/mailer/src/transport.ts', "from 'smtp-fixture-transport'");
-    expect(finding.summary).toContain("package 'smtp-fixture-transport' is not installed");
-    expect(finding.location).toMatchObject({ file: 'services/mailer/src/transport.ts', line });
-    expect(finding.next).toBe('pnpm install, then pnpm devctl restart mailer --wait');
-  });
-
-  it('online but not ready: the reason /ready gives', () => {
-    const finding = findingOf('orders-ready', 'unhealthy');
-    expect(finding.summary).toBe(
-      'orders-ready is online but not ready: queue: queue folder /var/lib/orders-queue is not writable (EACCES)',
-    );
-  });
-
   it('online but /health does not answer: the timeout', () => {
     const finding = findingOf('orders-hang', 'unhealthy');
     expect(finding.summary).toMatch(/GET \/health no answer within \d+ ms/);
-  });
-
-  it('memory growing steadily: the figures, or, under 30 s of uptime, the samples left unjudged', () => {
-    // ~25 MiB/s. Younger than 30 s, start-up growth looks the same (CI: a healthy service 79 -> 94
-    // MiB in 1 s at 8 s of age), so growth alone is not a finding yet: the checked line shows the
-    // samples and says why (diagnose-resource looks at an older leak and expects the error).
-    const checked = report.checked.find((line) => line.startsWith('orders-leak: ')) ?? '';
-    expect(checked).toMatch(/memory (\d+ )+MiB over \d\.\d s/);
-    if (/the process is \d+ s old: growth is not judged before 30 s of uptime/.test(checked)) {
-      expect(report.findings.filter((f) => f.service === 'orders-leak')).toEqual([]);
-      return;
-    }
-    const finding = findingOf('orders-leak', 'memory-growth');
-    // Unconfirmed by an earlier run's look (this is the first diagnose of the stack), it asks for a
-    // second look instead of claiming a leak.
-    expect(finding.severity).toBe(/seen in this look only/.test(finding.summary) ? 'warning' : 'error');
-    expect(finding.summary).toMatch(
-      /resident memory grows steadily: \d+ MiB -> \d+ MiB in \d\.\d s \(\+\d+ MiB\/s\)/,
-    );
-  });
-
-  it('restarts caused by max_memory_restart', () => {
-    const finding = findingOf('orders-memory', 'memory-growth');
-    expect(finding.severity).toBe('error');
-    expect(finding.summary).toMatch(
-      /PM2 restarted it \d+ times? for going past max_memory_restart \(150 MiB\)/,
-    );
   });
 
   it('a service missing from PM2', () => {
@@ -342,8 +293,8 @@ describe('diagnose on a stack with every fault', () => {
     expect(human.code).toBe(1);
     expect(human.stdout).toMatch(/^diagnose: \d+ errors, \d+ warnings? \(most severe first\)/);
     expect(human.stdout).toContain('✖ error  billing  config-error');
-    expect(human.stdout).toContain('where: services/orders/src/routes/boom.ts:');
-    expect(human.stdout).toContain('next:  pnpm install, then pnpm devctl restart mailer --wait');
+    expect(human.stdout).toContain('where: services/orders/src/faults/startup.ts:');
+    expect(human.stdout).toContain('next:  pnpm devctl start inventory --wait');
     expect(human.stdout).not.toContain('\u001b[');
   });
 
@@ -361,5 +312,51 @@ describe('diagnose on a stack with every fault', () => {
     const result = await stack.devctl('diagnose', 'order');
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('did you mean orders?');
+  });
+});
+
+// Formerly diagnose-silent-exit.test.ts, on this stack (one PM2 daemon less): a service that ends
+// itself with process.exit(3) at start and writes nothing shows in PM2 as a crash loop with "exit
+// code 3". The kit logs the caller of process.exit, and diagnose names that file and line.
+// The same exit after a message on stderr (orders-loop) is a row of diagnose-recorded-faults.
+describe('a silent process.exit(3) at start', () => {
+  const SHUTDOWN = 'services/orders/src/faults/shutdown.ts';
+
+  it('is a crash-loop finding with the file and line of the process.exit call', () => {
+    const finding = findingOf('orders-silent');
+    expect(finding.kind).toBe('crash-loop');
+    expect(finding.severity).toBe('error');
+    expect(finding.location).toEqual({ file: SHUTDOWN, line: 4, column: 13 });
+    expect(finding.summary).toMatch(
+      new RegExp(
+        `^orders-silent is crash-looping: \\d+ crashes since \\S+, exit code 3; PM2 gave up \\(errored\\); it calls process\\.exit\\(3\\) at ${SHUTDOWN}:4:13$`,
+      ),
+    );
+    expect(finding.next).toBe(
+      `fix ${SHUTDOWN}:4:13 (process.exit(3) ends the process there; the last run: pnpm devctl logs orders-silent --err --lines 50), then pnpm devctl restart orders-silent --wait`,
+    );
+    // The evidence shows the call and who made it: the service's start-up, in its TypeScript.
+    const call = finding.evidence.find((e) => e.text.startsWith('FATAL process.exit(3) called at'));
+    expect(call?.text).toContain(`at abandonWhenLicenceMissing (${SHUTDOWN}:4:13)`);
+    expect(call?.text).toMatch(/services\/orders\/src\/index\.ts:\d+:\d+/);
+  });
+
+  it('prints the location and the fix for a person', async () => {
+    const text = (await stack.devctl('diagnose', 'orders-silent')).stdout;
+    expect(text).toContain(`${SHUTDOWN}:4:13`);
+    expect(text).toContain(`fix ${SHUTDOWN}:4:13`);
+  });
+
+  it("error.log holds one line per run, the kit's, and nothing else", () => {
+    const errorLog = readFileSync(join(stack.root, 'services/orders/logs/orders-silent.error.log'), 'utf8');
+    const lines = errorLog.split('\n').filter(Boolean);
+    expect(lines.length).toBeGreaterThanOrEqual(2);
+    for (const line of lines) {
+      const record = JSON.parse(line.replace(/^\S+: /, '')) as {
+        level: number;
+        exit: { code: number; at: string };
+      };
+      expect(record).toMatchObject({ level: 60, exit: { code: 3, at: `${SHUTDOWN}:4:13` } });
+    }
   });
 });

@@ -7,7 +7,7 @@ import { tempDir } from '@repo/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verdictAfterRestart } from '../src/diagnose/index';
 import type { DiagnoseReport } from '../src/diagnose/types';
-import { type FixtureStack, get, pm2Status, startFixtureStack, waitUntil } from './fixtures/harness';
+import { type FixtureStack, get, pm2StatusRpc, startFixtureStack, waitUntil } from './fixtures/harness';
 
 let stack: FixtureStack;
 
@@ -108,13 +108,17 @@ describe('diagnose on a healthy stack', () => {
 });
 
 describe('noise is not a finding', () => {
+  // When orders answered its 500 (its error line is no later than that).
+  let erredAt = 0;
+
   it('an error newer than the last start is a finding (the control)', async () => {
     expect((await get(stack.url('orders', '/boom'))).status).toBe(500);
+    erredAt = Date.now();
     const { code, report } = await diagnoseJson('orders');
     expect(report.findings.map((f) => [f.service, f.kind])).toEqual([['orders', 'request-error']]);
     expect(code).toBe(1);
     // --since a moment after it (as after a fix): it is history, with no restart at all.
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await waitUntil('the clock to pass the error', () => Date.now() > erredAt);
     const later = await stack.devctl('diagnose', '--json', '--since', new Date().toISOString());
     expect((JSON.parse(later.stdout) as DiagnoseReport).findings).toEqual([]);
     expect(later.code).toBe(0);
@@ -130,10 +134,13 @@ describe('noise is not a finding', () => {
 
   it('after a restart the user asked for, the older error and the restart are not findings', async () => {
     // PM2 prefixes have second precision: let the restart fall in a later second than the error.
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await waitUntil(
+      'a later second than the error',
+      () => Math.floor(Date.now() / 1000) > Math.floor(erredAt / 1000),
+    );
     await stack.pm2('restart', 'orders');
     await waitUntil('orders healthy again', () => healthy('orders'));
-    expect((await pm2Status(stack, 'orders'))?.restarts).toBe(1);
+    expect((await pm2StatusRpc(stack, 'orders'))?.restarts).toBe(1);
     const { code, report } = await diagnoseJson();
     expect(report.findings).toEqual([]);
     expect(code).toBe(0);

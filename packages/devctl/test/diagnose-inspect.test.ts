@@ -1,12 +1,13 @@
 // Reading where a Node process is stuck, on real processes (no PM2): its CPU from /proc, and the
 // stack of a busy loop through the inspector, source-mapped to the TypeScript line, with the
-// inspector closed again when we opened it and left alone when it was open already.
+// inspector closed again when we opened it and left alone when it was open already. Each test ends
+// the processes it started.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { type SpawnedProcess, spawnProcess, type TempDir, tempDir } from '@repo/test-utils';
 import { build } from 'esbuild';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { isIdle, readStuckStack, sampleCpu } from '../src/diagnose/inspect';
 import { cpuTimes, listeningPorts } from '../src/ports/processes';
 
@@ -34,10 +35,23 @@ let dir: TempDir;
 let script: string;
 const started: SpawnedProcess[] = [];
 
+/**
+ * Starts a process for the current test and kills it (by PID) when the test ends: a busy loop left
+ * running to the end of the file burns a whole core for every test after its own.
+ */
+function startForTest(...args: Parameters<typeof spawnProcess>): SpawnedProcess {
+  const child = spawnProcess(...args);
+  started.push(child);
+  onTestFinished(async () => {
+    await child.kill('SIGKILL');
+    started.splice(started.indexOf(child), 1);
+  });
+  return child;
+}
+
 /** A node running the bundle, busy once it printed "spinning". */
 async function spin(...nodeArgs: string[]): Promise<SpawnedProcess> {
-  const child = spawnProcess(process.execPath, [...nodeArgs, script], { cwd: dir.path, name: 'spin' });
-  started.push(child);
+  const child = startForTest(process.execPath, [...nodeArgs, script], { cwd: dir.path, name: 'spin' });
   await child.waitForOutput('spinning');
   const busySince = cpuTimes(child.pid)?.mainThread ?? 0;
   // Wait on the condition (CPU used), not a duration.
@@ -135,15 +149,25 @@ describe('readStuckStack', () => {
   it('a thread inside a long native call: says so, and the inspector opening later is closed', async () => {
     writeFileSync(
       join(dir.path, 'hash.mjs'),
+      // Hashes until the inspector has opened and been closed again, then waits: a loop that hashed
+      // to the end of the test burned a core for 20 s on a loaded machine.
       `import { pbkdf2Sync } from 'node:crypto';
+import inspector from 'node:inspector';
 console.log('hashing');
-setTimeout(() => { for (;;) pbkdf2Sync('secret', 'salt', 1000000, 64, 'sha512'); }, 50);
+setTimeout(() => {
+  let opened = false;
+  for (;;) {
+    pbkdf2Sync('secret', 'salt', 1000000, 64, 'sha512');
+    if (inspector.url() !== undefined) opened = true;
+    else if (opened) break;
+  }
+  setInterval(() => {}, 1000);
+}, 50);
 `,
     );
-    const child = spawnProcess(process.execPath, ['--inspect-port=0', join(dir.path, 'hash.mjs')], {
+    const child = startForTest(process.execPath, ['--inspect-port=0', join(dir.path, 'hash.mjs')], {
       name: 'hash',
     });
-    started.push(child);
     await child.waitForOutput('hashing');
     const stack = await readStuckStack(child.pid, { root: dir.path, timeoutMs: 300 });
     // Between two native calls the thread runs JavaScript for an instant: the inspector may open
@@ -166,8 +190,7 @@ setTimeout(() => { for (;;) pbkdf2Sync('secret', 'salt', 1000000, 64, 'sha512');
   }, 90_000);
 
   it('never signals a process that is not Node (SIGUSR1 would end it)', async () => {
-    const sleeper = spawnProcess('sleep', ['30'], { name: 'sleep' });
-    started.push(sleeper);
+    const sleeper = startForTest('sleep', ['30'], { name: 'sleep' });
     const stack = await readStuckStack(sleeper.pid, { root: dir.path, timeoutMs: 1000 });
     expect(stack).toEqual({ error: `pid ${sleeper.pid} is not a Node process` });
     expect(cpuTimes(sleeper.pid)).toBeDefined();
@@ -177,7 +200,7 @@ setTimeout(() => { for (;;) pbkdf2Sync('secret', 'salt', 1000000, 64, 'sha512');
 describe('sampleCpu', () => {
   it('tells a busy loop from a process that waits', async () => {
     const busy = await spin('--inspect-port=0');
-    const idle = spawnProcess(
+    const idle = startForTest(
       process.execPath,
       // Says it waits only once its start-up is over (a timer fires after Node's bootstrap), so a
       // loaded machine's late start-up work is not sampled as the waiting process's CPU.
@@ -186,7 +209,6 @@ describe('sampleCpu', () => {
         name: 'idle',
       },
     );
-    started.push(idle);
     await idle.waitForOutput('waiting');
     const [busyCpu, idleCpu] = await Promise.all([sampleCpu(busy.pid, 500), sampleCpu(idle.pid, 500)]);
     expect(busyCpu && isIdle(busyCpu)).toBe(false);
