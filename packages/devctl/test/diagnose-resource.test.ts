@@ -5,8 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MIN_GROWTH } from '../src/diagnose/detectors/memory';
 import type { DiagnoseReport, Finding } from '../src/diagnose/types';
-import { cpuTimes, listeningPorts } from '../src/ports/processes';
+import { cpuTimes, listeningPorts, residentBytes } from '../src/ports/processes';
 import { type FixtureStack, type KitApp, pm2Status, startFixtureStack, waitUntil } from './fixtures/harness';
 
 const apps: KitApp[] = [
@@ -52,8 +53,8 @@ const answers = async (name: string) => {
 
 /** The leak's age when diagnose looks: memory is only judged past the settling age (30 s). */
 const LEAK_AGE_MS = 31_000;
-/** About how long orders-spin takes from its start to stuck (online 2 s, then blocked). */
-const SPIN_LEAD_MS = 3_000;
+
+let leak: DiagnoseReport;
 
 beforeAll(async () => {
   stack = await startFixtureStack(apps);
@@ -62,19 +63,39 @@ beforeAll(async () => {
   // from PM2 once and the wait polls the clock: a `pm2 jlist` per poll for half a minute cost more
   // CPU than the services themselves.
   let leakStartedAt = 0;
+  let leakPid = 0;
   await waitUntil('orders-leak online', async () => {
     const status = await pm2Status(stack, 'orders-leak');
     if (status?.status !== 'online') return false;
     leakStartedAt = Date.now() - status.uptimeMs;
+    leakPid = status.pid;
     return true;
   });
-  // The busy loop takes a full core of this 2-core machine for as long as it runs: it is started
-  // only when the leak is nearly old enough, so it spins for the checks that need it, not the wait.
+  // Memory is only judged on processes past their start-up: PM2's own uptime of the leak says so
+  // (and that it was not restarted meanwhile).
   await waitUntil(
-    'orders-leak nearly past its settling age',
-    () => Date.now() - leakStartedAt >= LEAK_AGE_MS - SPIN_LEAD_MS,
+    `orders-leak to run ${LEAK_AGE_MS / 1000} s (past the settling age, when growth alone is an error)`,
+    async () =>
+      Date.now() - leakStartedAt >= LEAK_AGE_MS &&
+      ((await pm2Status(stack, 'orders-leak'))?.uptimeMs ?? 0) >= LEAK_AGE_MS,
     90_000,
   );
+  // The leak is judged before the busy loop runs, so it grows at its pace (a process starved by a
+  // loop on this 2-core machine grows by fits and starts). A first diagnose's look, then the one the
+  // test reads: growth seen in one run is an error only when an earlier run's look confirms it, lower
+  // by MIN_GROWTH -- so the second runs once the process has grown that much since the first.
+  await diagnoseOf('orders-leak');
+  const afterFirst = residentBytes(leakPid);
+  await waitUntil(
+    'orders-leak to grow past the first look',
+    () => residentBytes(leakPid) - afterFirst >= 2 * MIN_GROWTH,
+    30_000,
+  );
+  leak = await diagnoseOf('orders-leak');
+  // Judged: stopped, so it neither grows nor takes CPU while the busy loop is looked at.
+  await stack.pm2('stop', 'orders-leak');
+  // The busy loop takes a full core of this 2-core machine for as long as it runs: started only now,
+  // so it spins for the checks that need it, not through the leak's wait.
   await stack.pm2('start', 'ecosystem.config.js', '--only', 'orders-spin');
   // Started, then stuck: it answered once it listened, and the rebuild blocks it 0.5 s later.
   await waitUntil(
@@ -87,15 +108,6 @@ beforeAll(async () => {
       return !(await answers('orders-spin')) && cpuTimes(spinPid)?.state === 'R';
     },
     60_000,
-  );
-  // Memory is only judged on processes past their start-up: PM2's own uptime of the leak says so
-  // (and that it was not restarted meanwhile).
-  await waitUntil(
-    `orders-leak to run ${LEAK_AGE_MS / 1000} s (past the settling age, when growth alone is an error)`,
-    async () =>
-      Date.now() - leakStartedAt >= LEAK_AGE_MS &&
-      ((await pm2Status(stack, 'orders-leak'))?.uptimeMs ?? 0) >= LEAK_AGE_MS,
-    90_000,
   );
   const json = await stack.devctl('diagnose', '--json');
   report = JSON.parse(json.stdout) as DiagnoseReport;
@@ -166,11 +178,7 @@ describe('a handler that never answers', () => {
 });
 
 describe('a leak', () => {
-  it('is an error with its rate and when it reaches max_memory_restart', async () => {
-    // The busy loop of orders-spin takes a core of this 2-core machine: stopped first, so the
-    // leak is looked at while it runs at its pace (a starved process grows by fits and starts).
-    await stack.pm2('stop', 'orders-spin');
-    const leak = await diagnoseOf('orders-leak');
+  it('is an error with its rate and when it reaches max_memory_restart', () => {
     const finding = leak.findings.find((f) => f.service === 'orders-leak' && f.kind === 'memory-growth');
     if (!finding) throw new Error(`no memory-growth finding: ${JSON.stringify(leak.checked)}`);
     expect(finding.severity).toBe('error');
