@@ -30,7 +30,10 @@ interface Pm2Entry {
  * socket (fetch's pool) held by an instance that is being replaced is closed by that instance's
  * server.close(), and a request written on it at that moment fails with ECONNRESET or undici's
  * "other side closed" -- a client-side HTTP/1.1 race that says nothing about the port (measured:
- * 2-3 such failures per restart with three keep-alive probers, none on new connections).
+ * 2-3 such failures per restart with three keep-alive probers). New connections did show a real
+ * fault: one accepted by the PM2 daemon and handed to an instance that exited at once was never
+ * answered (a probe hung 60 s) -- fixed in the fixture server and the kit, which now disconnect
+ * from the primary before exiting; the timeout here catches it again.
  */
 function probeOnNewConnection(url: string): Promise<string | undefined> {
   return new Promise((resolve) => {
