@@ -5,14 +5,21 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MIN_GROWTH } from '../src/diagnose/detectors/memory';
 import type { DiagnoseReport, Finding } from '../src/diagnose/types';
-import { cpuTimes, listeningPorts } from '../src/ports/processes';
+import { cpuTimes, listeningPorts, residentBytes } from '../src/ports/processes';
 import { type FixtureStack, type KitApp, pm2Status, startFixtureStack, waitUntil } from './fixtures/harness';
 
 const apps: KitApp[] = [
   { name: 'catalog', folder: 'catalog' },
   // --inspect-port=0: its inspector opens on a free port, never on 9229, which another stack may hold.
-  { name: 'orders-spin', folder: 'orders', env: { FAULT: 'busy-loop', NODE_OPTIONS: '--inspect-port=0' } },
+  // Started late (see beforeAll): its loop takes a full core for as long as it runs.
+  {
+    name: 'orders-spin',
+    folder: 'orders',
+    env: { FAULT: 'busy-loop', NODE_OPTIONS: '--inspect-port=0' },
+    notStarted: true,
+  },
   { name: 'orders-idle', folder: 'orders', env: { FAULT: 'hang-health' } },
   { name: 'orders-leak', folder: 'orders', env: { FAULT: 'leak' }, maxMemoryRestart: '4G' },
 ];
@@ -44,9 +51,52 @@ const answers = async (name: string) => {
   }
 };
 
+/** The leak's age when diagnose looks: memory is only judged past the settling age (30 s). */
+const LEAK_AGE_MS = 31_000;
+
+let leak: DiagnoseReport;
+
 beforeAll(async () => {
   stack = await startFixtureStack(apps);
   await waitUntil('catalog healthy', () => answers('catalog'));
+  // The leak must run past its settling age before diagnose judges its growth. Its start time is read
+  // from PM2 once and the wait polls the clock: a `pm2 jlist` per poll for half a minute cost more
+  // CPU than the services themselves.
+  let leakStartedAt = 0;
+  let leakPid = 0;
+  await waitUntil('orders-leak online', async () => {
+    const status = await pm2Status(stack, 'orders-leak');
+    if (status?.status !== 'online') return false;
+    leakStartedAt = Date.now() - status.uptimeMs;
+    leakPid = status.pid;
+    return true;
+  });
+  // Memory is only judged on processes past their start-up: PM2's own uptime of the leak says so
+  // (and that it was not restarted meanwhile).
+  await waitUntil(
+    `orders-leak to run ${LEAK_AGE_MS / 1000} s (past the settling age, when growth alone is an error)`,
+    async () =>
+      Date.now() - leakStartedAt >= LEAK_AGE_MS &&
+      ((await pm2Status(stack, 'orders-leak'))?.uptimeMs ?? 0) >= LEAK_AGE_MS,
+    90_000,
+  );
+  // The leak is judged before the busy loop runs, so it grows at its pace (a process starved by a
+  // loop on this 2-core machine grows by fits and starts). A first diagnose's look, then the one the
+  // test reads: growth seen in one run is an error only when an earlier run's look confirms it, lower
+  // by MIN_GROWTH -- so the second runs once the process has grown that much since the first.
+  await diagnoseOf('orders-leak');
+  const afterFirst = residentBytes(leakPid);
+  await waitUntil(
+    'orders-leak to grow past the first look',
+    () => residentBytes(leakPid) - afterFirst >= 2 * MIN_GROWTH,
+    30_000,
+  );
+  leak = await diagnoseOf('orders-leak');
+  // Judged: stopped, so it neither grows nor takes CPU while the busy loop is looked at.
+  await stack.pm2('stop', 'orders-leak');
+  // The busy loop takes a full core of this 2-core machine for as long as it runs: started only now,
+  // so it spins for the checks that need it, not through the leak's wait.
+  await stack.pm2('start', 'ecosystem.config.js', '--only', 'orders-spin');
   // Started, then stuck: it answered once it listened, and the rebuild blocks it 0.5 s later.
   await waitUntil(
     'orders-spin online and stuck at a full core',
@@ -58,12 +108,6 @@ beforeAll(async () => {
       return !(await answers('orders-spin')) && cpuTimes(spinPid)?.state === 'R';
     },
     60_000,
-  );
-  // Memory is only judged on processes past their start-up (8 s).
-  await waitUntil(
-    'orders-leak to run 31 s (past the settling age, when growth alone is an error)',
-    async () => ((await pm2Status(stack, 'orders-leak'))?.uptimeMs ?? 0) >= 31_000,
-    90_000,
   );
   const json = await stack.devctl('diagnose', '--json');
   report = JSON.parse(json.stdout) as DiagnoseReport;
@@ -134,11 +178,7 @@ describe('a handler that never answers', () => {
 });
 
 describe('a leak', () => {
-  it('is an error with its rate and when it reaches max_memory_restart', async () => {
-    // The busy loop of orders-spin takes a core of this 2-core machine: stopped first, so the
-    // leak is looked at while it runs at its pace (a starved process grows by fits and starts).
-    await stack.pm2('stop', 'orders-spin');
-    const leak = await diagnoseOf('orders-leak');
+  it('is an error with its rate and when it reaches max_memory_restart', () => {
     const finding = leak.findings.find((f) => f.service === 'orders-leak' && f.kind === 'memory-growth');
     if (!finding) throw new Error(`no memory-growth finding: ${JSON.stringify(leak.checked)}`);
     expect(finding.severity).toBe('error');

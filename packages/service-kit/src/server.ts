@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import { listenErrorLine, PRINT_CONFIG_FLAG } from '@repo/stack-contract';
 import type { FastifyInstance } from 'fastify';
@@ -39,6 +40,22 @@ interface BaseConfig {
 
 function printConfig(name: string, schema: z.ZodObject, loaded: LoadedConfig<Record<string, unknown>>): void {
   process.stdout.write(`${JSON.stringify({ service: name, variables: describeConfig(schema, loaded) })}\n`);
+}
+
+/**
+ * Exits 0 -- under PM2's cluster mode (`instances: N`) only once the primary, the PM2 daemon that
+ * holds the port and hands each connection to an instance over IPC, has stopped handing them here.
+ * Exiting as soon as the server closed lost a connection handed over in that moment: accepted by
+ * the daemon, never answered (seen during a rolling `restart --wait`). Node's disconnect waits for
+ * the primary's acknowledgement, and connections already on their way are sent back to it.
+ */
+function exitAfterPrimary(): void {
+  const worker = cluster.isWorker ? cluster.worker : undefined;
+  if (!worker) process.exit(0);
+  else {
+    worker.once('disconnect', () => process.exit(0));
+    worker.disconnect();
+  }
 }
 
 /**
@@ -104,7 +121,7 @@ export async function runService<S extends z.ZodObject>(def: ServiceDefinition<S
     app.close().then(
       () => {
         logger.info('closed');
-        process.exit(0);
+        exitAfterPrimary();
       },
       (error: unknown) => {
         logger.error({ err: error }, 'error while closing');
