@@ -71,11 +71,25 @@ export interface Project {
   cleanup(): void;
 }
 
+/**
+ * A git identity, as a user who set up git has one: init commits the copy with it, whatever the
+ * machine's own git configuration (a fresh CI machine has none).
+ */
+export const gitIdentity = {
+  GIT_AUTHOR_NAME: 'Scaffold Test',
+  GIT_AUTHOR_EMAIL: 'scaffold-test@example.test',
+  GIT_COMMITTER_NAME: 'Scaffold Test',
+  GIT_COMMITTER_EMAIL: 'scaffold-test@example.test',
+};
+
 /** A new project made from this repository by `devctl init <tmp>/<name> [...flags]`; throws with its output if it fails. */
 export async function initProject(name: string, flags: string[] = []): Promise<Project> {
   const parent = tempDir(`devctl-${name}-`);
   const root = join(parent.path, name);
-  const result = await devctl(templateRoot, ['init', root, ...flags], { timeoutMs: 120_000 });
+  const result = await devctl(templateRoot, ['init', root, ...flags], {
+    timeoutMs: 120_000,
+    env: gitIdentity,
+  });
   if (result.code !== 0) {
     parent.cleanup();
     throw new Error(`devctl init failed: ${said(result)}`);

@@ -28,7 +28,16 @@ import { pickPort } from '../src/scaffold/ports';
 import { planProject } from '../src/scaffold/project';
 import { isNeverCopied, listProjectFiles } from '../src/scaffold/project-files';
 import { checkServiceLists } from '../src/scaffold/service-lists';
-import { devctl, devctlBin, initProject, type Project, run, said, templateRoot } from './scaffold-helpers';
+import {
+  devctl,
+  devctlBin,
+  gitIdentity,
+  initProject,
+  type Project,
+  run,
+  said,
+  templateRoot,
+} from './scaffold-helpers';
 
 const ecosystemText = readFileSync(join(templateRoot, 'ecosystem.config.js'), 'utf8');
 const registryText = readFileSync(join(templateRoot, REGISTRY_FILE), 'utf8');
@@ -490,14 +499,48 @@ describe('devctl init', () => {
     expect(left.stdout, 'mentions of the old name').toBe('');
   });
 
-  it('writes a fresh .env.example, copies no .env, secrets or logs, and starts a git repository', async () => {
+  it('writes a fresh .env.example, copies no .env, secrets or logs, and commits the copy in a new git repository', async () => {
     expect(leanFile('.env.example')).toContain('# JWT_SECRET=');
     expect(leanFile('.env.example')).not.toContain('DATABASE_URL');
     expect(existsSync(join(lean.root, '.env'))).toBe(false);
     expect(existsSync(join(lean.root, '.secrets'))).toBe(false);
     expect(existsSync(join(lean.root, 'node_modules'))).toBe(false);
+    // One commit, with the user's identity, holding every file as init left it (Biome's layout
+    // included): turbo hashes with git only once there is a commit, and caches builds from then on.
+    const log = await run('git', ['log', '--format=%an <%ae>: %s'], { cwd: lean.root });
+    expect(log.stdout.trim(), said(log)).toBe(
+      `${gitIdentity.GIT_AUTHOR_NAME} <${gitIdentity.GIT_AUTHOR_EMAIL}>: lean-app: start from the ${templateName} template`,
+    );
     const status = await run('git', ['status', '--porcelain'], { cwd: lean.root });
     expect(status.code, said(status)).toBe(0);
+    expect(status.stdout, 'files init changed after its commit').toBe('');
+  });
+
+  it('without a git identity, starts the repository uncommitted and puts the commit first in the next steps', async () => {
+    const parent = tempDir('devctl-init-no-identity-');
+    try {
+      // Only the identity git is told to use: no guess from the user and host names.
+      const gitConfig = join(parent.path, 'gitconfig');
+      writeFileSync(gitConfig, '[user]\n\tuseConfigOnly = true\n');
+      const target = join(parent.path, 'no-identity');
+      const made = await devctl(templateRoot, ['init', target, '--no-samples'], {
+        env: { GIT_CONFIG_GLOBAL: gitConfig, GIT_CONFIG_NOSYSTEM: '1' },
+        timeoutMs: 120_000,
+      });
+      expect(made.code, said(made)).toBe(0);
+      expect(made.stdout).toContain('git repository initialised, nothing committed (git commit: ');
+      const next = made.stdout.slice(made.stdout.indexOf('Next:')).split('\n');
+      const commitStep = next.findIndex((line) => line.includes('git add -A && git commit'));
+      expect(commitStep, made.stdout).toBeGreaterThan(0);
+      expect(commitStep, 'commit before the first install and build').toBeLessThan(
+        next.findIndex((line) => line.trim() === 'pnpm install'),
+      );
+      const head = await run('git', ['rev-parse', '--verify', '--quiet', 'HEAD'], { cwd: target });
+      expect(head.code, 'no commit').toBe(1);
+      expect(existsSync(join(target, '.git'))).toBe(true);
+    } finally {
+      parent.cleanup();
+    }
   });
 
   it('leaves files that pass the lint where it edited them', async () => {
