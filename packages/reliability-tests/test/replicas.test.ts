@@ -7,15 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import {
-  freePort,
-  type SpawnedProcess,
-  spawnProcess,
-  type TempDir,
-  tempDir,
-  waitForHttp,
-} from '@repo/test-utils';
+import { type SpawnedProcess, spawnRealService, type TempDir, tempDir } from '@repo/test-utils';
 import { startPostgres, type TestPostgres } from '@repo/test-utils/postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Balancer, startBalancer } from '../src/balancer';
@@ -28,31 +20,10 @@ interface Replica {
   process: SpawnedProcess;
 }
 
-const servicesDir = fileURLToPath(new URL('../../../services/', import.meta.url));
-
 /** One replica from its TypeScript source, on a free port; JSON logs at info, kept in memory. */
 async function startReplica(folder: string, name: string, env: Record<string, string>): Promise<Replica> {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const child = spawnProcess(process.execPath, ['--conditions=source', '--import', 'tsx', 'src/index.ts'], {
-    cwd: join(servicesDir, folder),
-    name,
-    env: {
-      PATH: process.env.PATH,
-      NODE_ENV: 'test',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      LOG_LEVEL: 'info',
-      ...env,
-    },
-  });
-  try {
-    await waitForHttp(`${url}/health`, { timeoutMs: 60_000 });
-  } catch (error) {
-    await child.kill('SIGKILL');
-    throw new Error(`${name} did not start: ${(error as Error).message}\n${child.output().slice(-3000)}`);
-  }
-  return { name, url, process: child };
+  const { url, process } = await spawnRealService(folder, env, { name, logLevel: 'info' });
+  return { name, url, process };
 }
 
 /** The JSON log lines of a replica's output (pino), skipping anything else. */

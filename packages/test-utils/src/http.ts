@@ -7,6 +7,22 @@ export interface WaitForHttpOptions {
   expectStatus?: number;
   /** Per-attempt request timeout (default 2 s). */
   requestTimeoutMs?: number;
+  /**
+   * The pid that must answer (the kit's /health says `pid`). A port picked free can be taken by
+   * another test's process before the one started on it binds; that process's 2xx is not this
+   * one's: waitForHttp then throws a PortTakenError at once, and the caller picks another port.
+   */
+  pid?: number;
+}
+
+/** The port answered, but from another process than the one started on it. */
+export class PortTakenError extends Error {
+  constructor(
+    readonly url: string,
+    readonly answeringPid: unknown,
+  ) {
+    super(`${url} is answered by pid ${String(answeringPid)}, another process than the one started on it`);
+  }
 }
 
 /**
@@ -24,10 +40,18 @@ export async function waitForHttp(url: string, options: WaitForHttpOptions = {})
     try {
       const response = await fetch(url, { signal: AbortSignal.timeout(requestTimeoutMs) });
       const ok = options.expectStatus === undefined ? response.ok : response.status === options.expectStatus;
+      if (ok && options.pid !== undefined) {
+        const body = (await response
+          .clone()
+          .json()
+          .catch(() => ({}))) as { pid?: unknown };
+        if (body.pid !== options.pid) throw new PortTakenError(url, body.pid);
+      }
       if (ok) return response;
       const body = await response.text().catch(() => '');
       lastFailure = `status ${response.status}${body ? `: ${body.slice(0, 300)}` : ''}`;
     } catch (error) {
+      if (error instanceof PortTakenError) throw error;
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;
       lastFailure = cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));
     }

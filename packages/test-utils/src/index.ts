@@ -1,4 +1,4 @@
-export { type WaitForHttpOptions, waitForHttp } from './http';
+export { PortTakenError, type WaitForHttpOptions, waitForHttp } from './http';
 export { assertNoPm2Daemon, createPm2Home, type Pm2Home } from './pm2';
 export { freePort, freePorts } from './ports';
 export {
@@ -12,7 +12,7 @@ export {
   type SpawnProcessOptions,
   spawnProcess,
 } from './process';
-export { startRealDataService, startRealService } from './real-service';
+export { spawnRealService, startRealDataService, startRealService } from './real-service';
 export {
   type RunningStack,
   readStackServices,
