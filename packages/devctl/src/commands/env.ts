@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { EX_CONFIG } from '@repo/stack-contract';
 import { buildServices } from '../ecosystem/build';
 import { type Ecosystem, loadEcosystem, resolveServices, type ServiceEntry } from '../ecosystem/index';
-import { runPrintConfig } from '../ecosystem/print-config';
+import { printConfigCached } from '../ecosystem/print-config';
 import { CLIError } from '../errors';
 import { c } from '../output/colors';
 import { maskValue, shortHashOf } from '../output/mask';
@@ -59,8 +59,10 @@ function maskConfigMessage(line: string): string {
 }
 
 /** Runs `<script> --print-config` the way PM2 would run the service, and parses its answer. */
-async function printConfig(service: ServiceEntry): Promise<ServiceEnv> {
-  const { code, stderr, printed } = await runPrintConfig(service, { timeoutMs: PRINT_TIMEOUT_MS });
+async function printConfig(root: string, service: ServiceEntry): Promise<ServiceEnv> {
+  // Cached by its inputs (the built code, the .env files, the environment): the pass `start` or
+  // `diagnose` paid for answers here, and this one answers theirs.
+  const { code, stderr, printed } = await printConfigCached(service, root, { timeoutMs: PRINT_TIMEOUT_MS });
   if (!printed?.variables) {
     const evidence = stderr
       .split('\n')
@@ -130,7 +132,7 @@ export async function runEnv(options: EnvOptions): Promise<void> {
   const ecosystem = loadEcosystem();
   const services = resolveServices(ecosystem, options.names);
   await ensureBuilt(ecosystem, services);
-  const resolved = await Promise.all(services.map(printConfig));
+  const resolved = await Promise.all(services.map((service) => printConfig(ecosystem.root, service)));
   if (options.json) {
     process.stdout.write(`${JSON.stringify({ services: resolved })}\n`);
     return;

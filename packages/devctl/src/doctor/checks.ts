@@ -7,7 +7,7 @@ import { dirname, join, relative } from 'node:path';
 import { EX_CONFIG } from '@repo/stack-contract';
 import { coerce, satisfies } from 'semver';
 import type { Ecosystem, ServiceEntry } from '../ecosystem/index';
-import { mapLimited, runPrintConfig, usesServiceKit } from '../ecosystem/print-config';
+import { mapLimited, printConfigCached, usesServiceKit } from '../ecosystem/print-config';
 import { MiB, mib } from '../output/format';
 import { installedPm2Version, listProcesses, pm2Home, rpcSocketPath, withDaemon } from '../pm2/index';
 import { describeHolder, portHolder } from '../ports/holders';
@@ -281,7 +281,8 @@ async function checkServiceConfig(root: string, service: ServiceEntry): Promise<
       fix: `pnpm build (or pnpm devctl start ${service.name}, which builds first)`,
     };
   }
-  const result = await runPrintConfig(service, { timeoutMs: CONFIG_CHECK_TIMEOUT_MS });
+  // The cache start, env and diagnose share: a pass with the same inputs is not run again.
+  const result = await printConfigCached(service, root, { timeoutMs: CONFIG_CHECK_TIMEOUT_MS });
   if (result.code === 0) return ok('config', service.name, 'its configuration is valid');
   if (result.code === null) {
     return {

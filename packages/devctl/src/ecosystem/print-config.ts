@@ -12,6 +12,8 @@ import {
   type ConfigErrorVariable,
   EX_CONFIG,
   lastConfigErrorLine,
+  NAMESPACE_VARIABLE,
+  PORT_OFFSET_VARIABLE,
   PRINT_CONFIG_FLAG,
   type PrintedConfig,
   printedConfigOf,
@@ -141,8 +143,9 @@ export interface DryRun {
 /**
  * The dry run of each kit service (`--print-config`), as its next start would read its
  * configuration: a pass with exactly the same inputs is taken from the cache, the others run at most
- * `concurrency` at once. Services without the kit are left out. `devctl start`'s preflight and
- * `diagnose` share this and its cache.
+ * `concurrency` at once. Services without the kit are left out. `devctl start`'s preflight,
+ * `diagnose`, `env` and `doctor` share this cache (node_modules/.cache/devctl/config-checks.json), so
+ * a pass one command paid for is free for the next, in another process.
  */
 export async function dryRunConfigs(
   services: ServiceEntry[],
@@ -154,7 +157,7 @@ export async function dryRunConfigs(
   const runs = await mapLimited(
     // Cache hits first: they cost a hash, and do not wait behind the dry runs.
     kitServices
-      .map((service) => ({ service, hit: cache.get(service, root) }))
+      .map((service) => ({ service, hit: cache.get(service) }))
       .sort((a, b) => Number(!a.hit) - Number(!b.hit)),
     options.concurrency ?? PREFLIGHT_CONCURRENCY,
     async ({ service, hit }): Promise<DryRun> => {
@@ -169,7 +172,7 @@ export async function dryRunConfigs(
       });
       const stderr = result.stderr.trim().split('\n').filter(Boolean).slice(-3).join('\n');
       if (result.code === 0 && result.printed) {
-        cache.set(service, root, result.printed);
+        cache.set(service, result.printed);
         return { service, outcome: 'passed', printed: result.printed, code: 0, stderr: '', cached: false };
       }
       return {
@@ -185,6 +188,27 @@ export async function dryRunConfigs(
   cache.save();
   // In the order the services were given.
   return kitServices.map((service) => runs.find((run) => run.service === service) as DryRun);
+}
+
+/**
+ * One service's `--print-config` under devctl's environment, as `runPrintConfig`, through the same
+ * cache as `dryRunConfigs`: `devctl env` and `doctor` read a pass that start or diagnose paid for,
+ * and leave theirs for them. A refusal or a failure is never cached.
+ */
+export async function printConfigCached(
+  service: ServiceEntry,
+  root: string,
+  options: { timeoutMs: number; signal?: AbortSignal },
+): Promise<PrintConfigResult & { cached: boolean }> {
+  const cache = new PassedChecks(root);
+  const hit = cache.get(service);
+  if (hit) return { code: 0, stdout: '', stderr: '', printed: hit, cached: true };
+  const result = await runPrintConfig(service, options);
+  if (result.code === 0 && result.printed) {
+    cache.set(service, result.printed);
+    cache.save();
+  }
+  return { ...result, cached: false };
 }
 
 /**
@@ -214,41 +238,77 @@ export async function preflightConfig(services: ServiceEntry[], root: string): P
 }
 
 /**
- * Everything a dry run's verdict depends on: the script (path, size, mtime: a build changes them),
- * its node flags, the whole environment PM2 would give it, the .env files the kit reads and the
- * development secrets. Hashed: the key holds no value of any variable.
+ * The hash of a service's built code: its entry script and, when the entry sits in a build folder
+ * (dist/), the other scripts beside it (chunks). By content, not mtime: a copy of the same build
+ * (export's clean room, another checkout) is the same code, and a rebuild that changes nothing
+ * changes nothing. Undefined when the entry is missing.
+ */
+export function builtCodeHash(service: ServiceEntry): string | undefined {
+  try {
+    const script = resolve(service.cwd, service.script);
+    const hash = createHash('sha256');
+    hash.update(readFileSync(script));
+    const folder = dirname(script);
+    if (resolve(folder) !== resolve(service.cwd)) {
+      for (const name of readdirSync(folder).sort()) {
+        const file = join(folder, name);
+        if (file === script || !/\.(?:c|m)?js$/.test(name) || !statSync(file).isFile()) continue;
+        hash.update(`\0${name}\0`);
+        hash.update(readFileSync(file));
+      }
+    }
+    return hash.digest('hex');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Variables the kit reads whatever its schema: the stack's port block and namespace move the
+ * defaults of PORT, service URLs and DATABASE_SCHEMA (service-kit config.ts `stackDefault`), and
+ * Node reads NODE_OPTIONS.
+ */
+const ALWAYS_READ = new Set([PORT_OFFSET_VARIABLE, NAMESPACE_VARIABLE, 'NODE_OPTIONS']);
+
+/**
+ * Everything a dry run's verdict depends on: the built code (by content), its node flags, Node's
+ * version, the environment PM2 would give it, the .env files the kit reads and the development
+ * secrets. Hashed: the key holds no value of any variable.
  */
 function checkKey(service: ServiceEntry, root: string, names: string[] | undefined): string | undefined {
   try {
-    const script = resolve(service.cwd, service.script);
-    const stat = statSync(script);
+    const code = builtCodeHash(service);
+    if (code === undefined) return undefined;
     const hash = createHash('sha256');
-    hash.update(JSON.stringify([script, stat.size, stat.mtimeMs, nodeArgsOf(service.app)]));
+    hash.update(
+      JSON.stringify([resolve(service.cwd, service.script), code, nodeArgsOf(service.app), process.version]),
+    );
     const env = { ...process.env, ...service.env };
-    // The kit reads only its schema's variables from the environment (and Node its NODE_OPTIONS):
+    // The kit reads only its schema's variables from the environment (and the few ALWAYS_READ):
     // once a pass printed those names, the rest of the shell (`_`, `PWD`, pnpm's npm_* and
     // NODE_PATH) need not match, so `pnpm devctl` and `node packages/devctl/bin/devctl.js` share it.
     const relevant = names ? new Set(names) : undefined;
-    const keyed = Object.keys(env).filter(
-      (name) => !relevant || relevant.has(name) || name === 'NODE_OPTIONS',
-    );
+    const keyed = Object.keys(env).filter((name) => !relevant || relevant.has(name) || ALWAYS_READ.has(name));
     hash.update(`\0names:${names ? [...names].sort().join(',') : '*'}`);
     for (const name of keyed.sort()) hash.update(`\0${name}=${env[name]}`);
-    // The kit reads <service>/.env and the .env of its repository root, an ancestor of the
-    // service's folder (not always the ecosystem's root): every ancestor's .env is an input.
+    // The kit reads <service>/.env and the .env of its repository root (the nearest ancestor
+    // holding pnpm-workspace.yaml, not always the ecosystem's root), and the development secrets
+    // under that root's .secrets/: every ancestor's .env is an input, and each candidate root's
+    // .secrets/ (the printed configuration carries the hash of the secret a shared setting falls
+    // back to: a new secret there must not leave an old hash in the cache).
     const files = new Set([join(root, '.env')]);
+    const secretDirs = new Set([join(root, '.secrets')]);
     for (let dir = service.cwd; ; dir = dirname(dir)) {
       files.add(join(dir, '.env'));
+      if (existsSync(join(dir, 'pnpm-workspace.yaml'))) secretDirs.add(join(dir, '.secrets'));
       if (dirname(dir) === dir) break;
     }
     for (const file of files) {
       hash.update(`\0${file}\0`);
-      if (existsSync(file)) hash.update(readFileSync(file));
+      if (existsSync(file)) hash.update(`present\0${readFileSync(file, 'utf8')}`);
     }
-    // The printed configuration carries the hash of the development secret a shared setting falls
-    // back to (<root>/.secrets/): a new secret there must not leave an old hash in the cache.
-    const secrets = join(root, '.secrets');
-    if (existsSync(secrets)) {
+    for (const secrets of secretDirs) {
+      if (!existsSync(secrets)) continue;
       for (const name of readdirSync(secrets).sort()) {
         const file = join(secrets, name);
         hash.update(`\0${file}\0`);
@@ -269,36 +329,43 @@ function checkKey(service: ServiceEntry, root: string, names: string[] | undefin
  */
 class PassedChecks {
   private readonly entries: Record<string, unknown>;
-  private changed = false;
+  /** The services this command checked anew. */
+  private readonly changed = new Set<string>();
 
   constructor(private readonly root: string) {
     // No cache yet, or unreadable: check everything.
-    this.entries = readCache(root, 'config-checks.json') ?? {};
+    this.entries = readCache(root, CONFIG_CHECKS) ?? {};
   }
 
   /** What the pass with these inputs printed; undefined for a miss (or an entry of an older devctl). */
-  get(service: ServiceEntry, root: string): PrintedConfig | undefined {
+  get(service: ServiceEntry): PrintedConfig | undefined {
     const entry = this.entries[service.name] as { key?: string; printed?: PrintedConfig } | undefined;
     if (typeof entry !== 'object' || entry === null || !Array.isArray(entry.printed?.variables))
       return undefined;
     const names = entry.printed.variables.map((variable) => variable.name);
-    const key = checkKey(service, root, names);
+    const key = checkKey(service, this.root, names);
     return key !== undefined && entry.key === key ? entry.printed : undefined;
   }
 
-  set(service: ServiceEntry, root: string, printed: PrintedConfig): void {
+  set(service: ServiceEntry, printed: PrintedConfig): void {
     const key = checkKey(
       service,
-      root,
+      this.root,
       (printed.variables ?? []).map((variable) => variable.name),
     );
     if (key === undefined) return;
     this.entries[service.name] = { key, printed };
-    this.changed = true;
+    this.changed.add(service.name);
   }
 
   save(): void {
+    if (this.changed.size === 0) return;
+    // Another devctl may have saved since this one read: keep its entries, overwrite only ours.
+    const merged = readCache(this.root, CONFIG_CHECKS) ?? {};
+    for (const name of this.changed) merged[name] = this.entries[name];
     // A cache that cannot be written only costs the next dry run.
-    if (this.changed) writeCache(this.root, 'config-checks.json', this.entries, 0o600);
+    writeCache(this.root, CONFIG_CHECKS, merged, 0o600);
   }
 }
+
+const CONFIG_CHECKS = 'config-checks.json';
