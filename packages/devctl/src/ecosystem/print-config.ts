@@ -287,8 +287,11 @@ function checkKey(service: ServiceEntry, root: string, names: string[] | undefin
     // The kit reads only its schema's variables from the environment (and the few ALWAYS_READ):
     // once a pass printed those names, the rest of the shell (`_`, `PWD`, pnpm's npm_* and
     // NODE_PATH) need not match, so `pnpm devctl` and `node packages/devctl/bin/devctl.js` share it.
+    // The ecosystem's env is keyed whole: it is the service's own, and an edit of it is a new start.
     const relevant = names ? new Set(names) : undefined;
-    const keyed = Object.keys(env).filter((name) => !relevant || relevant.has(name) || ALWAYS_READ.has(name));
+    const keyed = Object.keys(env).filter(
+      (name) => !relevant || relevant.has(name) || ALWAYS_READ.has(name) || Object.hasOwn(service.env, name),
+    );
     hash.update(`\0names:${names ? [...names].sort().join(',') : '*'}`);
     for (const name of keyed.sort()) hash.update(`\0${name}=${env[name]}`);
     // The kit reads <service>/.env and the .env of its repository root (the nearest ancestor

@@ -9,7 +9,7 @@
 // (2) as deployed (NODE_ENV=production, the deployment's settings, no secret), where what the kit
 // refuses as unset is what the deployment must provide; (3) the same with throwaway values for the
 // required secrets, which must pass -- the generated environment is one the service accepts.
-import { randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import {
   cpSync,
   existsSync,
@@ -23,10 +23,19 @@ import {
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { NAMESPACE_VARIABLE, PORT_OFFSET_VARIABLE } from '@repo/stack-contract';
+import { EX_CONFIG, NAMESPACE_VARIABLE, PORT_OFFSET_VARIABLE } from '@repo/stack-contract';
+import { readCache, writeCache } from '../cache';
 import type { Ecosystem, ServiceEntry } from '../ecosystem/index';
 import { packageName } from '../ecosystem/index';
-import { mapLimited, nodeArgsOf, type PrintConfigResult, runPrintConfig } from '../ecosystem/print-config';
+import {
+  builtCodeHash,
+  type ConfigProblemLine,
+  mapLimited,
+  nodeArgsOf,
+  type PrintConfigResult,
+  type PrintedConfig,
+  runPrintConfig,
+} from '../ecosystem/print-config';
 import { DATABASE_URL, isSecretVariable, parseMemory, planDeployment } from './plan';
 import type { ExportInput, ExportProblem, ExportService, SchemaVariable } from './types';
 
@@ -36,7 +45,23 @@ const DEFAULT_LISTEN_TIMEOUT_MS = 8000;
 const DEFAULT_KILL_TIMEOUT_MS = 1600;
 
 /** The packages a built entry imports by a static `import` (left out of the bundle), with their versions. */
-export async function runtimePackagesOf(service: ServiceEntry): Promise<string[]> {
+export async function runtimePackagesOf(service: ServiceEntry, cache?: ExportCache): Promise<string[]> {
+  // The scan reads only the built code: the same code lists the same packages (an esbuild pass
+  // over a bundle costs about half a CPU-second). Versions are read fresh, they are a file each.
+  const code = cache ? builtCodeHash(service) : undefined;
+  const names = (code !== undefined && cache?.imports(code)) || (await importedPackagesOf(service));
+  if (code !== undefined) cache?.setImports(code, names);
+  return names.map((name) => {
+    const manifest = join(service.cwd, 'node_modules', name, 'package.json');
+    const version = existsSync(manifest)
+      ? (JSON.parse(readFileSync(manifest, 'utf8')) as { version?: string }).version
+      : undefined;
+    return version ? `${name}@${version}` : name;
+  });
+}
+
+/** The names of the packages a built entry imports by a static `import`, sorted. */
+async function importedPackagesOf(service: ServiceEntry): Promise<string[]> {
   // Loaded only when an export runs (devctl's bundle keeps no runtime import()).
   const { build } = createRequire(import.meta.url)('esbuild') as typeof import('esbuild');
   const entry = resolve(service.cwd, service.script);
@@ -62,13 +87,112 @@ export async function runtimePackagesOf(service: ServiceEntry): Promise<string[]
       names.add(imported.path.startsWith('@') ? parts.slice(0, 2).join('/') : (parts[0] as string));
     }
   }
-  return [...names].sort().map((name) => {
-    const manifest = join(service.cwd, 'node_modules', name, 'package.json');
-    const version = existsSync(manifest)
-      ? (JSON.parse(readFileSync(manifest, 'utf8')) as { version?: string }).version
-      : undefined;
-    return version ? `${name}@${version}` : name;
-  });
+  return [...names].sort();
+}
+
+/** A dry run's answer as the export cache keeps it: the verdicts that follow from the inputs alone. */
+interface KeptRun {
+  code: number;
+  stderr: string;
+  printed?: PrintedConfig;
+  problems?: ConfigProblemLine[];
+  /** When it was last used, to keep the newest. */
+  at: number;
+}
+
+const EXPORT_CACHE = 'export-checks.json';
+/** Entries kept: a few variants (ecosystem edits) of each of the three dry runs of every service. */
+const EXPORT_CACHE_LIMIT = 300;
+
+/**
+ * Export's dry runs and import scans, by a hash of everything they read, in
+ * node_modules/.cache/devctl/export-checks.json: an export of an unchanged checkout runs no service.
+ * A clean-room dry run reads only the built code, its package.json, its node flags, Node and the
+ * environment the export gives it (no .env, no .secrets/, no shell variable: see cleanRoom), so
+ * those are the key; unlike the checkout's dry runs, a refusal (exit 78) is kept too -- the
+ * as-deployed run is refused by design, and the same inputs are refused the same way. A timeout or
+ * a crash is never kept.
+ */
+export class ExportCache {
+  private readonly runs: Record<string, KeptRun>;
+  private readonly scans: Record<string, { names: string[]; at: number }>;
+  private changed = false;
+
+  constructor(private readonly root: string) {
+    const stored = readCache(root, EXPORT_CACHE);
+    this.runs = (stored?.runs as Record<string, KeptRun> | undefined) ?? {};
+    this.scans = (stored?.imports as Record<string, { names: string[]; at: number }> | undefined) ?? {};
+  }
+
+  /** The key of a clean-room dry run of `service` (in the checkout) under exactly `env`. */
+  runKey(service: ServiceEntry, env: NodeJS.ProcessEnv): string | undefined {
+    const code = builtCodeHash(service);
+    if (code === undefined) return undefined;
+    try {
+      const manifest = readFileSync(join(service.cwd, 'package.json'), 'utf8');
+      const sorted = Object.keys(env)
+        .sort()
+        .map((name) => [name, env[name]]);
+      return createHash('sha256')
+        .update(
+          JSON.stringify([code, manifest, service.script, nodeArgsOf(service.app), process.version, sorted]),
+        )
+        .digest('hex');
+    } catch {
+      return undefined;
+    }
+  }
+
+  run(key: string | undefined): PrintConfigResult | undefined {
+    const kept = key === undefined ? undefined : this.runs[key];
+    if (!kept || typeof kept.code !== 'number') return undefined;
+    kept.at = Date.now();
+    this.changed = true;
+    return {
+      code: kept.code,
+      stdout: '',
+      stderr: kept.stderr,
+      printed: kept.printed,
+      problems: kept.problems,
+    };
+  }
+
+  setRun(key: string | undefined, result: PrintConfigResult): void {
+    if (key === undefined) return;
+    const keep =
+      (result.code === 0 && result.printed !== undefined) || (result.code === EX_CONFIG && result.problems);
+    if (!keep || result.code === null) return;
+    this.runs[key] = {
+      code: result.code,
+      stderr: result.stderr.split('\n').slice(-20).join('\n'),
+      printed: result.printed,
+      problems: result.problems,
+      at: Date.now(),
+    };
+    this.changed = true;
+  }
+
+  imports(code: string): string[] | undefined {
+    const kept = this.scans[code];
+    return Array.isArray(kept?.names) ? kept.names : undefined;
+  }
+
+  setImports(code: string, names: string[]): void {
+    this.scans[code] = { names, at: Date.now() };
+    this.changed = true;
+  }
+
+  save(): void {
+    if (!this.changed) return;
+    const newest = <T extends { at: number }>(entries: Record<string, T>) =>
+      Object.fromEntries(
+        Object.entries(entries)
+          .sort(([, a], [, b]) => b.at - a.at)
+          .slice(0, EXPORT_CACHE_LIMIT),
+      );
+    // A cache that cannot be written only costs the next export its dry runs.
+    writeCache(this.root, EXPORT_CACHE, { runs: newest(this.runs), imports: newest(this.scans) }, 0o600);
+  }
 }
 
 /** A temporary copy of each service's built entry and manifest, with no .env anywhere above it. */
@@ -115,9 +239,12 @@ function describeFailure(service: string, stage: string, result: PrintConfigResu
   };
 }
 
-/** A value the kit accepts for a secret it requires, used for the third dry run only, never written. */
+/**
+ * A value the kit accepts for a secret it requires, used for the third dry run only, never written.
+ * Derived from the name, not random: the run's inputs stay the same, so its answer can be cached.
+ */
 function throwawaySecret(name: string): string {
-  const random = randomBytes(24).toString('hex');
+  const random = createHash('sha256').update(`devctl export check: ${name}`).digest('hex').slice(0, 48);
   return name === DATABASE_URL ? `postgres://export-check:${random}@postgres:5432/export-check` : random;
 }
 
@@ -168,12 +295,26 @@ export async function readExportInput(
   }
   if (problems.length > 0) return { input: { namespace: ecosystem.namespace, services: [] }, problems };
 
-  const room = cleanRoom(services);
+  const cache = new ExportCache(checkout.root);
+  // Made on the first dry run the cache cannot answer: an unchanged checkout needs none.
+  let room: ReturnType<typeof cleanRoom> | undefined;
+  /** The clean-room dry run of `service` under `env`, or its answer to the same inputs before. */
+  const dryRunOf = async (service: ServiceEntry, env: Record<string, string>): Promise<PrintConfigResult> => {
+    const key = cache.runKey({ ...service, env }, { ...bareEnvironment(), ...env });
+    const kept = cache.run(key);
+    if (kept) return kept;
+    room ??= cleanRoom(services);
+    const entry = room.entries.get(service.name) as ServiceEntry;
+    const result = await runPrintConfig(
+      { ...entry, env },
+      { timeoutMs: DRY_RUN_TIMEOUT_MS, env: bareEnvironment() },
+    );
+    cache.setRun(key, result);
+    return result;
+  };
   try {
     const described = await mapLimited(services, CONCURRENCY, async (service) => {
-      const entry = room.entries.get(service.name) as ServiceEntry;
-      const dryRun = (env: Record<string, string>) =>
-        runPrintConfig({ ...entry, env }, { timeoutMs: DRY_RUN_TIMEOUT_MS, env: bareEnvironment() });
+      const dryRun = (env: Record<string, string>) => dryRunOf(service, env);
 
       // (1) The schema's variables with their defaults, under the ecosystem's env.
       const first = await dryRun(service.env);
@@ -199,7 +340,7 @@ export async function readExportInput(
         listenTimeoutMs: Number(service.app.listen_timeout ?? DEFAULT_LISTEN_TIMEOUT_MS),
         killTimeoutMs: Number(service.app.kill_timeout ?? DEFAULT_KILL_TIMEOUT_MS),
         ecosystemEnv: { ...service.env },
-        runtimePackages: await runtimePackagesOf(service),
+        runtimePackages: await runtimePackagesOf(service, cache),
         variables,
         requiredInProduction: [],
       };
@@ -214,9 +355,8 @@ export async function readExportInput(
     // (2) and (3): the environment the deployment gives each service, without and with its secrets.
     const { plan } = planDeployment(input);
     await mapLimited(plan.services, CONCURRENCY, async ({ service, settings, secrets }) => {
-      const entry = room.entries.get(service.name) as ServiceEntry;
-      const dryRun = (env: Record<string, string>) =>
-        runPrintConfig({ ...entry, env }, { timeoutMs: DRY_RUN_TIMEOUT_MS, env: bareEnvironment() });
+      const checkoutEntry = services.find((entry) => entry.name === service.name) as ServiceEntry;
+      const dryRun = (env: Record<string, string>) => dryRunOf(checkoutEntry, env);
       const unset = await dryRun(settings);
       let required: string[] = [];
       if (unset.code !== 0) {
@@ -242,6 +382,7 @@ export async function readExportInput(
     });
     return { input, problems };
   } finally {
-    room.remove();
+    cache.save();
+    room?.remove();
   }
 }
