@@ -1,6 +1,6 @@
 // `devctl env`: the environment a service resolves, with each value's source, secrets masked by
 // devctl itself (the fixture service prints its configuration unmasked on purpose).
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFixture, type Fixture, parseJson } from './fixtures/harness';
@@ -98,5 +98,38 @@ describe('devctl env', () => {
     const unknown = await fixture.devctl(['env', 'mailr']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('did you mean mailer?');
+  });
+
+  it('answers from the dry run an earlier devctl paid for, until a .env or the code changes', async () => {
+    // The fixture's --print-config appends its name to print-config.log: the dry runs, counted.
+    const log = join(fixture.root, 'print-config.log');
+    const dryRuns = () =>
+      existsSync(log)
+        ? readFileSync(log, 'utf8')
+            .split('\n')
+            .filter((line) => line === 'api').length
+        : 0;
+    const greeting = async () => {
+      const result = await fixture.devctl(['env', 'api', '--json']);
+      expect(result.code, result.stderr).toBe(0);
+      return parseJson<EnvJson>(result).services[0]?.variables.find((v) => v.name === 'GREETING');
+    };
+    const envFile = join(fixture.dir('api'), '.env');
+    const original = readFileSync(envFile, 'utf8');
+    writeFileSync(envFile, `${original}GREETING=first\n`);
+    expect(await greeting()).toMatchObject({ value: 'first', source: 'service .env' });
+    const counted = dryRuns();
+    // Another process, the same inputs: no dry run.
+    expect(await greeting()).toMatchObject({ value: 'first' });
+    expect(dryRuns()).toBe(counted);
+    // An edited .env: the next command runs it and shows the new value.
+    writeFileSync(envFile, `${original}GREETING=second\n`);
+    expect(await greeting()).toMatchObject({ value: 'second', source: 'service .env' });
+    expect(dryRuns()).toBe(counted + 1);
+    // Edited code: run again.
+    appendFileSync(join(fixture.dir('api'), 'server.js'), '\n// edited\n');
+    expect(await greeting()).toMatchObject({ value: 'second' });
+    expect(dryRuns()).toBe(counted + 2);
+    writeFileSync(envFile, original);
   });
 });
