@@ -1,6 +1,7 @@
 // devctl's caches and records: JSON files in <root>/node_modules/.cache/devctl, like turbo's cache
-// (per checkout, never committed, gone with node_modules): the config dry runs, export's dry runs and import scans, the build checks, the
-// last verified build of each service, diagnose's last look at memory, the start-up timings.
+// (per checkout, never committed, gone with node_modules): the config dry runs, export's dry runs
+// and import scans, the build checks, the last verified build of each service, diagnose's last look
+// at memory, the start-up timings.
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
