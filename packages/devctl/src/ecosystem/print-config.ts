@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import {
   type ConfigErrorVariable,
   EX_CONFIG,
@@ -239,9 +239,9 @@ export async function preflightConfig(services: ServiceEntry[], root: string): P
 
 /**
  * The hash of a service's built code: its entry script and, when the entry sits in a build folder
- * (dist/), the other scripts beside it (chunks). By content, not mtime: a copy of the same build
- * (export's clean room, another checkout) is the same code, and a rebuild that changes nothing
- * changes nothing. Undefined when the entry is missing.
+ * (dist/), every other script and JSON file under that folder (chunks, data it loads). By content,
+ * not mtime: a copy of the same build (export's clean room, another checkout) is the same code, and a
+ * rebuild that changes nothing changes nothing. Undefined when the entry is missing.
  */
 export function builtCodeHash(service: ServiceEntry): string | undefined {
   try {
@@ -249,14 +249,20 @@ export function builtCodeHash(service: ServiceEntry): string | undefined {
     const hash = createHash('sha256');
     hash.update(readFileSync(script));
     const folder = dirname(script);
-    if (resolve(folder) !== resolve(service.cwd)) {
-      for (const name of readdirSync(folder).sort()) {
-        const file = join(folder, name);
-        if (file === script || !/\.(?:c|m)?js$/.test(name) || !statSync(file).isFile()) continue;
-        hash.update(`\0${name}\0`);
-        hash.update(readFileSync(file));
+    if (folder === resolve(service.cwd)) return hash.digest('hex');
+    const walk = (dir: string) => {
+      for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
+        a.name.localeCompare(b.name),
+      )) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory() && entry.name !== 'node_modules') walk(path);
+        else if (entry.isFile() && path !== script && /\.(?:c|m)?js$|\.json$/.test(entry.name)) {
+          hash.update(`\0${relative(folder, path)}\0`);
+          hash.update(readFileSync(path));
+        }
       }
-    }
+    };
+    walk(folder);
     return hash.digest('hex');
   } catch {
     return undefined;
