@@ -25,7 +25,6 @@ export default packageConfig({
       'test/replicas.test.ts',
       'test/security-defaults.test.ts',
       'test/log-rotation.test.ts',
-      'test/gateway-fuzz.test.ts',
     ]),
   },
 });
