@@ -22,7 +22,8 @@ export default defineConfig({
       {
         // Browser tests: real Chromium (Debian's /usr/bin/chromium) through playwright-core, against a
         // Vite dev server and, for the flow, the seven built services. One file at a time: each starts
-        // its own processes, and the machine has two cores.
+        // its own processes, and the machine has two cores. (Vitest 4 runs the files of a project with
+        // fileParallelism: false one by one, after the other projects' files.)
         resolve: { conditions: ['source'] },
         ssr: { resolve: { conditions: ['source'] } },
         test: {
