@@ -5,6 +5,8 @@ import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+import { rawProcessList } from '@repo/devctl/src/pm2/index';
+import { connectDaemon } from '@repo/devctl/src/pm2/rpc';
 import { createPm2Home, type Pm2Home, repoRoot, waitForHttp } from '@repo/test-utils';
 import { createTestEcosystem, type TestEcosystem, type TestEcosystemOptions } from './ecosystem';
 
@@ -16,41 +18,18 @@ export const PM2_BIN = join(dirname(require.resolve('pm2/package.json')), 'bin',
 /** devctl's bin stub (builds dist/ when stale). */
 export const DEVCTL_BIN = join(repoRoot(), 'packages', 'devctl', 'bin', 'devctl.js');
 
-interface RpcClient {
-  call(method: string, args: object, done: (error: Error | null, result: unknown) => void): void;
-}
-interface AxonSocket {
-  connect(path: string): void;
-  close(): void;
-  on(event: 'error', listener: (error: Error) => void): void;
-}
-
 /**
- * `getMonitorData` over the daemon's RPC socket, with the client PM2's CLI uses (its bundled
- * pm2-axon-rpc): the list `pm2 jlist` prints, without a PM2 CLI process per call (~0.4 CPU-s each
- * on this machine; the crash test lists after every kill). Fails after `timeoutMs` when no daemon
- * answers (axon would retry the connection forever).
+ * What `pm2 jlist` prints, asked of the daemon over its RPC socket with devctl's own client (no PM2
+ * CLI process per call: ~0.4 CPU-s each here; the crash test lists after every kill).
  */
-function rpcList(home: string, timeoutMs: number): Promise<Pm2Process[]> {
-  const fromPm2 = createRequire(require.resolve('pm2/package.json'));
-  const axon = fromPm2('./modules/pm2-axon') as { socket(type: 'req'): AxonSocket };
-  const Client = fromPm2('./modules/pm2-axon-rpc').Client as new (socket: AxonSocket) => RpcClient;
-  const socket = axon.socket('req');
-  const client = new Client(socket);
-  return new Promise<Pm2Process[]>((resolve, reject) => {
-    const timer = setTimeout(
-      () =>
-        reject(new Error(`the PM2 daemon of ${home} did not answer getMonitorData within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-    socket.on('error', () => undefined); // refused while no daemon listens: axon retries until the timer
-    socket.connect(join(home, 'rpc.sock'));
-    client.call('getMonitorData', {}, (error, list) => {
-      clearTimeout(timer);
-      if (error) reject(error);
-      else resolve(list as Pm2Process[]);
-    });
-  }).finally(() => socket.close());
+async function rpcList(home: string): Promise<Pm2Process[]> {
+  const connection = await connectDaemon(join(home, 'rpc.sock'));
+  if (!connection) throw new Error(`no PM2 daemon answers on ${join(home, 'rpc.sock')}`);
+  try {
+    return (await rawProcessList(connection)) as unknown as Pm2Process[];
+  } finally {
+    connection.close();
+  }
 }
 
 /** One process of `pm2 jlist`, only the fields these tests read. */
@@ -144,7 +123,7 @@ export async function createPm2Stack(options: TestEcosystemOptions = {}): Promis
   const devctl = (args: string[], timeoutMs = 180_000) =>
     exec(DEVCTL_BIN, args, { ...env, DEVCTL_ROOT: ecosystem.dir }, ecosystem.dir, timeoutMs);
 
-  const list = () => rpcList(pm2Home.home, 30_000);
+  const list = () => rpcList(pm2Home.home);
 
   return {
     ecosystem,
