@@ -24,4 +24,4 @@ export {
   startWaves,
 } from './stack';
 export { closedPortUrl, type Stub, startStub } from './stub';
-export { type TempDir, tempDir } from './temp';
+export { removeTree, type TempDir, tempDir } from './temp';
