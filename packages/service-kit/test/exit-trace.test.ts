@@ -3,7 +3,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { callerOf } from '../src/exit-trace';
-import { freePort, spawnNode } from './processes';
+import { fixtureArgs, freePort, spawnNode } from './processes';
 
 const demo = fileURLToPath(new URL('./fixtures/demo-service.ts', import.meta.url));
 const early = fileURLToPath(new URL('./fixtures/exit-early.ts', import.meta.url));
@@ -11,10 +11,9 @@ const GIVE_UP = 'packages/service-kit/test/fixtures/give-up.ts:3:11';
 
 const stderrLines = (text: string) => text.split('\n').filter((line) => line.trim() !== '');
 
-// Each spawns node with tsx: slow on a loaded machine.
 describe('the exit trace (real processes)', { timeout: 60_000 }, () => {
   it('process.exit(3) at start: exit code 3 and one fatal line naming the caller', async () => {
-    const run = spawnNode(['--import', 'tsx', demo], {
+    const run = spawnNode(fixtureArgs(demo), {
       PORT: String(await freePort()),
       REQUIRED_TOKEN: 'abcd',
       EXIT_AT_START: '3',
@@ -39,7 +38,7 @@ describe('the exit trace (real processes)', { timeout: 60_000 }, () => {
   it('an exit while running (from a timer) names the caller too', async () => {
     const port = await freePort();
     const run = spawnNode(
-      ['--import', 'tsx', demo],
+      fixtureArgs(demo),
       { PORT: String(port), REQUIRED_TOKEN: 'abcd' },
       { ipc: true },
     );
@@ -53,7 +52,7 @@ describe('the exit trace (real processes)', { timeout: 60_000 }, () => {
   });
 
   it('before the logger exists, writes the same line by hand', async () => {
-    const run = spawnNode(['--import', 'tsx', early, '4'], {});
+    const run = spawnNode([...fixtureArgs(early), '4'], {});
     expect(await run.exited).toBe(4);
     const lines = stderrLines(run.err());
     expect(lines).toHaveLength(1);
@@ -65,7 +64,7 @@ describe('the exit trace (real processes)', { timeout: 60_000 }, () => {
   });
 
   it('exit 0 writes nothing', async () => {
-    const run = spawnNode(['--import', 'tsx', early, '0'], {});
+    const run = spawnNode([...fixtureArgs(early), '0'], {});
     expect(await run.exited).toBe(0);
     expect(run.err()).toBe('');
   });
@@ -73,7 +72,7 @@ describe('the exit trace (real processes)', { timeout: 60_000 }, () => {
   it('a clean shutdown (SIGTERM) writes nothing to stderr', async () => {
     const port = await freePort();
     const run = spawnNode(
-      ['--import', 'tsx', demo],
+      fixtureArgs(demo),
       { PORT: String(port), REQUIRED_TOKEN: 'abcd' },
       { ipc: true },
     );
@@ -84,7 +83,7 @@ describe('the exit trace (real processes)', { timeout: 60_000 }, () => {
   });
 
   it("the kit's own exits (a config error, 78) add no line: they said why already", async () => {
-    const run = spawnNode(['--import', 'tsx', demo], { PORT: String(await freePort()) });
+    const run = spawnNode(fixtureArgs(demo), { PORT: String(await freePort()) });
     expect(await run.exited).toBe(78);
     expect(run.err()).toContain('REQUIRED_TOKEN is required');
     expect(run.err()).not.toContain('process.exit(');

@@ -1,11 +1,11 @@
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { freePort, spawnNode } from './processes';
+import { fixtureArgs, freePort, spawnNode } from './processes';
 
 const fixture = fileURLToPath(new URL('./fixtures/demo-service.ts', import.meta.url));
 function start(env: Record<string, string>, ipc = false) {
-  return spawnNode(['--import', 'tsx', fixture], env, { ipc });
+  return spawnNode(fixtureArgs(fixture), env, { ipc });
 }
 
 describe('runService (real processes)', () => {
