@@ -12,7 +12,7 @@ export {
   type SpawnProcessOptions,
   spawnProcess,
 } from './process';
-export { spawnRealService, startRealDataService, startRealService } from './real-service';
+export { serviceEntry, spawnRealService, startRealDataService, startRealService } from './real-service';
 export {
   type RunningStack,
   readStackServices,

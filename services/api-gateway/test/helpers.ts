@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createLogger, isServiceUrlVariable } from '@repo/service-kit';
-import { closedPortUrl, type Stub, startStub } from '@repo/test-utils';
+import { closedPortUrl, type Stub, serviceEntry, startStub } from '@repo/test-utils';
 
 export { closedPortUrl, type Stub, startStub };
 
@@ -77,11 +77,11 @@ export const tokens = {
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 /**
- * A service's real entry (src/index.ts through tsx, as `pnpm dev:services` runs it) in its own
- * process, with only the variables given (plus PATH). `stop` kills it by pid if it still runs.
+ * A service's real entry (its fresh build, else src/index.ts through tsx: test-utils' serviceEntry)
+ * in its own process, with only the variables given (plus PATH). `stop` kills it by pid if it still runs.
  */
 export function startService(dir: string, env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', 'src/index.ts'], {
+  const child = spawn(process.execPath, serviceEntry(dir), {
     cwd: dir,
     env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createLogger } from '@repo/service-kit';
-import { closedPortUrl, type Stub, startStub } from '@repo/test-utils';
+import { closedPortUrl, type Stub, serviceEntry, startStub } from '@repo/test-utils';
 
 export { closedPortUrl, type Stub, startStub };
 
@@ -96,11 +96,11 @@ export const tokens = {
 };
 
 /**
- * A service's real entry (src/index.ts through tsx, as `pnpm dev:services` runs it) in its own
- * process, with only the variables given (plus PATH). `stop` kills it by pid if it still runs.
+ * A service's real entry (its fresh build, else src/index.ts through tsx: test-utils' serviceEntry)
+ * in its own process, with only the variables given (plus PATH). `stop` kills it by pid if it still runs.
  */
 export function startService(dir: string, env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', 'src/index.ts'], {
+  const child = spawn(process.execPath, serviceEntry(dir), {
     cwd: dir,
     env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],

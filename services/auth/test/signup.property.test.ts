@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import {
   freePort,
   type SpawnedProcess,
+  serviceEntry,
   spawnProcess,
   type TempDir,
   tempDir,
@@ -119,8 +120,9 @@ beforeAll(async () => {
   scratch = tempDir('auth-property-');
   const port = await freePort();
   dataUrl = `http://127.0.0.1:${port}`;
-  dataService = spawnProcess(process.execPath, ['--conditions=source', '--import', 'tsx', 'src/index.ts'], {
-    cwd: fileURLToPath(new URL('../../data/', import.meta.url)),
+  const dataDir = fileURLToPath(new URL('../../data/', import.meta.url));
+  dataService = spawnProcess(process.execPath, serviceEntry(dataDir), {
+    cwd: dataDir,
     name: 'data-service',
     env: {
       PATH: process.env.PATH,

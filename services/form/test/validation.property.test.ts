@@ -8,6 +8,7 @@ import { createLogger } from '@repo/service-kit';
 import {
   freePort,
   type SpawnedProcess,
+  serviceEntry,
   spawnProcess,
   type TempDir,
   tempDir,
@@ -213,8 +214,9 @@ beforeAll(async () => {
   scratch = tempDir('form-property-');
   const port = await freePort();
   dataUrl = `http://127.0.0.1:${port}`;
-  dataService = spawnProcess(process.execPath, ['--conditions=source', '--import', 'tsx', 'src/index.ts'], {
-    cwd: fileURLToPath(new URL('../../data/', import.meta.url)),
+  const dataDir = fileURLToPath(new URL('../../data/', import.meta.url));
+  dataService = spawnProcess(process.execPath, serviceEntry(dataDir), {
+    cwd: dataDir,
     name: 'data-service',
     env: {
       PATH: process.env.PATH,
