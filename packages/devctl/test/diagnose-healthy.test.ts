@@ -1,22 +1,33 @@
 // A healthy stack has no finding; noise (an error from before the last restart the user asked
 // for, the restart itself, Node's warnings in error.log) stays out; and the verdict that
-// `restart --wait` ends with sees only what happened since the restart.
+// `restart --wait` ends with sees only what happened since the restart. What diagnose finds runs in
+// this process (diagnoseInProcess); the bin runs where the CLI is what is checked: the text and the
+// exit codes, `--since` parsed from the command line, a usage error.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '@repo/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verdictAfterRestart } from '../src/diagnose/index';
 import type { DiagnoseReport } from '../src/diagnose/types';
-import { type FixtureStack, get, pm2StatusRpc, startFixtureStack, waitUntil } from './fixtures/harness';
+import {
+  diagnoseInProcess,
+  type FixtureStack,
+  get,
+  pm2Rpc,
+  pm2StatusRpc,
+  startFixtureStack,
+  waitUntil,
+} from './fixtures/harness';
 
 let stack: FixtureStack;
 
 const healthy = async (name: string) =>
   (await get(stack.url(name, '/health')).catch(() => ({ status: 0 }))).status === 200;
 
-async function diagnoseJson(...names: string[]): Promise<{ code: number | null; report: DiagnoseReport }> {
-  const result = await stack.devctl('diagnose', ...names, '--json');
-  return { code: result.code, report: JSON.parse(result.stdout) as DiagnoseReport };
+/** What diagnose finds, in this process; `errors` is whether the bin would exit 1. */
+async function diagnoseReport(...names: string[]): Promise<{ errors: boolean; report: DiagnoseReport }> {
+  const report = await diagnoseInProcess(stack, { names });
+  return { errors: report.findings.some((f) => f.severity === 'error'), report };
 }
 
 /** Runs `fn` with this process's environment pointing at the fixture (for in-process calls). */
@@ -56,11 +67,11 @@ afterAll(async () => {
 });
 
 describe('diagnose on a healthy stack', () => {
-  it('finds nothing, says what it checked, and exits 0', async () => {
-    const { code, report } = await diagnoseJson();
+  it('finds nothing and says what it checked', async () => {
+    const { errors, report } = await diagnoseReport();
     expect(report.findings).toEqual([]);
     expect(report.healthy).toBe(true);
-    expect(code).toBe(0);
+    expect(errors).toBe(false);
     expect(report.checked[0]).toMatch(/^PM2 daemon \(PM2_HOME=.*\): running/);
     for (const name of ['inventory', 'orders', 'orders-noise', 'billing']) {
       expect(report.checked.find((line) => line.startsWith(`${name}: `))).toMatch(
@@ -69,7 +80,7 @@ describe('diagnose on a healthy stack', () => {
     }
   });
 
-  it('prints "stack healthy" for a person', async () => {
+  it('prints "stack healthy" for a person, and exits 0', async () => {
     const result = await stack.devctl('diagnose');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^✔ stack healthy: no problem found\nchecked:\n {2}PM2 daemon/);
@@ -79,8 +90,7 @@ describe('diagnose on a healthy stack', () => {
     // Another PM2_HOME: this devctl sees no daemon, while the stack still runs under the test's.
     const home = tempDir('devctl-no-daemon-');
     try {
-      const result = await stack.devctlWith({ PM2_HOME: home.path }, 'diagnose', '--json');
-      const report = JSON.parse(result.stdout) as DiagnoseReport;
+      const report = await diagnoseInProcess(stack, {}, { PM2_HOME: home.path });
       const [first, ...rest] = report.findings;
       expect(first).toMatchObject({
         kind: 'missing',
@@ -95,7 +105,6 @@ describe('diagnose on a healthy stack', () => {
         expect(finding.summary).toContain('run by a PM2 daemon');
       }
       expect(rest.map((f) => f.service).sort()).toEqual(['billing', 'inventory', 'orders', 'orders-noise']);
-      expect(result.code).toBe(1);
     } finally {
       home.cleanup();
     }
@@ -114,9 +123,9 @@ describe('noise is not a finding', () => {
   it('an error newer than the last start is a finding (the control)', async () => {
     expect((await get(stack.url('orders', '/boom'))).status).toBe(500);
     erredAt = Date.now();
-    const { code, report } = await diagnoseJson('orders');
+    const { errors, report } = await diagnoseReport('orders');
     expect(report.findings.map((f) => [f.service, f.kind])).toEqual([['orders', 'request-error']]);
-    expect(code).toBe(1);
+    expect(errors).toBe(true);
     // --since a moment after it (as after a fix): it is history, with no restart at all.
     await waitUntil('the clock to pass the error', () => Date.now() > erredAt);
     const later = await stack.devctl('diagnose', '--json', '--since', new Date().toISOString());
@@ -138,19 +147,19 @@ describe('noise is not a finding', () => {
       'a later second than the error',
       () => Math.floor(Date.now() / 1000) > Math.floor(erredAt / 1000),
     );
-    await stack.pm2('restart', 'orders');
+    await pm2Rpc(stack, 'restart', 'orders');
     await waitUntil('orders healthy again', () => healthy('orders'));
     expect((await pm2StatusRpc(stack, 'orders'))?.restarts).toBe(1);
-    const { code, report } = await diagnoseJson();
+    const { errors, report } = await diagnoseReport();
     expect(report.findings).toEqual([]);
-    expect(code).toBe(0);
+    expect(errors).toBe(false);
   });
 });
 
 describe('verdictAfterRestart (the end of restart --wait)', () => {
   it('is healthy when nothing went wrong since the restart', async () => {
     const since = new Date();
-    await stack.pm2('restart', 'orders-noise');
+    await pm2Rpc(stack, 'restart', 'orders-noise');
     await waitUntil('orders-noise healthy again', () => healthy('orders-noise'));
     const verdict = await withFixtureEnv(() => verdictAfterRestart(['orders-noise'], since));
     expect(verdict).toMatchObject({ healthy: true, findings: [] });
@@ -158,7 +167,7 @@ describe('verdictAfterRestart (the end of restart --wait)', () => {
 
   it('reports a new problem since the restart as a finding', async () => {
     const since = new Date();
-    await stack.pm2('stop', 'inventory');
+    await pm2Rpc(stack, 'stop', 'inventory');
     expect((await get(stack.url('orders', '/orders/7'))).status).toBe(502);
     const verdict = await withFixtureEnv(() => verdictAfterRestart(['orders'], since));
     expect(verdict.healthy).toBe(false);
