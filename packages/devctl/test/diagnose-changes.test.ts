@@ -5,7 +5,8 @@
 // `restart --wait` verifies the build and clears it. Last, its sources change again (a commit, an
 // uncommitted edit, a new file) and the rebuilt service exits silently at start: `diagnose` names
 // exactly those files, the commit, and the git diff command; with no stack to go on, the change
-// leads its next.
+// leads its next. Where the test is about the finding, diagnose runs in this process; the bin runs
+// for what the CLI adds (a warning alone exits 0, the text).
 import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,8 +15,10 @@ import type { LastHealthy } from '../src/diagnose/last-healthy';
 import type { DiagnoseReport } from '../src/diagnose/types';
 import {
   buildServices,
+  diagnoseInProcess,
   type FixtureStack,
   get,
+  pm2Rpc,
   pm2StatusRpc,
   startFixtureStack,
   waitUntil,
@@ -39,18 +42,17 @@ const stateOf = () =>
   ) as LastHealthy;
 
 beforeAll(async () => {
-  stack = await startFixtureStack([{ name: 'shop', folder: 'orders', maxRestarts: 2, minUptime: 60_000 }], {
-    namespace: 'changes-fixture',
-  });
+  // Not started here: the first test starts it with devctl (a start through PM2 first, stopped
+  // again, cost a start of the service and two PM2 CLIs).
+  stack = await startFixtureStack(
+    [{ name: 'shop', folder: 'orders', maxRestarts: 2, minUptime: 60_000, notStarted: true }],
+    { namespace: 'changes-fixture' },
+  );
   writeFileSync(join(stack.root, '.gitignore'), 'node_modules/\ndist/\nlogs/\nstack.json\n');
   git('init', '-q');
   git('add', '-A');
   git('commit', '-qm', 'the stack as it works');
   healthyCommit = git('rev-parse', 'HEAD');
-  await waitUntil(
-    'shop healthy',
-    async () => (await get(stack.url('shop', '/health')).catch(() => ({ status: 0 }))).status === 200,
-  );
 }, 120_000);
 
 afterAll(async () => {
@@ -59,7 +61,6 @@ afterAll(async () => {
 
 describe('diagnose names what changed since a service last worked', () => {
   it('a verified start records the healthy build with its commit and the fingerprint of its sources', async () => {
-    await stack.pm2('stop', 'shop');
     const start = await stack.devctl('start', 'shop', '--wait', '--no-build');
     expect(start.code, start.stdout + start.stderr).toBe(0);
     const record = stateOf().shop;
@@ -90,11 +91,14 @@ describe('diagnose names what changed since a service last worked', () => {
       return answer.status === 200 && JSON.parse(answer.body).count === 2;
     });
 
-    const expectWarning = async () => {
-      const result = await stack.devctl('diagnose', '--json');
-      // A warning only: nothing failed, so the exit code stays 0.
-      expect(result.code, result.stdout).toBe(0);
-      const report = JSON.parse(result.stdout) as DiagnoseReport;
+    const expectWarning = async (through: 'bin' | 'in-process') => {
+      let report: DiagnoseReport;
+      if (through === 'bin') {
+        const result = await stack.devctl('diagnose', '--json');
+        // A warning only: nothing failed, so the exit code stays 0.
+        expect(result.code, result.stdout).toBe(0);
+        report = JSON.parse(result.stdout) as DiagnoseReport;
+      } else report = await diagnoseInProcess(stack);
       expect(report.findings.map((f) => `${f.kind} ${f.service}`)).toEqual(['changed-since-healthy shop']);
       const [warning] = report.findings;
       expect(warning?.severity).toBe('warning');
@@ -110,13 +114,13 @@ describe('diagnose names what changed since a service last worked', () => {
       const diff = execFileSync('sh', ['-c', command], { cwd: stack.root, encoding: 'utf8' });
       expect(diff).toContain('+    return { id, count: countOf(id) - 1 };');
     };
-    await expectWarning();
+    await expectWarning('bin');
     // Neither diagnose (it warned on shop) nor status (it sees /health 200) took the edited build
     // for one that works.
     const status = await stack.devctl('status', '--json');
     expect(status.code).toBe(0);
     expect(stateOf().shop).toEqual(verified);
-    await expectWarning();
+    await expectWarning('in-process');
     const text = await stack.devctl('diagnose');
     expect(text.stdout).toContain('shop runs code changed since it last worked at');
     expect(text.stdout).toContain('    M services/orders/src/routes/items.ts');
@@ -125,9 +129,7 @@ describe('diagnose names what changed since a service last worked', () => {
     const verify = await stack.devctl('restart', 'shop', '--wait', '--no-build');
     expect(verify.code, verify.stdout + verify.stderr).toBe(0);
     expect(stateOf().shop?.since).not.toBe(verified?.since);
-    const after = await stack.devctl('diagnose', '--json');
-    expect(after.code, after.stdout).toBe(0);
-    expect((JSON.parse(after.stdout) as DiagnoseReport).findings).toEqual([]);
+    expect((await diagnoseInProcess(stack)).findings).toEqual([]);
   });
 
   it('a source deleted on disk while the verified build runs: no warning (that build still has it)', async () => {
@@ -136,8 +138,7 @@ describe('diagnose names what changed since a service last worked', () => {
     const text = readFileSync(file, 'utf8');
     rmSync(file);
     try {
-      const after = await stack.devctl('diagnose', '--json');
-      const report = JSON.parse(after.stdout) as DiagnoseReport;
+      const report = await diagnoseInProcess(stack);
       expect(report.findings.filter((f) => f.kind === 'changed-since-healthy')).toEqual([]);
     } finally {
       writeFileSync(file, text);
@@ -158,7 +159,7 @@ describe('diagnose names what changed since a service last worked', () => {
     );
     writeFileSync(join(stack.root, 'services/orders/src/routes/audit.ts'), 'export const audit = true;\n');
     await buildServices(stack.root, ['orders']);
-    await stack.pm2('restart', 'shop');
+    await pm2Rpc(stack, 'restart', 'shop');
     await waitUntil(
       'shop to give up after its crashes',
       async () =>
@@ -166,10 +167,9 @@ describe('diagnose names what changed since a service last worked', () => {
         (await pm2StatusRpc(stack, 'shop'))?.gaveUp === true,
     );
 
-    const result = await stack.devctl('diagnose', 'shop', '--json');
-    const report = JSON.parse(result.stdout) as DiagnoseReport;
+    const report = await diagnoseInProcess(stack, { names: ['shop'] });
     const finding = report.findings.find((f) => f.service === 'shop');
-    expect(finding, result.stdout).toBeDefined();
+    expect(finding, JSON.stringify(report)).toBeDefined();
     expect(finding?.location).toBeNull();
     expect(finding?.changes?.files).toEqual([
       { path: 'services/orders/src/routes/audit.ts', change: 'added' },
