@@ -1,5 +1,6 @@
 // Every fault diagnose knows, injected into real processes under a real PM2 daemon, then diagnosed
-// by the real devctl bin: kind, root-cause service, source location and next step. Live here: one
+// (the findings in this process; the real devctl bin for its text, exit codes and a usage error):
+// kind, root-cause service, source location and next step. Live here: one
 // case per class whose detection depends on what real processes do (a crash loop PM2 gives up on,
 // a port held by a foreign process and by an orphan, a stopped dependency, a probe that times out,
 // a database port nothing listens on, an exit on a configuration error, an app missing from PM2).
@@ -92,7 +93,6 @@ const runs = (name: string) => apps.some((app) => app.name === name);
 let stack: FixtureStack;
 let report: DiagnoseReport;
 let human: { code: number | null; stdout: string };
-let jsonExitCode: number | null;
 let foreignHolder: SpawnedProcess;
 let orphanHolder: SpawnedProcess;
 
@@ -167,9 +167,8 @@ beforeAll(async () => {
     );
   }
 
-  const json = await stack.devctl('diagnose', '--json');
-  jsonExitCode = json.code;
-  report = JSON.parse(json.stdout) as DiagnoseReport;
+  // The findings in this process; the bin's text and exit code for the same stack.
+  report = await diagnoseInProcess(stack);
   human = await stack.devctl('diagnose');
   // RECORD_DIAGNOSE=1 keeps what diagnose looked at for the table tests (diagnose-recorded-faults,
   // diagnose-attribution).
@@ -187,7 +186,7 @@ afterAll(async () => {
 
 describe('diagnose on a live stack with a fault of each class that needs real processes', () => {
   it('exits 1 and lists errors before warnings', () => {
-    expect(jsonExitCode).toBe(1);
+    expect(human.code).toBe(1);
     expect(report.healthy).toBe(false);
     const severities = report.findings.map((f) => f.severity);
     expect(
