@@ -37,11 +37,7 @@ describe('the exit trace (real processes)', { timeout: 60_000 }, () => {
 
   it('an exit while running (from a timer) names the caller too', async () => {
     const port = await freePort();
-    const run = spawnNode(
-      fixtureArgs(demo),
-      { PORT: String(port), REQUIRED_TOKEN: 'abcd' },
-      { ipc: true },
-    );
+    const run = spawnNode(fixtureArgs(demo), { PORT: String(port), REQUIRED_TOKEN: 'abcd' }, { ipc: true });
     await run.ready;
     await fetch(`http://127.0.0.1:${port}/exit/5`);
     expect(await run.exited).toBe(5);
@@ -71,11 +67,7 @@ describe('the exit trace (real processes)', { timeout: 60_000 }, () => {
 
   it('a clean shutdown (SIGTERM) writes nothing to stderr', async () => {
     const port = await freePort();
-    const run = spawnNode(
-      fixtureArgs(demo),
-      { PORT: String(port), REQUIRED_TOKEN: 'abcd' },
-      { ipc: true },
-    );
+    const run = spawnNode(fixtureArgs(demo), { PORT: String(port), REQUIRED_TOKEN: 'abcd' }, { ipc: true });
     await run.ready;
     run.child.kill('SIGTERM');
     expect(await run.exited).toBe(0);
