@@ -86,9 +86,11 @@ describe('two replicas of each stateful service on one PostgreSQL', () => {
     const emailEnv = (outbox: TempDir) => ({
       DATA_SERVICE_URL: data.url,
       EMAIL_OUTBOX_DIR: outbox.path,
-      // The reservation lasts 2 x (SMTP + upstream timeouts): 6 s here.
+      // The reservation lasts 2 x (SMTP + upstream timeouts): 12 s here. 5 s for data-service: with
+      // 2 s, on a loaded machine (load average 30 on 2 cores) both replicas of a raced key answered
+      // 504 ("cannot tell whether it was sent, so it was not sent") for half a minute.
       SMTP_TIMEOUT_MS: '1000',
-      UPSTREAM_TIMEOUT_MS: '2000',
+      UPSTREAM_TIMEOUT_MS: '5000',
     });
     replicas.push(
       ...(await Promise.all([
@@ -106,9 +108,10 @@ describe('two replicas of each stateful service on one PostgreSQL', () => {
       WORKER_POLL_INTERVAL_MS: '100',
       // A lease outlasts a job's worst case (two data calls and the send, each bounded), so only a
       // dead worker's job is claimed again; a loaded machine makes every call slow.
-      UPSTREAM_TIMEOUT_MS: '2000',
-      EMAIL_TIMEOUT_MS: '3000',
-      WORKER_LEASE_MS: '10000',
+      // (2 x 5 s + 12 s, the email replica's own worst case: reserve, send, record.)
+      UPSTREAM_TIMEOUT_MS: '5000',
+      EMAIL_TIMEOUT_MS: '12000',
+      WORKER_LEASE_MS: '30000',
     });
     const schedulerEnv = {
       DATA_SERVICE_URL: data.url,
@@ -241,7 +244,8 @@ describe('two replicas of each stateful service on one PostgreSQL', () => {
     await pollUntil(
       async () => (await call<Record<string, number>>(data.url, 'GET', '/jobs/stats')).body,
       (stats) => stats.pending === 0 && stats.running === 0 && (stats.done ?? 0) > 0,
-      60_000,
+      // A job the killed worker held is claimed again once its lease (30 s) ends.
+      120_000,
     );
     // The surviving scheduler keeps ticking: wait for three purge ticks after the kill.
     const purgesAfterKill = () =>
@@ -382,5 +386,5 @@ describe('two replicas of each stateful service on one PostgreSQL', () => {
       purgesAfterKill(),
       'scheduler-b runs the ticks after scheduler-a was killed',
     ).toBeGreaterThanOrEqual(3);
-  }, 150_000);
+  }, 300_000);
 });
