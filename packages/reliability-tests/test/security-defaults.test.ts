@@ -1,6 +1,10 @@
-// Security defaults of the stack as a developer runs it: the seven services under a real PM2
-// (private PM2_HOME, a generated copy of ecosystem.config.js on free ports, which sets no HOST and
-// no LOGIN_RATE_LIMIT, so the services' own defaults apply), with their real log files.
+// Security defaults of the stack as a developer runs it: the seven services started by `devctl start
+// --wait` (what `pnpm pm2:start` runs) under a real PM2 (private PM2_HOME, a generated copy of
+// ecosystem.config.js on free ports, which sets no HOST and no LOGIN_RATE_LIMIT, so the services'
+// own defaults apply), with their real log files. The start's preflight leaves each service's
+// config dry run in devctl's cache, so `devctl env` and `diagnose` below read it instead of running
+// seven `--print-config` processes again each (a plain `pm2 start` left the cache empty: 20 dry runs
+// in this file, several of them timed out on a loaded machine and ran again).
 // - every service listens on 127.0.0.1 only (read from /proc/net/tcp, not from its logs);
 // - protected routes need a valid token;
 // - login is rate limited (429);
@@ -53,9 +57,8 @@ beforeAll(async () => {
     // The fuzz loop's health probes wait on a loaded machine; the default bound would answer 503.
     envFor: { ...NO_JOBS_ENV, 'api-gateway': { HEALTH_PROBE_TIMEOUT_MS: '5000' } },
   });
-  const started = await stack.pm2(['start', stack.ecosystem.file]);
-  expect(started.code, started.stderr + started.stdout).toBe(0);
-  await stack.waitHealthy();
+  const started = await stack.devctl(['start', '--wait', '--no-build', '--timeout', '120']);
+  expect(started.code, started.stdout + started.stderr).toBe(0);
   gateway = stack.ecosystem.gatewayUrl;
   secrets.add(stack.ecosystem.jwtSecret);
 }, 240_000);
