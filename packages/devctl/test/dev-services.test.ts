@@ -2,15 +2,7 @@
 // services on free ports, real tsx watch processes through concurrently, a real PM2 daemon in a
 // private PM2_HOME for the refusal.
 import { execFileSync } from 'node:child_process';
-import {
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  realpathSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -26,8 +18,7 @@ import {
   tempDir,
   waitForHttp,
 } from '@repo/test-utils';
-import { build } from 'esbuild';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 
 const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const repoRoot = join(packageDir, '..', '..');
@@ -37,31 +28,10 @@ const tsxPackage = dirname(
 );
 const pm2Bin = join(repoRoot, 'node_modules', 'pm2', 'bin', 'pm2');
 
-let cliDir: string;
-
-// The CLI bundled fresh from src/ (into node_modules/.cache, so its packages resolve), never a
-// stale dist/ or one another test is rebuilding.
-beforeAll(async () => {
-  const cacheDir = join(packageDir, 'node_modules', '.cache');
-  mkdirSync(cacheDir, { recursive: true });
-  cliDir = mkdtempSync(join(cacheDir, 'devctl-dev-services-test-'));
-  await build({
-    absWorkingDir: packageDir,
-    entryPoints: { main: 'src/main.ts' },
-    outdir: cliDir,
-    bundle: true,
-    splitting: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'esm',
-    packages: 'external',
-    logLevel: 'warning',
-  });
-});
-
-afterAll(() => {
-  if (cliDir) rmSync(cliDir, { recursive: true, force: true });
-});
+// The real bin, as users run it: the global setup built dist/ once (and the bin rebuilds it
+// atomically when a source is newer), so no test bundles its own copy of the CLI (an esbuild run
+// per file, and an unbundled ESM start without V8's code cache at every spawn).
+const devctlBin = join(packageDir, 'bin', 'devctl.js');
 
 const serviceSource = (version: string) => `import { createServer } from 'node:http';
 
@@ -126,7 +96,7 @@ async function createFixture(): Promise<Fixture> {
 }
 
 function runDevServices(fixture: Fixture, extraEnv: Record<string, string> = {}): SpawnedProcess {
-  const child = spawnProcess(process.execPath, [join(cliDir, 'main.js'), 'dev', '--services'], {
+  const child = spawnProcess(process.execPath, [devctlBin, 'dev', '--services'], {
     cwd: fixture.dir.path,
     env: {
       PATH: process.env.PATH,
