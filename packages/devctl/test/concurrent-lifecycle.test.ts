@@ -11,6 +11,7 @@ import { isAlive, killTree, spawnProcess } from '@repo/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
 import { acquireLock, daemonLockPath, type HeldLock, lockTimeoutMs, stackLockPath } from '../src/lock/index';
 import { createFixture, devctlBin, type Fixture, type RunResult, type ScriptApp } from './fixtures/harness';
+import { nameOf, pm2Processes } from './fixtures/pm2-list';
 
 /** The PM2 daemons of `home`, from /proc: PM2 titles its daemon "PM2 v<x>: God Daemon (<home>)". */
 function godDaemons(home: string): number[] {
@@ -92,16 +93,13 @@ async function finished(child: ReturnType<typeof spawnDevctl>): Promise<RunResul
   return { code, stdout: child.output(), stderr: '' };
 }
 
-/** PM2's process list of `home`, by PM2's own CLI: name -> how many processes carry it. */
-async function copiesByName(fixture: Fixture, home: string): Promise<Record<string, number>> {
-  const listed = await fixture.pm2(['jlist'], { PM2_HOME: home });
-  const list = JSON.parse(listed.stdout.slice(listed.stdout.indexOf('['))) as {
-    name: string;
-    pm2_env: { namespace: string };
-  }[];
+/** PM2's process list of `home` (what `pm2 jlist` prints): namespace/name -> how many processes carry it. */
+async function copiesByName(home: string): Promise<Record<string, number>> {
   const copies: Record<string, number> = {};
-  for (const p of list)
-    copies[`${p.pm2_env.namespace}/${p.name}`] = (copies[`${p.pm2_env.namespace}/${p.name}`] ?? 0) + 1;
+  for (const p of await pm2Processes(home)) {
+    const key = `${p.pm2_env?.namespace}/${nameOf(p)}`;
+    copies[key] = (copies[key] ?? 0) + 1;
+  }
   return copies;
 }
 
@@ -150,7 +148,7 @@ describe('lifecycle commands at the same moment', () => {
 
     const daemons = godDaemons(fixture.home.home);
     expect(daemons).toEqual([pidFile(fixture.home.home)]);
-    expect(await copiesByName(fixture, fixture.home.home)).toEqual({
+    expect(await copiesByName(fixture.home.home)).toEqual({
       'same-stack/store': 1,
       'same-stack/api': 1,
       'same-stack/slow': 1,
@@ -178,7 +176,7 @@ describe('lifecycle commands at the same moment', () => {
     // Exactly one of them launched the daemon; the other joined it.
     expect([ra, rb].filter((r) => /started the PM2 daemon/.test(r.stdout))).toHaveLength(1);
     expect(godDaemons(home)).toEqual([pidFile(home)]);
-    expect(await copiesByName(one, home)).toEqual({ 'stack-one/alpha': 1, 'stack-two/beta': 1 });
+    expect(await copiesByName(home)).toEqual({ 'stack-one/alpha': 1, 'stack-two/beta': 1 });
   }, 180_000);
 
   it('stop waits for a command holding the stack, says for whom, then stops what it left', async () => {
@@ -201,7 +199,7 @@ describe('lifecycle commands at the same moment', () => {
       60_000,
     );
     // Nothing was stopped while the other command held the stack.
-    expect((await copiesByName(fixture, fixture.home.home))['stop-waits/solo']).toBe(1);
+    expect((await copiesByName(fixture.home.home))['stop-waits/solo']).toBe(1);
     expect(stop.output()).not.toMatch(/solo\s+stopped/);
     held.pop()?.release();
     const result = await finished(stop);
@@ -269,7 +267,7 @@ describe('lifecycle commands at the same moment', () => {
     for (const run of runs) expect(run.code, run.stdout).toBe(0);
     const tookOver = new RegExp(`took over the stack of namespace stale-race .*from pid ${dead.pid} `);
     expect(runs.filter((run) => tookOver.test(run.stdout))).toHaveLength(1);
-    expect(await copiesByName(fixture, fixture.home.home)).toEqual({ 'stale-race/slow': 1 });
+    expect(await copiesByName(fixture.home.home)).toEqual({ 'stale-race/slow': 1 });
     expect(godDaemons(fixture.home.home)).toEqual([pidFile(fixture.home.home)]);
   }, 180_000);
 

@@ -7,6 +7,7 @@ import { get as httpGet } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFixture, type Fixture, parseJson } from './fixtures/harness';
+import { nameOf, pm2Processes } from './fixtures/pm2-list';
 
 interface InstancesStatus {
   services: {
@@ -53,11 +54,14 @@ describe('a service with several PM2 instances', () => {
   let fixture: Fixture;
   const cluster = { exec_mode: 'cluster', instances: 2, merge_logs: false };
 
-  const pm2List = async (): Promise<Pm2Entry[]> => {
-    const result = await fixture.pm2(['jlist']);
-    // The first command in a new PM2_HOME may print PM2's banner before the JSON.
-    return JSON.parse(result.stdout.slice(result.stdout.indexOf('['))) as Pm2Entry[];
-  };
+  /** PM2's own list (`pm2 jlist`'s getMonitorData), on the daemon's socket: no PM2 CLI per call. */
+  const pm2List = async (): Promise<Pm2Entry[]> =>
+    (await pm2Processes(fixture.home.home)).map((p) => ({
+      name: nameOf(p) ?? '',
+      pm_id: Number(p.pm_id ?? p.pm2_env?.pm_id),
+      pid: Number(p.pid),
+      pm2_env: { status: String(p.pm2_env?.status) },
+    }));
   const status = async () => {
     const result = await fixture.devctl(['status', '--json']);
     expect(result.code, result.stderr).toBe(0);

@@ -7,11 +7,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rawProcessList } from '../src/pm2/index';
-import { connectDaemon } from '../src/pm2/rpc';
 import { listeningInodes } from '../src/ports/holders';
 import type { Fixture } from './fixtures/harness';
 import { parseJson } from './fixtures/harness';
+import { nameOf, pm2Processes } from './fixtures/pm2-list';
 import {
   breakIt,
   delays,
@@ -21,20 +20,6 @@ import {
   sleep,
   startedFixture,
 } from './lifecycle-crash-loop-helpers';
-
-/**
- * Whether the daemon still lists `name`, asked on its RPC socket from this process: a `pm2 jlist`
- * CLI per round cost ~0.3 CPU-s. No daemon answering is an error, never "not listed".
- */
-async function listedByPm2(fixture: Fixture, name: string): Promise<boolean> {
-  const connection = await connectDaemon(join(fixture.home.home, 'rpc.sock'));
-  if (!connection) throw new Error(`no PM2 daemon answers in ${fixture.home.home}`);
-  try {
-    return (await rawProcessList(connection)).some((p) => (p.pm2_env?.name ?? p.name) === name);
-  } finally {
-    connection.close();
-  }
-}
 
 describe('start and delete of a crash-looping service, at many moments of PM2 back-off', () => {
   let fixture: Fixture;
@@ -84,7 +69,7 @@ describe('start and delete of a crash-looping service, at many moments of PM2 ba
       // A relaunch PM2 had begun before the delete would come up within its start-up time.
       await sleep(1500);
       const later = listeningInodes(port).length;
-      const inPm2 = await listedByPm2(fixture, 'flaky');
+      const inPm2 = (await pm2Processes(fixture.home.home)).some((p) => nameOf(p) === 'flaky');
       if (now > 0 || later > 0 || inPm2) {
         leftovers.push(`after ${delay} ms: port held ${now}/${later}, still in PM2: ${inPm2}`);
       }

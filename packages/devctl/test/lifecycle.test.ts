@@ -5,6 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFixture, type Fixture, parseJson, type ScriptApp } from './fixtures/harness';
+import { nameOf, pm2Processes } from './fixtures/pm2-list';
 
 interface Status {
   daemon: { running: boolean };
@@ -90,12 +91,7 @@ describe('devctl stop, restart, delete', () => {
     ]);
     expect((await service('mailer'))?.status).toBe('not started');
     expect((await service('api'))?.status).toBe('online');
-    const list = await fixture.pm2(['jlist']);
-    expect(
-      JSON.parse(list.stdout)
-        .map((p: { name: string }) => p.name)
-        .sort(),
-    ).toEqual(['api', 'store']);
+    expect((await pm2Processes(fixture.home.home)).map(nameOf).sort()).toEqual(['api', 'store']);
   });
 
   it('stop all stops dependants before their dependencies', async () => {

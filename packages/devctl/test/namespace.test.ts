@@ -3,6 +3,7 @@
 // `delete all` and a named stop, and never show in devctl's status.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFixture, type Fixture, parseJson } from './fixtures/harness';
+import { nameOf, pm2Processes } from './fixtures/pm2-list';
 
 interface Pm2Process {
   name: string;
@@ -12,7 +13,13 @@ interface Pm2Process {
 
 describe('namespace isolation', () => {
   let fixture: Fixture;
-  const jlist = async () => JSON.parse((await fixture.pm2(['jlist'])).stdout) as Pm2Process[];
+  /** PM2's own list (what `pm2 jlist` prints), on the daemon's socket: no PM2 CLI per look. */
+  const jlist = async (): Promise<Pm2Process[]> =>
+    (await pm2Processes(fixture.home.home)).map((p) => ({
+      name: nameOf(p) ?? '',
+      pid: Number(p.pid),
+      pm2_env: { namespace: String(p.pm2_env?.namespace), status: String(p.pm2_env?.status) },
+    }));
   const foreign = async () => (await jlist()).filter((p) => p.pm2_env.namespace === 'other-project');
 
   beforeAll(async () => {
