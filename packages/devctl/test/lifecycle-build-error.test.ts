@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFixture, type Fixture, packageDir, parseJson } from './fixtures/harness';
+import { nameOf, pm2Processes } from './fixtures/pm2-list';
 
 const serviceBuild = join(packageDir, '..', 'service-kit', 'bin', 'service-build.mjs');
 
@@ -37,10 +38,11 @@ describe('a service that does not build, at restart and in diagnose', () => {
   const devctl = (args: string[]) =>
     fixture.devctl(args, { env: { npm_config_registry: 'http://127.0.0.1:9/' } });
   const source = () => join(fixture.dir('svc'), 'src', 'index.ts');
-  const status = async () =>
-    parseJson<{ services: { name: string; status: string; pid: number | null }[] }>(
-      await devctl(['status', '--json']),
-    ).services.find((s) => s.name === 'svc');
+  /** svc as PM2 runs it, asked on the daemon's socket (not a devctl process per look). */
+  const status = async () => {
+    const svc = (await pm2Processes(fixture.home.home)).find((p) => nameOf(p) === 'svc');
+    return svc && { status: svc.pm2_env?.status, pid: svc.pid };
+  };
 
   beforeAll(async () => {
     fixture = await createFixture([{ name: 'svc', app: { script: 'dist/index.js' } }]);
