@@ -14,7 +14,7 @@ import {
   devctlBin,
   type FixtureStack,
   get,
-  pm2Status,
+  pm2StatusRpc,
   startFixtureStack,
   waitUntil,
 } from './fixtures/harness';
@@ -224,7 +224,7 @@ describe('following the loop reaches the root cause', () => {
     await waitUntil(
       'billing to exit on its configuration',
       async () =>
-        (await pm2Status(stack, 'billing'))?.pid === 0 &&
+        (await pm2StatusRpc(stack, 'billing'))?.pid === 0 &&
         existsSync(billingErrorLog()) &&
         readFileSync(billingErrorLog(), 'utf8').includes('PAYMENT_API_KEY'),
       60_000,
@@ -291,6 +291,6 @@ describe('following the loop reaches the root cause', () => {
     expect(restart.code, restart.output).toBe(0);
     expect(restart.output).toMatch(/verdict/i);
     expect(restart.output).not.toContain('fixture-key-1234');
-    expect((await pm2Status(stack, 'billing'))?.status).toBe('online');
+    expect((await pm2StatusRpc(stack, 'billing'))?.status).toBe('online');
   }, 300_000);
 });
