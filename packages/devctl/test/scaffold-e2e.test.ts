@@ -163,7 +163,22 @@ describe('devctl new service billing --route /api/billing --depends-on data-serv
       };
       expect(webTurbo.tasks.test.dependsOn).toContain('@repo/stack-tests#build');
 
-      // The gateway's tests that read its configured backends and its registry.
+      // The whole stack, eight services as real processes on free ports: GET /api/health must
+      // list every backend of the ecosystem, billing included. One turbo run builds all of it, the
+      // gateway with billing's route (run from dist/ below) and billing itself (so the start under
+      // PM2 that follows takes both from turbo's cache, as a second `pm2:start` does).
+      const build = await run(
+        join(project.root, 'node_modules/.bin/turbo'),
+        ['run', 'build', '--filter=@repo/stack-tests...', '--output-logs=errors-only', '--summarize'],
+        { cwd: project.root, timeoutMs: 6 * MINUTES },
+      );
+      expect(build.code, said(build)).toBe(0);
+      expect(builtTasks(project.root)).toEqual(
+        expect.arrayContaining(['@repo/billing#build', '@repo/api-gateway#build']),
+      );
+      // The gateway's tests that read its configured backends and its registry. After the build: the
+      // ones that start the gateway as a process run its fresh dist/ (test-utils' serviceEntry), a
+      // third of tsx's start-up CPU.
       const gatewayTests = await run(
         'pnpm',
         [
@@ -183,19 +198,6 @@ describe('devctl new service billing --route /api/billing --depends-on data-serv
       });
       expect(gatewayTypes.code, said(gatewayTypes)).toBe(0);
 
-      // The whole stack, eight services as real processes on free ports: GET /api/health must
-      // list every backend of the ecosystem, billing included. One turbo run builds all of it, the
-      // gateway with billing's route (run from dist/ below) and billing itself (so the start under
-      // PM2 that follows takes both from turbo's cache, as a second `pm2:start` does).
-      const build = await run(
-        join(project.root, 'node_modules/.bin/turbo'),
-        ['run', 'build', '--filter=@repo/stack-tests...', '--output-logs=errors-only', '--summarize'],
-        { cwd: project.root, timeoutMs: 6 * MINUTES },
-      );
-      expect(build.code, said(build)).toBe(0);
-      expect(builtTasks(project.root)).toEqual(
-        expect.arrayContaining(['@repo/billing#build', '@repo/api-gateway#build']),
-      );
       // The docs' tables name every service of the ecosystem. After the build: devctl's global setup
       // then finds its dashboard built (turbo built devctl) instead of building it with vite first,
       // only for turbo's clean build to build it again.
