@@ -1,10 +1,12 @@
 // `devctl new service` end to end, as the newcomer's walk-through (docs/new-service.md) goes: in a
 // project made from this repository (moved to free ports), create billing with a gateway route
-// (bearer, the default) and a dependency, install, start it under PM2 (a private PM2_HOME), call it
-// directly and through the gateway as the printed next steps say, run its own test, then the
+// (bearer, the default) and a dependency, install, run its own test and type check, then the
 // project's own checks that read the lists of services (the gateway's tests, the whole-stack test
-// with the eighth service, the docs' tables, turbo's build order); then `devctl remove service
-// billing --yes` gives back every file it edited.
+// with the eighth service, the docs' tables, turbo's build order); then start it under PM2 (a
+// private PM2_HOME), call it directly and through the gateway as the printed next steps say; then
+// `devctl remove service billing --yes` gives back every file it edited. The checks that need no
+// stack run before PM2 starts anything: an idle daemon and its services still burn CPU, and
+// `pnpm test` is CPU-bound.
 import { createHmac } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,6 +17,8 @@ import { REGISTRY_FILE } from '../src/scaffold/gateway-text';
 import { devctl, initProject, install, moveToFreePorts, type Project, run, said } from './scaffold-helpers';
 
 const MINUTES = 60_000;
+/** Appended to `pnpm typecheck` (tsc --noEmit): the same diagnostics, one checker; see init-e2e. */
+const SINGLE_THREADED = ['--singleThreaded'];
 
 /** An HS256 JWT as auth-service issues it (the gateway checks only signature, issuer and exp). */
 function signToken(secret: string, issuer: string, sub: string): string {
@@ -71,14 +75,15 @@ describe('devctl new service billing --route /api/billing --depends-on data-serv
     billingPort = await freePort();
   }, 2 * MINUTES);
 
+  // A bound, not a timing: removing the project's node_modules took over a minute under load.
   afterAll(async () => {
     // Kills this test's PM2 daemon and every process under it, by pid.
     await pm2?.cleanup();
     project?.cleanup();
-  });
+  }, 3 * MINUTES);
 
   it(
-    'creates the service, which installs, starts healthy under PM2, answers through the gateway and passes its test',
+    'creates the service and writes it into every list of services; the project installs it',
     async () => {
       const created = await devctl(project.root, [
         'new',
@@ -129,6 +134,92 @@ describe('devctl new service billing --route /api/billing --depends-on data-serv
       );
 
       await install(project.root);
+    },
+    6 * MINUTES,
+  );
+
+  it(
+    "passes its own test and type check, and the project's own checks that read the lists of services, with billing in them",
+    async () => {
+      // Unit tests (app.inject) and types: nothing here needs the stack, so all of this runs before
+      // PM2 starts anything (its daemon and services idle at some CPU for as long as they run).
+      const tests = await run('pnpm', ['test'], {
+        cwd: join(project.root, 'services/billing'),
+        timeoutMs: 3 * MINUTES,
+      });
+      expect(tests.code, said(tests)).toBe(0);
+      expect(tests.stdout).toMatch(/Tests\s+\d+ passed/);
+      const types = await run('pnpm', ['typecheck', ...SINGLE_THREADED], {
+        cwd: join(project.root, 'services/billing'),
+      });
+      expect(types.code, said(types)).toBe(0);
+
+      // turbo builds billing before the frontend's tests: the web tests wait for
+      // @repo/stack-tests#build (no list of services in a turbo.json), whose dependencies are the
+      // services -- the stack build below shows billing's build is one of them. (A dry run of the
+      // web tests hashed the whole uncommitted copy a second time: a minute here.)
+      const webTurbo = JSON.parse(readFileSync(join(project.root, 'apps/web/turbo.json'), 'utf8')) as {
+        tasks: { test: { dependsOn: string[] } };
+      };
+      expect(webTurbo.tasks.test.dependsOn).toContain('@repo/stack-tests#build');
+
+      // The whole stack, eight services as real processes on free ports: GET /api/health must
+      // list every backend of the ecosystem, billing included. One turbo run builds all of it, the
+      // gateway with billing's route (run from dist/ below) and billing itself (so the start under
+      // PM2 that follows takes both from turbo's cache, as a second `pm2:start` does).
+      const build = await run(
+        join(project.root, 'node_modules/.bin/turbo'),
+        ['run', 'build', '--filter=@repo/stack-tests...', '--output-logs=errors-only', '--summarize'],
+        { cwd: project.root, timeoutMs: 6 * MINUTES },
+      );
+      expect(build.code, said(build)).toBe(0);
+      expect(builtTasks(project.root)).toEqual(
+        expect.arrayContaining(['@repo/billing#build', '@repo/api-gateway#build']),
+      );
+      // The gateway's tests that read its configured backends and its registry. After the build: the
+      // ones that start the gateway as a process run its fresh dist/ (test-utils' serviceEntry), a
+      // third of tsx's start-up CPU.
+      const gatewayTests = await run(
+        'pnpm',
+        [
+          'exec',
+          'vitest',
+          'run',
+          'test/generated-routes.test.ts',
+          'test/process.test.ts',
+          'test/health.test.ts',
+          'test/config.test.ts',
+        ],
+        { cwd: join(project.root, 'services/api-gateway'), timeoutMs: 4 * MINUTES },
+      );
+      expect(gatewayTests.code, said(gatewayTests)).toBe(0);
+      const gatewayTypes = await run('pnpm', ['typecheck', ...SINGLE_THREADED], {
+        cwd: join(project.root, 'services/api-gateway'),
+      });
+      expect(gatewayTypes.code, said(gatewayTypes)).toBe(0);
+
+      // The docs' tables name every service of the ecosystem. After the build: devctl's global setup
+      // then finds its dashboard built (turbo built devctl) instead of building it with vite first,
+      // only for turbo's clean build to build it again.
+      const lists = await run('pnpm', ['exec', 'vitest', 'run', 'test/service-lists.test.ts'], {
+        cwd: join(project.root, 'packages/devctl'),
+        timeoutMs: 2 * MINUTES,
+      });
+      expect(lists.code, said(lists)).toBe(0);
+
+      const stackTests = await run('pnpm', ['exec', 'vitest', 'run', '-t', 'GET /api/health'], {
+        cwd: join(project.root, 'packages/stack-tests'),
+        timeoutMs: 6 * MINUTES,
+      });
+      expect(stackTests.code, said(stackTests)).toBe(0);
+      expect(stackTests.stdout).toMatch(/Tests\s+1 passed/);
+    },
+    15 * MINUTES,
+  );
+
+  it(
+    'starts healthy under PM2 after its dependency, and answers directly and through the gateway (bearer)',
+    async () => {
       const started = await projectDevctl(['start', 'billing-service', '--wait']);
       expect(started.code, said(started)).toBe(0);
       // Its dependency came first.
@@ -140,13 +231,7 @@ describe('devctl new service billing --route /api/billing --depends-on data-serv
       expect(ready.status).toBe(200);
       expect(await ready.json()).toMatchObject({ checks: { 'data-service': { ok: true } } });
 
-      // The gateway, built and run as PM2 runs it, with every upstream at its moved port.
-      const build = await run(
-        join(project.root, 'node_modules/.bin/turbo'),
-        ['run', 'build', '--filter=@repo/api-gateway...', '--output-logs=errors-only'],
-        { cwd: project.root, timeoutMs: 4 * MINUTES },
-      );
-      expect(build.code, said(build)).toBe(0);
+      // The gateway, built above and run as PM2 runs it, with every upstream at its moved port.
       // Its port is picked now, not with the others minutes ago: in between, a test running in
       // parallel could take a port nobody held, and this request reached that test's gateway.
       const gatewayPort = await freePort();
@@ -197,75 +282,8 @@ describe('devctl new service billing --route /api/billing --depends-on data-serv
         services: Record<string, { status: string }>;
       };
       expect(report.services['billing-service']?.status).toBe('ok');
-
-      const tests = await run('pnpm', ['test'], {
-        cwd: join(project.root, 'services/billing'),
-        timeoutMs: 3 * MINUTES,
-      });
-      expect(tests.code, said(tests)).toBe(0);
-      expect(tests.stdout).toMatch(/Tests\s+\d+ passed/);
-      const types = await run('pnpm', ['typecheck'], { cwd: join(project.root, 'services/billing') });
-      expect(types.code, said(types)).toBe(0);
     },
-    12 * MINUTES,
-  );
-
-  it(
-    "passes the project's own checks that read the lists of services, with billing in them",
-    async () => {
-      // turbo builds billing before the frontend's tests: the web tests wait for
-      // @repo/stack-tests#build (no list of services in a turbo.json), whose dependencies are the
-      // services -- the stack build below shows billing's build is one of them. (A dry run of the
-      // web tests hashed the whole uncommitted copy a second time: a minute here.)
-      const webTurbo = JSON.parse(readFileSync(join(project.root, 'apps/web/turbo.json'), 'utf8')) as {
-        tasks: { test: { dependsOn: string[] } };
-      };
-      expect(webTurbo.tasks.test.dependsOn).toContain('@repo/stack-tests#build');
-
-      // The gateway's tests that read its configured backends and its registry.
-      const gatewayTests = await run(
-        'pnpm',
-        [
-          'exec',
-          'vitest',
-          'run',
-          'test/generated-routes.test.ts',
-          'test/process.test.ts',
-          'test/health.test.ts',
-          'test/config.test.ts',
-        ],
-        { cwd: join(project.root, 'services/api-gateway'), timeoutMs: 4 * MINUTES },
-      );
-      expect(gatewayTests.code, said(gatewayTests)).toBe(0);
-      const gatewayTypes = await run('pnpm', ['typecheck'], {
-        cwd: join(project.root, 'services/api-gateway'),
-      });
-      expect(gatewayTypes.code, said(gatewayTypes)).toBe(0);
-
-      // The docs' tables name every service of the ecosystem.
-      const lists = await run('pnpm', ['exec', 'vitest', 'run', 'test/service-lists.test.ts'], {
-        cwd: join(project.root, 'packages/devctl'),
-        timeoutMs: 2 * MINUTES,
-      });
-      expect(lists.code, said(lists)).toBe(0);
-
-      // The whole stack, eight services as real processes on free ports: GET /api/health must
-      // list every backend of the ecosystem, billing included.
-      const build = await run(
-        join(project.root, 'node_modules/.bin/turbo'),
-        ['run', 'build', '--filter=@repo/stack-tests...', '--output-logs=errors-only', '--summarize'],
-        { cwd: project.root, timeoutMs: 4 * MINUTES },
-      );
-      expect(build.code, said(build)).toBe(0);
-      expect(builtTasks(project.root)).toContain('@repo/billing#build');
-      const stackTests = await run('pnpm', ['exec', 'vitest', 'run', '-t', 'GET /api/health'], {
-        cwd: join(project.root, 'packages/stack-tests'),
-        timeoutMs: 6 * MINUTES,
-      });
-      expect(stackTests.code, said(stackTests)).toBe(0);
-      expect(stackTests.stdout).toMatch(/Tests\s+1 passed/);
-    },
-    15 * MINUTES,
+    8 * MINUTES,
   );
 
   it(

@@ -1,7 +1,7 @@
 // Shared by the scaffold and init tests: the real devctl bin run as a user runs it, and a project
 // made from this repository (by `devctl init`) in a temporary folder, on ports of its own.
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pinStack } from '@repo/stack-contract';
 import { freePorts, type TempDir, tempDir } from '@repo/test-utils';
@@ -21,6 +21,18 @@ export function run(
   args: string[],
   options: { cwd: string; env?: Record<string, string>; timeoutMs?: number; input?: string },
 ): Promise<RunResult> {
+  // E2E_CPU_CG=/sys/fs/cgroup/cpuacct/<prefix> (cgroup v1, root): each command runs in a cgroup of
+  // its own, <prefix>-<start ms>-<command>, so its CPU and that of everything it starts (a PM2
+  // daemon and its services included) can be read from cpuacct.usage after the run: where an
+  // end-to-end file's CPU goes, step by step (`pnpm test` is CPU-bound). Unset: nothing changes.
+  const cgroupPrefix = process.env.E2E_CPU_CG;
+  if (cgroupPrefix) {
+    const label = [basename(command), ...args.slice(0, 3), basename(options.cwd)].join('_');
+    const cgroup = `${cgroupPrefix}-${Date.now()}-${label.replace(/[^\w.:-]/g, '')}`.slice(0, 200);
+    mkdirSync(cgroup, { recursive: true });
+    args = ['-c', `echo $$ > ${cgroup}/cgroup.procs; exec "$0" "$@"`, command, ...args];
+    command = 'bash';
+  }
   return runCommand(command, args, {
     cwd: options.cwd,
     env: {
