@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { serviceUrlVariable } from '@repo/service-kit';
+import { serviceEntry } from '@repo/test-utils';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { generatedRoutes } from '../src/routes/generated';
 
@@ -19,9 +20,9 @@ function closedPort(): Promise<number> {
   });
 }
 
-/** The gateway's real entry (src/index.ts through tsx, as `pnpm dev:services` runs it), killed by pid at the end. */
+/** The gateway's real entry (its fresh build, else src/index.ts through tsx: serviceEntry), killed by pid at the end. */
 function startGateway(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', 'src/index.ts'], {
+  const child = spawn(process.execPath, serviceEntry(serviceDir), {
     cwd: serviceDir,
     env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
