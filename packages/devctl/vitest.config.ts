@@ -10,10 +10,12 @@ import { longestFirst, packageConfig } from '../test-utils/vitest.shared.js';
 // diagnose-resource is left out on purpose: it reads a busy loop's CPU share, which two full runs
 // did not see while it ran beside the installs and type checks of the e2e files (load 20-30).
 export default packageConfig({
-  // A fresh module graph per file (the workspace default shares one per worker): live diagnose
-  // files (faults, changes, config) failed when they ran after other files in one graph, and
-  // most of this package's CPU is the processes its tests start, not imports.
-  isolate: true,
+  // One module graph per worker, as in every package (vitest.shared.ts): the light files take half
+  // the CPU (36 of them: 61 -> 31 CPU-s, cgroup cpuacct, side by side). Session 6 kept a fresh graph
+  // because the live diagnose files (faults, changes, config) failed in a shared one under load;
+  // they pass after the light files in one worker, no file leaves a process, env change or exit
+  // code behind it, and the failures were timing: a test over its 60 s and diagnose's 10 s budget
+  // for the --print-config dry runs (a skipped config check), which load causes in a fresh graph too.
   globalSetup: ['test/fixtures/global-setup.ts'],
   maxWorkers: 3,
   sequence: {
