@@ -1,6 +1,6 @@
 // Stack traces: which frame is the project's own code, as a repository-relative TypeScript position,
 // and among those which one holds the fix: not a shared pass-through that every call goes through.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SourceLocation } from './types';
@@ -51,13 +51,21 @@ export function isOwnSource(file: string, root: string): boolean {
 /** A function called from at least this many places, in at least two other files, is a funnel. */
 const FUNNEL_CALL_SITES = 5;
 
-const sourceCache = new Map<string, { file: string; text: string }[]>();
+/** A source file's text, and the size and mtime it was read at. */
+interface ReadSource {
+  file: string;
+  text: string;
+  size: number;
+  mtimeMs: number;
+}
 
-/** The TypeScript sources of a folder (its src/ when it has one), read once per process. */
+// Texts already read, by path. The MCP server and the dashboard run diagnose again and again in one
+// process while the user edits the services: a text is reused only while its file keeps the size and
+// mtime it was read at (a stat, not a read), so a route or a caller added since is seen at once.
+const sourceCache = new Map<string, ReadSource>();
+
+/** The TypeScript sources of a folder (its src/ when it has one), as they are on disk now. */
 function sourcesOf(root: string, folder: string): { file: string; text: string }[] {
-  const key = join(root, folder);
-  const cached = sourceCache.get(key);
-  if (cached) return cached;
   const found: { file: string; text: string }[] = [];
   const visit = (dir: string) => {
     let entries: import('node:fs').Dirent[];
@@ -72,15 +80,20 @@ function sourcesOf(root: string, folder: string): { file: string; text: string }
       if (entry.isDirectory()) visit(path);
       else if (/\.(ts|tsx|mts|js|mjs)$/.test(entry.name) && !/\.d\.ts$/.test(entry.name)) {
         try {
-          found.push({ file: path, text: readFileSync(path, 'utf8') });
+          const { size, mtimeMs } = statSync(path);
+          let source = sourceCache.get(path);
+          if (!source || source.size !== size || source.mtimeMs !== mtimeMs) {
+            source = { file: path, text: readFileSync(path, 'utf8'), size, mtimeMs };
+            sourceCache.set(path, source);
+          }
+          found.push({ file: path, text: source.text });
         } catch {
-          // unreadable: not counted
+          // unreadable (or gone since the listing): not counted
         }
       }
     }
   };
-  visit(join(key, 'src'));
-  sourceCache.set(key, found);
+  visit(join(root, folder, 'src'));
   return found;
 }
 
