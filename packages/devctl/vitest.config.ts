@@ -10,12 +10,13 @@ import { longestFirst, packageConfig } from '../test-utils/vitest.shared.js';
 // diagnose-resource is left out on purpose: it reads a busy loop's CPU share, which two full runs
 // did not see while it ran beside the installs and type checks of the e2e files (load 20-30).
 export default packageConfig({
-  // One module graph per worker, as in every package (vitest.shared.ts): the light files take half
-  // the CPU (36 of them: 61 -> 31 CPU-s, cgroup cpuacct, side by side). Session 6 kept a fresh graph
-  // because the live diagnose files (faults, changes, config) failed in a shared one under load;
-  // they pass after the light files in one worker, no file leaves a process, env change or exit
-  // code behind it, and the failures were timing: a test over its 60 s and diagnose's 10 s budget
-  // for the --print-config dry runs (a skipped config check), which load causes in a fresh graph too.
+  // One module graph per worker, as in every package (vitest.shared.ts): the whole suite took 744
+  // CPU-s with a fresh graph per file and 643 without, run side by side (cgroup cpuacct); the 36
+  // light files 61 -> 31. Session 6 kept a fresh graph because the live diagnose files (faults,
+  // changes, config) failed in a shared one under load. They pass after the light files in one
+  // worker; no file leaves a process, an env change or an exit code behind; and the same tests
+  // failed in the fresh-graph run beside it: timing under load (a test over its 60 s, diagnose's
+  // 10 s budget for the --print-config dry runs), not state carried from file to file.
   globalSetup: ['test/fixtures/global-setup.ts'],
   maxWorkers: 3,
   sequence: {
