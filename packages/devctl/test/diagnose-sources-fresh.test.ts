@@ -5,7 +5,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '@repo/test-utils';
 import { afterAll, describe, expect, it } from 'vitest';
+import { placeOf } from '../src/diagnose/config-snapshot';
 import { routeLocation } from '../src/diagnose/stack';
+import type { ServiceEntry } from '../src/ecosystem/index';
 
 const dir = tempDir('devctl-sources-');
 afterAll(() => dir.cleanup());
@@ -35,6 +37,23 @@ describe('routeLocation reads the sources as they are on disk at each call', () 
     expect(routeLocation(dir.path, 'services/shop', 'GET', '/audit')).toMatchObject({
       file: 'services/shop/src/audit.ts',
       line: 1,
+    });
+  });
+});
+
+describe('placeOf reads a .env as it is on disk at each call', () => {
+  it('a line added above a variable, or the variable removed, is seen by the next call', () => {
+    const folder = join(dir.path, 'services', 'cart');
+    mkdirSync(folder, { recursive: true });
+    const entry = { folder: 'services/cart', env: {} } as unknown as ServiceEntry;
+    writeFileSync(join(folder, '.env'), 'PORT=3100\n');
+    expect(placeOf(dir.path, entry, 'PORT', 'service .env')).toEqual({ file: 'services/cart/.env', line: 1 });
+    writeFileSync(join(folder, '.env'), '# the cart\nLOG_LEVEL=debug\nPORT=3101\n');
+    expect(placeOf(dir.path, entry, 'PORT', 'service .env')).toEqual({ file: 'services/cart/.env', line: 3 });
+    writeFileSync(join(folder, '.env'), '# the cart\nLOG_LEVEL=debug\n');
+    expect(placeOf(dir.path, entry, 'PORT', 'service .env')).toEqual({
+      file: 'services/cart/.env',
+      line: null,
     });
   });
 });

@@ -3,7 +3,7 @@
 // variable is set (file and line) and when its .env files last changed. The config detectors
 // (config-consistency, config-on-disk) read this; values arrive masked from the kit, secrets only as
 // a short hash, and nothing here prints a value.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Ecosystem, ServiceEntry } from '../ecosystem/index';
 import { type DryRun, dryRunConfigs, type PrintedVariable } from '../ecosystem/print-config';
@@ -52,15 +52,29 @@ const DRY_RUN_BUDGET_MS = 10_000;
 
 export const placeText = (place: Place) => (place.line === null ? place.file : `${place.file}:${place.line}`);
 
-const lineCache = new Map<string, string[]>();
+// Lines already read, by path. The MCP server and the dashboard run diagnose again and again in one
+// process while the user edits .env files and ecosystem.config.js: lines are reused only while the
+// file keeps the size and mtime it was read at (a stat, not a read), so a fixed line is seen at once.
+const lineCache = new Map<string, { lines: string[]; size: number; mtimeMs: number }>();
 
 function linesOf(root: string, file: string): string[] {
   const path = join(root, file);
-  let lines = lineCache.get(path);
-  if (!lines) {
-    lines = existsSync(path) ? readFileSync(path, 'utf8').split('\n') : [];
-    lineCache.set(path, lines);
+  let stat: { size: number; mtimeMs: number };
+  try {
+    stat = statSync(path);
+  } catch {
+    lineCache.delete(path);
+    return [];
   }
+  const cached = lineCache.get(path);
+  if (cached && cached.size === stat.size && cached.mtimeMs === stat.mtimeMs) return cached.lines;
+  let lines: string[];
+  try {
+    lines = readFileSync(path, 'utf8').split('\n');
+  } catch {
+    return [];
+  }
+  lineCache.set(path, { lines, size: stat.size, mtimeMs: stat.mtimeMs });
   return lines;
 }
 
