@@ -21,13 +21,16 @@ const REMOVE_FOR_MS = 5_000;
  * for `forMs` is a leak the error names, with what it left.
  */
 export function removeTree(path: string, forMs = REMOVE_FOR_MS): void {
-  const deadline = Date.now() + forMs;
+  // Counted from the first failure: removing a project's node_modules can itself take longer than
+  // forMs on a loaded machine, and a file written meanwhile must still get its second pass.
+  let deadline: number | undefined;
   for (;;) {
     try {
       rmSync(path, { recursive: true, force: true });
       return;
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
+      deadline ??= Date.now() + forMs;
       if ((code !== 'ENOTEMPTY' && code !== 'EBUSY') || Date.now() > deadline) {
         let left = '';
         try {
