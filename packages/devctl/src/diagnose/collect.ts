@@ -467,7 +467,9 @@ async function settleRecentExits(services: ServiceSnapshot[]): Promise<void> {
       if (now - lastSign > RECENT_EXIT_MS) return;
       if (service.lines.some((line) => line.stream === 'err')) return;
       const path = process.errLogPath ?? service.entry.errorFile;
-      await settleExitOutput(path, fileSize(path));
+      // diagnose keeps the shorter bound: it reads a moment later than start does, and a silent exit
+      // must not hold every diagnose of the stack for long.
+      await settleExitOutput(path, fileSize(path), 3000);
       const out = readTail(process.outLogPath ?? service.entry.outFile, 'out', TAIL_LINES.out, service.since);
       const err = readTail(path, 'err', TAIL_LINES.err, service.since);
       service.lines = mergeTails(out, err);
