@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { type RunningStack, startStack } from '@repo/test-utils';
 import type { Page } from 'playwright-core';
 import PostalMime from 'postal-mime';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { launchChromium, type RunningChromium } from './chromium';
 import { type RunningVite, startVite } from './vite-server';
 
@@ -41,7 +41,14 @@ async function shoot(page: Page, name: string): Promise<void> {
 /** Everything the processes said, for a failure message. */
 function evidence(): string {
   if (!stack || !vite) return '';
-  const logs = ['api-gateway', 'form-service', 'worker-service', 'email-service']
+  const logs = [
+    'api-gateway',
+    'auth-service',
+    'data-service',
+    'form-service',
+    'worker-service',
+    'email-service',
+  ]
     .map((name) => `--- ${name} ---\n${stack?.logs(name).slice(-2000)}`)
     .join('\n');
   return `\n${logs}\n--- vite ---\n${vite.process.output().slice(-2000)}`;
@@ -62,6 +69,15 @@ describe('the frontend against the real backends', () => {
     const page = await ownerContext.newPage();
     const pageErrors: string[] = [];
     page.on('pageerror', (error) => pageErrors.push(error.message));
+    // A step that times out says only what it waited for: print what the page showed instead and
+    // what each service logged (a bench run once waited 30 s for "My forms" after Sign up).
+    onTestFailed(async () => {
+      const shown = await page
+        .locator('body')
+        .textContent({ timeout: 2000 })
+        .catch((error) => `(${error})`);
+      console.error(`the page (${page.url()}) showed:\n${(shown ?? '').slice(0, 2000)}${evidence()}`);
+    });
 
     // Sign up: the app stores the token and goes to "My forms".
     await page.goto(`${vite.url}/signup`);
