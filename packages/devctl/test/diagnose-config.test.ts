@@ -6,10 +6,18 @@
 // under a PM2 daemon of a private PM2_HOME; the real devctl bin diagnoses them. No secret value may
 // appear in any output.
 import { execFile } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { createPm2Home, freePorts, type Pm2Home, repoRoot, tempDir, waitForHttp } from '@repo/test-utils';
+import {
+  createPm2Home,
+  freePorts,
+  isFreshBuild,
+  type Pm2Home,
+  repoRoot,
+  tempDir,
+  waitForHttp,
+} from '@repo/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderReport } from '../src/diagnose/render';
 import type { DiagnoseReport } from '../src/diagnose/types';
@@ -65,25 +73,6 @@ function devctl(...args: string[]): Promise<RunResult> {
 
 const envFile = (folder: string) => join(root, 'services', folder, '.env');
 const url = (name: string, path: string) => `http://127.0.0.1:${ports[name]}${path}`;
-
-/**
- * Whether the repository's own build of a service (`pnpm build`, the same service-build) is at least
- * as new as every source its source map lists: then it is that TypeScript's bundle, and copying it
- * spares a build per service (a node and a minified bundle each). A source edited since runs the
- * build here, never a stale bundle.
- */
-function isFreshBuild(folder: string): boolean {
-  const bundle = join(folder, 'dist', 'index.js');
-  try {
-    const built = statSync(bundle).mtimeMs;
-    const { sources } = JSON.parse(readFileSync(`${bundle}.map`, 'utf8')) as { sources: string[] };
-    return (
-      sources.length > 0 && sources.every((source) => statSync(join(folder, 'dist', source)).mtimeMs <= built)
-    );
-  } catch {
-    return false;
-  }
-}
 
 /** The 1-based line of `NAME=` in a file. */
 function lineOf(file: string, name: string): number {

@@ -54,6 +54,32 @@ export async function call<T = Record<string, unknown>>(
   };
 }
 
+/**
+ * Signs a new owner up through the gateway and creates the survey the load tests submit to (a required
+ * name, a required number `n`); throws with the answer when either call fails. Returns the form's id.
+ */
+export async function createSurvey(gateway: string, label: string): Promise<string> {
+  const owner = await call<{ token: string }>(gateway, 'POST', '/api/auth/signup', {
+    body: {
+      email: `${label}-${crypto.randomUUID().slice(0, 8)}@example.com`,
+      password: `${label} survey owner`,
+    },
+  });
+  if (owner.status !== 201) throw new Error(`signing the survey's owner up failed: ${owner.describe}`);
+  const form = await call<{ id: string }>(gateway, 'POST', '/api/forms', {
+    token: owner.body.token,
+    body: {
+      title: `${label} survey`,
+      fields: [
+        { name: 'name', label: 'Name', type: 'text', required: true },
+        { name: 'n', label: 'Sequence', type: 'number', required: true },
+      ],
+    },
+  });
+  if (form.status !== 201) throw new Error(`creating the survey failed: ${form.describe}`);
+  return form.body.id;
+}
+
 /** Polls `read` until `done` holds, for at most `timeoutMs`; returns the last value. */
 export async function pollUntil<T>(
   read: () => T | Promise<T>,

@@ -11,7 +11,7 @@ export {
   type TestEcosystem,
   type TestEcosystemOptions,
 } from './ecosystem';
-export { type Answer, type CallOptions, call, median, pollUntil, sleep } from './http';
+export { type Answer, type CallOptions, call, createSurvey, median, pollUntil, sleep } from './http';
 export {
   checkNothingLost,
   type NothingLostReport,

@@ -25,11 +25,10 @@
 //
 // The worker polls for jobs every 500 ms (the default), as part 1 needs: a restart of the worker
 // must find it claiming and running jobs, not asleep between 5 s polls.
-import { randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { childPids, isAlive, killTree } from '@repo/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, median, pollUntil, sleep } from '../src/http';
+import { call, createSurvey, median, pollUntil, sleep } from '../src/http';
 import { checkNothingLost, startSubmissionLoad, statusLine, uncleanStatuses } from '../src/load';
 import { createPm2Stack, type Pm2Process, type Pm2Stack } from '../src/pm2';
 
@@ -75,22 +74,7 @@ beforeAll(async () => {
   const started = await stack.devctl(['start', '--wait', '--no-build', '--timeout', '120']);
   expect(started.code, started.stdout + started.stderr).toBe(0);
   const gateway = stack.ecosystem.gatewayUrl;
-  const owner = await call<{ token: string }>(gateway, 'POST', '/api/auth/signup', {
-    body: { email: `restart-${randomUUID().slice(0, 8)}@example.com`, password: 'restart under load' },
-  });
-  expect(owner.status, owner.describe).toBe(201);
-  const form = await call<{ id: string }>(gateway, 'POST', '/api/forms', {
-    token: owner.body.token,
-    body: {
-      title: 'Restart survey',
-      fields: [
-        { name: 'name', label: 'Name', type: 'text', required: true },
-        { name: 'n', label: 'Sequence', type: 'number', required: true },
-      ],
-    },
-  });
-  expect(form.status, form.describe).toBe(201);
-  formId = form.body.id;
+  formId = await createSurvey(gateway, 'restart');
 }, 240_000);
 
 afterAll(async () => {

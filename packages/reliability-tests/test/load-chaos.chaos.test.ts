@@ -8,9 +8,8 @@
 // - every stored submission has exactly one confirmation email in the outbox (none lost, none twice);
 // - every other answer was a clean 502/503/504 within the client timeout: no hang, no reset.
 // The figures are printed, and written to docs/reliability.md with RELIABILITY_WRITE_DOCS=1.
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, sleep } from '../src/http';
+import { createSurvey, sleep } from '../src/http';
 import { checkNothingLost, startSubmissionLoad, statusLine, uncleanStatuses } from '../src/load';
 import { createPm2Stack, type Pm2Stack } from '../src/pm2';
 import { conditions, writeFigures } from '../src/report';
@@ -43,22 +42,7 @@ beforeAll(async () => {
   await stack.waitHealthy();
   gateway = stack.ecosystem.gatewayUrl;
   dataUrl = stack.ecosystem.urls['data-service'] as string;
-  const owner = await call<{ token: string }>(gateway, 'POST', '/api/auth/signup', {
-    body: { email: `chaos-${randomUUID().slice(0, 8)}@example.com`, password: 'chaos monkey owner' },
-  });
-  expect(owner.status, owner.describe).toBe(201);
-  const form = await call<{ id: string }>(gateway, 'POST', '/api/forms', {
-    token: owner.body.token,
-    body: {
-      title: 'Chaos survey',
-      fields: [
-        { name: 'name', label: 'Name', type: 'text', required: true },
-        { name: 'n', label: 'Sequence', type: 'number', required: true },
-      ],
-    },
-  });
-  expect(form.status, form.describe).toBe(201);
-  formId = form.body.id;
+  formId = await createSurvey(gateway, 'chaos');
 }, 240_000);
 
 afterAll(async () => {

@@ -12,7 +12,13 @@ export {
   type SpawnProcessOptions,
   spawnProcess,
 } from './process';
-export { serviceEntry, spawnRealService, startRealDataService, startRealService } from './real-service';
+export {
+  isFreshBuild,
+  serviceEntry,
+  spawnRealService,
+  startRealDataService,
+  startRealService,
+} from './real-service';
 export {
   type RunningStack,
   readStackServices,

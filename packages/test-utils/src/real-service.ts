@@ -17,15 +17,26 @@ import { tempDir } from './temp';
  */
 export function serviceEntry(cwd: string): string[] {
   const bundle = join(cwd, 'dist', 'index.js');
+  if (isFreshBuild(cwd)) return ['--enable-source-maps', bundle];
+  return ['--conditions=source', '--import', 'tsx', 'src/index.ts'];
+}
+
+/**
+ * Whether the package in `cwd` has a dist/index.js at least as new as every source its source map
+ * lists: then it is the bundle of that TypeScript as it is now. False without a build or a map, or
+ * when a listed source is gone.
+ */
+export function isFreshBuild(cwd: string): boolean {
+  const bundle = join(cwd, 'dist', 'index.js');
   try {
     const built = statSync(bundle).mtimeMs;
     const { sources } = JSON.parse(readFileSync(`${bundle}.map`, 'utf8')) as { sources: string[] };
-    const stale = sources.some((source) => statSync(resolve(cwd, 'dist', source)).mtimeMs > built);
-    if (!stale && sources.length > 0) return ['--enable-source-maps', bundle];
+    return (
+      sources.length > 0 && sources.every((source) => statSync(resolve(cwd, 'dist', source)).mtimeMs <= built)
+    );
   } catch {
-    // No build, no map, or a source gone since: run the source.
+    return false;
   }
-  return ['--conditions=source', '--import', 'tsx', 'src/index.ts'];
 }
 
 /**
