@@ -11,21 +11,12 @@ import { isAlive, killTree, spawnProcess } from '@repo/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
 import { acquireLock, daemonLockPath, type HeldLock, lockTimeoutMs, stackLockPath } from '../src/lock/index';
 import { createFixture, devctlBin, type Fixture, type RunResult, type ScriptApp } from './fixtures/harness';
+import { daemonProcesses } from '../src/pm2/daemon';
 import { nameOf, pm2Processes } from './fixtures/pm2-list';
 
-/** The PM2 daemons of `home`, from /proc: PM2 titles its daemon "PM2 v<x>: God Daemon (<home>)". */
+/** The PM2 daemons of `home` (not a daemon's own child between fork and exec, which carries its title). */
 function godDaemons(home: string): number[] {
-  return readdirSync('/proc')
-    .filter((name) => /^\d+$/.test(name))
-    .map(Number)
-    .filter((pid) => {
-      try {
-        const title = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
-        return title.endsWith(`God Daemon (${home})`) && isAlive(pid);
-      } catch {
-        return false;
-      }
-    });
+  return daemonProcesses(home).filter((pid) => isAlive(pid));
 }
 
 function pidFile(home: string): number {
@@ -340,6 +331,50 @@ describe('lifecycle commands at the same moment', () => {
       /no daemon answers on \S+rpc\.sock\nnext: if pid \d+ is stuck, stop it/,
     );
     expect(godDaemons(fixture.home.home)).toEqual([]);
+  }, 60_000);
+});
+
+describe('which processes are the PM2 daemons of a home', () => {
+  // PM2's daemon forks a child for `df -kP` when it starts and every 30 s, and for each app; until
+  // that child execs it carries the daemon's title. A CI run once read one of them as a second
+  // daemon. Here the same shape, held still: a titled process with a titled child, and a titled
+  // process of its own (a real second daemon).
+  it("counts a titled process whose parent is a daemon of the home as that daemon's child, not a daemon", async () => {
+    const home = `/tmp/devctl-fake-home-${process.pid}-${Date.now()}`;
+    const title = `PM2 v0.0.0: God Daemon (${home})`;
+    // process.title may not grow past the original argv: the padding argument makes room.
+    const padding = 'x'.repeat(title.length + 16);
+    const script = `process.title = ${JSON.stringify(title)};
+if (process.env.WITH_CHILD) require('node:child_process').spawn(process.execPath, ['-e', process.env.SCRIPT, ${JSON.stringify(padding)}], { stdio: ['ignore', 'inherit', 'inherit'], env: { PATH: process.env.PATH, SCRIPT: process.env.SCRIPT } });
+console.log('titled');
+setInterval(() => {}, 1000);`;
+    const daemon = spawnProcess(process.execPath, ['-e', script, padding], {
+      env: { PATH: process.env.PATH, WITH_CHILD: '1', SCRIPT: script },
+      name: 'fake daemon with a child',
+    });
+    const stray = spawnProcess(process.execPath, ['-e', script, padding], {
+      env: { PATH: process.env.PATH, SCRIPT: script },
+      name: 'fake second daemon',
+    });
+    try {
+      await daemon.waitForOutput(/titled\n[^]*titled/, 20_000);
+      await stray.waitForOutput(/titled/, 20_000);
+      const titled = readdirSync('/proc')
+        .filter((name) => /^\d+$/.test(name))
+        .filter((pid) => {
+          try {
+            return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim().endsWith(title);
+          } catch {
+            return false; // exited while listed
+          }
+        });
+      // Three processes carry the title (the child included); two of them are daemons.
+      expect(titled).toHaveLength(3);
+      expect(daemonProcesses(home).sort()).toEqual([daemon.pid, stray.pid].sort());
+    } finally {
+      await killTree(daemon.pid, 'SIGKILL');
+      await killTree(stray.pid, 'SIGKILL');
+    }
   }, 60_000);
 });
 

@@ -22,7 +22,7 @@ import {
   withLock,
 } from '../lock/index';
 import { pidOfSocket } from '../ports/holders';
-import { childPids, commandLine } from '../ports/processes';
+import { childPids, commandLine, parentPid } from '../ports/processes';
 import { connectDaemon, type DaemonConnection, pm2Home, rpcSocketPath } from './rpc';
 
 /** A daemon comes up in ~0.3 s; this bounds a launch that never says ready. */
@@ -50,7 +50,14 @@ export function isDaemonOf(pid: number, home: string): boolean {
   return commandLine(pid)?.endsWith(`God Daemon (${home})`) ?? false;
 }
 
-/** Every PM2 daemon process of `home` running on this machine (from /proc; [] without it). */
+/**
+ * Every PM2 daemon process of `home` running on this machine (from /proc; [] without it).
+ *
+ * A daemon's own child carries its title between fork and exec: the daemon runs `df -kP` for its
+ * host metrics when it starts and every 30 s, and spawns each app, and under load that window
+ * lasts long enough to be read (measured: a daemon sampled for 15 s showed ~50 such children).
+ * A "daemon" whose parent is a daemon of the same home is one of those, not a second daemon.
+ */
 export function daemonProcesses(home: string = pm2Home()): number[] {
   let entries: string[];
   try {
@@ -58,10 +65,14 @@ export function daemonProcesses(home: string = pm2Home()): number[] {
   } catch {
     return [];
   }
-  return entries
+  const titled = entries
     .filter((name) => /^\d+$/.test(name))
     .map(Number)
     .filter((pid) => isDaemonOf(pid, home));
+  return titled.filter((pid) => {
+    const parent = parentPid(pid);
+    return parent === undefined || !titled.includes(parent);
+  });
 }
 
 /** The pid listening on `home`'s rpc.sock (from /proc/net/unix), or undefined. */
