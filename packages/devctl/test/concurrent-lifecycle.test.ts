@@ -10,8 +10,8 @@ import { dirname, join } from 'node:path';
 import { isAlive, killTree, spawnProcess } from '@repo/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
 import { acquireLock, daemonLockPath, type HeldLock, lockTimeoutMs, stackLockPath } from '../src/lock/index';
-import { createFixture, devctlBin, type Fixture, type RunResult, type ScriptApp } from './fixtures/harness';
 import { daemonProcesses } from '../src/pm2/daemon';
+import { createFixture, devctlBin, type Fixture, type RunResult, type ScriptApp } from './fixtures/harness';
 import { nameOf, pm2Processes } from './fixtures/pm2-list';
 
 /** The PM2 daemons of `home` (not a daemon's own child between fork and exec, which carries its title). */
@@ -357,7 +357,7 @@ setInterval(() => {}, 1000);`;
       name: 'fake second daemon',
     });
     try {
-      await daemon.waitForOutput(/titled\n[^]*titled/, 20_000);
+      await daemon.waitForOutput(/titled\ntitled/, 20_000);
       await stray.waitForOutput(/titled/, 20_000);
       const titled = readdirSync('/proc')
         .filter((name) => /^\d+$/.test(name))
