@@ -149,11 +149,14 @@ describe('readStuckStack', () => {
   it('a thread inside a long native call: says so, and the inspector opening later is closed', async () => {
     writeFileSync(
       join(dir.path, 'hash.mjs'),
-      // Hashes to the end of the test. A loop that stopped once its inspector had opened and closed
-      // again (to save a core) failed in CI: the inspector was found open at the end.
-      `import { pbkdf2Sync } from 'node:crypto';
+      // One synchronous native call after another to the end of the test, as a thread stuck in
+      // crypto, zlib or fs *Sync is, but each one waits on a child (spawnSync of `sleep`) instead of
+      // hashing: the main thread is just as unable to run JavaScript, and no core burns for the
+      // test's ~20 s (a pbkdf2Sync loop did: ~20 CPU-s). A loop that stopped once its inspector had
+      // opened and closed again failed in CI: the inspector was found open at the end.
+      `import { execFileSync } from 'node:child_process';
 console.log('hashing');
-setTimeout(() => { for (;;) pbkdf2Sync('secret', 'salt', 1000000, 64, 'sha512'); }, 50);
+setTimeout(() => { for (;;) execFileSync('sleep', ['2']); }, 50);
 `,
     );
     const child = startForTest(process.execPath, ['--inspect-port=0', join(dir.path, 'hash.mjs')], {
@@ -170,11 +173,10 @@ setTimeout(() => { for (;;) pbkdf2Sync('secret', 'salt', 1000000, 64, 'sha512');
     });
     expect(stack).not.toHaveProperty('frames');
     // Node opens the inspector once the call returns; the watcher diagnose left closes it.
+    // Node prints that line once its inspector's socket is bound: from then on the port is listed
+    // until someone closes it.
     await child.waitForOutput('Debugger listening', 60_000);
-    for (let i = 0; i < 200 && !child.output().includes('Debugger ending'); i++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    for (let i = 0; i < 100 && listeningPorts(child.pid).length > 0; i++) {
+    for (let i = 0; i < 300 && listeningPorts(child.pid).length > 0; i++) {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect(listeningPorts(child.pid)).toEqual([]);
