@@ -156,5 +156,10 @@ describe('uncommitted edits and .env settings in the checked lines', () => {
     write(root, 'services/data/src/index.ts', 'export const data = 2;\n');
     const edited = renderReport({ healthy: true, checked: localEditLines(snapshotOf(root)), findings: [] });
     expect(edited).toMatch(hint);
+    // The headline says there are leads below, so that a reader does not stop at "healthy".
+    expect(clean.split('\n')[0]).toBe('✔ stack healthy: no problem found');
+    expect(edited.split('\n')[0]).toBe(
+      '✔ nothing is crashing or logging errors; for a wrong answer, 1 lead below: uncommitted edits',
+    );
   });
 });
