@@ -104,7 +104,7 @@ describe('uncommitted edits and .env settings in the checked lines', () => {
         'email-service',
         {
           service: 'email-service',
-          variables: new Map([
+          variables: new Map<string, ResolvedVariable>([
             ['PORT', variable('PORT', '3002', 'default', 'services/email/src/config.ts', null)],
             [
               'EMAIL_OUTBOX_DIR',
