@@ -283,11 +283,12 @@ describe('buildTrace over synthetic lines', () => {
         value: '1024',
         source: 'service .env',
         place: 'services/api-gateway/.env:3',
+        default: '102400',
       },
     ];
     const { next } = describeRefusal(refusal, { method: 'POST', url: '/api/forms' });
     expect(next).toBe(
-      "not a handler's rule: the body is larger than the service's body limit; api-gateway's body limit is BODY_LIMIT_BYTES=1024 (services/api-gateway/.env:3). If the request was right, change that setting and restart api-gateway; its effective value and source: pnpm devctl env api-gateway",
+      "not a handler's rule: the body is larger than the service's body limit; api-gateway's body limit is BODY_LIMIT_BYTES=1024 (services/api-gateway/.env:3; default 102400). If the request was right, change that setting and restart api-gateway; its effective value and source: pnpm devctl env api-gateway",
     );
   });
 

@@ -163,11 +163,14 @@ describe('devctl trace', () => {
           value: String(BODY_LIMIT),
           source: 'service .env',
           place: 'services/orders/.env:2',
+          default: '102400',
         },
       ],
     });
     expect(bySetting.summary).toContain('refused by Fastify in edge before any handler ran');
-    expect(bySetting.next).toContain(`BODY_LIMIT_BYTES=${BODY_LIMIT} (services/orders/.env:2)`);
+    expect(bySetting.next).toContain(
+      `BODY_LIMIT_BYTES=${BODY_LIMIT} (services/orders/.env:2; default 102400)`,
+    );
     expect(bySetting.next).toContain('pnpm devctl env edge');
     expect(bySetting.next).not.toContain('handler of');
 
@@ -188,6 +191,7 @@ describe('devctl trace', () => {
     const text = await stack.devctl('trace', tooLarge.requestId);
     expect(text.code).toBe(0);
     expect(text.stdout).toContain('BODY_LIMIT_BYTES=1024');
+    expect(text.stdout).toContain('refused: Request body is too large (FST_ERR_CTP_BODY_TOO_LARGE)');
   });
 
   it('an unknown id exits 1 saying what was searched and what to run next', async () => {

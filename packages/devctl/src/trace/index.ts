@@ -50,6 +50,7 @@ async function settingsOf(ecosystem: Ecosystem, refusal: TraceRefusal): Promise<
         value: variable.value === null ? null : maskValue(variable.name, variable.value),
         source: variable.source,
         place: placeText(placeOf(ecosystem.root, entry, variable.name, variable.source)),
+        default: variable.default ?? null,
       }));
   } catch {
     // Not a kit service, or no build: the next step still names the setting and `devctl env`.

@@ -24,6 +24,8 @@ export interface RefusalSetting {
   source: string;
   /** Where it is set: `services/api-gateway/.env:12`, `ecosystem.config.js:40`, the config.ts default. */
   place: string;
+  /** The schema's default, when the service declares one: what the value was changed from. */
+  default: string | null;
 }
 
 export interface TraceRefusal {
@@ -147,7 +149,12 @@ export function describeRefusal(
     refusal.meaning ?? `Fastify or a plugin answered it before the handler (code ${refusal.code ?? 'none'})`;
   if (refusal.setting) {
     const set = refusal.variables.map((variable) => {
-      const where = variable.source === 'default' ? `the default, in ${variable.place}` : variable.place;
+      const where =
+        variable.source === 'default'
+          ? `the default, in ${variable.place}`
+          : variable.default !== null && variable.default !== variable.value
+            ? `${variable.place}; default ${variable.default}`
+            : variable.place;
       return `${variable.name}=${variable.value ?? '(unset)'} (${where})`;
     });
     const governed =
