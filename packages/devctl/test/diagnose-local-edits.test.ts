@@ -104,20 +104,29 @@ describe('uncommitted edits and .env settings in the checked lines', () => {
         'email-service',
         {
           service: 'email-service',
-          variables: new Map([
+          variables: new Map<string, ResolvedVariable>([
             ['PORT', variable('PORT', '3002', 'default', 'services/email/src/config.ts', null)],
             [
               'EMAIL_OUTBOX_DIR',
               variable('EMAIL_OUTBOX_DIR', 'services/email/outbox', 'service .env', 'services/email/.env', 2),
             ],
             ['SMTP_PASSWORD', variable('SMTP_PASSWORD', 'hunter2-secret', 'root .env', '.env', 4)],
+            // Set in a .env to the schema's default: no change, not a lead.
+            [
+              'SMTP_PORT',
+              { ...variable('SMTP_PORT', '587', 'service .env', 'services/email/.env', 3), default: '587' },
+            ],
+            [
+              'RETRY_MS',
+              { ...variable('RETRY_MS', '50', 'service .env', 'services/email/.env', 5), default: '500' },
+            ],
           ]),
         },
       ],
     ]);
     const lines = localEditLines(snapshotOf(root, configs));
     expect(lines[1]).toBe(
-      'settings from .env files instead of defaults (pnpm devctl env <service>): email-service EMAIL_OUTBOX_DIR=services/email/outbox (services/email/.env:2), email-service SMTP_PASSWORD=**** (.env:4)',
+      'settings from .env files instead of defaults (pnpm devctl env <service>): email-service EMAIL_OUTBOX_DIR=services/email/outbox (services/email/.env:2), email-service SMTP_PASSWORD=**** (.env:4), email-service RETRY_MS=50 (services/email/.env:5)',
     );
     expect(lines.join('\n')).not.toContain('hunter2');
   });
@@ -156,5 +165,10 @@ describe('uncommitted edits and .env settings in the checked lines', () => {
     write(root, 'services/data/src/index.ts', 'export const data = 2;\n');
     const edited = renderReport({ healthy: true, checked: localEditLines(snapshotOf(root)), findings: [] });
     expect(edited).toMatch(hint);
+    // The headline says there are leads below, so that a reader does not stop at "healthy".
+    expect(clean.split('\n')[0]).toBe('✔ stack healthy: no problem found');
+    expect(edited.split('\n')[0]).toBe(
+      '✔ nothing is crashing or logging errors; for a wrong answer, 1 lead below: uncommitted edits',
+    );
   });
 });

@@ -7,8 +7,9 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { buildTrace } from '../src/trace/build';
 import { findLastFailure, readRequestLines, type TraceSource } from '../src/trace/read';
+import { classifyRefusal, describeRefusal } from '../src/trace/refusal';
 import { renderTrace } from '../src/trace/render';
-import type { TraceLine } from '../src/trace/types';
+import type { TraceHop, TraceLine } from '../src/trace/types';
 
 const chain = fileURLToPath(new URL('./fixtures/trace/chain', import.meta.url));
 const root = '/repo';
@@ -173,6 +174,27 @@ const relayError = (service: string, at: number, message: string, upstream: stri
   record: { level: 50, pid: 1, reqId: 'r', err: { type: 'UpstreamError', message, upstream }, msg: message },
 });
 
+const post = (service: string, at: number, url: string): TraceLine => {
+  const line = incoming(service, at, url);
+  return { ...line, record: { ...line.record, req: { method: 'POST', url } } };
+};
+const hopOf = (service: string, status: number, code: string | null): TraceHop => ({
+  service,
+  method: 'POST',
+  url: '/api/forms',
+  status,
+  reason: null,
+  code,
+  durationMs: 1,
+  start: new Date(T0).toISOString(),
+  end: new Date(T0 + 1).toISOString(),
+  completed: true,
+  pendingMs: null,
+  pid: 1,
+  depth: 0,
+  error: null,
+});
+
 describe('buildTrace over synthetic lines', () => {
   it('a refused request: the deepest hop that answered the 4xx, with the reason the kit logged, not "nothing failed"', () => {
     const reason = 'invalid answers: colour: must be one of: red, blue';
@@ -213,6 +235,61 @@ describe('buildTrace over synthetic lines', () => {
       context(T0 + 1000),
     );
     expect(bare.summary).toContain('refused by form (404)');
+  });
+
+  it.each([
+    // [code logged, status, who refused, words the next step must hold]
+    [undefined, 400, 'handler', "read the rule in form's handler of POST /forms"],
+    ['FST_ERR_VALIDATION', 400, 'schema', 'read the schema form declares for POST /forms'],
+    ['FST_ERR_CTP_BODY_TOO_LARGE', 413, 'framework', "form's body limit is a setting"],
+    ['FST_ERR_CTP_INVALID_MEDIA_TYPE', 415, 'framework', 'no content-type parser'],
+    ['FST_ERR_CTP_EMPTY_JSON_BODY', 400, 'framework', 'has no body'],
+    [
+      'FST_ERR_SOMETHING_NEW',
+      400,
+      'framework',
+      'Fastify or a plugin answered it before the handler (code FST_ERR_SOMETHING_NEW)',
+    ],
+    [undefined, 429, 'framework', "form's rate limit is a setting"],
+  ] as const)('a %s %i refusal is told as refused by the %s', (code, status, by, words) => {
+    const answer = completed('form', 20, status, 10);
+    const trace = buildTrace(
+      'r',
+      [
+        post('gateway', 0, '/api/forms'),
+        post('form', 10, '/forms'),
+        { ...answer, record: { ...answer.record, reason: 'why', ...(code ? { code } : {}) } },
+        completed('gateway', 22, status, 22),
+      ],
+      context(T0 + 1000),
+    );
+    expect(trace.refusal).toMatchObject({ service: 'form', status, code: code ?? null, by, hop: 1 });
+    expect(trace.hops[1]?.code).toBe(code ?? null);
+    expect(trace.next).toContain(words);
+    // Only a handler's rule sends the reader to the handler.
+    expect(trace.next.includes("form's handler")).toBe(by === 'handler');
+    if (by === 'framework')
+      expect(trace.summary).toContain('refused by Fastify in form before any handler ran');
+  });
+
+  it('a framework refusal with its setting found names the variable, its value and where it is set', () => {
+    const refusal = classifyRefusal(
+      { ...hopOf('api-gateway', 413, 'FST_ERR_CTP_BODY_TOO_LARGE'), reason: 'Request body is too large' },
+      0,
+    );
+    refusal.variables = [
+      {
+        name: 'BODY_LIMIT_BYTES',
+        value: '1024',
+        source: 'service .env',
+        place: 'services/api-gateway/.env:3',
+        default: '102400',
+      },
+    ];
+    const { next } = describeRefusal(refusal, { method: 'POST', url: '/api/forms' });
+    expect(next).toBe(
+      "not a handler's rule: the body is larger than the service's body limit; api-gateway's body limit is BODY_LIMIT_BYTES=1024 (services/api-gateway/.env:3; default 102400). If the request was right, change that setting and restart api-gateway; its effective value and source: pnpm devctl env api-gateway",
+    );
   });
 
   it('a slow handler: its caller timed out, it answered 200 later; the slow one is the origin', () => {

@@ -1,7 +1,7 @@
 // `devctl trace` on real processes: three PM2 apps in a chain (edge -> mid -> leaf, each calling the
 // next through the kit's client, which passes x-request-id on), a request that fails at the far
 // end and one that hangs there, traced by the real devctl bin from their logs.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -53,8 +53,16 @@ const lineOf = (file: string, text: string) =>
     .split('\n')
     .findIndex((line) => line.includes(text)) + 1;
 
+/** orders' body limit in the fixture's .env: a refusal by a setting, as in the trial (1024 bytes). */
+const BODY_LIMIT = 1024;
+
 beforeAll(async () => {
-  stack = await startHealthyStack(apps, { namespace: 'trace-fixture' });
+  stack = await startHealthyStack(apps, {
+    namespace: 'trace-fixture',
+    beforeStart: async (fixture) => {
+      writeFileSync(join(fixture.root, 'services/orders/.env'), `# limits\nBODY_LIMIT_BYTES=${BODY_LIMIT}\n`);
+    },
+  });
 }, 120_000);
 
 afterAll(async () => {
@@ -129,6 +137,61 @@ describe('devctl trace', () => {
     expect(trace.summary).toContain('leaf never answered GET /items/hang');
     const text = await stack.devctl('trace', '--last-error');
     expect(text.stdout).toMatch(/leaf\s+GET \/items\/hang\s+no answer\s+came in \S+ m?s ago/);
+  });
+
+  it('a refusal by the body limit points at the setting and its .env line; a refusal by the route points at its handler', async () => {
+    const post = async (body: string) => {
+      const response = await fetch(stack.url('edge', '/orders'), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+        signal: AbortSignal.timeout(10_000),
+      });
+      return { status: response.status, requestId: response.headers.get('x-request-id') ?? '' };
+    };
+    const tooLarge = await post(JSON.stringify({ quantity: 1, note: 'x'.repeat(BODY_LIMIT * 2) }));
+    expect(tooLarge.status).toBe(413);
+    const bySetting = (await traceOf([tooLarge.requestId], 1)).trace;
+    expect(bySetting.refusal).toMatchObject({
+      service: 'edge',
+      status: 413,
+      code: 'FST_ERR_CTP_BODY_TOO_LARGE',
+      by: 'framework',
+      variables: [
+        {
+          name: 'BODY_LIMIT_BYTES',
+          value: String(BODY_LIMIT),
+          source: 'service .env',
+          place: 'services/orders/.env:2',
+          default: '102400',
+        },
+      ],
+    });
+    expect(bySetting.summary).toContain('refused by Fastify in edge before any handler ran');
+    expect(bySetting.next).toContain(
+      `BODY_LIMIT_BYTES=${BODY_LIMIT} (services/orders/.env:2; default 102400)`,
+    );
+    expect(bySetting.next).toContain('pnpm devctl env edge');
+    expect(bySetting.next).not.toContain('handler of');
+
+    const badInput = await post(JSON.stringify({ quantity: 0 }));
+    expect(badInput.status).toBe(400);
+    const byRule = (await traceOf([badInput.requestId], 1)).trace;
+    expect(byRule.refusal).toMatchObject({
+      service: 'edge',
+      status: 400,
+      code: null,
+      by: 'handler',
+      variables: [],
+    });
+    expect(byRule.summary).toContain('refused by edge (400: quantity must be a whole number of at least 1)');
+    expect(byRule.next).toContain("read the rule in edge's handler of POST /orders");
+    expect(byRule.next).not.toBe(bySetting.next);
+
+    const text = await stack.devctl('trace', tooLarge.requestId);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain('BODY_LIMIT_BYTES=1024');
+    expect(text.stdout).toContain('refused: Request body is too large (FST_ERR_CTP_BODY_TOO_LARGE)');
   });
 
   it('an unknown id exits 1 saying what was searched and what to run next', async () => {

@@ -11,7 +11,12 @@ import { ZodError } from 'zod';
 import { HttpError } from './errors';
 import type { Logger } from './logger';
 import { runWithRequestId } from './request-context';
-import { DEFAULT_SLOW_REQUEST_MS, rememberRefusal, ServiceLogController } from './request-log';
+import {
+  DEFAULT_SLOW_REQUEST_MS,
+  rememberErrorCode,
+  rememberRefusal,
+  ServiceLogController,
+} from './request-log';
 import {
   declarationStack,
   isResponseSerializationError,
@@ -126,6 +131,8 @@ export function createApp(options: CreateAppOptions): ServiceApp {
   });
 
   app.setErrorHandler((error: FastifyError | HttpError | ZodError | Error, req, reply) => {
+    // Logged with a 4xx's reason (request-log.ts): who refused, the framework or the route.
+    rememberErrorCode(reply, error);
     if (error instanceof ZodError) {
       const fields = fieldErrors(error);
       reply.code(400).send({

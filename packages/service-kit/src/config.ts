@@ -271,8 +271,15 @@ export function describeConfig(schema: z.ZodObject, loaded: LoadedConfig<Record<
       value: maskValue(name, value),
       source: loaded.sources[name] as ConfigSource,
     };
-    const shared = sharedSettingOf(schema.shape[name]);
+    const field = schema.shape[name];
+    const shared = sharedSettingOf(field);
     if (shared) described.mustMatch = shared.group;
+    if (field instanceof z.ZodDefault && !isSecretName(name)) {
+      const fallback = field.def.defaultValue;
+      if (typeof fallback === 'string' || typeof fallback === 'number' || typeof fallback === 'boolean') {
+        described.default = String(fallback);
+      }
+    }
     if (shared?.devSecret) described.fallback = `.secrets/${shared.devSecret}`;
     if (value !== undefined && value !== '' && (shared || isSecretName(name))) {
       described.hash = shortHash(value);

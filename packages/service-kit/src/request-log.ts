@@ -44,6 +44,29 @@ export function rememberRefusal(reply: FastifyReply, payload: unknown): void {
   }
 }
 
+/** The error code (`FST_ERR_CTP_BODY_TOO_LARGE`, ...) of each answer the error handler sent. */
+const errorCodes = new WeakMap<FastifyReply, string>();
+
+/**
+ * Keeps the `code` of the error an answer was made from, for a 4xx's "request completed" line.
+ * Fastify and its plugins refuse some requests before any handler runs (a body over the limit, a
+ * content type no parser takes, a route schema's validation) and their message alone reads like a
+ * handler's rule: a user trial followed "Request body is too large" into the route's handler, when
+ * the service's body-limit setting had refused it. The code says who refused.
+ */
+export function rememberErrorCode(reply: FastifyReply, error: unknown): void {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && code !== '') errorCodes.set(reply, code);
+}
+
+/** `reason` and `code` of a 4xx answer, as far as they are known. */
+function refusalOf(reply: FastifyReply): { reason?: string; code?: string } {
+  if (reply.statusCode < 400 || reply.statusCode >= 500) return {};
+  const reason = refusals.get(reply);
+  const code = errorCodes.get(reply);
+  return { ...(reason !== undefined ? { reason } : {}), ...(code !== undefined ? { code } : {}) };
+}
+
 /** Above this, any request is slow: a probe that takes that long is logged whatever it answered. */
 export const DEFAULT_SLOW_REQUEST_MS = 1000;
 
@@ -78,11 +101,12 @@ export class ServiceLogController extends LogController {
     request: FastifyRequest,
     reply: FastifyReply,
   ): void {
-    const reason = refusals.get(reply);
+    const refusal = refusalOf(reply);
+    const refused = refusal.reason !== undefined || refusal.code !== undefined;
     if (error || !this.isRoutine(request)) {
-      if (!error && reason !== undefined) {
-        // Fastify's own line, with why the request was refused.
-        reply.log.info({ res: reply, responseTime: reply.elapsedTime, reason }, 'request completed');
+      if (!error && refused) {
+        // Fastify's own line, with why the request was refused and, when an error said, by whom.
+        reply.log.info({ res: reply, responseTime: reply.elapsedTime, ...refusal }, 'request completed');
         return;
       }
       super.requestCompleted(error, request, reply);
@@ -103,7 +127,7 @@ export class ServiceLogController extends LogController {
       res: reply,
       responseTime,
       routine: true,
-      ...(reason !== undefined ? { reason } : {}),
+      ...refusal,
       ...(slow ? { slow: true, slowRequestMs: this.slowRequestMs } : {}),
     };
     if (slow || reply.statusCode >= 500) reply.log.warn(fields, 'request completed');

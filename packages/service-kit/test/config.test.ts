@@ -235,8 +235,16 @@ describe('describeConfig: what --print-config prints', () => {
       source: 'process',
       hash: sha8('token-value-123'),
     });
-    expect(variables.GREETING).toEqual({ name: 'GREETING', value: 'hi', source: 'process' });
-    expect(variables.EXTRA).toEqual({ name: 'EXTRA', value: 'x', source: 'default' });
+    expect(variables.GREETING).toEqual({
+      name: 'GREETING',
+      value: 'hi',
+      source: 'process',
+      default: 'hello',
+    });
+    expect(variables.EXTRA).toEqual({ name: 'EXTRA', value: 'x', source: 'default', default: 'x' });
+    // The schema's default as text, so a .env line that repeats it can be told from a change.
+    expect(variables.PORT).toMatchObject({ value: '3999', source: 'default', default: '3999' });
+    expect(variables.API_TOKEN?.default).toBeUndefined();
     const text = JSON.stringify(variables);
     expect(text).not.toContain(KEY_A);
     expect(text).not.toContain('token-value-123');

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app';
 import { HttpError } from '../src/errors';
 import { createServiceClient } from '../src/http-client';
+import { z } from '../src/index';
 import { createLogger, type Logger } from '../src/logger';
 
 interface Line {
@@ -17,6 +18,7 @@ interface Line {
   slow?: boolean;
   routine?: boolean;
   reason?: string;
+  code?: string;
 }
 
 /** The kit's logger at `level`, keeping its lines, parsed. */
@@ -223,5 +225,42 @@ describe('request logging', () => {
       [INFO, 404, 'no such job'],
       [INFO, 404, 'route GET /nowhere not found'],
     ]);
+  });
+
+  it('a refusal by Fastify itself carries its error code; a refusal by a handler carries none', async () => {
+    const { logger, lines } = capture();
+    const app = build({ logger, bodyLimit: 64 });
+    app.post('/forms', { schema: { body: z.object({ title: z.string() }) } }, async (req) => {
+      const { title } = req.body as { title: string };
+      if (title === 'taken') throw new HttpError(409, 'a form with this title exists');
+      return { title };
+    });
+    const json = { 'content-type': 'application/json' };
+    // Over the body limit, a content type no parser takes, the route's schema, the handler's rule.
+    await app.inject({
+      method: 'POST',
+      url: '/forms',
+      headers: json,
+      payload: JSON.stringify({ title: 'x'.repeat(200) }),
+    });
+    await app.inject({
+      method: 'POST',
+      url: '/forms',
+      headers: { 'content-type': 'text/csv' },
+      payload: 'a,b',
+    });
+    await app.inject({ method: 'POST', url: '/forms', headers: json, payload: '{"title": 3}' });
+    await app.inject({ method: 'POST', url: '/forms', headers: json, payload: '{"title": "taken"}' });
+    await app.inject({ method: 'POST', url: '/forms', headers: json, payload: '{"title": "ok"}' });
+    const completed = lines.filter((l) => l.msg === 'request completed');
+    expect(completed.map((l) => [l.res?.statusCode, l.code])).toEqual([
+      [413, 'FST_ERR_CTP_BODY_TOO_LARGE'],
+      [415, 'FST_ERR_CTP_INVALID_MEDIA_TYPE'],
+      [400, 'FST_ERR_VALIDATION'],
+      [409, undefined],
+      [200, undefined],
+    ]);
+    expect(completed[0]?.reason).toBe('Request body is too large');
+    expect(completed[3]?.reason).toBe('a form with this title exists');
   });
 });

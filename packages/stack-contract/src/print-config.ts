@@ -19,6 +19,11 @@ export interface PrintedVariable {
   mustMatch?: string;
   /** The development secret file (repository-relative) used when the variable is unset; `hash` is its. */
   fallback?: string;
+  /**
+   * The schema's default, as text, when it declares one and it is not a secret: a value set in a
+   * .env file equal to it is no change (devctl diagnose leaves it out of its leads).
+   */
+  default?: string;
 }
 
 /** What --print-config prints on success. */

@@ -168,7 +168,8 @@ export function localEditLines(snapshot: Snapshot): string[] {
   if (snapshot.config) {
     const settings = looked.flatMap((service) =>
       [...(snapshot.config?.configs.get(service.entry.name)?.variables.values() ?? [])]
-        .filter((variable) => variable.source.endsWith('.env'))
+        // A .env line that sets the schema's default changes nothing: not a lead.
+        .filter((variable) => variable.source.endsWith('.env') && variable.value !== variable.default)
         .map(
           (variable) =>
             `${service.entry.name} ${variable.name}=${maskValue(variable.name, variable.value ?? '')} (${placeText(variable.place)})`,

@@ -84,14 +84,24 @@ function renderFinding(finding: Finding): string[] {
   return lines;
 }
 
+/** The checked lines that are leads for a wrong answer (local-edits.ts), as the headline names them. */
+const LEADS = [
+  { line: EDITS_LINE, what: 'uncommitted edits' },
+  { line: COMMITS_LINE, what: 'recent commits' },
+  { line: SETTINGS_LINE, what: '.env settings' },
+];
+
 export function renderReport(report: DiagnoseReport): string {
   if (report.findings.length === 0) {
-    const local = report.checked.some(
-      (line) =>
-        line.startsWith(EDITS_LINE) || line.startsWith(SETTINGS_LINE) || line.startsWith(COMMITS_LINE),
-    );
+    const leads = LEADS.filter(({ line }) => report.checked.some((checked) => checked.startsWith(line)));
+    const local = leads.length > 0;
+    // With leads, "healthy" alone made a reader stop before the checked lines, where the cause of a
+    // wrong answer was in a user trial: the headline says that they are there and how many.
+    const headline = local
+      ? `${c.green('✔ nothing is crashing or logging errors')}; for a wrong answer, ${leads.length} lead${leads.length === 1 ? '' : 's'} below: ${leads.map(({ what }) => what).join(', ')}`
+      : `${c.green('✔ stack healthy')}: no problem found`;
     return [
-      `${c.green('✔ stack healthy')}: no problem found`,
+      headline,
       c.dim('checked:'),
       ...report.checked.map((line) => `  ${line}`),
       // Nothing logged an error, yet the user may see a wrong answer: what differs from the

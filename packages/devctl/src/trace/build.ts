@@ -4,6 +4,7 @@
 // lines.
 import { logsCommand, restartCommand, trimStack } from '../diagnose/detectors/shared';
 import { formatLocation, ownLocation } from '../diagnose/stack';
+import { classifyRefusal, describeRefusal, type TraceRefusal } from './refusal';
 import type { Trace, TraceError, TraceHop, TraceLine } from './types';
 
 export interface BuildContext {
@@ -28,6 +29,7 @@ interface WorkingHop {
   url: string | undefined;
   status: number | undefined;
   reason: string | undefined;
+  code: string | undefined;
   durationMs: number | undefined;
   start: number;
   end: number | undefined;
@@ -44,7 +46,7 @@ const isIncoming = (record: Record<string, unknown>) => record.msg === 'incoming
 
 function completionOf(
   record: Record<string, unknown>,
-): { status: number; durationMs: number; reason: string | undefined } | undefined {
+): { status: number; durationMs: number; reason: string | undefined; code: string | undefined } | undefined {
   const status = num(obj(record.res)?.statusCode) ?? num(record.statusCode);
   if (status === undefined) return undefined;
   if (
@@ -54,7 +56,9 @@ function completionOf(
   )
     return undefined;
   const reason = typeof record.reason === 'string' ? record.reason : undefined;
-  return { status, durationMs: num(record.responseTime) ?? 0, reason };
+  // The kit logs the error code of a 4xx made from an error (FST_ERR_CTP_BODY_TOO_LARGE, ...).
+  const code = status >= 400 && status < 500 ? str(record.code) : undefined;
+  return { status, durationMs: num(record.responseTime) ?? 0, reason, code };
 }
 
 function errorOf(line: TraceLine, context: BuildContext): TraceError | undefined {
@@ -94,6 +98,7 @@ function openHop(
     url: str(req?.url) ?? str(record.url),
     status: undefined,
     reason: undefined,
+    code: undefined,
     durationMs: undefined,
     start,
     end: undefined,
@@ -130,6 +135,7 @@ function hopsOf(lines: TraceLine[], context: BuildContext): WorkingHop[] {
       if (!best) hops.push(hop);
       hop.status = completion.status;
       hop.reason = completion.reason;
+      hop.code = completion.code;
       hop.durationMs = Math.round(completion.durationMs);
       hop.end = line.time;
       hop.pid ??= num(record.pid);
@@ -242,6 +248,7 @@ export function buildTrace(
     url: hop.url ?? null,
     status: hop.status ?? null,
     reason: hop.reason ?? null,
+    code: hop.code ?? null,
     durationMs: hop.durationMs ?? null,
     start: new Date(hop.start).toISOString(),
     end: hop.end === undefined ? null : new Date(hop.end).toISOString(),
@@ -274,6 +281,7 @@ export function buildTrace(
   const services = [...new Set(hops.map((hop) => hop.service))];
   const path = `${hops.length} hop${hops.length === 1 ? '' : 's'} (${services.join(' -> ')})`;
   let summary = `${entry}, ${path}`;
+  let refusal: TraceRefusal | null = null;
   let next = first?.completed
     ? `nothing failed: the request was answered ${first.status}`
     : 'nothing failed in what was logged';
@@ -282,9 +290,11 @@ export function buildTrace(
     // callers passed it on) and why, when the kit logged it.
     const refusing = [...hops].reverse().find((hop) => (hop.status ?? 0) >= 400 && (hop.status ?? 0) < 500);
     if (refusing) {
-      const why = refusing.reason ? `: ${refusing.reason}` : '';
-      summary = `${summary}; refused by ${refusing.service} (${refusing.status}${why})`;
-      next = `a ${refusing.status} is an answer, not a crash: if the request was right, read the rule in ${refusing.service}'s handler of ${refusing.method ?? ''} ${(refusing.url ?? '?').split('?')[0]} that refuses it`;
+      // By the route's rule or by Fastify before the handler: the code the kit logged tells.
+      refusal = classifyRefusal(refusing, hops.indexOf(refusing));
+      const described = describeRefusal(refusal, refusing);
+      summary = `${summary}; ${described.summary}`;
+      next = described.next;
     }
   }
   if (origin !== null) {
@@ -301,6 +311,7 @@ export function buildTrace(
     hops,
     failed: origin !== null,
     origin,
+    refusal,
     summary,
     next,
   };

@@ -1,7 +1,10 @@
 // devctl trace: the path of one request across the services, from their logs. The same function
 // serves the CLI (`devctl trace`), the MCP `trace` tool and any other face.
+import { placeOf, placeText } from '../diagnose/config-snapshot';
 import { type Ecosystem, loadEcosystem } from '../ecosystem/index';
+import { printConfigCached } from '../ecosystem/print-config';
 import { CLIError, usageError } from '../errors';
+import { maskValue } from '../output/mask';
 import { buildTrace } from './build';
 import {
   DEFAULT_BYTES_PER_LOG,
@@ -10,6 +13,7 @@ import {
   readRequestLines,
   type TraceSource,
 } from './read';
+import { describeRefusal, type RefusalSetting, settingVariables, type TraceRefusal } from './refusal';
 import type { SearchedLog, Trace } from './types';
 
 export { renderTrace } from './render';
@@ -23,6 +27,35 @@ export interface TraceOptions {
   ecosystem?: Ecosystem;
   /** How far back each log is read (bytes from its end, rotated files included). */
   maxBytesPerLog?: number;
+}
+
+/** A trace waits this long at most for the refusing service's configuration (a cached dry run is instant). */
+const SETTING_TIMEOUT_MS = 10_000;
+
+/**
+ * The variables of the refusing service's configuration that govern a framework refusal (its body
+ * limit, its rate limit), with their value and where it is set: the same dry run and cache as
+ * `devctl env`. Empty when the service has none or its configuration cannot be read.
+ */
+async function settingsOf(ecosystem: Ecosystem, refusal: TraceRefusal): Promise<RefusalSetting[]> {
+  const pattern = settingVariables(refusal);
+  const entry = ecosystem.services.find((service) => service.name === refusal.service);
+  if (!pattern || !entry) return [];
+  try {
+    const { printed } = await printConfigCached(entry, ecosystem.root, { timeoutMs: SETTING_TIMEOUT_MS });
+    return (printed?.variables ?? [])
+      .filter((variable) => pattern.test(variable.name))
+      .map((variable) => ({
+        name: variable.name,
+        value: variable.value === null ? null : maskValue(variable.name, variable.value),
+        source: variable.source,
+        place: placeText(placeOf(ecosystem.root, entry, variable.name, variable.source)),
+        default: variable.default ?? null,
+      }));
+  } catch {
+    // Not a kit service, or no build: the next step still names the setting and `devctl env`.
+    return [];
+  }
 }
 
 /** The kit accepts request ids of this form (packages/service-kit/src/app.ts). */
@@ -96,5 +129,11 @@ export async function trace(options: TraceOptions): Promise<Trace> {
     folderOf: (service) => folders.get(service),
     now,
   });
+  const refusal = built.refusal;
+  if (refusal && settingVariables(refusal)) {
+    refusal.variables = await settingsOf(ecosystem, refusal);
+    const hop = built.hops[refusal.hop];
+    if (hop && refusal.variables.length > 0) built.next = describeRefusal(refusal, hop).next;
+  }
   return { ...built, searched: mergeSearched(searchedBefore, searched) };
 }

@@ -64,7 +64,9 @@ export function renderTrace(trace: Trace): string {
     const row = rows[index] as (typeof rows)[number];
     out.push(index === trace.origin ? c.bold(line(row)) : line(row));
     if (!hop.error && hop.reason && (hop.status ?? 0) >= 400) {
-      out.push(`${errorIndent}${'  '.repeat(hop.depth)}${c.dim(`refused: ${hop.reason}`)}`);
+      out.push(
+        `${errorIndent}${'  '.repeat(hop.depth)}${c.dim(`refused: ${hop.reason}${hop.code ? ` (${hop.code})` : ''}`)}`,
+      );
     }
     if (hop.error) {
       const inner = `${errorIndent}${'  '.repeat(hop.depth)}`;

@@ -1,6 +1,7 @@
 // The shapes `devctl trace` produces. `Trace` is what `devctl trace --json` prints (and the `trace`
 // MCP tool returns); its fields are documented in packages/devctl/README.md.
 import type { SourceLocation } from '../diagnose/types';
+import type { TraceRefusal } from './refusal';
 
 /** One parsed log line that carries a request id: the input of the pure trace builder. */
 export interface TraceLine {
@@ -36,6 +37,11 @@ export interface TraceHop {
   status: number | null;
   /** For a 4xx: the answer's message, as the service kit logs it (`reason`), or null. */
   reason: string | null;
+  /**
+   * For a 4xx: the code of the error it was made from (`FST_ERR_CTP_BODY_TOO_LARGE`,
+   * `FST_ERR_VALIDATION`, ...), as the service kit logs it; null for a handler's own rule.
+   */
+  code: string | null;
   /** Fastify's response time, or null when it never answered. */
   durationMs: number | null;
   /** ISO time the request came in (or, when that line is gone, its answer less its duration). */
@@ -78,6 +84,11 @@ export interface Trace {
    * relay it), or null when nothing failed.
    */
   origin: number | null;
+  /**
+   * When nothing failed but the request was refused (a 4xx): who refused it -- the route's handler,
+   * its schema, or Fastify or a plugin before any handler (with the setting that governs it).
+   */
+  refusal: TraceRefusal | null;
   /** One line: what happened to the request. */
   summary: string;
   /** The next step: the file and line to fix, or the command to run. */
