@@ -2,7 +2,8 @@
 // `pnpm test:template`: the template stays whole after its first use (issue #17). In a project made
 // from this checkout by `devctl init` (the samples kept), it runs what a new user runs --
 // `pnpm install`, `devctl new service billing --route /api/billing --depends-on data-service`,
-// `pnpm install` again -- and then the project's whole `pnpm test`, with no other edit. Every list of services that a
+// then the next steps it prints that prepare the checkout (`pnpm install`, `pnpm devctl export
+// compose|kubernetes` to regenerate deploy/) -- and then the project's whole `pnpm test`, with no other edit. Every list of services that a
 // test, a doc table, the frontend or the gateway reads must follow the new service by itself;
 // scaffold-e2e (in `pnpm test`) checks the lists one by one, this checks that nothing else breaks.
 //
@@ -54,10 +55,17 @@ function cleanup() {
   if (!keep) rmSync(parent, { recursive: true, force: true, maxRetries: 5, retryDelay: 500 });
 }
 
-function step(title, command, args, cwd) {
+/** Runs one step (exit 0 or the check fails here); with `capture`, returns its stdout. */
+function step(title, command, args, cwd, { capture = false } = {}) {
   console.log(`\n== template check: ${title} (${elapsed()})\n$ ${[command, ...args].join(' ')}`);
-  const result = spawnSync(command, args, { cwd, env, stdio: 'inherit' });
-  if (result.status === 0) return;
+  const result = spawnSync(command, args, {
+    cwd,
+    env,
+    stdio: ['ignore', capture ? 'pipe' : 'inherit', 'inherit'],
+    encoding: 'utf8',
+  });
+  if (capture) process.stdout.write(result.stdout ?? '');
+  if (result.status === 0) return result.stdout;
   console.error(
     `\ntemplate check failed at "${title}" (exit ${result.status ?? result.signal}) in ${cwd}` +
       `\nnext: pnpm test:template --keep keeps the project to look into (cd into it and run the step again)`,
@@ -76,7 +84,8 @@ step(
 );
 // As init's printed next steps go: install first (the project's devctl builds itself with esbuild).
 step('pnpm install', 'pnpm', ['install', '--prefer-offline'], project);
-step(
+// --json: the same command, whose answer lists the next steps it prints for a person.
+const created = step(
   'devctl new service, as a new user types it',
   process.execPath,
   [
@@ -88,16 +97,22 @@ step(
     '/api/billing',
     '--depends-on',
     'data-service',
+    '--json',
   ],
   project,
+  { capture: true },
 );
-// Not frozen: the new service is a new importer in pnpm-lock.yaml (pnpm freezes by default when CI is set).
-step(
-  'pnpm install (the new service is a new workspace package)',
-  'pnpm',
-  ['install', '--prefer-offline', '--no-frozen-lockfile'],
-  project,
-);
+// Its printed next steps that prepare the checkout (install, regenerate deploy/), not those that
+// run the stack (start, curl): the check is the project's tests, which start what they need.
+const { nextSteps } = JSON.parse(created);
+const preparing = nextSteps.filter((line) => /^pnpm (install|devctl export \w+)$/.test(line));
+console.log(`next steps printed: ${nextSteps.length}; run here: ${preparing.join('; ')}`);
+for (const line of preparing) {
+  const args = line.split(' ').slice(1);
+  // Not frozen: the new service is a new importer in pnpm-lock.yaml (pnpm freezes by default when CI is set).
+  if (args[0] === 'install') args.push('--prefer-offline', '--no-frozen-lockfile');
+  step(`printed next step: ${line}`, 'pnpm', args, project);
+}
 step("the project's whole pnpm test, with no other edit", 'pnpm', ['test'], project);
 console.log(`\ntemplate check: the whole pnpm test passes after devctl new service billing (${elapsed()})`);
 if (keep) console.log(`the project is kept at ${project}`);

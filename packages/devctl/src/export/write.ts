@@ -72,10 +72,27 @@ export function writeGenerated(root: string, files: GeneratedFile[], force: bool
     if (outcome !== 'unchanged') writeAtomically(join(root, file.path), file.content);
     manifest[file.path] = sha256(file.content);
   }
-  const sorted = Object.fromEntries(Object.entries(manifest).sort(([a], [b]) => (a < b ? -1 : 1)));
-  writeAtomically(
-    join(root, MANIFEST),
-    `${JSON.stringify({ generatedBy: 'devctl export', files: sorted }, null, 2)}\n`,
-  );
+  writeAtomically(join(root, MANIFEST), manifestText(manifest));
   return result;
+}
+
+/** The manifest recording each generated file's SHA-256, as devctl export writes it. */
+export function manifestText(hashes: Record<string, string>): string {
+  const sorted = Object.fromEntries(Object.entries(hashes).sort(([a], [b]) => (a < b ? -1 : 1)));
+  return `${JSON.stringify({ generatedBy: 'devctl export', files: sorted }, null, 2)}\n`;
+}
+
+/**
+ * The manifest for deploy/ files whose text was changed outside devctl export on purpose (devctl
+ * init renames the project in them): the hash of each file as it now is, so the next export still
+ * takes them for its own output and updates them instead of refusing a hand edit.
+ */
+export function rehashManifest(manifest: string, contentOf: (path: string) => Buffer | undefined): string {
+  const parsed = JSON.parse(manifest) as { files?: Record<string, string> };
+  const hashes: Record<string, string> = {};
+  for (const path of Object.keys(parsed.files ?? {})) {
+    const content = contentOf(path);
+    if (content) hashes[path] = sha256(content);
+  }
+  return manifestText(hashes);
 }

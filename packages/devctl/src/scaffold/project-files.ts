@@ -22,16 +22,20 @@ export function isNeverCopied(path: string): boolean {
   const file = parts.at(-1) ?? '';
   const folders = parts.slice(0, -1);
   if (folders.some((part) => NEVER_COPIED_FOLDERS.has(part))) return true;
-  // deploy/ is `devctl export`'s output for this project's ecosystem and name: the new project
-  // generates its own (copied and renamed, its files would no longer match their recorded hashes).
-  if (folders[0] === 'deploy') return true;
   if (OUTPUT_FOLDERS_OF_A_PACKAGE.has(folders[0] as string)) return true;
   const inPackage = ['apps', 'packages', 'services'].includes(folders[0] as string);
   if (inPackage && OUTPUT_FOLDERS_OF_A_PACKAGE.has(folders[2] as string)) return true;
   if (folders[0] === 'services' && RUNTIME_FOLDERS_OF_A_SERVICE.has(folders[2] as string)) return true;
   if (file === '.env' || (file.startsWith('.env.') && file !== '.env.example')) return true;
-  return file.endsWith('.log') || file.endsWith('.tsbuildinfo');
+  return file.endsWith('.tsbuildinfo');
 }
+
+/**
+ * A log file outside the output folders: left behind by a tool when no git says otherwise. Under
+ * git, a tracked one is part of the project (devctl's recorded test logs) and an untracked one is
+ * ignored (.gitignore lists *.log), so git's list is kept as is.
+ */
+const isStrayLog = (path: string) => path.endsWith('.log');
 
 function gitFiles(root: string): string[] | undefined {
   try {
@@ -78,7 +82,7 @@ export function listProjectFiles(root: string): ProjectFiles {
   const source = fromGit ? 'git' : 'walk';
   const files = (fromGit ?? walkFiles(root))
     .map((path) => path.split(sep).join('/'))
-    .filter((path) => !isNeverCopied(path))
+    .filter((path) => !isNeverCopied(path) && (fromGit !== undefined || !isStrayLog(path)))
     // `ls-files --cached` still lists a tracked file deleted from the work tree.
     .filter((path) => {
       try {

@@ -3,6 +3,7 @@
 // template cannot be turned into a consistent project.
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { MANIFEST, rehashManifest } from '../export/write';
 import { parseServiceLines, removeServiceLine, rewriteDependencies, setNamespace } from './ecosystem-text';
 import { appendEnvExample, GATEWAY_ENV_EXAMPLE, parseGeneratedRoutes, REGISTRY_FILE } from './gateway-text';
 import { projectNameProblem } from './names';
@@ -164,6 +165,12 @@ export function planProject(root: string, options: PlanOptions): ProjectPlan {
   const leftOut = new Set<string>();
   const reformat: string[] = [];
   for (const path of paths) {
+    // deploy/ is `devctl export`'s output for the services of this ecosystem: a lean project has
+    // not those services, and generates its own with the export.
+    if (!options.samples && path.startsWith('deploy/')) {
+      leftOut.add('deploy/');
+      continue;
+    }
     if (!options.samples && isSamplePath(path, harnesses)) {
       const [top, folder] = path.split('/');
       const harness = harnesses.find((h) => path.startsWith(`${h}/`));
@@ -213,6 +220,14 @@ export function planProject(root: string, options: PlanOptions): ProjectPlan {
   const setText = (path: string, text: string, mode = 0o644) =>
     files.set(path, { content: Buffer.from(text, 'utf8'), mode: files.get(path)?.mode ?? mode });
   const textOf = (path: string) => files.get(path)?.content.toString('utf8') ?? '';
+
+  // deploy/ copied with the project renamed in it is what the export writes for the new name; its
+  // manifest records the hashes of the files as written, so the next export updates them.
+  if (files.has(MANIFEST))
+    setText(
+      MANIFEST,
+      rehashManifest(textOf(MANIFEST), (path) => files.get(path)?.content),
+    );
 
   // A text edit, so the file keeps its layout.
   setText('package.json', textOf('package.json').replace(/("name"\s*:\s*)"[^"]*"/, `$1"${options.name}"`));
