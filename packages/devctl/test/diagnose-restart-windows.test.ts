@@ -107,7 +107,12 @@ describe('downWindows', () => {
       listening: [],
       expected: [
         { cause: 'start', to: at('21:53:25') + 1000 + BOOT_ALLOWANCE_MS, answered: 'assumed' },
-        { cause: 'restart', from: at('21:54:29'), to: at('21:54:30') + 1000 + BOOT_ALLOWANCE_MS, answered: 'assumed' },
+        {
+          cause: 'restart',
+          from: at('21:54:29'),
+          to: at('21:54:30') + 1000 + BOOT_ALLOWANCE_MS,
+          answered: 'assumed',
+        },
         { cause: 'restart', from: at('21:57:53'), to: at('21:57:54', 737), answered: 'devctl' },
       ],
       launch: TRIAL9_LAUNCH,
@@ -169,29 +174,55 @@ describe('downWindows', () => {
 
 describe('windowAt', () => {
   const windows = downWindows(eventsOf(TRIAL9), TRIAL9_LAUNCH, [at('21:54:30', 711)]);
-  const rows: { name: string; time: number; precise: boolean; cause?: DownWindow['cause']; from?: number }[] = [
-    {
-      name: "trial 9's ECONNREFUSED, after the new start, before it listened",
-      time: at('21:54:30', 175),
-      precise: true,
-      cause: 'restart',
-      from: at('21:54:29'),
-    },
-    { name: 'between the stop and the new start', time: at('21:54:29', 950), precise: true, cause: 'restart' },
-    { name: 'logged a moment after it listened (a caller logs after it failed)', time: at('21:54:31', 100), precise: true, cause: 'restart' },
-    { name: 'seconds after it listened: not the restart', time: at('21:54:33'), precise: true },
-    { name: 'before it went down: not the restart', time: at('21:54:28', 900), precise: true },
-    // A line with PM2's prefix only: 21:54:28 could be any moment of that second, all before the stop.
-    { name: 'a second-precision time wholly before the stop', time: at('21:54:28'), precise: false },
-    { name: 'a second-precision time in the second of the stop', time: at('21:54:29'), precise: false, cause: 'restart' },
-    { name: 'during the restart devctl watched, until /health answered', time: at('21:57:54', 700), precise: true, cause: 'restart', from: at('21:57:53') },
-    { name: 'after the /health devctl saw, past the margin', time: at('21:57:55', 400), precise: true },
-  ];
+  const rows: { name: string; time: number; precise: boolean; cause?: DownWindow['cause']; from?: number }[] =
+    [
+      {
+        name: "trial 9's ECONNREFUSED, after the new start, before it listened",
+        time: at('21:54:30', 175),
+        precise: true,
+        cause: 'restart',
+        from: at('21:54:29'),
+      },
+      {
+        name: 'between the stop and the new start',
+        time: at('21:54:29', 950),
+        precise: true,
+        cause: 'restart',
+      },
+      {
+        name: 'logged a moment after it listened (a caller logs after it failed)',
+        time: at('21:54:31', 100),
+        precise: true,
+        cause: 'restart',
+      },
+      { name: 'seconds after it listened: not the restart', time: at('21:54:33'), precise: true },
+      { name: 'before it went down: not the restart', time: at('21:54:28', 900), precise: true },
+      // A line with PM2's prefix only: 21:54:28 could be any moment of that second, all before the stop.
+      { name: 'a second-precision time wholly before the stop', time: at('21:54:28'), precise: false },
+      {
+        name: 'a second-precision time in the second of the stop',
+        time: at('21:54:29'),
+        precise: false,
+        cause: 'restart',
+      },
+      {
+        name: 'during the restart devctl watched, until /health answered',
+        time: at('21:57:54', 700),
+        precise: true,
+        cause: 'restart',
+        from: at('21:57:53'),
+      },
+      { name: 'after the /health devctl saw, past the margin', time: at('21:57:55', 400), precise: true },
+    ];
   for (const row of rows) {
     it(row.name, () => {
       const window = windowAt(windows, row.time, row.precise);
       if (!row.cause) expect(window).toBeUndefined();
-      else expect(window).toMatchObject({ cause: row.cause, ...(row.from === undefined ? {} : { from: row.from }) });
+      else
+        expect(window).toMatchObject({
+          cause: row.cause,
+          ...(row.from === undefined ? {} : { from: row.from }),
+        });
     });
   }
 

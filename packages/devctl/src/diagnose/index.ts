@@ -13,8 +13,8 @@ import { SETTLING_MS, steadyGrowth, tooYoungToJudge } from './detectors/memory';
 import { clock, mib } from './detectors/shared';
 import { type HealthyRecord, readLastHealthy, recordHealthy, verifiedByDiagnose } from './last-healthy';
 import { localEditLines } from './local-edits';
-import { attributeRootCauses } from './root-cause';
 import { describeRestart } from './restart-windows';
+import { attributeRootCauses } from './root-cause';
 import { writeSnapshotFile } from './snapshot-file';
 import type { Changes, DiagnoseReport, Finding } from './types';
 
@@ -78,7 +78,11 @@ export function checkedLines(snapshot: Snapshot, findings: Finding[]): string[] 
     const metErrors = Math.min(met.errors, errors);
     const during = met.restarts.map((r) => describeRestart(r.service, r.window)).join(' and ');
     const metText =
-      metErrors === 0 ? '' : metErrors === errors ? ` while ${during}` : `, ${metErrors} of them while ${during}`;
+      metErrors === 0
+        ? ''
+        : metErrors === errors
+          ? ` while ${during}`
+          : `, ${metErrors} of them while ${during}`;
     parts.push(
       `logs since ${service.since ? clock(service.since) : 'the start of the tail'} (${errors} error${errors === 1 ? '' : 's'}${metText}${errors > 0 && !named ? `, none a current finding` : ''})`,
     );

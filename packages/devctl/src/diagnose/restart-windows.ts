@@ -105,7 +105,8 @@ export function downWindows(
   for (let index = 0; index < windows.length - 1; index++) {
     const window = windows[index] as DownWindow;
     const next = windows[index + 1] as DownWindow;
-    if (window.answered === 'assumed' && window.to > next.from) window.to = Math.max(window.startedAt, next.from);
+    if (window.answered === 'assumed' && window.to > next.from)
+      window.to = Math.max(window.startedAt, next.from);
   }
   return windows;
 }

@@ -80,8 +80,22 @@ export function parseDependencyFailure(text: string, code?: string): DependencyF
     const via = chain.map((hop) => hop.upstream);
     const deepest = deepestOf(chain);
     if (first.how === 'failed')
-      return { name: first.upstream, host: undefined, port: undefined, reason: hopReason(first), via, deepest };
-    return { name: first.upstream, host: first.host, port: first.port, reason: hopReason(first), via, deepest };
+      return {
+        name: first.upstream,
+        host: undefined,
+        port: undefined,
+        reason: hopReason(first),
+        via,
+        deepest,
+      };
+    return {
+      name: first.upstream,
+      host: first.host,
+      port: first.port,
+      reason: hopReason(first),
+      via,
+      deepest,
+    };
   }
   const connect = CONNECT.exec(text);
   if (connect) {
@@ -472,7 +486,14 @@ export function restartWindows(service: ServiceSnapshot): DownWindow[] {
  * off the answers in flight, or answers 503 while it closes (the kit's return503OnClosing). A
  * timeout or a name that does not resolve is no part of a restart.
  */
-const RESTART_REASONS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'unreachable', 'broke-off', 'HTTP_503']);
+const RESTART_REASONS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'unreachable',
+  'broke-off',
+  'HTTP_503',
+]);
 
 /**
  * The restart of a stack service that a failure met: the call that failed first (the deepest hop of
@@ -485,7 +506,8 @@ export function metRestart(
   failure: DependencyFailure,
   at: { time: number; precise: boolean },
 ): { service: string; window: DownWindow } | undefined {
-  const first = failure.deepest ?? (failure.name ? { name: failure.name, reason: failure.reason } : undefined);
+  const first =
+    failure.deepest ?? (failure.name ? { name: failure.name, reason: failure.reason } : undefined);
   if (!first || !RESTART_REASONS.has(first.reason)) return undefined;
   const service = serviceNamed(snapshot, first.name);
   if (!service || isDown(service)) return undefined;
