@@ -17,7 +17,7 @@ const healthy = async (name: string) =>
 /** The poller's logged failures to reach inventory so far. */
 const pollFailures = () => {
   try {
-    return readFileSync(join(stack.root, 'services/orders/logs/poller.error.log'), 'utf8')
+    return readFileSync(join(stack.root, 'services/poller/logs/poller.error.log'), 'utf8')
       .split('\n')
       .filter((line) => line.includes('cannot sync stock: inventory unreachable')).length;
   } catch {
@@ -43,9 +43,9 @@ beforeAll(async () => {
     { name: 'inventory', folder: 'catalog' },
     {
       name: 'poller',
-      folder: 'orders',
+      folder: 'poller',
       dependsOn: ['inventory'],
-      env: { FAULT: 'poll', INVENTORY_SERVICE_URL: 'http://127.0.0.1:{{port:inventory}}' },
+      env: { INVENTORY_SERVICE_URL: 'http://127.0.0.1:{{port:inventory}}' },
     },
   ]);
   for (const name of ['inventory', 'poller']) await waitUntil(`${name} healthy`, () => healthy(name));
