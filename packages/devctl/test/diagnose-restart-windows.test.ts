@@ -160,6 +160,21 @@ describe('downWindows', () => {
     });
   }
 
+  it("the running process's start counts when PM2's log does not hold it", () => {
+    const windows = downWindows([], undefined, [at('12:00:01', 300)], at('12:00:00', 650));
+    expect(windows).toEqual([
+      {
+        cause: 'start',
+        from: at('12:00:00'),
+        startedAt: at('12:00:00'),
+        to: at('12:00:01', 300),
+        answered: 'listening',
+      },
+    ]);
+    // ...and once only when it does.
+    expect(downWindows(eventsOf(TRIAL9), TRIAL9_LAUNCH, [], at('21:57:54', 140))).toHaveLength(3);
+  });
+
   it('an assumed end never outlasts the next going down', () => {
     const lines = [
       log('10:00:00', 'App [data-service:0] starting in -fork mode-'),

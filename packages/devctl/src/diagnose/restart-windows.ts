@@ -60,7 +60,21 @@ export function downWindows(
   events: Pm2Event[],
   launch: LaunchRecord | undefined,
   listening: number[],
+  /**
+   * When the running process started (PM2's process list): its start counts even when PM2's log
+   * does not hold it (a log cut short, or lines lost).
+   */
+  processStart?: number,
 ): DownWindow[] {
+  if (processStart !== undefined) {
+    const logged = events.some(
+      (event) => event.kind === 'starting' && Math.abs(second(event.time) - second(processStart)) <= 1000,
+    );
+    if (!logged) {
+      const start: Pm2Event = { time: processStart, kind: 'starting', name: '', pmId: -1, text: '' };
+      events = [...events.filter((event) => event.time < processStart), start];
+    }
+  }
   const windows: DownWindow[] = [];
   // A "listening" line belongs to the start before it, and only until the service next went down.
   const goesDown = (event: Pm2Event) =>

@@ -475,7 +475,7 @@ export function restartWindows(service: ServiceSnapshot): DownWindow[] {
     const listening = service.lines
       .filter((line) => LISTENING.test(String(line.record?.msg ?? '')))
       .map((line) => line.time);
-    windows = downWindows(service.events, service.launch, listening);
+    windows = downWindows(service.events, service.launch, listening, service.process?.startedAt);
     windowsCache.set(service, windows);
   }
   return windows;
