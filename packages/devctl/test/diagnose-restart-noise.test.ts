@@ -68,7 +68,7 @@ describe("a caller's failures while its dependency restarts", () => {
     const checked = report.checked.find((line) => line.startsWith('poller: '));
     // The poller's first calls, before inventory listened at the stack's start, met that start.
     expect(checked).toMatch(
-      /logs since [\d:]+ \(\d+ errors? while (inventory started at [\d:]{8} and )?inventory restarted at [\d:]{8}, none a current finding\)/,
+      /logs since [\d:]+ \(\d+ errors? while inventory (started at [\d:]{8} and )?restarted at [\d:]{8}, none a current finding\)/,
     );
     // Every failure the poller logged since its start, and only those.
     expect(Number(/\((\d+) error/.exec(checked ?? '')?.[1])).toBe(pollFailures());

@@ -11,7 +11,7 @@ import { type Pm2Event, readPm2Events } from '../src/diagnose/pm2-log';
 import {
   BOOT_ALLOWANCE_MS,
   type DownWindow,
-  describeRestart,
+  describeRestarts,
   downWindows,
   type LaunchRecord,
   windowAt,
@@ -241,13 +241,28 @@ describe('windowAt', () => {
     });
   }
 
-  it('describes each kind of window for the checked line', () => {
+  it('describes each kind of window for the checked line, each service named once', () => {
     const [start, restart] = windows as [DownWindow, DownWindow];
-    expect(describeRestart('data-service', restart)).toBe('data-service restarted at 21:54:29');
-    expect(describeRestart('data-service', start)).toBe('data-service started at 21:53:25');
     const [, crash] = downWindows(eventsOf(CRASH), undefined, []) as [DownWindow, DownWindow];
-    expect(describeRestart('data-service', crash)).toBe('data-service restarted after a crash at 10:05:07');
     const [, stop] = downWindows(eventsOf(STOP_THEN_START), undefined, []) as [DownWindow, DownWindow];
-    expect(describeRestart('data-service', stop)).toBe('data-service was stopped (10:01:00-10:03:30)');
+    const rows: [{ service: string; window: DownWindow }[], string][] = [
+      [[{ service: 'data-service', window: restart }], 'data-service restarted at 21:54:29'],
+      [
+        [
+          { service: 'data-service', window: restart },
+          { service: 'data-service', window: start },
+        ],
+        'data-service started at 21:53:25 and restarted at 21:54:29',
+      ],
+      [[{ service: 'data-service', window: crash }], 'data-service restarted after a crash at 10:05:07'],
+      [
+        [
+          { service: 'data-service', window: stop },
+          { service: 'email-service', window: crash },
+        ],
+        'data-service was stopped (10:01:00-10:03:30); email-service restarted after a crash at 10:05:07',
+      ],
+    ];
+    for (const [met, text] of rows) expect(describeRestarts(met)).toBe(text);
   });
 });

@@ -13,7 +13,7 @@ import { SETTLING_MS, steadyGrowth, tooYoungToJudge } from './detectors/memory';
 import { clock, mib } from './detectors/shared';
 import { type HealthyRecord, readLastHealthy, recordHealthy, verifiedByDiagnose } from './last-healthy';
 import { localEditLines } from './local-edits';
-import { describeRestart } from './restart-windows';
+import { describeRestarts } from './restart-windows';
 import { attributeRootCauses } from './root-cause';
 import { writeSnapshotFile } from './snapshot-file';
 import type { Changes, DiagnoseReport, Finding } from './types';
@@ -76,7 +76,7 @@ export function checkedLines(snapshot: Snapshot, findings: Finding[]): string[] 
     // Errors that only met the restart of a service they call are said to be that (dependency.ts).
     const met = restartsMet(snapshot, service);
     const metErrors = Math.min(met.errors, errors);
-    const during = met.restarts.map((r) => describeRestart(r.service, r.window)).join(' and ');
+    const during = describeRestarts(met.restarts);
     const metText =
       metErrors === 0
         ? ''

@@ -139,16 +139,34 @@ export function windowAt(windows: DownWindow[], time: number, precise: boolean):
 
 const clockOf = (ms: number) => new Date(ms).toTimeString().slice(0, 8);
 
-/** "data-service restarted at 21:54:29", for the `checked:` line of a service whose calls met it. */
-export function describeRestart(service: string, window: DownWindow): string {
+/** "restarted at 21:54:29": what the service did in the window. */
+function windowPhrase(window: DownWindow): string {
   switch (window.cause) {
     case 'restart':
-      return `${service} restarted at ${clockOf(window.from)}`;
+      return `restarted at ${clockOf(window.from)}`;
     case 'stop':
-      return `${service} was stopped (${clockOf(window.from)}-${clockOf(window.startedAt)})`;
+      return `was stopped (${clockOf(window.from)}-${clockOf(window.startedAt)})`;
     case 'crash':
-      return `${service} restarted after a crash at ${clockOf(window.from)}`;
+      return `restarted after a crash at ${clockOf(window.from)}`;
     case 'start':
-      return `${service} started at ${clockOf(window.startedAt)}`;
+      return `started at ${clockOf(window.startedAt)}`;
   }
+}
+
+/**
+ * "data-service restarted at 21:54:29", "inventory started at 22:08:06 and restarted at 22:08:08":
+ * the restarts a service's calls met, for its `checked:` line, each service named once.
+ */
+export function describeRestarts(met: { service: string; window: DownWindow }[]): string {
+  const byService = new Map<string, DownWindow[]>();
+  for (const { service, window } of met) byService.set(service, [...(byService.get(service) ?? []), window]);
+  return [...byService]
+    .map(
+      ([service, windows]) =>
+        `${service} ${windows
+          .sort((a, b) => a.from - b.from)
+          .map(windowPhrase)
+          .join(' and ')}`,
+    )
+    .join('; ');
 }
