@@ -3,11 +3,20 @@
 // answers again: those failures are the restart, said in the caller's checked line, not a warning
 // (trial 9: "worker-service failed to reach data-service 1 time(s) ... answers /health now", minutes
 // after `restart data-service --wait`, once data-service's busy log had pushed its "listening" line
-// out of the tail). Stopped and not started again, the same failures stay a finding.
+// out of the tail). Killed without a word (SIGKILL) and restarted by PM2, or stopped and not started
+// again, the same failures stay a finding.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { diagnoseInProcess, type FixtureStack, get, startFixtureStack, waitUntil } from './fixtures/harness';
+import {
+  diagnoseInProcess,
+  type FixtureStack,
+  get,
+  pm2LogText,
+  pm2StatusRpc,
+  startFixtureStack,
+  waitUntil,
+} from './fixtures/harness';
 
 let stack: FixtureStack;
 
@@ -72,6 +81,35 @@ describe("a caller's failures while its dependency restarts", () => {
     );
     // Every failure the poller logged since its start, and only those.
     expect(Number(/\((\d+) error/.exec(checked ?? '')?.[1])).toBe(pollFailures());
+  }, 120_000);
+
+  it('killed with nothing logged (SIGKILL, as the OOM killer does) and restarted by PM2: the failures are a finding', async () => {
+    const before = await pm2StatusRpc(stack, 'inventory');
+    if (!before?.pid) throw new Error(`inventory is not running in PM2: ${JSON.stringify(before)}`);
+    const failures = pollFailures();
+    process.kill(before.pid, 'SIGKILL');
+    await waitUntil('PM2 to restart inventory', async () => {
+      const now = await pm2StatusRpc(stack, 'inventory');
+      return now?.status === 'online' && now.pid !== before.pid;
+    });
+    await waitUntil('inventory healthy again', () => healthy('inventory'));
+    await waitUntil('the poller to log failures during the crash', () => pollFailures() > failures);
+    // The kill is PM2's to tell: an exit no stop was asked for.
+    expect(pm2LogText(stack)).toMatch(
+      /App \[inventory:\d+\] exited with code \[\w+\] via signal \[SIGKILL\]/,
+    );
+
+    const report = await diagnoseInProcess(stack);
+    // inventory logged nothing: the poller's failures are the only evidence of its crash.
+    const finding = report.findings.find((f) => f.service === 'poller' || f.affects?.includes('poller'));
+    expect(finding, JSON.stringify(report.findings, null, 2)).toMatchObject({
+      kind: 'dependency-unreachable',
+      summary: expect.stringMatching(
+        /poller failed to reach inventory \d+ time\(s\), .* while inventory exited at [\d:]{8} \(signal SIGKILL\) and PM2 restarted it/,
+      ),
+    });
+    expect(JSON.stringify(finding?.evidence)).toContain('cannot sync stock: inventory unreachable');
+    expect(report.checked.find((line) => line.startsWith('poller: '))).not.toContain('after a crash');
   }, 120_000);
 
   it('stopped and not started again: the same failures are a finding', async () => {

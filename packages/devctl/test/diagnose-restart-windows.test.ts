@@ -9,6 +9,7 @@ import { tempDir } from '@repo/test-utils';
 import { describe, expect, it } from 'vitest';
 import { type Pm2Event, readPm2Events } from '../src/diagnose/pm2-log';
 import {
+  askedWindowAt,
   BOOT_ALLOWANCE_MS,
   type DownWindow,
   describeRestarts,
@@ -65,6 +66,31 @@ const CRASH = [
   log('10:05:07', 'App [data-service:0] will restart in 100ms'),
   log('10:05:07', 'App [data-service:0] starting in -fork mode-'),
   log('10:05:07', 'App [data-service:0] online'),
+];
+
+// A live run of diagnose-restart-noise.test.ts: inventory killed with SIGKILL (by pid, as the OOM
+// killer does: nothing in its own log) and restarted by PM2. PM2 reports the kill with code 0.
+const KILLED = [
+  log('22:22:21', 'App [data-service:0] starting in -fork mode-'),
+  log('22:22:21', 'App [data-service:0] online'),
+  log('22:22:25', 'App [data-service:0] exited with code [0] via signal [SIGKILL]'),
+  log('22:22:25', 'App [data-service:0] will restart in 100ms'),
+  log('22:22:25', 'App [data-service:0] starting in -fork mode-'),
+  log('22:22:25', 'App [data-service:0] online'),
+];
+
+// Over max_memory_restart: PM2's worker reloads it (God.reloadProcessId), a stop nobody asked for.
+const MEMORY = [
+  log('10:00:00', 'App [data-service:0] starting in -fork mode-'),
+  log('10:00:00', 'App [data-service:0] online'),
+  log(
+    '10:02:00',
+    '[PM2][WORKER] Process 0 restarted because it exceeds --max-memory-restart value (current_memory=220000000 max_memory_limit=209715200 [octets])',
+  ),
+  log('10:02:00', 'Stopping app:data-service id:0'),
+  log('10:02:00', 'App [data-service:0] exited with code [0] via signal [SIGINT]'),
+  log('10:02:01', 'App [data-service:0] starting in -fork mode-'),
+  log('10:02:01', 'App [data-service:0] online'),
 ];
 
 const STOP_THEN_START = [
@@ -134,6 +160,18 @@ describe('downWindows', () => {
       ],
     },
     {
+      name: 'killed with SIGKILL (nothing logged) and restarted by PM2: a crash',
+      lines: KILLED,
+      listening: [at('22:22:21', 700), at('22:22:25', 900)],
+      expected: [{ cause: 'start' }, { cause: 'crash', from: at('22:22:25'), to: at('22:22:25', 900) }],
+    },
+    {
+      name: 'reloaded by PM2 over its memory limit: a crash (no one asked for it)',
+      lines: MEMORY,
+      listening: [],
+      expected: [{ cause: 'start' }, { cause: 'crash', from: at('10:02:00'), startedAt: at('10:02:01') }],
+    },
+    {
       name: 'stopped, then started minutes later: a stop',
       lines: STOP_THEN_START,
       listening: [at('10:03:31', 100)],
@@ -161,7 +199,11 @@ describe('downWindows', () => {
   }
 
   it("the running process's start counts when PM2's log does not hold it", () => {
-    const windows = downWindows([], undefined, [at('12:00:01', 300)], at('12:00:00', 650));
+    const started = at('12:00:00', 650);
+    const windows = downWindows([], undefined, [at('12:00:01', 300)], {
+      startedAt: started,
+      createdAt: started - 2,
+    });
     expect(windows).toEqual([
       {
         cause: 'start',
@@ -172,7 +214,20 @@ describe('downWindows', () => {
       },
     ]);
     // ...and once only when it does.
-    expect(downWindows(eventsOf(TRIAL9), TRIAL9_LAUNCH, [], at('21:57:54', 140))).toHaveLength(3);
+    expect(
+      downWindows(eventsOf(TRIAL9), TRIAL9_LAUNCH, [], {
+        startedAt: at('21:57:54', 140),
+        createdAt: at('21:57:54', 139),
+      }),
+    ).toHaveLength(3);
+  });
+
+  it("...as PM2's restart after a crash when its created_at is older (PM2 resets it only at a start asked for)", () => {
+    const started = at('12:00:00', 650);
+    const [window] = downWindows([], undefined, [], { startedAt: started, createdAt: at('11:40:00') });
+    expect(window).toMatchObject({ cause: 'crash', startedAt: at('12:00:00') });
+    // Without created_at nothing says it was asked for.
+    expect(downWindows([], undefined, [], { startedAt: started })[0]).toMatchObject({ cause: 'crash' });
   });
 
   it('an assumed end never outlasts the next going down', () => {
@@ -264,5 +319,46 @@ describe('windowAt', () => {
       ],
     ];
     for (const [met, text] of rows) expect(describeRestarts(met)).toBe(text);
+  });
+});
+
+// Only a (re)start someone asked for excuses a caller's failures: after a crash (a SIGKILL that
+// logged nothing, an exit, a memory reload) the failures are the evidence of that crash.
+describe('askedWindowAt', () => {
+  const rows: { name: string; lines: string[]; time: number; cause?: DownWindow['cause'] }[] = [
+    { name: 'during a restart asked for', lines: TRIAL9, time: at('21:54:30', 175), cause: 'restart' },
+    { name: 'during the first start', lines: TRIAL9, time: at('21:53:25', 500), cause: 'start' },
+    { name: 'during a stop, then a start', lines: STOP_THEN_START, time: at('10:02:00'), cause: 'stop' },
+    { name: "during PM2's restart after a SIGKILL: not excused", lines: KILLED, time: at('22:22:25', 400) },
+    { name: "during PM2's restart after an exit: not excused", lines: CRASH, time: at('10:05:07', 300) },
+    { name: 'during a reload over the memory limit: not excused', lines: MEMORY, time: at('10:02:00', 600) },
+  ];
+  for (const row of rows) {
+    it(row.name, () => {
+      const windows = downWindows(eventsOf(row.lines), undefined, []);
+      // The time falls in a window either way: only its cause decides.
+      expect(windowAt(windows, row.time, true)).toBeDefined();
+      const window = askedWindowAt(windows, row.time, true);
+      if (row.cause) expect(window).toMatchObject({ cause: row.cause });
+      else expect(window).toBeUndefined();
+    });
+  }
+
+  it('a failure where an asked-for window touches a crash is not excused', () => {
+    // Restarted by devctl at 10:00:05, crashed on its own at 10:00:06 (before any 'listening' line).
+    const lines = [
+      log('10:00:00', 'App [data-service:0] starting in -fork mode-'),
+      log('10:00:05', 'Stopping app:data-service id:0'),
+      log('10:00:05', 'App [data-service:0] exited with code [0] via signal [SIGINT]'),
+      log('10:00:05', 'App [data-service:0] starting in -fork mode-'),
+      log('10:00:06', 'App [data-service:0] exited with code [1] via signal [SIGINT]'),
+      log('10:00:06', 'App [data-service:0] will restart in 100ms'),
+      log('10:00:06', 'App [data-service:0] starting in -fork mode-'),
+    ];
+    const windows = downWindows(eventsOf(lines), undefined, []);
+    expect(windows.map((w) => w.cause)).toEqual(['start', 'restart', 'crash']);
+    expect(askedWindowAt(windows, at('10:00:05', 500), true)).toMatchObject({ cause: 'restart' });
+    // 10:00:06.2: the restart's assumed end (10:00:06) plus the log margin, and the crash's window.
+    expect(askedWindowAt(windows, at('10:00:06', 200), true)).toBeUndefined();
   });
 });

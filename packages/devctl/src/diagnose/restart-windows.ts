@@ -48,6 +48,9 @@ const RESTART_GAP_MS = 10_000;
 /** devctl notes its launch just before or after PM2 logs the start (PM2's line has second precision). */
 const LAUNCH_MATCH_MS = 2000;
 
+/** PM2 sets created_at and pm_uptime a moment apart at a start asked for. */
+const CREATED_MATCH_MS = 1500;
+
 const second = (ms: number) => Math.floor(ms / 1000) * 1000;
 
 /**
@@ -61,18 +64,22 @@ export function downWindows(
   launch: LaunchRecord | undefined,
   listening: number[],
   /**
-   * When the running process started (PM2's process list): its start counts even when PM2's log
-   * does not hold it (a log cut short, or lines lost).
+   * The running process (PM2's process list): when it started (pm_uptime), and when PM2 last reset
+   * its created_at, which every start, restart or reload asked for does (God.resetState) and PM2's
+   * own restart after an exit does not. Its start counts even when PM2's log does not hold it (a log
+   * cut short, or lines lost), as asked for only when created_at says so.
    */
-  processStart?: number,
+  process?: { startedAt: number; createdAt?: number },
 ): DownWindow[] {
-  if (processStart !== undefined) {
+  if (process !== undefined) {
+    const { startedAt, createdAt } = process;
     const logged = events.some(
-      (event) => event.kind === 'starting' && Math.abs(second(event.time) - second(processStart)) <= 1000,
+      (event) => event.kind === 'starting' && Math.abs(second(event.time) - second(startedAt)) <= 1000,
     );
     if (!logged) {
-      const start: Pm2Event = { time: processStart, kind: 'starting', name: '', pmId: -1, text: '' };
-      events = [...events.filter((event) => event.time < processStart), start];
+      const automatic = createdAt === undefined || startedAt - createdAt > CREATED_MATCH_MS;
+      const start: Pm2Event = { time: startedAt, kind: 'starting', name: '', pmId: -1, text: '', automatic };
+      events = [...events.filter((event) => event.time < startedAt), start];
     }
   }
   const windows: DownWindow[] = [];
@@ -87,13 +94,14 @@ export function downWindows(
       down ??= { from: second(event.time), crash: event.crash === true };
     } else if (event.kind === 'starting') {
       const startedAt = second(event.time);
-      const cause: DownWindow['cause'] = !down
-        ? 'start'
-        : down.crash || event.automatic
+      const cause: DownWindow['cause'] =
+        down?.crash || event.automatic
           ? 'crash'
-          : startedAt - down.from > RESTART_GAP_MS
-            ? 'stop'
-            : 'restart';
+          : !down
+            ? 'start'
+            : startedAt - down.from > RESTART_GAP_MS
+              ? 'stop'
+              : 'restart';
       const recorded =
         launch?.healthyAt != null &&
         Math.abs(launch.launchedAt - startedAt) <= LAUNCH_MATCH_MS &&
@@ -135,6 +143,32 @@ export const LOG_SKEW_MS = 500;
 export function windowAt(windows: DownWindow[], time: number, precise: boolean): DownWindow | undefined {
   const latest = precise ? time : time + 999;
   return windows.find((window) => latest >= window.from && time <= window.to + LOG_SKEW_MS);
+}
+
+/**
+ * A window someone asked for: a start, restart, reload or stop (then a start) by a user or devctl.
+ * A crash window is not: the service exited on its own (an uncaught error, process.exit, the OOM
+ * killer's SIGKILL, its memory limit) and PM2 restarted it; its callers' failures then are the
+ * evidence of that crash, which may have logged nothing of its own.
+ */
+export const askedFor = (window: DownWindow): boolean => window.cause !== 'crash';
+
+/**
+ * The window of a (re)start someone asked for that a failure at `time` falls in: such a failure met
+ * that restart and is no finding. A failure that may also have met a crash (the windows touch, within
+ * the margins of windowAt) is not excused: the crash is the likelier cause, and a silent one has no
+ * other evidence.
+ */
+export function askedWindowAt(windows: DownWindow[], time: number, precise: boolean): DownWindow | undefined {
+  if (
+    windowAt(
+      windows.filter((window) => !askedFor(window)),
+      time,
+      precise,
+    )
+  )
+    return undefined;
+  return windowAt(windows.filter(askedFor), time, precise);
 }
 
 const clockOf = (ms: number) => new Date(ms).toTimeString().slice(0, 8);

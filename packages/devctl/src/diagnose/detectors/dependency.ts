@@ -12,8 +12,9 @@ import { serviceUrlVariable } from '@repo/stack-contract';
 import type { ServiceSnapshot, Snapshot } from '../collect';
 import { type Dependency, describeDependency, isLocalHost } from '../dependencies';
 import type { LoggedError } from '../log-tail';
+import type { Pm2Event } from '../pm2-log';
 import { type Relay, relayChain, relayOf, traceCommand } from '../requests';
-import { type DownWindow, downWindows, windowAt } from '../restart-windows';
+import { askedFor, askedWindowAt, type DownWindow, downWindows, windowAt } from '../restart-windows';
 import type { Evidence } from '../types';
 import { snapshotUrlMismatches, snapshotUrlPathMismatches } from './config-consistency';
 import {
@@ -24,6 +25,7 @@ import {
   isNew,
   iso,
   newErrors,
+  pm2Evidence,
   restartCommand,
   serviceNamed,
   systemEvidence,
@@ -390,6 +392,10 @@ export function detectDependencies(snapshot: Snapshot): Candidate[] {
         const recentReasons = [...new Set(recent.map((o) => o.failure.reason))].join(', ');
         const recentRequests = [...new Set(recent.flatMap((o) => o.requestId ?? []))];
         const lastRequest = recentRequests[recentRequests.length - 1];
+        // Failures while PM2 restarted the target after an exit no one asked for: that exit is the
+        // cause, and it may have logged nothing (a SIGKILL from the OOM killer).
+        const exits = answered ? [] : crashesMet(target, recent);
+        const exitText = exits.length > 0 ? ` while ${describeExits(target.entry.name, exits)}` : '';
         // Kept only when nothing in the target explains it; even then the relay is not the fix.
         found.push({
           kind: answered ? 'request-error' : 'dependency-unreachable',
@@ -399,12 +405,17 @@ export function detectDependencies(snapshot: Snapshot): Candidate[] {
           causedBy: target.entry.name,
           summary: answered
             ? `${name} got ${recent.length} failed answer(s) from ${target.entry.name}, last at ${clock(recentLast.time)} (${recentReasons}); ${target.entry.name} logged no cause for them`
-            : `${name} failed to reach ${target.entry.name} ${recent.length} time(s), last at ${clock(recentLast.time)} (${recentReasons}); ${target.entry.name} answers /health now`,
-          evidence: recent.slice(-3).map((o) => o.evidence),
+            : `${name} failed to reach ${target.entry.name} ${recent.length} time(s), last at ${clock(recentLast.time)} (${recentReasons})${exitText}; ${target.entry.name} answers /health now`,
+          evidence: [
+            ...exits.slice(-1).map((event) => pm2Evidence(target.entry.name, event)),
+            ...recent.slice(-3).map((o) => o.evidence),
+          ],
           location: null,
           next: lastRequest
             ? `${traceCommand(lastRequest)} (where the request failed), then pnpm devctl logs ${target.entry.name} --since 10m`
-            : `pnpm devctl logs ${target.entry.name} --since 10m (slow or restarting?), then pnpm devctl diagnose ${name}`,
+            : exits.length > 0
+              ? `pnpm devctl logs ${target.entry.name} --since 10m (why it exited; a kill with nothing logged is from outside, e.g. the OOM killer: dmesg), then pnpm devctl diagnose ${name}`
+              : `pnpm devctl logs ${target.entry.name} --since 10m (slow or restarting?), then pnpm devctl diagnose ${name}`,
           requests: recentRequests,
           times: recent.map((o) => o.time),
         });
@@ -475,7 +486,13 @@ export function restartWindows(service: ServiceSnapshot): DownWindow[] {
     const listening = service.lines
       .filter((line) => LISTENING.test(String(line.record?.msg ?? '')))
       .map((line) => line.time);
-    windows = downWindows(service.events, service.launch, listening, service.process?.startedAt);
+    const started = service.process?.startedAt;
+    windows = downWindows(
+      service.events,
+      service.launch,
+      listening,
+      started === undefined ? undefined : { startedAt: started, createdAt: service.process?.createdAt },
+    );
     windowsCache.set(service, windows);
   }
   return windows;
@@ -498,8 +515,10 @@ const RESTART_REASONS = new Set([
 /**
  * The restart of a stack service that a failure met: the call that failed first (the deepest hop of
  * a relayed message) got no answer, or a 503, from a service that is up now, at a moment that
- * service was down for a start, a restart or PM2's restart after a crash. Such a failure is not a
- * current finding: the restart was asked for, or the crash is that service's own finding.
+ * service was down for a start, stop or restart someone asked for. Such a failure is not a current
+ * finding: the restart was asked for. A failure during PM2's restart after a crash stays one: the
+ * crash may have logged nothing of its own (process.exit, the OOM killer's SIGKILL), and the
+ * caller's failures are then its only evidence (root-cause.ts folds them into a crash finding).
  */
 export function metRestart(
   snapshot: Snapshot,
@@ -511,8 +530,41 @@ export function metRestart(
   if (!first || !RESTART_REASONS.has(first.reason)) return undefined;
   const service = serviceNamed(snapshot, first.name);
   if (!service || isDown(service)) return undefined;
-  const window = windowAt(restartWindows(service), at.time, at.precise);
+  const window = askedWindowAt(restartWindows(service), at.time, at.precise);
   return window ? { service: first.name, window } : undefined;
+}
+
+/**
+ * PM2's exits (or memory-limit reloads) of `target` that were not asked for and that the failures
+ * met: they fell in the window from that exit until PM2's restart of it answered.
+ */
+function crashesMet(target: ServiceSnapshot, seen: Observation[]): Pm2Event[] {
+  const crashes = restartWindows(target).filter((window) => !askedFor(window));
+  const met = new Set<DownWindow>();
+  for (const o of seen) {
+    const window = windowAt(crashes, o.time, o.precise);
+    if (window) met.add(window);
+  }
+  return [...met].flatMap(
+    (window) =>
+      target.events.find(
+        (event) =>
+          (event.kind === 'exited' || event.kind === 'memory-restart') &&
+          Math.floor(event.time / 1000) * 1000 === window.from,
+      ) ?? [],
+  );
+}
+
+/** "inventory exited at 22:22:25 (signal SIGKILL) and PM2 restarted it". */
+function describeExits(name: string, exits: Pm2Event[]): string {
+  const how = (event: Pm2Event) =>
+    event.kind === 'memory-restart'
+      ? 'over its memory limit'
+      : event.signal && event.signal !== 'SIGINT'
+        ? `signal ${event.signal}`
+        : `exit code ${event.exitCode ?? '?'}`;
+  const times = exits.map((event) => `${clock(event.time)} (${how(event)})`);
+  return `${name} exited at ${times.join(', ')} and PM2 restarted it`;
 }
 
 /** The restarts a service's logged errors met, for its `checked:` line ("2 errors while ..."). */
