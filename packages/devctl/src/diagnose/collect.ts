@@ -1,5 +1,6 @@
 import { readCache, writeCache } from '../cache';
 import type { Ecosystem, ServiceEntry } from '../ecosystem/index';
+import { readTimings } from '../graph/timings';
 import { parentPid } from '../lifecycle/instances';
 import { listProcesses, pm2Home } from '../pm2/index';
 import { fileSize, settleExitOutput } from '../pm2/log-tail';
@@ -21,6 +22,7 @@ import { MIN_GROWTH, steadyGrowth } from './detectors/memory';
 import { type CpuUse, isIdle, readStuckStack, type StuckStack, sampleCpu } from './inspect';
 import { findErrors, type LoggedError, type LogLine, mergeTails, readTail, TAIL_LINES } from './log-tail';
 import { lastRequestedStart, type Pm2Event, readPm2Events } from './pm2-log';
+import type { LaunchRecord } from './restart-windows';
 
 export type { ServiceState };
 
@@ -42,6 +44,8 @@ export interface ServiceSnapshot {
   /** Errors in the log tail (all of them; detectors compare with `since`). */
   errors: LoggedError[];
   events: Pm2Event[];
+  /** devctl's record of its last start/restart --wait (when /health answered), if any. */
+  launch?: LaunchRecord;
   health: HttpProbe | undefined;
   ready: HttpProbe | undefined;
   memory: MemorySample[];
@@ -352,6 +356,15 @@ export async function collect(options: CollectOptions): Promise<Snapshot> {
     }),
   );
 
+  const timings = readTimings(ecosystem.root);
+  for (const service of services) {
+    const timing = timings[service.entry.name];
+    if (timing)
+      service.launch = {
+        launchedAt: Date.parse(timing.launchedAt),
+        healthyAt: timing.healthyAt === null ? null : Date.parse(timing.healthyAt),
+      };
+  }
   const byName = new Map(ecosystem.services.map((entry) => [entry.name, entry]));
   const events = readPm2Events(home, (name) => stopExitCodes(byName.get(name)));
   const processes = await processesPromise;

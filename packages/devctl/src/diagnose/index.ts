@@ -7,11 +7,13 @@ import { type Ecosystem, loadEcosystem, resolveServices } from '../ecosystem/ind
 import { changedSinceHealthyFindings, changesSinceHealthy, runningChanges, withChanges } from './changes';
 import { collect, type ServiceSnapshot, type Snapshot } from './collect';
 import { configCheckedLine } from './config-snapshot';
+import { restartsMet } from './detectors/dependency';
 import { detectors } from './detectors/index';
 import { SETTLING_MS, steadyGrowth, tooYoungToJudge } from './detectors/memory';
 import { clock, mib } from './detectors/shared';
 import { type HealthyRecord, readLastHealthy, recordHealthy, verifiedByDiagnose } from './last-healthy';
 import { localEditLines } from './local-edits';
+import { describeRestarts } from './restart-windows';
 import { attributeRootCauses } from './root-cause';
 import { writeSnapshotFile } from './snapshot-file';
 import type { Changes, DiagnoseReport, Finding } from './types';
@@ -71,8 +73,18 @@ export function checkedLines(snapshot: Snapshot, findings: Finding[]): string[] 
     const named = findings.some(
       (finding) => finding.service === service.entry.name || finding.affects?.includes(service.entry.name),
     );
+    // Errors that only met the restart of a service they call are said to be that (dependency.ts).
+    const met = restartsMet(snapshot, service);
+    const metErrors = Math.min(met.errors, errors);
+    const during = describeRestarts(met.restarts);
+    const metText =
+      metErrors === 0
+        ? ''
+        : metErrors === errors
+          ? ` while ${during}`
+          : `, ${metErrors} of them while ${during}`;
     parts.push(
-      `logs since ${service.since ? clock(service.since) : 'the start of the tail'} (${errors} error${errors === 1 ? '' : 's'}${errors > 0 && !named ? `, none a current finding` : ''})`,
+      `logs since ${service.since ? clock(service.since) : 'the start of the tail'} (${errors} error${errors === 1 ? '' : 's'}${metText}${errors > 0 && !named ? `, none a current finding` : ''})`,
     );
     if (service.state === 'online') {
       parts.push(`/health ${probeText(service.health)}`, `/ready ${probeText(service.ready)}`);

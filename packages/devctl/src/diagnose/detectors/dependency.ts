@@ -12,7 +12,9 @@ import { serviceUrlVariable } from '@repo/stack-contract';
 import type { ServiceSnapshot, Snapshot } from '../collect';
 import { type Dependency, describeDependency, isLocalHost } from '../dependencies';
 import type { LoggedError } from '../log-tail';
-import { relayChain, relayOf, traceCommand } from '../requests';
+import type { Pm2Event } from '../pm2-log';
+import { type Relay, relayChain, relayOf, traceCommand } from '../requests';
+import { askedFor, askedWindowAt, type DownWindow, downWindows, windowAt } from '../restart-windows';
 import type { Evidence } from '../types';
 import { snapshotUrlMismatches, snapshotUrlPathMismatches } from './config-consistency';
 import {
@@ -23,6 +25,7 @@ import {
   isNew,
   iso,
   newErrors,
+  pm2Evidence,
   restartCommand,
   serviceNamed,
   systemEvidence,
@@ -37,7 +40,17 @@ export interface DependencyFailure {
   reason: string;
   /** For a relayed message: the stack services it names, outermost first (the upstream, then deeper). */
   via?: string[];
+  /** For a relayed message: its deepest hop, the call that failed first (its reason as `reason` is). */
+  deepest?: { name: string; reason: string };
 }
+
+const hopReason = (hop: Relay) =>
+  hop.how === 'failed' ? `HTTP_${hop.status}` : hop.how === 'timeout' ? 'ETIMEDOUT' : (hop.code ?? hop.how);
+
+const deepestOf = (chain: Relay[]) => {
+  const last = chain[chain.length - 1];
+  return last ? { name: last.upstream, reason: hopReason(last) } : undefined;
+};
 
 const HOST = String.raw`(\[[^\]]+\]|[\w.-]+)`;
 const CONNECT = new RegExp(
@@ -67,14 +80,23 @@ export function parseDependencyFailure(text: string, code?: string): DependencyF
   const first = chain[0];
   if (first) {
     const via = chain.map((hop) => hop.upstream);
+    const deepest = deepestOf(chain);
     if (first.how === 'failed')
-      return { name: first.upstream, host: undefined, port: undefined, reason: `HTTP_${first.status}`, via };
+      return {
+        name: first.upstream,
+        host: undefined,
+        port: undefined,
+        reason: hopReason(first),
+        via,
+        deepest,
+      };
     return {
       name: first.upstream,
       host: first.host,
       port: first.port,
-      reason: first.how === 'timeout' ? 'ETIMEDOUT' : (first.code ?? first.how),
+      reason: hopReason(first),
       via,
+      deepest,
     };
   }
   const connect = CONNECT.exec(text);
@@ -110,6 +132,8 @@ export function failureOfError(error: LoggedError): DependencyFailure | undefine
 interface Observation {
   failure: DependencyFailure;
   time: number;
+  /** False when `time` is PM2's prefix (second precision). */
+  precise: boolean;
   evidence: Evidence;
   requestId?: string;
 }
@@ -183,6 +207,7 @@ function observations(snapshot: Snapshot, service: ServiceSnapshot): Observation
       found.push({
         failure,
         time: error.time,
+        precise: error.precise,
         evidence: errorEvidence(snapshot, name, error),
         requestId: error.requestId,
       });
@@ -201,6 +226,7 @@ function observations(snapshot: Snapshot, service: ServiceSnapshot): Observation
     found.push({
       failure,
       time: snapshot.now,
+      precise: true,
       evidence: systemEvidence(
         snapshot,
         name,
@@ -248,10 +274,12 @@ function relayedObservations(snapshot: Snapshot, caller: ServiceSnapshot): Obser
           name: hop.upstream,
           host: hop.host,
           port: hop.port,
-          reason: hop.how === 'timeout' ? 'ETIMEDOUT' : (hop.code ?? hop.how),
+          reason: hopReason(hop),
           via: chain.slice(index).map((h) => h.upstream),
+          deepest: deepestOf(chain),
         },
         time: error.time,
+        precise: error.precise,
         evidence: errorEvidence(snapshot, relaying.entry.name, error),
         requestId: error.requestId,
       });
@@ -354,13 +382,20 @@ export function detectDependencies(snapshot: Snapshot): Candidate[] {
         // The target is healthy now: failures from before its last start, or from before the last
         // start of a service deeper in the relayed message, are history (that start brought a newer
         // build or configuration, and the service now answers).
-        const recent = seen.filter((o) => !isHistory(snapshot, target.entry.name, o));
+        // Failures to reach a service while it was (re)starting are that restart, not a fault.
+        const recent = seen.filter(
+          (o) => !isHistory(snapshot, target.entry.name, o) && !metRestart(snapshot, o.failure, o),
+        );
         if (recent.length === 0 || !last) continue;
         const recentLast = recent[recent.length - 1] as Observation;
         const answered = recent.every((o) => o.failure.reason.startsWith('HTTP_'));
         const recentReasons = [...new Set(recent.map((o) => o.failure.reason))].join(', ');
         const recentRequests = [...new Set(recent.flatMap((o) => o.requestId ?? []))];
         const lastRequest = recentRequests[recentRequests.length - 1];
+        // Failures while PM2 restarted the target after an exit no one asked for: that exit is the
+        // cause, and it may have logged nothing (a SIGKILL from the OOM killer).
+        const exits = answered ? [] : crashesMet(target, recent);
+        const exitText = exits.length > 0 ? ` while ${describeExits(target.entry.name, exits)}` : '';
         // Kept only when nothing in the target explains it; even then the relay is not the fix.
         found.push({
           kind: answered ? 'request-error' : 'dependency-unreachable',
@@ -370,12 +405,17 @@ export function detectDependencies(snapshot: Snapshot): Candidate[] {
           causedBy: target.entry.name,
           summary: answered
             ? `${name} got ${recent.length} failed answer(s) from ${target.entry.name}, last at ${clock(recentLast.time)} (${recentReasons}); ${target.entry.name} logged no cause for them`
-            : `${name} failed to reach ${target.entry.name} ${recent.length} time(s), last at ${clock(recentLast.time)} (${recentReasons}); ${target.entry.name} answers /health now`,
-          evidence: recent.slice(-3).map((o) => o.evidence),
+            : `${name} failed to reach ${target.entry.name} ${recent.length} time(s), last at ${clock(recentLast.time)} (${recentReasons})${exitText}; ${target.entry.name} answers /health now`,
+          evidence: [
+            ...exits.slice(-1).map((event) => pm2Evidence(target.entry.name, event)),
+            ...recent.slice(-3).map((o) => o.evidence),
+          ],
           location: null,
           next: lastRequest
             ? `${traceCommand(lastRequest)} (where the request failed), then pnpm devctl logs ${target.entry.name} --since 10m`
-            : `pnpm devctl logs ${target.entry.name} --since 10m (slow or restarting?), then pnpm devctl diagnose ${name}`,
+            : exits.length > 0
+              ? `pnpm devctl logs ${target.entry.name} --since 10m (why it exited; a kill with nothing logged is from outside, e.g. the OOM killer: dmesg), then pnpm devctl diagnose ${name}`
+              : `pnpm devctl logs ${target.entry.name} --since 10m (slow or restarting?), then pnpm devctl diagnose ${name}`,
           requests: recentRequests,
           times: recent.map((o) => o.time),
         });
@@ -422,49 +462,130 @@ export function detectDependencies(snapshot: Snapshot): Candidate[] {
 }
 
 /**
- * True when a failure of a call to `upstream` was logged before the last start (that the user asked
- * for) of that upstream or of a stack service deeper in its relayed message that is up now: the
- * service that failed has been restarted on a newer build or configuration since.
- */
-const LISTENING = /\blistening (on|at)\b/i;
-/** A caller logs a failed call after it failed: the same moment can be stamped this much later. */
-const LOG_SKEW_MS = 500;
-
-/**
- * When the service's current run began to answer: its process's first "listening" line since the
- * start asked for (the kit logs one once up), or that start when no such line is in the tail.
- */
-function answeringSince(service: ServiceSnapshot): number | undefined {
-  if (service.since === undefined) return undefined;
-  const start = Math.floor(service.since / 1000) * 1000;
-  const pid = service.process?.pid;
-  const listening = service.lines.find(
-    (line) =>
-      line.time >= start &&
-      (pid === undefined || line.record?.pid === undefined || line.record.pid === pid) &&
-      LISTENING.test(String(line.record?.msg ?? '')),
-  );
-  return listening ? listening.time + LOG_SKEW_MS : start;
-}
-
-/**
- * A failure to reach a service that answers now is history when it happened before the service's
- * current run began to answer: before the last start asked for (that start brought a newer build or
- * configuration), or during it, while the process was booting -- a caller polling every 500 ms
- * (worker-service) logs ECONNREFUSED during every `restart data-service`, and that was the
- * restart, not a fault (trial: a warning after a clean restart --wait).
+ * A failure to reach a service that answers now is history when it happened before the last start
+ * of that service asked for, or of a stack service deeper in its relayed message that is up now:
+ * that start brought a newer build or configuration. (A failure while the service was booting is
+ * a restart met, not history: metRestart.)
  */
 function isHistory(snapshot: Snapshot, upstream: string, observation: Observation): boolean {
-  // An answer (HTTP_5xx) came from a process that listened: only the start bounds it. A request a
-  // moment after the start that got a 500 is current (CI: a chain's relays 0.4 s after the leaf's
-  // "listening" line were taken for boot-time failures, and its callers no longer folded in).
-  const answered = observation.failure.reason.startsWith('HTTP_');
   return [upstream, ...(observation.failure.via ?? [])].some((name) => {
     const service = serviceNamed(snapshot, name);
     if (!service || service.since === undefined || isDown(service)) return false;
-    const cutoff = answered ? Math.floor(service.since / 1000) * 1000 : (answeringSince(service) ?? 0);
-    return observation.time < cutoff;
+    return observation.time < Math.floor(service.since / 1000) * 1000;
   });
+}
+
+const LISTENING = /\blistening (on|at)\b/i;
+
+const windowsCache = new WeakMap<ServiceSnapshot, DownWindow[]>();
+
+/** When the service was down for a (re)start, per PM2's log, devctl's record and its own log. */
+export function restartWindows(service: ServiceSnapshot): DownWindow[] {
+  let windows = windowsCache.get(service);
+  if (!windows) {
+    const listening = service.lines
+      .filter((line) => LISTENING.test(String(line.record?.msg ?? '')))
+      .map((line) => line.time);
+    const started = service.process?.startedAt;
+    windows = downWindows(
+      service.events,
+      service.launch,
+      listening,
+      started === undefined ? undefined : { startedAt: started, createdAt: service.process?.createdAt },
+    );
+    windowsCache.set(service, windows);
+  }
+  return windows;
+}
+
+/**
+ * What a (re)starting service does to its callers: refuses connections (nothing listens), breaks
+ * off the answers in flight, or answers 503 while it closes (the kit's return503OnClosing). A
+ * timeout or a name that does not resolve is no part of a restart.
+ */
+const RESTART_REASONS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'unreachable',
+  'broke-off',
+  'HTTP_503',
+]);
+
+/**
+ * The restart of a stack service that a failure met: the call that failed first (the deepest hop of
+ * a relayed message) got no answer, or a 503, from a service that is up now, at a moment that
+ * service was down for a start, stop or restart someone asked for. Such a failure is not a current
+ * finding: the restart was asked for. A failure during PM2's restart after a crash stays one: the
+ * crash may have logged nothing of its own (process.exit, the OOM killer's SIGKILL), and the
+ * caller's failures are then its only evidence (root-cause.ts folds them into a crash finding).
+ */
+export function metRestart(
+  snapshot: Snapshot,
+  failure: DependencyFailure,
+  at: { time: number; precise: boolean },
+): { service: string; window: DownWindow } | undefined {
+  const first =
+    failure.deepest ?? (failure.name ? { name: failure.name, reason: failure.reason } : undefined);
+  if (!first || !RESTART_REASONS.has(first.reason)) return undefined;
+  const service = serviceNamed(snapshot, first.name);
+  if (!service || isDown(service)) return undefined;
+  const window = askedWindowAt(restartWindows(service), at.time, at.precise);
+  return window ? { service: first.name, window } : undefined;
+}
+
+/**
+ * PM2's exits (or memory-limit reloads) of `target` that were not asked for and that the failures
+ * met: they fell in the window from that exit until PM2's restart of it answered.
+ */
+function crashesMet(target: ServiceSnapshot, seen: Observation[]): Pm2Event[] {
+  const crashes = restartWindows(target).filter((window) => !askedFor(window));
+  const met = new Set<DownWindow>();
+  for (const o of seen) {
+    const window = windowAt(crashes, o.time, o.precise);
+    if (window) met.add(window);
+  }
+  return [...met].flatMap(
+    (window) =>
+      target.events.find(
+        (event) =>
+          (event.kind === 'exited' || event.kind === 'memory-restart') &&
+          Math.floor(event.time / 1000) * 1000 === window.from,
+      ) ?? [],
+  );
+}
+
+/** "inventory exited at 22:22:25 (signal SIGKILL) and PM2 restarted it". */
+function describeExits(name: string, exits: Pm2Event[]): string {
+  const how = (event: Pm2Event) =>
+    event.kind === 'memory-restart'
+      ? 'over its memory limit'
+      : event.signal && event.signal !== 'SIGINT'
+        ? `signal ${event.signal}`
+        : `exit code ${event.exitCode ?? '?'}`;
+  const times = exits.map((event) => `${clock(event.time)} (${how(event)})`);
+  return `${name} exited at ${times.join(', ')} and PM2 restarted it`;
+}
+
+/** The restarts a service's logged errors met, for its `checked:` line ("2 errors while ..."). */
+export interface RestartsMet {
+  errors: number;
+  restarts: { service: string; window: DownWindow }[];
+}
+
+/** The errors (level error and above) since the service's last start that only met a restart. */
+export function restartsMet(snapshot: Snapshot, service: ServiceSnapshot): RestartsMet {
+  const restarts = new Map<string, { service: string; window: DownWindow }>();
+  let errors = 0;
+  for (const error of newErrors(service)) {
+    if (error.level < 50) continue;
+    const failure = failureOfError(error) ?? answeredWithFailure(error);
+    const met = failure && metRestart(snapshot, failure, error);
+    if (!met) continue;
+    errors++;
+    restarts.set(`${met.service}@${met.window.from}`, met);
+  }
+  return { errors, restarts: [...restarts.values()] };
 }
 
 const startCommandFor = (name: string) => `pnpm devctl start ${name} --wait`;
