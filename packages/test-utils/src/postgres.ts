@@ -126,7 +126,8 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
   // biome-ignore lint/complexity/useLiteralKeys: process.env is an index signature
   const binDir = options.binDir ?? process.env['PG_BIN_DIR'] ?? findPgBinDir();
   const database = options.database ?? 'test';
-  if (!/^[a-z_][a-z0-9_]*$/.test(database))
+  // A project's name (`devctl init my-app`) is its database's: hyphens allowed, the name quoted.
+  if (!/^[a-z_][a-z0-9_-]*$/.test(database))
     throw new Error(`startPostgres: invalid database name ${database}`);
   const bin = (name: string) => join(binDir, name);
   for (const name of ['initdb', 'pg_ctl', 'postgres']) {
@@ -195,7 +196,7 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
       ...asServerUser(bin('postgres'), ['--single', '-D', dataDir, '-F', 'postgres']),
       {
         cwd: dir,
-        input: `CREATE DATABASE ${database};\n`,
+        input: `CREATE DATABASE "${database}";\n`,
         encoding: 'utf8',
         timeout: 60_000,
       },

@@ -19,7 +19,8 @@ describe('a schema per stack on one PostgreSQL database', () => {
   };
 
   beforeAll(async () => {
-    server = await startPostgres();
+    // Named as a project made by `devctl init my-app` names its database: a hyphen, quoted.
+    server = await startPostgres({ database: 'my-app' });
   }, 120_000);
 
   afterAll(async () => {
