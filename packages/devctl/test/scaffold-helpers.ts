@@ -1,10 +1,13 @@
 // Shared by the scaffold and init tests: the real devctl bin run as a user runs it, and a project
 // made from this repository (by `devctl init`) in a temporary folder, on ports of its own.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pinStack } from '@repo/stack-contract';
 import { freePorts, type TempDir, tempDir } from '@repo/test-utils';
+import { parseServiceLines } from '../src/scaffold/ecosystem-text';
+import { handWrittenApiSegments, parseGeneratedRoutes, REGISTRY_FILE } from '../src/scaffold/gateway-text';
+import { SAMPLE_SERVICE_FOLDERS } from '../src/scaffold/samples';
 import { devctlBin, type RunResult, runCommand, stackRegistryEnv } from './fixtures/harness';
 
 export { devctlBin, type RunResult };
@@ -146,4 +149,68 @@ export async function install(root: string): Promise<void> {
     timeoutMs: 240_000,
   });
   if (result.code !== 0) throw new Error(`pnpm install failed in ${root}: ${said(result)}`);
+}
+
+const ecosystemLines = (root: string) =>
+  parseServiceLines(readFileSync(join(root, 'ecosystem.config.js'), 'utf8'));
+const registryOf = (root: string) =>
+  existsSync(join(root, REGISTRY_FILE))
+    ? parseGeneratedRoutes(readFileSync(join(root, REGISTRY_FILE), 'utf8'))
+    : [];
+
+/**
+ * `base`, else `base2`, `base3`...: the first service name the project at `root` does not have yet
+ * (no services/<name> folder, no <name>-service in its ecosystem, no /api/<name> route, generated or
+ * hand-written), leaving out `avoid`. The template these tests copy is whatever checkout they run
+ * in, and its user may already have made a `billing`: a test that creates a service picks its name
+ * here, so it checks the same things in every checkout.
+ */
+export function unusedServiceName(root: string, base: string, avoid: readonly string[] = []): string {
+  const lines = ecosystemLines(root);
+  const routes = registryOf(root);
+  const handWritten = handWrittenApiSegments(root);
+  const taken = (name: string) =>
+    avoid.includes(name) ||
+    existsSync(join(root, 'services', name)) ||
+    lines.some((line) => line.folder === name || line.name === `${name}-service`) ||
+    routes.some((route) => route.service === `${name}-service` || route.prefix === `/api/${name}`) ||
+    handWritten.has(name);
+  let name = base;
+  for (let n = 2; taken(name); n++) name = `${base}${n}`;
+  return name;
+}
+
+/** `preferred`, or the first port below it, that no service of the project's ecosystem or registry uses. */
+export function unusedServicePort(root: string, preferred: number): number {
+  const used = new Set([...ecosystemLines(root).map((l) => l.port), ...registryOf(root).map((r) => r.port)]);
+  let port = preferred;
+  while (used.has(port)) port--;
+  return port;
+}
+
+/**
+ * The PM2 names `devctl init --no-samples` of `root` keeps, in ecosystem order: api-gateway and every
+ * service that is no sample and needs none, directly or through another service.
+ */
+export function servicesKeptWithoutSamples(root: string): string[] {
+  const lines = ecosystemLines(root);
+  const gone = new Set(lines.filter((l) => SAMPLE_SERVICE_FOLDERS.includes(l.folder)).map((l) => l.name));
+  let before = -1;
+  while (gone.size !== before) {
+    before = gone.size;
+    for (const line of lines)
+      if (line.folder !== 'api-gateway' && line.dependsOn.some((d) => gone.has(d))) gone.add(line.name);
+  }
+  return lines.filter((l) => !gone.has(l.name)).map((l) => l.name);
+}
+
+/** unusedServiceName for each of `bases`, all different from each other and from `avoid`. */
+export function unusedServiceNames<const T extends readonly string[]>(
+  root: string,
+  bases: T,
+  avoid: readonly string[] = [],
+): { [K in keyof T]: string } {
+  const names: string[] = [];
+  for (const base of bases) names.push(unusedServiceName(root, base, [...avoid, ...names]));
+  return names as { [K in keyof T]: string };
 }

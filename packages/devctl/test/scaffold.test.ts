@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
+import { serviceUrlVariable } from '@repo/stack-contract';
 import { freePort, tempDir } from '@repo/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadEcosystem } from '../src/ecosystem/index';
@@ -36,7 +37,11 @@ import {
   type Project,
   run,
   said,
+  servicesKeptWithoutSamples,
   templateRoot,
+  unusedServiceName,
+  unusedServiceNames,
+  unusedServicePort,
 } from './scaffold-helpers';
 
 const ecosystemText = readFileSync(join(templateRoot, 'ecosystem.config.js'), 'utf8');
@@ -98,23 +103,29 @@ describe('service and project names', () => {
   });
 });
 
+/**
+ * The new service of the text and refusal tests: billing, unless this checkout has one already
+ * (then billing2...), on a port no service of it uses.
+ */
+const fresh = unusedServiceName(templateRoot, 'billing');
+const freshPort = unusedServicePort(templateRoot, 3999);
+
 describe('ecosystem.config.js as text', () => {
-  const billing = { name: 'billing-service', folder: 'billing', port: 3999, dependsOn: ['data-service'] };
+  const billing = { name: `${fresh}-service`, folder: fresh, port: freshPort, dependsOn: ['data-service'] };
+  const billingLine = `service('${fresh}-service', '${fresh}', ${freshPort}, ['data-service']),`;
 
   it('adds one service() line that PM2 loads, keeping every other line', () => {
     const added = insertServiceLine(ecosystemText, billing);
     expect(added.split('\n')).toHaveLength(ecosystemText.split('\n').length + 1);
     // After the last service, before the tools (the log rotator).
-    expect(added).toContain(
-      "    service('billing-service', 'billing', 3999, ['data-service']),\n    logRotator(),\n  ],",
-    );
-    const app = loadText(added).apps.find((a) => a.name === 'billing-service');
-    expect(app).toMatchObject({ env: { PORT: '3999' }, depends_on: ['data-service'] });
-    expect(app?.cwd.endsWith(join('services', 'billing'))).toBe(true);
+    expect(added).toContain(`    ${billingLine}\n    logRotator(),\n  ],`);
+    const app = loadText(added).apps.find((a) => a.name === `${fresh}-service`);
+    expect(app).toMatchObject({ env: { PORT: String(freshPort) }, depends_on: ['data-service'] });
+    expect(app?.cwd.endsWith(join('services', fresh))).toBe(true);
   });
 
   it('removing the line gives back the text exactly', () => {
-    expect(removeServiceLine(insertServiceLine(ecosystemText, billing), 'billing-service')).toBe(
+    expect(removeServiceLine(insertServiceLine(ecosystemText, billing), `${fresh}-service`)).toBe(
       ecosystemText,
     );
     expect(removeServiceLine(ecosystemText, 'no-such-service')).toBeUndefined();
@@ -124,14 +135,14 @@ describe('ecosystem.config.js as text', () => {
     const oneLine =
       "module.exports = {\n  apps: [service('api-gateway', 'api-gateway', 3000, ['a', 'b'])],\n};\n";
     expect(insertServiceLine(oneLine, billing)).toBe(
-      "module.exports = {\n  apps: [\n    service('api-gateway', 'api-gateway', 3000, ['a', 'b']),\n    service('billing-service', 'billing', 3999, ['data-service']),\n  ],\n};\n",
+      `module.exports = {\n  apps: [\n    service('api-gateway', 'api-gateway', 3000, ['a', 'b']),\n    ${billingLine}\n  ],\n};\n`,
     );
   });
 
   it('adds the first service before the tools, and refuses entries it cannot read', () => {
     const toolsOnly = 'module.exports = {\n  apps: [\n    // tools\n    logRotator(),\n  ],\n};\n';
     expect(insertServiceLine(toolsOnly, billing)).toBe(
-      "module.exports = {\n  apps: [\n    // tools\n    service('billing-service', 'billing', 3999, ['data-service']),\n    logRotator(),\n  ],\n};\n",
+      `module.exports = {\n  apps: [\n    // tools\n    ${billingLine}\n    logRotator(),\n  ],\n};\n`,
     );
     const handWritten = "module.exports = {\n  apps: [\n    { name: 'x', script: 'x.js' },\n  ],\n};\n";
     expect(() => insertServiceLine(handWritten, billing)).toThrow(/not service\(\.\.\.\) lines/);
@@ -155,42 +166,65 @@ describe('ecosystem.config.js as text', () => {
 });
 
 describe("the gateway's generated routes as text", () => {
-  const entry = { prefix: '/api/billing', service: 'billing-service', port: 3999, auth: 'public' as const };
+  const entry = {
+    prefix: `/api/${fresh}`,
+    service: `${fresh}-service`,
+    port: freshPort,
+    auth: 'public' as const,
+  };
+  // Two more services this checkout has not got, for the cases that add several.
+  const ledger = unusedServiceName(templateRoot, 'ledger', [fresh]);
+  const quietName = unusedServiceName(templateRoot, 'quiet', [fresh, ledger]);
+  const ledgerPort = unusedServicePort(templateRoot, freshPort - 1);
+  const quietPort = unusedServicePort(templateRoot, ledgerPort - 1);
+  /** The entries `devctl new service` already wrote into this checkout's registry (none in the template). */
+  const existing = parseGeneratedRoutes(registryText);
+  /** The registry file with its array emptied: the comment and code around the entries. */
+  const emptied = registryText.replace(/= \[[\s\S]*?\];/, '= [];');
 
   it('adds one entry and removing it gives back the text exactly', () => {
     const added = insertGeneratedRoute(registryText, entry);
     expect(parseGeneratedRoutes(added)).toContainEqual(entry);
-    const twice = insertGeneratedRoute(added, { ...entry, prefix: '/api/ledger', service: 'ledger-service' });
-    expect(parseGeneratedRoutes(twice).map((r) => r.service)).toContain('ledger-service');
+    const twice = insertGeneratedRoute(added, {
+      ...entry,
+      prefix: `/api/${ledger}`,
+      service: `${ledger}-service`,
+      port: ledgerPort,
+    });
+    expect(parseGeneratedRoutes(twice).map((r) => r.service)).toContain(`${ledger}-service`);
     const back = removeGeneratedRoute(
-      removeGeneratedRoute(twice, 'ledger-service') as string,
-      'billing-service',
+      removeGeneratedRoute(twice, `${ledger}-service`) as string,
+      `${fresh}-service`,
     );
     expect(back).toBe(registryText);
   });
 
   it('registers a service without a route too (for /api/health), and reads entries laid out by hand', () => {
-    const quiet = { service: 'quiet-service', port: 3998 };
+    const quiet = { service: `${quietName}-service`, port: quietPort };
     const added = insertGeneratedRoute(insertGeneratedRoute(registryText, entry), quiet);
-    expect(parseGeneratedRoutes(added)).toEqual([entry, quiet]);
+    expect(parseGeneratedRoutes(added)).toEqual([...existing, entry, quiet]);
     expect(
-      removeGeneratedRoute(removeGeneratedRoute(added, 'quiet-service') as string, 'billing-service'),
+      removeGeneratedRoute(removeGeneratedRoute(added, `${quietName}-service`) as string, `${fresh}-service`),
     ).toBe(registryText);
-    const byHand = registryText.replace(
+    const byHand = emptied.replace(
       /= \[\];/,
-      `= [\n  {\n    service: 'ledger-service',\n    prefix: "/api/ledger",\n    auth: 'bearer',\n    port: 3997,\n  },\n];`,
+      `= [\n  {\n    service: '${ledger}-service',\n    prefix: "/api/${ledger}",\n    auth: 'bearer',\n    port: ${ledgerPort},\n  },\n];`,
     );
     expect(parseGeneratedRoutes(byHand)).toEqual([
-      { prefix: '/api/ledger', service: 'ledger-service', port: 3997, auth: 'bearer' },
+      { prefix: `/api/${ledger}`, service: `${ledger}-service`, port: ledgerPort, auth: 'bearer' },
     ]);
     // The examples in the file's comment are not entries.
-    expect(parseGeneratedRoutes(registryText)).toEqual([]);
+    expect(emptied).toMatch(/\/\/ +\{ prefix: '\/api\//);
+    expect(parseGeneratedRoutes(emptied)).toEqual([]);
   });
 
   it("knows the gateway's hand-written /api routes", () => {
     const segments = handWrittenApiSegments(templateRoot);
     expect(segments.has('health')).toBe(true);
-    expect(segments.has('billing')).toBe(false);
+    expect(segments.has('no-such-segment')).toBe(false);
+    // The routes devctl generated are not hand-written ones.
+    for (const route of existing.filter((r) => r.prefix))
+      expect(segments.has((route.prefix as string).split('/')[2] as string), route.prefix).toBe(false);
   });
 });
 
@@ -231,13 +265,20 @@ describe('devctl new service and remove service refuse, and write nothing', () =
   let before: string;
   // No daemon runs here: removals must not look at the developer's ~/.pm2.
   const pm2Home = tempDir('pm2-no-daemon-');
+  // Names of services this checkout does not have yet, each test's own (see unusedServiceName).
+  const [spare, notes, plain, ledger] = unusedServiceNames(
+    templateRoot,
+    ['spare', 'notes', 'plain', 'ledger'],
+    [fresh],
+  );
+  const Fresh = `${fresh.charAt(0).toUpperCase()}${fresh.slice(1)}`;
 
   beforeAll(async () => {
     project = await initProject('refusals');
     // A service of its own to remove: each sample is called by the gateway's code, so removing one
     // is refused (tested below).
-    const spare = await devctl(project.root, ['new', 'service', 'spare']);
-    if (spare.code !== 0) throw new Error(`new service spare failed: ${said(spare)}`);
+    const made = await devctl(project.root, ['new', 'service', spare]);
+    if (made.code !== 0) throw new Error(`new service ${spare} failed: ${said(made)}`);
     before = ecosystemOf();
     listeningPort = await freePort();
     listener = createServer();
@@ -250,19 +291,27 @@ describe('devctl new service and remove service refuse, and write nothing', () =
   });
 
   it.each([
-    [['new', 'service', 'Billing'], 2, /"Billing" is not a valid service name: use lowercase: billing/],
-    [['new', 'service', 'billing_2'], 2, /not a valid service name/],
-    [['new', 'service', 'billing-service'], 2, /leave out "-service".*devctl new service billing/],
-    [['new', 'service', 'billing', '--port', 'abc'], 2, /--port must be a port number/],
     [
-      ['new', 'service', 'billing', '--depends-on', 'data-servce'],
+      ['new', 'service', Fresh],
+      2,
+      new RegExp(`"${Fresh}" is not a valid service name: use lowercase: ${fresh}`),
+    ],
+    [['new', 'service', `${fresh}_2`], 2, /not a valid service name/],
+    [
+      ['new', 'service', `${fresh}-service`],
+      2,
+      new RegExp(`leave out "-service".*devctl new service ${fresh}\\b`),
+    ],
+    [['new', 'service', fresh, '--port', 'abc'], 2, /--port must be a port number/],
+    [
+      ['new', 'service', fresh, '--depends-on', 'data-servce'],
       2,
       /unknown service "data-servce".*did you mean data-service\?/,
     ],
-    [['new', 'service', 'billing', '--route', 'billing'], 2, /--route must look like \/api\/<name>/],
+    [['new', 'service', fresh, '--route', fresh], 2, /--route must look like \/api\/<name>/],
     [['new', 'service', 'form'], 1, /services\/form already exists/],
-    [['new', 'service', 'billing', '--port', '3004'], 1, /port 3004 is taken: data-service uses it/],
-    [['new', 'service', 'billing', '--route', '/api/forms'], 1, /already routes \/api\/forms/],
+    [['new', 'service', fresh, '--port', '3004'], 1, /port 3004 is taken: data-service uses it/],
+    [['new', 'service', fresh, '--route', '/api/forms'], 1, /already routes \/api\/forms/],
     [['remove', 'service', 'nothing-here', '--yes'], 2, /no service "nothing-here"/],
     [['remove', 'service', 'data', '--yes'], 1, /depend on data-service.*Nothing was removed/],
     // No service depends on it, but the gateway's own code calls it.
@@ -271,41 +320,41 @@ describe('devctl new service and remove service refuse, and write nothing', () =
       1,
       /still names scheduler-service or SCHEDULER_SERVICE_URL: services\/api-gateway\/src\/config\.ts:\d+, services\/api-gateway\/src\/upstreams\.ts:\d+; .*Nothing was removed/,
     ],
-    [['remove', 'service', 'spare'], 2, /pass --yes to confirm/],
+    [['remove', 'service', spare], 2, /pass --yes to confirm/],
   ])('devctl %s exits %i', async (args, code, message) => {
     const result = await devctl(project.root, args);
     expect(result.code, said(result)).toBe(code);
     expect(result.stderr).toMatch(message);
     expect(ecosystemOf()).toBe(before);
-    expect(existsSync(join(project.root, 'services', 'billing'))).toBe(false);
+    expect(existsSync(join(project.root, 'services', fresh))).toBe(false);
     expect(existsSync(join(project.root, 'services', 'form'))).toBe(true);
   });
 
   it('asks on a terminal, and removes only after yes', async () => {
     // `script` gives devctl a pseudo-terminal, as a person at a shell has.
     const onTerminal = (answer: string) =>
-      run('script', ['-qec', `${process.execPath} ${devctlBin} remove service spare`, '/dev/null'], {
+      run('script', ['-qec', `${process.execPath} ${devctlBin} remove service ${spare}`, '/dev/null'], {
         cwd: project.root,
         input: `${answer}\n`,
         env: { PM2_HOME: pm2Home.path },
       });
     const declined = await onTerminal('n');
     expect(declined.code, said(declined)).toBe(1);
-    expect(declined.stdout).toContain('Remove the folder services/spare');
+    expect(declined.stdout).toContain(`Remove the folder services/${spare}`);
     expect(declined.stdout).toContain('nothing was removed (not confirmed)');
-    expect(existsSync(join(project.root, 'services', 'spare'))).toBe(true);
+    expect(existsSync(join(project.root, 'services', spare))).toBe(true);
     expect(ecosystemOf()).toBe(before);
 
     const accepted = await onTerminal('y');
     expect(accepted.code, said(accepted)).toBe(0);
-    expect(existsSync(join(project.root, 'services', 'spare'))).toBe(false);
-    expect(ecosystemOf()).not.toContain("service('spare-service'");
-    expect(accepted.stdout).toContain('spare-service: no PM2 daemon runs');
+    expect(existsSync(join(project.root, 'services', spare))).toBe(false);
+    expect(ecosystemOf()).not.toContain(`service('${spare}-service'`);
+    expect(accepted.stdout).toContain(`${spare}-service: no PM2 daemon runs`);
     before = ecosystemOf();
   });
 
   it('refuses a port something listens on, naming the process', async () => {
-    const result = await devctl(project.root, ['new', 'service', 'billing', '--port', String(listeningPort)]);
+    const result = await devctl(project.root, ['new', 'service', fresh, '--port', String(listeningPort)]);
     expect(result.code, said(result)).toBe(1);
     expect(result.stderr).toContain(
       `port ${listeningPort} is taken: port ${listeningPort} is held by pid ${process.pid}`,
@@ -318,25 +367,25 @@ describe('devctl new service and remove service refuse, and write nothing', () =
     expect(picked).toBeGreaterThan(listeningPort);
 
     const highest = Math.max(...parseServiceLines(before).map((l) => l.port));
-    const result = await devctl(project.root, ['new', 'service', 'notes', '--json']);
+    const result = await devctl(project.root, ['new', 'service', notes, '--json']);
     expect(result.code, said(result)).toBe(0);
     const { service } = JSON.parse(result.stdout);
     expect(service.port).toBeGreaterThan(highest);
     expect(service).toMatchObject({
-      pm2Name: 'notes-service',
-      package: '@repo/notes',
+      pm2Name: `${notes}-service`,
+      package: `@repo/${notes}`,
       dependsOn: [],
       route: null,
     });
-    const removed = await devctl(project.root, ['remove', 'service', 'notes', '--yes']);
+    const removed = await devctl(project.root, ['remove', 'service', notes, '--yes']);
     expect(removed.code, said(removed)).toBe(0);
     expect(ecosystemOf()).toBe(before);
   });
 
   it('writes services that pass the lint, with no, one or two dependencies', async () => {
     const made = [
-      ['new', 'service', 'plain'],
-      ['new', 'service', 'ledger', '--depends-on', 'data-service,auth-service', '--route', '/api/ledger'],
+      ['new', 'service', plain],
+      ['new', 'service', ledger, '--depends-on', 'data-service,auth-service', '--route', `/api/${ledger}`],
     ];
     for (const args of made) {
       const result = await devctl(project.root, args);
@@ -347,8 +396,8 @@ describe('devctl new service and remove service refuse, and write nothing', () =
       biome,
       [
         'check',
-        'services/plain',
-        'services/ledger',
+        `services/${plain}`,
+        `services/${ledger}`,
         REGISTRY_FILE,
         'ecosystem.config.js',
         'packages/stack-tests/package.json',
@@ -361,7 +410,7 @@ describe('devctl new service and remove service refuse, and write nothing', () =
       },
     );
     expect(lint.code, said(lint)).toBe(0);
-    for (const name of ['ledger', 'plain']) {
+    for (const name of [ledger, plain]) {
       const result = await devctl(project.root, ['remove', 'service', name, '--yes']);
       expect(result.code, said(result)).toBe(0);
     }
@@ -371,6 +420,8 @@ describe('devctl new service and remove service refuse, and write nothing', () =
 
 describe('devctl init', () => {
   let lean: Project;
+  // api-gateway, and the checkout's own services that need no sample (none in the template).
+  const kept = servicesKeptWithoutSamples(templateRoot);
   beforeAll(async () => {
     lean = await initProject('lean-app', ['--no-samples']);
   }, 120_000);
@@ -414,7 +465,8 @@ describe('devctl init', () => {
     expect(existsSync(join(lean.root, 'packages', 'stack-tests'))).toBe(false);
     const apps = loadText(leanFile('ecosystem.config.js')).apps;
     // The log rotator is a tool of every project, not a sample: it stays.
-    expect(apps.map((a) => a.name)).toEqual(['api-gateway', 'devctl-logrotate']);
+    expect(kept[0]).toBe('api-gateway');
+    expect(apps.map((a) => a.name)).toEqual([...kept, 'devctl-logrotate']);
     expect(apps[0]?.depends_on).toEqual([]);
     expect(existsSync(join(lean.root, 'services/api-gateway/src/routes/forms.ts'))).toBe(false);
     expect(JSON.parse(leanFile('services/api-gateway/package.json')).dependencies).not.toHaveProperty(
@@ -424,7 +476,7 @@ describe('devctl init', () => {
 
   it("--no-samples: the docs' service tables list the project's services only", () => {
     const ecosystem = loadEcosystem(lean.root);
-    expect(ecosystem.services.map((s) => s.name)).toEqual(['api-gateway']);
+    expect(ecosystem.services.map((s) => s.name)).toEqual(kept);
     expect(checkServiceLists(ecosystem)).toEqual([]);
     expect(leanFile('README.md')).toMatch(/\| api-gateway +\| services\/api-gateway +\| 3000 +\|/);
     expect(leanFile('AGENTS.md')).not.toContain('| scheduler-service ');
@@ -554,5 +606,75 @@ describe('devctl init', () => {
       },
     );
     expect(lint.code, said(lint)).toBe(0);
+  });
+});
+
+describe('devctl init --no-samples of a project with services of its own', () => {
+  // Made with `devctl new service` in a copy of this checkout: one that needs a sample, one that
+  // needs that one, one that needs nothing.
+  const [onSample, onThat, solo] = unusedServiceNames(templateRoot, ['invoices', 'receipts', 'solo']);
+  let grown: Project;
+  let lean: Project;
+  let made: Awaited<ReturnType<typeof devctl>>;
+  const leanFile = (path: string) => readFileSync(join(lean.root, path), 'utf8');
+
+  beforeAll(async () => {
+    grown = await initProject('grown');
+    for (const args of [
+      [onSample, '--depends-on', 'data-service', '--route', `/api/${onSample}`],
+      [onThat, '--depends-on', `${onSample}-service`],
+      [solo, '--route', `/api/${solo}`, '--auth', 'public'],
+    ]) {
+      const result = await devctl(grown.root, ['new', 'service', ...args]);
+      if (result.code !== 0) throw new Error(`new service ${args[0]} failed: ${said(result)}`);
+    }
+    const parent = tempDir('devctl-init-grown-lean-');
+    lean = { root: join(parent.path, 'grown-lean'), cleanup: parent.cleanup };
+    made = await devctl(grown.root, ['init', lean.root, '--no-samples'], {
+      env: gitIdentity,
+      timeoutMs: 120_000,
+    });
+  }, 240_000);
+  afterAll(() => {
+    lean?.cleanup();
+    grown?.cleanup();
+  });
+
+  it('leaves out, with the samples, each service that needs one (directly or not), and says so', () => {
+    expect(made.code, said(made)).toBe(0);
+    expect(made.stdout).toContain(`  also left out ${onSample}-service: it depends on data-service\n`);
+    expect(made.stdout).toContain(`  also left out ${onThat}-service: it depends on ${onSample}-service\n`);
+    expect(made.stdout).not.toContain(`also left out ${solo}-service`);
+    expect(made.stdout).toMatch(new RegExp(`left out: .*services/${onSample}/.*services/${onThat}/`));
+    expect(existsSync(join(lean.root, 'services', onSample))).toBe(false);
+    expect(existsSync(join(lean.root, 'services', onThat))).toBe(false);
+    expect(existsSync(join(lean.root, 'services', solo, 'package.json'))).toBe(true);
+  });
+
+  it('keeps a service that needs no sample in every list, and leaves no trace of those left out', async () => {
+    expect(made.code, said(made)).toBe(0);
+    const kept = servicesKeptWithoutSamples(grown.root);
+    expect(kept).toContain(`${solo}-service`);
+    expect(kept).not.toContain(`${onSample}-service`);
+    const apps = loadText(leanFile('ecosystem.config.js')).apps;
+    expect(apps.map((a) => a.name)).toEqual([...kept, 'devctl-logrotate']);
+    const ecosystem = loadEcosystem(lean.root);
+    expect(checkServiceLists(ecosystem)).toEqual([]);
+    const routes = parseGeneratedRoutes(leanFile(REGISTRY_FILE)).map((r) => r.service);
+    expect(routes).toContain(`${solo}-service`);
+    expect(routes).not.toContain(`${onSample}-service`);
+    expect(leanFile('services/api-gateway/.env.example')).toContain(
+      `${serviceUrlVariable(`${solo}-service`)}=`,
+    );
+    for (const path of ['README.md', 'AGENTS.md'])
+      expect(leanFile(path), path).toMatch(new RegExp(`\\| ${solo}-service +\\| services/${solo} `));
+    // Not in the ecosystem, the gateway's registry or .env.example, the docs' tables, nor a package's
+    // dependencies (the stack-test packages that listed them are left out as the samples' harnesses).
+    for (const name of [onSample, onThat]) {
+      const left = await run('git', ['grep', '-n', '-w', '-e', `${name}-service`, '-e', `@repo/${name}"`], {
+        cwd: lean.root,
+      });
+      expect(left.stdout, `mentions of ${name}`).toBe('');
+    }
   });
 });

@@ -1,7 +1,7 @@
 // `devctl init <dir> [--name my-app] [--no-samples]`: a new project from this one. Copies the
 // template's files (git's view of them: tracked and not ignored), renames the project (root
 // package name, PM2 namespace, other mentions of its name), leaves out the sample services with
-// --no-samples, writes a fresh .env.example, starts a git repository with the copy as its first
+// --no-samples (and the project's services that depend on them), writes a fresh .env.example, starts a git repository with the copy as its first
 // commit, and prints what to run next.
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -10,7 +10,7 @@ import { ecosystemProblems, findProjectRoot, loadEcosystem } from '../ecosystem/
 import { CLIError, usageError } from '../errors';
 import { c } from '../output/colors';
 import { projectNameProblem } from '../scaffold/names';
-import { planProject, TemplateError } from '../scaffold/project';
+import { planProject } from '../scaffold/project';
 import { isEmptyOrMissing } from '../scaffold/project-files';
 
 export interface InitOptions {
@@ -112,14 +112,7 @@ export async function runInit(options: InitOptions): Promise<void> {
     );
   }
 
-  let plan: ReturnType<typeof planProject>;
-  try {
-    plan = planProject(root, { name, samples: options.samples });
-  } catch (error) {
-    if (error instanceof TemplateError)
-      throw new CLIError(`cannot make ${target}: ${error.message} (nothing was written)`);
-    throw error;
-  }
+  const plan = planProject(root, { name, samples: options.samples });
 
   mkdirSync(target, { recursive: true });
   for (const [path, file] of plan.files) {
@@ -158,6 +151,9 @@ export async function runInit(options: InitOptions): Promise<void> {
     const inGateway = (p: string) => p.startsWith('services/api-gateway/');
     const inWeb = (p: string) => p.startsWith('apps/web/');
     out(`  left out: ${plan.leftOut.filter((p) => !inGateway(p) && !inWeb(p)).join(', ')}`);
+    // Not a sample, but it cannot start without one: said, as the user did not ask for it by name.
+    for (const dependant of plan.leftOutDependants)
+      out(`  also left out ${dependant.name}: it depends on ${dependant.dependsOn.join(', ')}`);
     out(
       `  api-gateway: only /api/health and the generated routes (src/routes/generated.ts); its sample routes and their tests (${plan.leftOut.filter(inGateway).length} files) were left out`,
     );
@@ -179,7 +175,11 @@ export async function runInit(options: InitOptions): Promise<void> {
   out('  pnpm pm2:start                 # builds, starts the backends under PM2, waits until healthy');
   out('  curl http://127.0.0.1:3000/api/health');
   // A route checks the JWT unless it is made public: a project with no service issuing tokens says so.
+  // The example is a name the new project does not have yet (the template may have had a billing).
+  const taken = new Set([...plan.files.keys()].map((path) => path.split('/').slice(0, 2).join('/')));
+  let example = 'billing';
+  for (let n = 2; taken.has(`services/${example}`); n++) example = `billing${n}`;
   out(
-    `  pnpm devctl new service billing --route /api/billing${plan.droppedServices.includes('auth-service') ? ' --auth public' : ''}   # see docs/new-service.md`,
+    `  pnpm devctl new service ${example} --route /api/${example}${plan.droppedServices.includes('auth-service') ? ' --auth public' : ''}   # see docs/new-service.md`,
   );
 }

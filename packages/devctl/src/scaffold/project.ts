@@ -5,10 +5,22 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { MANIFEST, rehashManifest } from '../export/write';
 import { parseServiceLines, removeServiceLine, rewriteDependencies, setNamespace } from './ecosystem-text';
-import { appendEnvExample, GATEWAY_ENV_EXAMPLE, parseGeneratedRoutes, REGISTRY_FILE } from './gateway-text';
+import {
+  appendEnvExample,
+  GATEWAY_ENV_EXAMPLE,
+  parseGeneratedRoutes,
+  REGISTRY_FILE,
+  removeGeneratedRoute,
+} from './gateway-text';
 import { projectNameProblem } from './names';
 import { isText, listProjectFiles, renameWord } from './project-files';
-import { GATEWAY, GATEWAY_SAMPLE_DEPENDENCIES, isSamplePath, SAMPLE_SERVICE_FOLDERS } from './samples';
+import {
+  GATEWAY,
+  GATEWAY_SAMPLE_DEPENDENCIES,
+  isSamplePath,
+  type LeftOutDependant,
+  servicesLeftOut,
+} from './samples';
 import { DOC_FILES, removeServiceRow } from './service-lists';
 import { filesUnder, templatesDir } from './templates';
 
@@ -26,8 +38,10 @@ export interface ProjectPlan {
   renamed: { mentions: number; files: number; skippedBecause?: string };
   /** Paths left out as samples (folders summarised as `services/auth/`). */
   leftOut: string[];
-  /** PM2 names of the services left out. */
+  /** PM2 names of the services left out: the samples, then those that depend on them. */
   droppedServices: string[];
+  /** The project's own services left out because they depend on a left-out one, and on which. */
+  leftOutDependants: { name: string; dependsOn: string[] }[];
   /** JSON files re-serialised after an edit, to lay out again with the project's formatter. */
   reformat: string[];
 }
@@ -35,11 +49,6 @@ export interface ProjectPlan {
 export interface PlanOptions {
   name: string;
   samples: boolean;
-}
-
-/** Thrown when the template cannot become a consistent project; the message says why. */
-export class TemplateError extends Error {
-  override name = 'TemplateError';
 }
 
 const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
@@ -117,10 +126,14 @@ export function planProject(root: string, options: PlanOptions): ProjectPlan {
 
   const ecosystemText = read('ecosystem.config.js').toString('utf8');
   const serviceLines = parseServiceLines(ecosystemText);
-  const sampleLines = options.samples
-    ? []
-    : serviceLines.filter((line) => SAMPLE_SERVICE_FOLDERS.includes(line.folder));
-  const droppedServices = sampleLines.map((line) => line.name);
+  // A service of the project that needs a sample (directly or through another) could not start in
+  // the lean project: it is left out with them, everything init does for a sample done for it too.
+  const { samples: sampleLines, dependants } = options.samples
+    ? { samples: [], dependants: [] as LeftOutDependant[] }
+    : servicesLeftOut(serviceLines);
+  const droppedLines = [...sampleLines, ...dependants.map((d) => d.line)];
+  const droppedServices = droppedLines.map((line) => line.name);
+  const droppedFolders = droppedLines.map((line) => line.folder);
   const droppedPackages = new Set<string>();
   /** Package folders outside services/ that depend on a sample: they only exist to test them. */
   const harnesses: string[] = [];
@@ -130,7 +143,7 @@ export function planProject(root: string, options: PlanOptions): ProjectPlan {
       JSON.parse(read(path).toString('utf8')) as { name?: string } & Record<string, unknown>;
     for (const path of manifests) {
       const name = manifest(path).name;
-      if (name && isSamplePath(path)) droppedPackages.add(name);
+      if (name && isSamplePath(path, [], droppedFolders)) droppedPackages.add(name);
     }
     for (const path of manifests) {
       if (path.startsWith('services/')) continue;
@@ -142,18 +155,6 @@ export function planProject(root: string, options: PlanOptions): ProjectPlan {
         harnesses.push(path.slice(0, -'/package.json'.length));
         if (pkg.name) droppedPackages.add(pkg.name);
       }
-    }
-    const stranded = serviceLines.filter(
-      (line) =>
-        !droppedServices.includes(line.name) &&
-        line.folder !== 'api-gateway' &&
-        line.dependsOn.some((dep) => droppedServices.includes(dep)),
-    );
-    if (stranded.length > 0) {
-      throw new TemplateError(
-        `${stranded.map((l) => `${l.name} depends on ${l.dependsOn.filter((d) => droppedServices.includes(d)).join(', ')}`).join('; ')}, ` +
-          'which --no-samples leaves out; keep the samples (no --no-samples) or remove that dependency from ecosystem.config.js first',
-      );
     }
   }
 
@@ -171,11 +172,11 @@ export function planProject(root: string, options: PlanOptions): ProjectPlan {
       leftOut.add('deploy/');
       continue;
     }
-    if (!options.samples && isSamplePath(path, harnesses)) {
+    if (!options.samples && isSamplePath(path, harnesses, droppedFolders)) {
       const [top, folder] = path.split('/');
       const harness = harnesses.find((h) => path.startsWith(`${h}/`));
       leftOut.add(
-        top === 'services' && folder && SAMPLE_SERVICE_FOLDERS.includes(folder)
+        top === 'services' && folder && droppedFolders.includes(folder)
           ? `services/${folder}/`
           : harness
             ? `${harness}/`
@@ -257,7 +258,13 @@ export function planProject(root: string, options: PlanOptions): ProjectPlan {
     const webIndex = 'apps/web/index.html';
     if (files.has(webIndex))
       setText(webIndex, textOf(webIndex).replace(/<title>[^<]*<\/title>/, `<title>${options.name}</title>`));
-    // The routes the template had generated stay, and so do their URL variables.
+    // The routes the template had generated stay, and so do their URL variables, but for the
+    // services left out: the gateway would probe and forward to a backend that is not there.
+    if (files.has(REGISTRY_FILE)) {
+      let registry = textOf(REGISTRY_FILE);
+      for (const name of droppedServices) registry = removeGeneratedRoute(registry, name) ?? registry;
+      setText(REGISTRY_FILE, registry);
+    }
     let envExample = textOf(GATEWAY_ENV_EXAMPLE);
     for (const entry of parseGeneratedRoutes(textOf(REGISTRY_FILE)))
       envExample = appendEnvExample(envExample, entry);
@@ -284,6 +291,7 @@ export function planProject(root: string, options: PlanOptions): ProjectPlan {
     renamed,
     leftOut: [...leftOut].sort(),
     droppedServices,
+    leftOutDependants: dependants.map((d) => ({ name: d.line.name, dependsOn: d.dependsOn })),
     reformat,
   };
 }

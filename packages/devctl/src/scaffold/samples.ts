@@ -1,6 +1,8 @@
-// What `devctl init --no-samples` leaves out: the sample backends (auth, form, email, data, worker, scheduler) and what exists
-// only to exercise them. api-gateway, the service kit, devctl, test-utils and the frontend's shell
-// stay.
+// What `devctl init --no-samples` leaves out: the sample backends (auth, form, email, data, worker, scheduler), every
+// service of the project that depends on one of them (directly or through another: it could not
+// start without them), and what exists only to exercise them. api-gateway, the service kit,
+// devctl, test-utils, the frontend's shell and the project's own services that need no sample stay.
+import type { ServiceLine } from './ecosystem-text';
 
 /** Folders under services/ of the sample backends. */
 export const SAMPLE_SERVICE_FOLDERS = ['auth', 'data', 'email', 'form', 'scheduler', 'worker'];
@@ -26,7 +28,9 @@ export const SAMPLE_ONLY_PATHS = [
   'apps/web/src/components/SubmissionForm.test.tsx',
 ];
 
-export const GATEWAY = 'services/api-gateway';
+/** api-gateway's folder under services/, and its path. */
+const GATEWAY_FOLDER = 'api-gateway';
+export const GATEWAY = `services/${GATEWAY_FOLDER}`;
 
 /**
  * The files of api-gateway's src/ and test/ kept without the samples: the entry, token checks,
@@ -46,14 +50,52 @@ export const GATEWAY_KEPT = new Set([
 /** Dependencies of api-gateway that only the sample routes use (the login rate limit). */
 export const GATEWAY_SAMPLE_DEPENDENCIES = ['@fastify/rate-limit'];
 
+/** A service of the project left out with the samples, and the left-out services it depends on. */
+export interface LeftOutDependant {
+  line: ServiceLine;
+  dependsOn: string[];
+}
+
 /**
- * True when the repository-relative `path` belongs to the samples: a sample service, a path of
- * SAMPLE_ONLY_PATHS, a file under one of `harnesses` (package folders such as `packages/stack-tests`),
- * or one of api-gateway's sample routes and tests.
+ * The ecosystem's services that `--no-samples` leaves out: the samples, then every other service
+ * whose depends_on names a left-out one, until none is added (a service that depends on one that
+ * depends on a sample goes too). api-gateway stays whatever it depends on: init rewrites its
+ * dependencies and replaces its sample routes.
  */
-export function isSamplePath(path: string, harnesses: readonly string[] = []): boolean {
+export function servicesLeftOut(lines: readonly ServiceLine[]): {
+  samples: ServiceLine[];
+  dependants: LeftOutDependant[];
+} {
+  const samples = lines.filter((line) => SAMPLE_SERVICE_FOLDERS.includes(line.folder));
+  const left = new Set(samples.map((line) => line.name));
+  const dependants: LeftOutDependant[] = [];
+  for (let added = true; added; ) {
+    added = false;
+    for (const line of lines) {
+      if (left.has(line.name) || line.folder === GATEWAY_FOLDER) continue;
+      const on = line.dependsOn.filter((dependency) => left.has(dependency));
+      if (on.length === 0) continue;
+      left.add(line.name);
+      dependants.push({ line, dependsOn: on });
+      added = true;
+    }
+  }
+  return { samples, dependants };
+}
+
+/**
+ * True when the repository-relative `path` belongs to the samples: a folder of `serviceFolders`
+ * (the sample services and those left out with them), a path of SAMPLE_ONLY_PATHS, a file under one
+ * of `harnesses` (package folders such as `packages/stack-tests`), or one of api-gateway's sample
+ * routes and tests.
+ */
+export function isSamplePath(
+  path: string,
+  harnesses: readonly string[] = [],
+  serviceFolders: readonly string[] = SAMPLE_SERVICE_FOLDERS,
+): boolean {
   const [top, folder] = path.split('/');
-  if (top === 'services' && folder && SAMPLE_SERVICE_FOLDERS.includes(folder)) return true;
+  if (top === 'services' && folder && serviceFolders.includes(folder)) return true;
   if (harnesses.some((harness) => path.startsWith(`${harness}/`))) return true;
   if (SAMPLE_ONLY_PATHS.some((sample) => (sample.endsWith('/') ? path.startsWith(sample) : path === sample)))
     return true;
