@@ -15,7 +15,9 @@ import {
   type Project,
   run,
   said,
+  servicesKeptWithoutSamples,
   templateRoot,
+  unusedServiceName,
 } from './scaffold-helpers';
 
 const MINUTES = 60_000;
@@ -62,7 +64,7 @@ describe('a project made by devctl init --no-samples', () => {
   // own ports; the packages' tests, type checks and the browser test run from sources): they run at
   // once. The last one adds a service to the project and installs, so it runs after them.
   it.concurrent(
-    'starts healthy under PM2 with devctl, and /api/health reports only the gateway',
+    'starts healthy under PM2 with devctl, and /api/health reports only the gateway (and services of the checkout that need no sample)',
     async ({ expect }) => {
       const started = await projectDevctl(['start', '--wait']);
       expect(started.code, said(started)).toBe(0);
@@ -71,7 +73,8 @@ describe('a project made by devctl init --no-samples', () => {
       expect(await health.json()).toMatchObject({ status: 'ok', service: 'api-gateway' });
       const report = (await (await fetch(`${gatewayUrl}/api/health`)).json()) as HealthReport;
       expect(report).toMatchObject({ status: 'ok', down: [] });
-      expect(Object.keys(report.services)).toEqual(['api-gateway']);
+      // Only the gateway in the template; a checkout's own services that need no sample stay too.
+      expect(Object.keys(report.services).sort()).toEqual(servicesKeptWithoutSamples(templateRoot).sort());
     },
     6 * MINUTES,
   );
@@ -132,13 +135,15 @@ describe('a project made by devctl init --no-samples', () => {
   it(
     'grows with devctl new service: the new route answers through the gateway under PM2',
     async () => {
+      // hello, unless this checkout has one already (then hello2, ...).
+      const hello = unusedServiceName(templateRoot, 'hello');
       const port = await freePort();
       const created = await projectDevctl([
         'new',
         'service',
-        'hello',
+        hello,
         '--route',
-        '/api/hello',
+        `/api/${hello}`,
         // A lean project has no service that issues tokens: its first route is opened on purpose
         // (the default, bearer, is checked by scaffold-e2e).
         '--auth',
@@ -148,23 +153,23 @@ describe('a project made by devctl init --no-samples', () => {
       ]);
       expect(created.code, said(created)).toBe(0);
       await install(project.root);
-      const started = await projectDevctl(['start', 'hello-service', '--wait']);
+      const started = await projectDevctl(['start', `${hello}-service`, '--wait']);
       expect(started.code, said(started)).toBe(0);
       // The gateway reads routes/generated.ts at start: restart it, as the printed next step says.
       const restarted = await projectDevctl(['restart', 'api-gateway', '--wait']);
       expect(restarted.code, said(restarted)).toBe(0);
-      const posted = await fetch(`${gatewayUrl}/api/hello/items`, {
+      const posted = await fetch(`${gatewayUrl}/api/${hello}/items`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ name: 'first' }),
       });
       expect(posted.status, await posted.clone().text()).toBe(201);
       const report = (await (await fetch(`${gatewayUrl}/api/health`)).json()) as HealthReport;
-      expect(report.services['hello-service']?.status).toBe('ok');
+      expect(report.services[`${hello}-service`]?.status).toBe('ok');
       // A service without dependencies: its own tests and types.
       for (const script of [['test'], ['typecheck', ...SINGLE_THREADED]]) {
         const result = await run('pnpm', script, {
-          cwd: join(project.root, 'services/hello'),
+          cwd: join(project.root, `services/${hello}`),
           timeoutMs: 3 * MINUTES,
         });
         expect(result.code, `${script.join(' ')}: ${said(result)}`).toBe(0);

@@ -14,9 +14,24 @@ import { localServiceUrl, serviceUrlVariable } from '@repo/stack-contract';
 import { createPm2Home, freePort, type Pm2Home, spawnProcess, waitForHttp } from '@repo/test-utils';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { REGISTRY_FILE } from '../src/scaffold/gateway-text';
-import { devctl, initProject, install, moveToFreePorts, type Project, run, said } from './scaffold-helpers';
+import {
+  devctl,
+  initProject,
+  install,
+  moveToFreePorts,
+  type Project,
+  run,
+  said,
+  templateRoot,
+  unusedServiceName,
+} from './scaffold-helpers';
 
 const MINUTES = 60_000;
+/**
+ * The service this walk-through creates: billing, unless this checkout has one already (a user's
+ * project that made it) -- then billing2, ... -- so it checks the same things in every checkout.
+ */
+const fresh = unusedServiceName(templateRoot, 'billing');
 /** Appended to `pnpm typecheck` (tsc --noEmit): the same diagnostics, one checker; see init-e2e. */
 const SINGLE_THREADED = ['--singleThreaded'];
 
@@ -42,7 +57,7 @@ function builtTasks(root: string): string[] {
   return summary.tasks.map((task) => task.taskId);
 }
 
-describe('devctl new service billing --route /api/billing --depends-on data-service', () => {
+describe(`devctl new service ${fresh} --route /api/${fresh} --depends-on data-service`, () => {
   let project: Project;
   let pm2: Pm2Home;
   let ports: Record<string, number>;
@@ -88,9 +103,9 @@ describe('devctl new service billing --route /api/billing --depends-on data-serv
       const created = await devctl(project.root, [
         'new',
         'service',
-        'billing',
+        fresh,
         '--route',
-        '/api/billing',
+        `/api/${fresh}`,
         '--depends-on',
         'data-service',
         '--port',
@@ -100,36 +115,36 @@ describe('devctl new service billing --route /api/billing --depends-on data-serv
       expect(created.code, said(created)).toBe(0);
       const result = JSON.parse(created.stdout);
       expect(result.service).toEqual({
-        name: 'billing',
-        pm2Name: 'billing-service',
-        package: '@repo/billing',
-        folder: 'services/billing',
+        name: fresh,
+        pm2Name: `${fresh}-service`,
+        package: `@repo/${fresh}`,
+        folder: `services/${fresh}`,
         port: billingPort,
         url: `http://127.0.0.1:${billingPort}`,
         dependsOn: ['data-service'],
-        route: '/api/billing',
+        route: `/api/${fresh}`,
         auth: 'bearer',
       });
       expect(result.nextSteps.slice(0, 2)).toEqual([
         'pnpm install',
-        'pnpm devctl start billing-service --wait',
+        `pnpm devctl start ${fresh}-service --wait`,
       ]);
       // The gateway step is about its /health (which the service keeps), not an example route.
       expect(result.nextSteps).toContain('pnpm devctl restart api-gateway --wait');
       expect(result.nextSteps.join('\n')).toMatch(
-        /curl -i http:\/\/127\.0\.0\.1:\d+\/api\/billing\/health .*401/,
+        new RegExp(`curl -i http://127\\.0\\.0\\.1:\\d+/api/${fresh}/health .*401`),
       );
       expect(result.files).toEqual(expect.arrayContaining(tracked));
       for (const path of ['README.md', 'AGENTS.md'])
         expect(file(path), path).toMatch(
-          new RegExp(`\\| billing-service +\\| services/billing +\\| ${billingPort} `),
+          new RegExp(`\\| ${fresh}-service +\\| services/${fresh} +\\| ${billingPort} `),
         );
       for (const path of ['packages/stack-tests/package.json', 'packages/reliability-tests/package.json'])
-        expect(JSON.parse(file(path)).devDependencies['@repo/billing'], path).toBe('workspace:*');
+        expect(JSON.parse(file(path)).devDependencies[`@repo/${fresh}`], path).toBe('workspace:*');
       expect(file('ecosystem.config.js')).toContain(
-        `service('billing-service', 'billing', ${billingPort}, ['data-service']),`,
+        `service('${fresh}-service', '${fresh}', ${billingPort}, ['data-service']),`,
       );
-      expect(file('services/billing/.env.example')).toContain(
+      expect(file(`services/${fresh}/.env.example`)).toContain(
         `DATA_SERVICE_URL=http://127.0.0.1:${ports['data-service']}`,
       );
 
@@ -139,18 +154,18 @@ describe('devctl new service billing --route /api/billing --depends-on data-serv
   );
 
   it(
-    "passes its own test and type check, and the project's own checks that read the lists of services, with billing in them",
+    `passes its own test and type check, and the project's own checks that read the lists of services, with ${fresh} in them`,
     async () => {
       // Unit tests (app.inject) and types: nothing here needs the stack, so all of this runs before
       // PM2 starts anything (its daemon and services idle at some CPU for as long as they run).
       const tests = await run('pnpm', ['test'], {
-        cwd: join(project.root, 'services/billing'),
+        cwd: join(project.root, `services/${fresh}`),
         timeoutMs: 3 * MINUTES,
       });
       expect(tests.code, said(tests)).toBe(0);
       expect(tests.stdout).toMatch(/Tests\s+\d+ passed/);
       const types = await run('pnpm', ['typecheck', ...SINGLE_THREADED], {
-        cwd: join(project.root, 'services/billing'),
+        cwd: join(project.root, `services/${fresh}`),
       });
       expect(types.code, said(types)).toBe(0);
 
@@ -174,7 +189,7 @@ describe('devctl new service billing --route /api/billing --depends-on data-serv
       );
       expect(build.code, said(build)).toBe(0);
       expect(builtTasks(project.root)).toEqual(
-        expect.arrayContaining(['@repo/billing#build', '@repo/api-gateway#build']),
+        expect.arrayContaining([`@repo/${fresh}#build`, '@repo/api-gateway#build']),
       );
       // The gateway's tests that read its configured backends and its registry. After the build: the
       // ones that start the gateway as a process run its fresh dist/ (test-utils' serviceEntry), a
@@ -220,13 +235,13 @@ describe('devctl new service billing --route /api/billing --depends-on data-serv
   it(
     'starts healthy under PM2 after its dependency, and answers directly and through the gateway (bearer)',
     async () => {
-      const started = await projectDevctl(['start', 'billing-service', '--wait']);
+      const started = await projectDevctl(['start', `${fresh}-service`, '--wait']);
       expect(started.code, said(started)).toBe(0);
       // Its dependency came first.
-      expect(started.stdout).toMatch(/data-service[\s\S]*billing-service/);
+      expect(started.stdout).toMatch(new RegExp(`data-service[\\s\\S]*${fresh}-service`));
 
       const health = await fetch(`http://127.0.0.1:${billingPort}/health`);
-      expect(await health.json()).toMatchObject({ status: 'ok', service: 'billing-service' });
+      expect(await health.json()).toMatchObject({ status: 'ok', service: `${fresh}-service` });
       const ready = await fetch(`http://127.0.0.1:${billingPort}/ready`);
       expect(ready.status).toBe(200);
       expect(await ready.json()).toMatchObject({ checks: { 'data-service': { ok: true } } });
@@ -257,23 +272,23 @@ describe('devctl new service billing --route /api/billing --depends-on data-serv
       expect(answering.pid, 'the gateway answering is the one this test started').toBe(gateway.pid);
       // bearer by default: no token, 401 from the gateway (the service never sees it); with a token
       // signed by JWT_SECRET and the project's issuer, through.
-      const refused = await fetch(`${gatewayUrl}/api/billing/health`);
+      const refused = await fetch(`${gatewayUrl}/api/${fresh}/health`);
       expect(refused.status, await refused.clone().text()).toBe(401);
       const issuer = /ISSUER = '([^']+)'/.exec(
         file('services/api-gateway/src/authenticate.ts'),
       )?.[1] as string;
       const authorization = `Bearer ${signToken(jwtSecret, issuer, 'user-1')}`;
-      const throughHealth = await fetch(`${gatewayUrl}/api/billing/health`, { headers: { authorization } });
-      expect(await throughHealth.json()).toMatchObject({ status: 'ok', service: 'billing-service' });
-      const posted = await fetch(`${gatewayUrl}/api/billing/items`, {
+      const throughHealth = await fetch(`${gatewayUrl}/api/${fresh}/health`, { headers: { authorization } });
+      expect(await throughHealth.json()).toMatchObject({ status: 'ok', service: `${fresh}-service` });
+      const posted = await fetch(`${gatewayUrl}/api/${fresh}/items`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization },
         body: JSON.stringify({ name: 'pen' }),
       });
       expect(posted.status, await posted.clone().text()).toBe(201);
-      expect(posted.headers.get('x-upstream')).toBe('billing-service');
+      expect(posted.headers.get('x-upstream')).toBe(`${fresh}-service`);
       const listed = (await (
-        await fetch(`${gatewayUrl}/api/billing/items`, { headers: { authorization } })
+        await fetch(`${gatewayUrl}/api/${fresh}/items`, { headers: { authorization } })
       ).json()) as {
         items: { name: string }[];
       };
@@ -281,21 +296,21 @@ describe('devctl new service billing --route /api/billing --depends-on data-serv
       const report = (await (await fetch(`${gatewayUrl}/api/health`)).json()) as {
         services: Record<string, { status: string }>;
       };
-      expect(report.services['billing-service']?.status).toBe('ok');
+      expect(report.services[`${fresh}-service`]?.status).toBe('ok');
     },
     8 * MINUTES,
   );
 
   it(
-    'remove service billing --yes deletes it from PM2 and gives back the ecosystem, the registry and .env.example exactly',
+    `remove service ${fresh} --yes deletes it from PM2 and gives back the ecosystem, the registry and .env.example exactly`,
     async () => {
-      const removed = await projectDevctl(['remove', 'service', 'billing', '--yes']);
+      const removed = await projectDevctl(['remove', 'service', fresh, '--yes']);
       expect(removed.code, said(removed)).toBe(0);
-      expect(removed.stdout).toContain('billing-service: deleted from PM2 (it was online)');
+      expect(removed.stdout).toContain(`${fresh}-service: deleted from PM2 (it was online)`);
       for (const path of tracked) expect(file(path), path).toBe(before[path]);
       await expect(fetch(`http://127.0.0.1:${billingPort}/health`)).rejects.toThrow();
       const status = await projectDevctl(['status', '--json'], MINUTES);
-      expect(status.stdout).not.toContain('billing-service');
+      expect(status.stdout).not.toContain(`${fresh}-service`);
       expect(status.stdout).toContain('data-service');
     },
     3 * MINUTES,
