@@ -9,6 +9,7 @@
 // `pnpm test` is CPU-bound.
 import { createHmac } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { localServiceUrl, serviceUrlVariable } from '@repo/stack-contract';
 import { createPm2Home, freePort, type Pm2Home, spawnProcess, waitForHttp } from '@repo/test-utils';
@@ -82,9 +83,27 @@ describe(`devctl new service ${fresh} --route /api/${fresh} --depends-on data-se
       timeoutMs,
     });
 
+  // The ports the project's services get are picked minutes before PM2 starts them (the checks
+  // that need no stack run first): a test running in parallel took one in between once (its own
+  // fixture service listened on billing's port). Each is held by a listener of this test from the
+  // moment it is written into the project until just before the start.
+  const holders: Server[] = [];
+  const hold = (port: number) =>
+    new Promise<void>((resolve, reject) => {
+      const server = createServer();
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        holders.push(server);
+        resolve();
+      });
+    });
+  const releasePorts = () =>
+    Promise.all(holders.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
+
   beforeAll(async () => {
     project = await initProject('newsvc-e2e');
     ports = await moveToFreePorts(project.root);
+    for (const port of Object.values(ports)) await hold(port);
     for (const path of tracked) before[path] = file(path);
     pm2 = createPm2Home('pm2-scaffold-e2e-');
     billingPort = await freePort();
@@ -92,6 +111,7 @@ describe(`devctl new service ${fresh} --route /api/${fresh} --depends-on data-se
 
   // A bound, not a timing: removing the project's node_modules took over a minute under load.
   afterAll(async () => {
+    await releasePorts();
     // Kills this test's PM2 daemon and every process under it, by pid.
     await pm2?.cleanup();
     project?.cleanup();
@@ -113,6 +133,8 @@ describe(`devctl new service ${fresh} --route /api/${fresh} --depends-on data-se
         '--json',
       ]);
       expect(created.code, said(created)).toBe(0);
+      // new service checked the port was free; from now on it is the service's.
+      await hold(billingPort);
       const result = JSON.parse(created.stdout);
       expect(result.service).toEqual({
         name: fresh,
@@ -235,6 +257,7 @@ describe(`devctl new service ${fresh} --route /api/${fresh} --depends-on data-se
   it(
     'starts healthy under PM2 after its dependency, and answers directly and through the gateway (bearer)',
     async () => {
+      await releasePorts();
       const started = await projectDevctl(['start', `${fresh}-service`, '--wait']);
       expect(started.code, said(started)).toBe(0);
       // Its dependency came first.
