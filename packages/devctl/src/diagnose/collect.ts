@@ -480,9 +480,10 @@ async function settleRecentExits(services: ServiceSnapshot[]): Promise<void> {
       if (now - lastSign > RECENT_EXIT_MS) return;
       if (service.lines.some((line) => line.stream === 'err')) return;
       const path = process.errLogPath ?? service.entry.errorFile;
-      // diagnose keeps the shorter bound: it reads a moment later than start does, and a silent exit
-      // must not hold every diagnose of the stack for long.
-      await settleExitOutput(path, fileSize(path), 3000);
+      // The same bound as start's: 3 s ran out once in a whole `pnpm test` (diagnose-faults: billing
+      // exited 78, "its log tail does not name the variable", the variable's line landing later).
+      // Only a service that exited within RECENT_EXIT_MS with nothing on stderr waits it whole.
+      await settleExitOutput(path, fileSize(path));
       const out = readTail(process.outLogPath ?? service.entry.outFile, 'out', TAIL_LINES.out, service.since);
       const err = readTail(path, 'err', TAIL_LINES.err, service.since);
       service.lines = mergeTails(out, err);
