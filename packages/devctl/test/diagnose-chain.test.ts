@@ -9,7 +9,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderReport } from '../src/diagnose/render';
 import type { DiagnoseReport } from '../src/diagnose/types';
-import { type FixtureStack, get, type KitApp, startFixtureStack, waitUntil } from './fixtures/harness';
+import {
+  answersHealth,
+  type FixtureStack,
+  type KitApp,
+  startFixtureStack,
+  waitUntil,
+} from './fixtures/harness';
 
 const lineOf = (stack: FixtureStack, file: string, text: string) =>
   readFileSync(join(stack.root, file), 'utf8')
@@ -23,9 +29,6 @@ const logOf = (stack: FixtureStack, app: string, stream: 'out' | 'error') => {
     return '';
   }
 };
-
-const healthy = async (stack: FixtureStack, name: string) =>
-  (await get(stack.url(name, '/health')).catch(() => ({ status: 0 }))).status === 200;
 
 /** Writes what the real services logged, for the table tests (paths under the fixture root as <ROOT>). */
 function record(stack: FixtureStack, name: string, how: string, apps: KitApp[], text: string): void {
@@ -89,7 +92,7 @@ async function runScenario(
   const stack = await startFixtureStack(scenario.apps, { namespace: `chain-${scenario.name}` });
   try {
     for (const app of scenario.apps)
-      await waitUntil(`${app.name} healthy`, () => healthy(stack, app.name), 60_000);
+      await waitUntil(`${app.name} healthy`, () => answersHealth(stack, app.name), 60_000);
     const answer = await fetch(stack.url(scenario.entry, '/quotes/7'), {
       signal: AbortSignal.timeout(15_000),
     });

@@ -16,6 +16,7 @@ import type { SpawnedProcess } from '@repo/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DiagnoseReport, Finding } from '../src/diagnose/types';
 import {
+  answersHealth,
   diagnoseInProcess,
   type FixtureStack,
   get,
@@ -98,8 +99,7 @@ let orphanHolder: SpawnedProcess;
 
 const exits = (name: string) =>
   (pm2LogText(stack).match(new RegExp(`App \\[${name}:\\d+\\] exited`, 'g')) ?? []).length;
-const healthy = async (name: string) =>
-  (await get(stack.url(name, '/health')).catch(() => ({ status: 0 }))).status === 200;
+const healthy = (name: string) => answersHealth(stack, name);
 const findingOf = (service: string, kind?: string): Finding => {
   const found = report.findings.find((f) => f.service === service && (kind === undefined || f.kind === kind));
   if (!found)

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verdictAfterRestart } from '../src/diagnose/index';
 import type { DiagnoseReport } from '../src/diagnose/types';
 import {
+  answersHealth,
   diagnoseInProcess,
   type FixtureStack,
   get,
@@ -21,8 +22,7 @@ import {
 
 let stack: FixtureStack;
 
-const healthy = async (name: string) =>
-  (await get(stack.url(name, '/health')).catch(() => ({ status: 0 }))).status === 200;
+const healthy = (name: string) => answersHealth(stack, name);
 
 /** What diagnose finds, in this process; `errors` is whether the bin would exit 1. */
 async function diagnoseReport(...names: string[]): Promise<{ errors: boolean; report: DiagnoseReport }> {

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  answersHealth,
   diagnoseInProcess,
   type FixtureStack,
   get,
@@ -20,8 +21,7 @@ import {
 
 let stack: FixtureStack;
 
-const healthy = async (name: string) =>
-  (await get(stack.url(name, '/health')).catch(() => ({ status: 0 }))).status === 200;
+const healthy = (name: string) => answersHealth(stack, name);
 
 /** The poller's logged failures to reach inventory so far. */
 const pollFailures = () => {

@@ -51,7 +51,8 @@ const LAUNCH_MATCH_MS = 2000;
 /** PM2 sets created_at and pm_uptime a moment apart at a start asked for. */
 const CREATED_MATCH_MS = 1500;
 
-const second = (ms: number) => Math.floor(ms / 1000) * 1000;
+/** The start of the second `ms` falls in: PM2's log stamps its lines to the second. */
+export const second = (ms: number) => Math.floor(ms / 1000) * 1000;
 
 /**
  * Every window in which the service was down for a (re)start, oldest first, from PM2's events (as

@@ -62,7 +62,7 @@ const FRAMEWORK_REFUSALS: Record<string, KnownRefusal> = {
     setting: {
       what: 'body limit',
       variables: /BODY_?LIMIT/i,
-      fallback: "the bodyLimit passed to the kit's createApp (256 KiB when none is)",
+      fallback: "the bodyLimit passed to the kit's createApp (the kit's default when none is)",
     },
   },
   FST_ERR_CTP_INVALID_MEDIA_TYPE: {
@@ -88,11 +88,15 @@ const RATE_LIMITED: KnownRefusal = {
 
 const VALIDATION = 'FST_ERR_VALIDATION';
 
+/** What a refusal with this code (or, without one, this status) is known to mean. */
+const knownRefusal = (code: string | null, status: number): KnownRefusal | undefined =>
+  code ? FRAMEWORK_REFUSALS[code] : status === 429 ? RATE_LIMITED : undefined;
+
 /** Who refused `hop` (a 4xx), from the code the kit logged. Variables are left for `trace` to fill. */
 export function classifyRefusal(hop: TraceHop, index: number): TraceRefusal {
   const status = hop.status ?? 0;
   const code = hop.code;
-  const known = code ? FRAMEWORK_REFUSALS[code] : status === 429 ? RATE_LIMITED : undefined;
+  const known = knownRefusal(code, status);
   const by: RefusedBy =
     code === VALIDATION ? 'schema' : known || code?.startsWith('FST_') ? 'framework' : 'handler';
   return {
@@ -111,17 +115,10 @@ export function classifyRefusal(hop: TraceHop, index: number): TraceRefusal {
 /** The configuration variables that govern a refusal's setting, by name: what `trace` looks up. */
 export function settingVariables(refusal: TraceRefusal): RegExp | undefined {
   if (refusal.by !== 'framework') return undefined;
-  const known = refusal.code
-    ? FRAMEWORK_REFUSALS[refusal.code]
-    : refusal.status === 429
-      ? RATE_LIMITED
-      : undefined;
-  return known?.setting?.variables;
+  return knownRefusal(refusal.code, refusal.status)?.setting?.variables;
 }
 
-const fallbackOf = (refusal: TraceRefusal) =>
-  (refusal.code ? FRAMEWORK_REFUSALS[refusal.code] : refusal.status === 429 ? RATE_LIMITED : undefined)
-    ?.setting?.fallback;
+const fallbackOf = (refusal: TraceRefusal) => knownRefusal(refusal.code, refusal.status)?.setting?.fallback;
 
 /** The summary clause and the next step for a refused request. */
 export function describeRefusal(

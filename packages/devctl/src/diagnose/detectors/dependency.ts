@@ -14,7 +14,7 @@ import { type Dependency, describeDependency, isLocalHost } from '../dependencie
 import type { LoggedError } from '../log-tail';
 import type { Pm2Event } from '../pm2-log';
 import { type Relay, relayChain, relayOf, traceCommand } from '../requests';
-import { askedFor, askedWindowAt, type DownWindow, downWindows, windowAt } from '../restart-windows';
+import { askedFor, askedWindowAt, type DownWindow, downWindows, second, windowAt } from '../restart-windows';
 import type { Evidence } from '../types';
 import { snapshotUrlMismatches, snapshotUrlPathMismatches } from './config-consistency';
 import {
@@ -471,7 +471,7 @@ function isHistory(snapshot: Snapshot, upstream: string, observation: Observatio
   return [upstream, ...(observation.failure.via ?? [])].some((name) => {
     const service = serviceNamed(snapshot, name);
     if (!service || service.since === undefined || isDown(service)) return false;
-    return observation.time < Math.floor(service.since / 1000) * 1000;
+    return observation.time < second(service.since);
   });
 }
 
@@ -549,8 +549,7 @@ function crashesMet(target: ServiceSnapshot, seen: Observation[]): Pm2Event[] {
     (window) =>
       target.events.find(
         (event) =>
-          (event.kind === 'exited' || event.kind === 'memory-restart') &&
-          Math.floor(event.time / 1000) * 1000 === window.from,
+          (event.kind === 'exited' || event.kind === 'memory-restart') && second(event.time) === window.from,
       ) ?? [],
   );
 }
