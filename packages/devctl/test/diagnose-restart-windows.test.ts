@@ -151,6 +151,25 @@ describe('downWindows', () => {
       launch: TRIAL9_LAUNCH,
     },
     {
+      // A whole pnpm test: the stack started, then `restart --wait` a second later. Both starts are
+      // within the record's match; the first took the restart's answer as its end and swallowed it.
+      name: 'a start, then a restart a second later: the record is the restart’s, the nearer start',
+      lines: [
+        log('21:49:04', 'App [data-service:0] starting in -fork mode-'),
+        log('21:49:04', 'App [data-service:0] online'),
+        log('21:49:04', 'Stopping app:data-service id:0'),
+        log('21:49:04', 'App [data-service:0] exited with code [0] via signal [SIGINT]'),
+        log('21:49:05', 'App [data-service:0] starting in -fork mode-'),
+        log('21:49:05', 'App [data-service:0] online'),
+      ],
+      listening: [],
+      launch: { launchedAt: at('21:49:05', 100), healthyAt: at('21:49:05', 700) },
+      expected: [
+        { cause: 'start', answered: 'assumed' },
+        { cause: 'restart', from: at('21:49:04'), to: at('21:49:05', 700), answered: 'devctl' },
+      ],
+    },
+    {
       name: 'PM2 restarted it after it exited on its own: a crash',
       lines: CRASH,
       listening: [at('10:00:00', 600), at('10:05:07', 800)],

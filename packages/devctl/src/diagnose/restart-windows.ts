@@ -87,6 +87,21 @@ export function downWindows(
   // A "listening" line belongs to the start before it, and only until the service next went down.
   const goesDown = (event: Pm2Event) =>
     event.kind === 'stopping' || event.kind === 'exited' || event.kind === 'memory-restart';
+  // devctl's record belongs to one start: the one nearest its launch. Two starts seconds apart (a
+  // start, then a restart right after it) would both be within the match, and the first would take
+  // the restart's answer as its own end, swallowing the restart's window.
+  let recordedStart: number | undefined;
+  if (launch?.healthyAt != null) {
+    let nearest = Number.POSITIVE_INFINITY;
+    for (const [index, event] of events.entries()) {
+      if (event.kind !== 'starting') continue;
+      const distance = Math.abs(launch.launchedAt - second(event.time));
+      if (distance <= LAUNCH_MATCH_MS && distance <= nearest) {
+        nearest = distance;
+        recordedStart = index;
+      }
+    }
+  }
   let down: { from: number; crash: boolean } | undefined;
   for (const [index, event] of events.entries()) {
     if (event.kind === 'stopping' || event.kind === 'memory-restart') {
@@ -104,9 +119,7 @@ export function downWindows(
               ? 'stop'
               : 'restart';
       const recorded =
-        launch?.healthyAt != null &&
-        Math.abs(launch.launchedAt - startedAt) <= LAUNCH_MATCH_MS &&
-        launch.healthyAt >= startedAt
+        index === recordedStart && launch?.healthyAt != null && launch.healthyAt >= startedAt
           ? launch.healthyAt
           : undefined;
       const next = events.slice(index + 1).find(goesDown);
