@@ -33,8 +33,10 @@ export interface BuildResult {
   command: string | null;
   packages: string[];
   elapsedMs: number;
-  /** Packages turbo took from its cache, when it says. */
+  /** Build tasks turbo took from its cache, when it says. */
   cached: number | null;
+  /** Build tasks turbo ran or took from its cache (the services and what they depend on), when it says. */
+  tasks?: number | null;
 }
 
 function hasBuildScript(service: ServiceEntry): boolean {
@@ -368,11 +370,13 @@ export async function buildServices(
     const { code, output } = await run(turbo, args, root);
     if (code !== 0) throw await failure(root, what, buildable, output, command);
     const cachedMatch = /Cached:\s+(\d+) cached/.exec(output);
+    const tasksMatch = /Tasks:\s+\d+ successful, (\d+) total/.exec(output);
     return {
       command: what,
       packages,
       elapsedMs: Math.round(performance.now() - started),
       cached: cachedMatch ? Number(cachedMatch[1]) : null,
+      tasks: tasksMatch ? Number(tasksMatch[1]) : null,
     };
   }
   const results = await Promise.all(

@@ -1,7 +1,7 @@
 // What start and restart check before they touch a process: the timeout option, the build (so PM2
 // runs the code on disk) and each service's configuration (its dry run). A service that cannot be
 // built or would refuse its configuration is not taken down: its running process stays.
-import { buildServices } from '../ecosystem/build';
+import { type BuildResult, buildServices } from '../ecosystem/build';
 import type { Ecosystem, ServiceEntry } from '../ecosystem/index';
 import { preflightConfig } from '../ecosystem/print-config';
 import { CLIError } from '../errors';
@@ -27,11 +27,26 @@ export async function buildStep(
 ): Promise<void> {
   if (services.length === 0) return;
   const result = await buildServices(ecosystem.root, services, command);
-  if (result.command === null) return;
-  const cached = result.cached === null ? '' : `, ${result.cached} cached`;
-  sink.line(
-    `built ${plural(result.packages.length, 'service')} in ${formatDuration(result.elapsedMs)} (${result.command.split(' ')[0]}${cached})`,
-  );
+  const line = buildLine(result);
+  if (line) sink.line(line);
+}
+
+/**
+ * What the build did, in words a reader need not know turbo for: how many build tasks ran again
+ * and how many turbo took unchanged from its cache ("4 cached" alone read as "nothing rebuilt").
+ */
+export function buildLine(result: BuildResult): string | null {
+  if (result.command === null) return null;
+  const what = `${plural(result.packages.length, 'service')} in ${formatDuration(result.elapsedMs)}`;
+  const tool = result.command.split(' ')[0];
+  const { cached, tasks } = result;
+  if (cached === null || tasks === undefined || tasks === null || cached > tasks)
+    return `built ${what} (${tool})`;
+  if (cached === tasks) {
+    return `built ${what} (${tool}: no source changed, all ${plural(tasks, 'build task')} taken from its cache)`;
+  }
+  const ran = tasks - cached;
+  return `built ${what} (${tool}: ${ran} of ${plural(tasks, 'build task')} rebuilt from changed sources${cached > 0 ? `, ${cached} unchanged and taken from its cache` : ''})`;
 }
 
 /**
