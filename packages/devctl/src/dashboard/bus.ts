@@ -20,11 +20,11 @@ export interface BusSubscription {
 }
 
 /**
- * Calls `onEvent` for each process event of the daemon, until `close()`. `onClose` says the socket
- * ended (no daemon, or the daemon went away): the caller falls back to its interval.
+ * Calls `onMessage` with each message the daemon publishes (topic, data), until `close()`. `onClose`
+ * says the socket ended (no daemon, or the daemon went away).
  */
-export function subscribeProcessEvents(
-  onEvent: (event: ProcessEvent) => void,
+export function subscribeBus(
+  onMessage: (topic: string, data: unknown) => void,
   onClose: () => void,
   home = pm2Home(),
 ): BusSubscription {
@@ -37,15 +37,7 @@ export function subscribeProcessEvents(
   socket.on('data', (chunk: Buffer) => {
     const { messages, rest } = decodeMessages(Buffer.concat([buffered, chunk]));
     buffered = rest;
-    for (const [topic, data] of messages) {
-      if (topic !== 'process:event' || data === null || typeof data !== 'object') continue;
-      const { event, process: info } = data as {
-        event?: string;
-        process?: { name?: string; namespace?: string; pm2_env?: { namespace?: string } };
-      };
-      if (typeof event !== 'string' || typeof info?.name !== 'string') continue;
-      onEvent({ event, name: info.name, namespace: info.namespace ?? info.pm2_env?.namespace });
-    }
+    for (const [topic, data] of messages) if (typeof topic === 'string') onMessage(topic, data);
   });
   socket.on('error', () => {
     // ENOENT/ECONNREFUSED: no daemon yet; 'close' follows and the caller keeps its interval.
@@ -62,4 +54,28 @@ export function subscribeProcessEvents(
       open?.destroy();
     },
   };
+}
+
+/**
+ * Calls `onEvent` for each process event of the daemon, until `close()`. `onClose` says the socket
+ * ended (no daemon, or the daemon went away): the caller falls back to its interval.
+ */
+export function subscribeProcessEvents(
+  onEvent: (event: ProcessEvent) => void,
+  onClose: () => void,
+  home = pm2Home(),
+): BusSubscription {
+  return subscribeBus(
+    (topic, data) => {
+      if (topic !== 'process:event' || data === null || typeof data !== 'object') return;
+      const { event, process: info } = data as {
+        event?: string;
+        process?: { name?: string; namespace?: string; pm2_env?: { namespace?: string } };
+      };
+      if (typeof event !== 'string' || typeof info?.name !== 'string') return;
+      onEvent({ event, name: info.name, namespace: info.namespace ?? info.pm2_env?.namespace });
+    },
+    onClose,
+    home,
+  );
 }

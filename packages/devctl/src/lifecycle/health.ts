@@ -8,7 +8,7 @@ import type { ProcessWatcher } from '../pm2/supervise';
 import type { ProcessInfo } from '../pm2/types';
 import { type HealthResult, probeHealth } from '../probe';
 import { instancesOf, servesPort } from './instances';
-import { describeFailure, type LogMarks, type ServiceFailure } from './outcome';
+import { describeFailure, ERROR_LINES, type LogMarks, type ServiceFailure } from './outcome';
 import { listenerPid, sleep } from './port';
 
 export interface HealthOutcome {
@@ -47,15 +47,17 @@ export async function waitUntilHealthy(
   const elapsed = () => Math.round(performance.now() - started);
   const fail = async (kind: string, reason: string): Promise<HealthOutcome> => {
     const elapsedMs = elapsed();
-    // The process is gone: the lines it wrote last may not be in its log file yet.
-    if (EXITED_KINDS.has(kind) && options.marks) {
+    // The process is gone: the lines it wrote last may not be in its log file yet (PM2's bus has
+    // them already, when start or restart subscribed to it).
+    const published = watcher.errorOutput?.of(service.name, ERROR_LINES) ?? [];
+    if (EXITED_KINDS.has(kind) && options.marks && published.length === 0) {
       await settleExitOutput(options.marks.err, options.marks.errOffset);
     }
     return {
       healthy: false,
       elapsedMs,
       info,
-      failure: describeFailure(service, info, options.marks, kind, reason, lastHealth),
+      failure: describeFailure(service, info, options.marks, kind, reason, lastHealth, published),
     };
   };
   for (;;) {

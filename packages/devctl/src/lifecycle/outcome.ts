@@ -35,6 +35,11 @@ export interface ServiceFailure {
   /** The last lines of its error log written since the action (or the last ones before it, marked). */
   errorLines: string[];
   errorLinesAreOlder: boolean;
+  /**
+   * The error lines came from PM2's bus, not its error log: PM2 published them but did not write
+   * them (see src/pm2/error-output.ts).
+   */
+  errorLinesFromBus: boolean;
   /** The last health probe, when one ran. */
   health: HealthResult | null;
   /** The next command to run. */
@@ -75,7 +80,7 @@ export interface LifecycleSink {
   notice?(text: string): void;
 }
 
-const ERROR_LINES = 12;
+export const ERROR_LINES = 12;
 
 /** The failure record for `service`, reading the last error lines written since `marks`. */
 export function describeFailure(
@@ -85,9 +90,13 @@ export function describeFailure(
   kind: string,
   reason: string,
   health: HealthResult | null = null,
+  /** What it wrote to stderr during the action, as PM2's bus published it (ErrorOutput). */
+  published: string[] = [],
 ): ServiceFailure {
   let errorLines = marks ? linesSince(marks.err, marks.errOffset, ERROR_LINES).lines : [];
   let errorLinesAreOlder = false;
+  const errorLinesFromBus = published.length > errorLines.length;
+  if (errorLinesFromBus) errorLines = published.slice(-ERROR_LINES);
   if (errorLines.length === 0 && kind !== 'port-in-use' && kind !== 'dependency') {
     errorLines = lastLines(info?.errLogPath ?? service.errorFile, ERROR_LINES);
     errorLinesAreOlder = errorLines.length > 0;
@@ -101,6 +110,7 @@ export function describeFailure(
     exitCode: info?.exitCode ?? null,
     errorLines,
     errorLinesAreOlder,
+    errorLinesFromBus,
     health,
     next:
       kind === 'port-in-use'

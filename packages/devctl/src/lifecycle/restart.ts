@@ -12,6 +12,7 @@ import {
   type ServiceEntry,
 } from '../ecosystem/index';
 import { TimingRecorder } from '../graph/timings';
+import { ErrorOutput } from '../pm2/error-output';
 import { connectOrLaunchDaemon, pm2Home } from '../pm2/index';
 import { linesSince } from '../pm2/log-tail';
 import { serviceState } from '../pm2/state';
@@ -120,8 +121,9 @@ async function restartLocked(
     results.push(result);
     sink.service(result);
   };
+  const watcher = new ProcessWatcher(connection, ecosystem.namespace);
   try {
-    const watcher = new ProcessWatcher(connection, ecosystem.namespace);
+    watcher.errorOutput = await ErrorOutput.open(ecosystem.namespace);
     const context: CycleContext = { connection, watcher, root: ecosystem.root };
     const failedNames = new Set<string>();
     const laterWavesDepend = (name: string) => targets.some((t) => t.dependsOn.includes(name));
@@ -216,6 +218,7 @@ async function restartLocked(
       );
     }
   } finally {
+    watcher.errorOutput?.close();
     connection.close();
     timings.save();
   }

@@ -14,6 +14,7 @@ import {
 } from '../ecosystem/index';
 import { CLIError } from '../errors';
 import { TimingRecorder } from '../graph/timings';
+import { ErrorOutput } from '../pm2/error-output';
 import { connectOrLaunchDaemon, listProcesses, pm2Home } from '../pm2/index';
 import { type ServiceState, serviceState } from '../pm2/state';
 import { ProcessWatcher } from '../pm2/supervise';
@@ -260,8 +261,9 @@ async function startLocked(
 
   const { connection, launched } = await connectOrLaunchDaemon(daemonNotices(sink));
   if (launched) sink.line(`started the PM2 daemon (PM2_HOME=${pm2Home()})`);
+  const watcher = new ProcessWatcher(connection, ecosystem.namespace);
   try {
-    const watcher = new ProcessWatcher(connection, ecosystem.namespace);
+    watcher.errorOutput = await ErrorOutput.open(ecosystem.namespace);
     const timings = new TimingRecorder(ecosystem.root);
     const results = await startInOrder({
       ecosystem,
@@ -291,6 +293,7 @@ async function startLocked(
     }
     return { namespace: ecosystem.namespace, results };
   } finally {
+    watcher.errorOutput?.close();
     connection.close();
   }
 }

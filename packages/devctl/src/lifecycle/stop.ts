@@ -147,6 +147,7 @@ async function takeDownLocked(
               exitCode: info.exitCode ?? null,
               errorLines: [],
               errorLinesAreOlder: false,
+              errorLinesFromBus: false,
               health: null,
               next: `devctl status ${info.name}`,
             },

@@ -45,7 +45,7 @@ export function renderServiceResult(result: ServiceResult, nameWidth: number): s
     lines.push(`    ${details.join(', ')}`);
     if (failure.errorLines.length > 0) {
       lines.push(
-        `    ${failure.errorLinesAreOlder ? 'last lines of its error log (written before this start):' : 'its error log since the start:'}`,
+        `    ${failure.errorLinesAreOlder ? 'last lines of its error log (written before this start):' : failure.errorLinesFromBus ? "its error output since the start (from PM2's bus: PM2 did not write it to its error log):" : 'its error log since the start:'}`,
       );
       for (const line of failure.errorLines) lines.push(`      ${c.dim(line)}`);
     } else {

@@ -1,6 +1,7 @@
 // One shared, rate-limited view of PM2's process list for commands that watch services change
 // (so fifty services waiting do not mean fifty list calls per tick). The health wait and port
 // clearing, which are not PM2's, live in src/lifecycle/.
+import type { ErrorOutput } from './error-output';
 import { processList } from './index';
 import type { DaemonConnection } from './rpc';
 import type { ProcessInfo } from './types';
@@ -11,6 +12,8 @@ export type { ServiceFailure, ServiceResult } from '../lifecycle/outcome';
 export class ProcessWatcher {
   private snapshot: { at: number; list: ProcessInfo[] } | undefined;
   private pending: Promise<ProcessInfo[]> | undefined;
+  /** What the watched services write to stderr meanwhile, from PM2's bus (set by start and restart). */
+  errorOutput: ErrorOutput | undefined;
 
   constructor(
     private readonly connection: DaemonConnection,
