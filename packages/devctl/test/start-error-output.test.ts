@@ -39,3 +39,25 @@ describe('the stderr of a service PM2 did not write to its error log', () => {
     expect(failure?.errorLines.join('\n')).toContain('FIXTURE_API_TOKEN is required but not set');
   });
 });
+
+describe('a service whose /health answered 503, then nothing, until the deadline', () => {
+  let hung: Fixture;
+
+  beforeAll(async () => {
+    hung = await createFixture([
+      { name: 'sickly', mode: 'unhealthy-then-hung', env: { FIXTURE_HANG_AFTER_MS: '1500' } },
+    ]);
+  }, 60_000);
+
+  afterAll(async () => {
+    await hung?.cleanup();
+  }, 60_000);
+
+  it('the verdict keeps the last answer (the 503 and its reason), not only the last probe that got none', async () => {
+    const result = await hung.devctl(['start', '--wait', '--timeout', '4']);
+    expect(result.code, result.stderr).toBe(1);
+    expect(result.stdout).toMatch(
+      /✗ sickly\s+started: no healthy answer within 4 s \(PM2 status online; last \/health answer: status 503: \{"message":"database unreachable"\}, then no answer within \d+ ms\)/,
+    );
+  });
+});

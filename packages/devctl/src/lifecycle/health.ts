@@ -43,6 +43,11 @@ export async function waitUntilHealthy(
   const started = options.since ?? performance.now();
   const deadline = started + options.timeoutMs;
   let lastHealth: HealthResult | null = null;
+  // The last probe that got an HTTP answer: under load the last probe before the deadline, cut to
+  // its remaining 100 ms, may get none, and "no answer within 100 ms" would hide the 503 and the
+  // reason the service gave a moment before.
+  let lastAnswer: HealthResult | null = null;
+  const evidence = () => lastAnswer ?? lastHealth;
   let info: ProcessInfo | undefined;
   const elapsed = () => Math.round(performance.now() - started);
   const fail = async (kind: string, reason: string): Promise<HealthOutcome> => {
@@ -57,13 +62,16 @@ export async function waitUntilHealthy(
       healthy: false,
       elapsedMs,
       info,
-      failure: describeFailure(service, info, options.marks, kind, reason, lastHealth, published),
+      failure: describeFailure(service, info, options.marks, kind, reason, evidence(), published),
     };
   };
   for (;;) {
     const remaining = deadline - performance.now();
     if (service.port !== undefined) {
-      lastHealth = await probeHealth(service.port, { timeoutMs: Math.max(100, Math.min(1000, remaining)) });
+      lastHealth = await probeHealth(service.port, {
+        timeoutMs: Math.round(Math.max(100, Math.min(1000, remaining))),
+      });
+      if (lastHealth.statusCode !== null) lastAnswer = lastHealth;
       if (lastHealth.ok) {
         const instances = instancesOf(await watcher.list(0), service.name);
         info = instances[0];
@@ -101,7 +109,12 @@ export async function waitUntilHealthy(
     if (service.port === undefined && state === 'online')
       return { healthy: true, elapsedMs: elapsed(), info };
     if (performance.now() >= deadline) {
-      const last = lastHealth ? `; last /health probe: ${lastHealth.error}` : '';
+      const answer = lastAnswer && lastAnswer !== lastHealth ? lastAnswer : null;
+      const last = answer
+        ? `; last /health answer: ${answer.error}, then ${lastHealth?.error ?? 'no answer'}`
+        : lastHealth
+          ? `; last /health probe: ${lastHealth.error}`
+          : '';
       return fail(
         'timeout',
         `no healthy answer within ${Math.round(options.timeoutMs / 1000)} s (PM2 status ${info.status}${last})`,
