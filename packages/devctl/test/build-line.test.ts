@@ -13,9 +13,9 @@ describe('buildLine', () => {
       'built 1 service in 2s (turbo: 1 of 4 build tasks rebuilt from changed sources, 3 unchanged and taken from its cache)',
     ],
     [
-      'nothing changed',
+      'every task cached (no change, or a change undone: turbo keys its cache by content)',
       { command: turbo, packages: ['@repo/form', '@repo/auth'], elapsedMs: 400, cached: 5, tasks: 5 },
-      'built 2 services in 400ms (turbo: no source changed, all 5 build tasks taken from its cache)',
+      'built 2 services in 400ms (turbo: these exact sources were built before; all 5 build tasks restored from its cache)',
     ],
     [
       'every task ran',

@@ -17,6 +17,7 @@ import { describeRestarts } from './restart-windows';
 import { attributeRootCauses } from './root-cause';
 import { writeSnapshotFile } from './snapshot-file';
 import type { Changes, DiagnoseReport, Finding } from './types';
+import { withUpstreamChanges } from './upstream-change';
 
 export { type HealthySighting, recordHealthy } from './last-healthy';
 export type {
@@ -133,10 +134,13 @@ export async function diagnose(options: DiagnoseOptions = {}): Promise<DiagnoseR
   });
   if (process.env.DEVCTL_RECORD_SNAPSHOT) writeSnapshotFile(snapshot, process.env.DEVCTL_RECORD_SNAPSHOT);
   const candidates = detectors.flatMap((detect) => detect(snapshot));
-  const findings = withChangesSinceHealthy(
+  const findings = withUpstreamChanges(
     snapshot,
-    attributeRootCauses(candidates, snapshot.selected),
-    options.verifying === true,
+    withChangesSinceHealthy(
+      snapshot,
+      attributeRootCauses(candidates, snapshot.selected),
+      options.verifying === true,
+    ),
   );
   return { healthy: findings.length === 0, checked: checkedLines(snapshot, findings), findings };
 }

@@ -43,7 +43,7 @@ export function buildLine(result: BuildResult): string | null {
   if (cached === null || tasks === undefined || tasks === null || cached > tasks)
     return `built ${what} (${tool})`;
   if (cached === tasks) {
-    return `built ${what} (${tool}: no source changed, all ${plural(tasks, 'build task')} taken from its cache)`;
+    return `built ${what} (${tool}: these exact sources were built before; all ${plural(tasks, 'build task')} restored from its cache)`;
   }
   const ran = tasks - cached;
   return `built ${what} (${tool}: ${ran} of ${plural(tasks, 'build task')} rebuilt from changed sources${cached > 0 ? `, ${cached} unchanged and taken from its cache` : ''})`;

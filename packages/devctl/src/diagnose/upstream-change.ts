@@ -1,0 +1,189 @@
+// A service that fails on what another answered it: the failing request's own hops show that a
+// stack service it called answered it 2xx moments before it failed, and that service's code for the
+// route that answered changed (a commit, an uncommitted edit) more recently than the failing
+// service's own code. Every log then points at the caller (its error, its stack), yet the change
+// that broke it is in the service it called (trial 11: data-service's GET /forms/:id/submissions
+// answered `{items}` instead of `{submissions}`, with its own schema changed to match, so only
+// form-service failed: "fix services/form/src/routes/submissions.ts"). That change becomes the lead
+// of the caller's finding, with the command that shows it; the finding stays on the caller, where
+// the failure is, and nothing is said when the caller changed after the service it called (its own
+// change is then the likelier cause) or when the route's code did not change.
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Snapshot } from './collect';
+import { type RecentCommit, recentCommits, uncommittedEdits } from './local-edits';
+import { type Hop, hopsOf } from './requests';
+import type { Finding } from './types';
+
+/** One change to a service's sources: when, what, and the command that shows it. */
+export interface SourceChange {
+  file: string;
+  time: number;
+  /** `commit 1278fce "data: ..."` or `an uncommitted edit`. */
+  what: string;
+  command: string;
+}
+
+/** What changed in the files under `folder`: its uncommitted edits (at their mtime) and its recent commits. */
+export interface ChangeSource {
+  changesUnder(folder: string): SourceChange[];
+}
+
+/** The repository's changes, from git (and the files' modification times for uncommitted edits). */
+export function gitChanges(root: string, now: number): ChangeSource {
+  return {
+    changesUnder(folder) {
+      const changes: SourceChange[] = [];
+      for (const edit of uncommittedEdits(root, [folder]) ?? []) {
+        if (edit.change === 'deleted') continue;
+        let time: number;
+        try {
+          time = statSync(join(root, edit.path)).mtimeMs;
+        } catch {
+          continue;
+        }
+        changes.push({
+          file: edit.path,
+          time,
+          what: 'an uncommitted edit',
+          command: `git diff HEAD -- ${edit.path}`,
+        });
+      }
+      for (const commit of recentCommits(root, [folder], now) ?? []) changes.push(...commitChanges(commit));
+      return changes.sort((a, b) => b.time - a.time);
+    },
+  };
+}
+
+function commitChanges(commit: RecentCommit): SourceChange[] {
+  const subject = commit.subject.length > 70 ? `${commit.subject.slice(0, 67)}...` : commit.subject;
+  return commit.files.map((file) => ({
+    file,
+    time: commit.time,
+    what: `commit ${commit.hash} "${subject}"`,
+    command: `git show ${commit.hash} -- ${file}`,
+  }));
+}
+
+/**
+ * The route paths a source file declares (`app.get('/forms/:id/submissions', ...)`, `url:
+ * '/items/:id'`): string literals that look like a path, `:param` segments as wildcards.
+ */
+export function declaredRoutes(source: string): RegExp[] {
+  const routes: RegExp[] = [];
+  for (const match of source.matchAll(/['"`](\/[\w\-./:{}*]*)['"`]/g)) {
+    const path = match[1] as string;
+    const pattern = path
+      .split('/')
+      .map((segment) =>
+        segment.startsWith(':') || /^\{.*\}$/.test(segment) || segment === '*'
+          ? '[^/]+'
+          : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
+      )
+      .join('/');
+    routes.push(new RegExp(`^${pattern}/?$`));
+  }
+  return routes;
+}
+
+const pathOf = (url: string) => url.split('?')[0] ?? url;
+
+const ago = (ms: number) => {
+  const minutes = Math.max(0, Math.round(ms / 60_000));
+  if (minutes < 60) return `${minutes} min ago`;
+  const hours = Math.round(minutes / 60);
+  return hours < 48 ? `${hours} h ago` : `${Math.round(hours / 24)} days ago`;
+};
+
+/** Leeway for the log times of hops of one request on one machine. */
+const CLOCK_SLACK_MS = 50;
+
+/**
+ * The findings, where a request failed in a service right after another stack service answered it,
+ * and that service's code for the answering route changed after the failing service's own code,
+ * with that change as the lead of the finding's `next`.
+ */
+export function withUpstreamChanges(
+  snapshot: Snapshot,
+  findings: Finding[],
+  source: ChangeSource = gitChanges(snapshot.ecosystem.root, snapshot.now),
+): Finding[] {
+  const candidates = findings.filter((f) => f.kind === 'request-error' && f.requestId !== undefined);
+  if (candidates.length === 0) return findings;
+  const folderOf = new Map(snapshot.services.map((s) => [s.entry.name, s.entry.folder]));
+  const hops: Hop[] = snapshot.services.flatMap((service) => hopsOf(service));
+  const cache = new Map<string, SourceChange[]>();
+  const changesOf = (folder: string) => {
+    let changes = cache.get(folder);
+    if (!changes) {
+      changes = source.changesUnder(folder);
+      cache.set(folder, changes);
+    }
+    return changes;
+  };
+  const root = snapshot.ecosystem.root;
+  return findings.map((finding) => {
+    if (!candidates.includes(finding)) return finding;
+    const failing = hops
+      .filter(
+        (h) => h.service === finding.service && h.requestId === finding.requestId && (h.status ?? 0) >= 500,
+      )
+      .at(-1);
+    const ownFolder = folderOf.get(finding.service);
+    if (!failing || failing.start === undefined || failing.end === undefined || !ownFolder) return finding;
+    const failedAt = failing.end;
+    // Its own code's last change before the failure: a change of the service it called must be newer.
+    const ownChange = changesOf(ownFolder).find((change) => change.time <= failedAt);
+    const answered = hops.filter(
+      (h) =>
+        h.requestId === finding.requestId &&
+        h.service !== finding.service &&
+        h.start !== undefined &&
+        h.end !== undefined &&
+        h.start >= (failing.start as number) - CLOCK_SLACK_MS &&
+        h.end <= failedAt + CLOCK_SLACK_MS &&
+        h.status !== undefined &&
+        h.status >= 200 &&
+        h.status < 300 &&
+        h.url !== undefined,
+    );
+    // The answer closest to the failure first: the one the failing code was handling (form-service
+    // fetches the form, then its submissions: the second answer is what broke it).
+    for (const hop of answered.sort((a, b) => (b.end as number) - (a.end as number))) {
+      const folder = folderOf.get(hop.service);
+      if (!folder) continue;
+      const path = pathOf(hop.url as string);
+      const change = changesOf(folder).find((candidate) => {
+        if (candidate.time > failedAt) return false;
+        if (ownChange && candidate.time <= ownChange.time) return false;
+        let text: string;
+        try {
+          text = readFileSync(join(root, candidate.file), 'utf8');
+        } catch {
+          return false;
+        }
+        return declaredRoutes(text).some((route) => route.test(path));
+      });
+      if (!change) continue;
+      const answer = `${hop.service} answered ${hop.status} to ${hop.method ?? ''} ${path} in this request`;
+      const since = ownChange
+        ? `${finding.service}'s own code last changed ${ago(snapshot.now - ownChange.time)}`
+        : `${finding.service}'s code has no recent change`;
+      return {
+        ...finding,
+        summary: `${finding.summary}; it failed on ${hop.service}'s answer: ${answer}, and ${change.file}, which declares that route, changed ${ago(snapshot.now - change.time)} (${change.what}); ${since}`,
+        evidence: [
+          ...finding.evidence,
+          {
+            time: new Date(hop.end as number).toISOString(),
+            service: hop.service,
+            stream: 'system' as const,
+            text: `${answer}; ${change.file} changed ${ago(snapshot.now - change.time)} (${change.what}): ${change.command}`,
+          },
+        ],
+        next: `start from ${hop.service}'s change to the route that answered (${finding.service} may expect its old answer): ${change.command}; then ${finding.next}`,
+      };
+    }
+    return finding;
+  });
+}
