@@ -6,8 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Snapshot } from '../src/diagnose/collect';
 import type { ResolvedVariable, ServiceConfig } from '../src/diagnose/config-snapshot';
-import { detectRefusals } from '../src/diagnose/detectors/refused';
+import { decidingServices, detectRefusals } from '../src/diagnose/detectors/refused';
 import type { LogLine } from '../src/diagnose/log-tail';
+import { type SourceChange, withRefusalChanges } from '../src/diagnose/upstream-change';
 import { diagnoseSnapshot } from './diagnose-recorded';
 
 const at = (clock: string) => Date.parse(`2026-12-06T${clock}Z`);
@@ -176,5 +177,52 @@ describe('requests refused again and again', () => {
     expect(detectRefusals(snapshotOf(expiredTwice, { config: false, authSince: at('10:28:00') }))).toEqual(
       [],
     );
+  });
+});
+
+describe('requests refused after a change in the code of a service that decides them', () => {
+  // Trial 12: auth-service's commit changed the token issuer in its code; the gateway refused every
+  // token with "claim iss not accepted", and every setting was a default.
+  const lines = [
+    refusalLine('10:27:00.000', 'invalid token (claim "iss" not accepted)'),
+    refusalLine('10:27:05.000', 'invalid token (claim "iss" not accepted)'),
+  ];
+  const commit = (folder: string, clock: string, file: string): SourceChange => ({
+    file: `${folder}/src/${file}`,
+    time: at(clock),
+    what: `commit 1719f02 "auth: issue tokens with an https issuer URL"`,
+    command: `git show 1719f02 -- ${folder}/src/${file}`,
+  });
+  const withChanges = (changes: Record<string, SourceChange[]>) => {
+    const snapshot = snapshotOf(lines, { authTtl: 'default', authSince: at('10:20:00') });
+    return withRefusalChanges(
+      snapshot,
+      diagnoseSnapshot(snapshot),
+      (service) => decidingServices(snapshot, service),
+      { changesUnder: (folder) => changes[folder] ?? [] },
+    );
+  };
+
+  it('names the newest change of the issuer, before the refusals, and leads with its command', () => {
+    const [finding] = withChanges({
+      'services/auth': [commit('services/auth', '10:19:00', 'tokens.ts')],
+      'services/api-gateway': [commit('services/api-gateway', '07:00:00', 'authenticate.ts')],
+    });
+    expect(finding?.summary).toMatch(
+      /; the newest change in the code of auth-service, which decides it with api-gateway: services\/auth\/src\/tokens\.ts 11 min ago \(commit 1719f02 "auth: issue tokens with an https issuer URL"\)$/,
+    );
+    expect(finding?.next).toMatch(
+      /^read the newest change in what decides it first: git show 1719f02 -- services\/auth\/src\/tokens\.ts; or pnpm devctl env api-gateway auth-service/,
+    );
+  });
+
+  it('a change after the refusals (a fix being tried) or older than a day is no lead', () => {
+    for (const clock of ['10:28:00', '2026-12-05T09:00:00']) {
+      const change = commit('services/auth', clock.includes('T') ? '00:00:00' : clock, 'tokens.ts');
+      if (clock.includes('T')) change.time = Date.parse(`${clock}Z`);
+      const [finding] = withChanges({ 'services/auth': [change] });
+      expect(finding?.summary).not.toContain('newest change');
+      expect(finding?.next).toMatch(/^pnpm devctl env api-gateway auth-service/);
+    }
   });
 });

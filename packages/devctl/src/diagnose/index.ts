@@ -10,6 +10,7 @@ import { configCheckedLine } from './config-snapshot';
 import { restartsMet } from './detectors/dependency';
 import { detectors } from './detectors/index';
 import { SETTLING_MS, steadyGrowth, tooYoungToJudge } from './detectors/memory';
+import { decidingServices } from './detectors/refused';
 import { clock, mib } from './detectors/shared';
 import { type HealthyRecord, readLastHealthy, recordHealthy, verifiedByDiagnose } from './last-healthy';
 import { localEditLines } from './local-edits';
@@ -17,7 +18,7 @@ import { describeRestarts } from './restart-windows';
 import { attributeRootCauses } from './root-cause';
 import { writeSnapshotFile } from './snapshot-file';
 import type { Changes, DiagnoseReport, Finding } from './types';
-import { withUpstreamChanges } from './upstream-change';
+import { withRefusalChanges, withUpstreamChanges } from './upstream-change';
 
 export { type HealthySighting, recordHealthy } from './last-healthy';
 export type {
@@ -134,13 +135,13 @@ export async function diagnose(options: DiagnoseOptions = {}): Promise<DiagnoseR
   });
   if (process.env.DEVCTL_RECORD_SNAPSHOT) writeSnapshotFile(snapshot, process.env.DEVCTL_RECORD_SNAPSHOT);
   const candidates = detectors.flatMap((detect) => detect(snapshot));
-  const findings = withUpstreamChanges(
+  const rooted = withChangesSinceHealthy(
     snapshot,
-    withChangesSinceHealthy(
-      snapshot,
-      attributeRootCauses(candidates, snapshot.selected),
-      options.verifying === true,
-    ),
+    attributeRootCauses(candidates, snapshot.selected),
+    options.verifying === true,
+  );
+  const findings = withRefusalChanges(snapshot, withUpstreamChanges(snapshot, rooted), (service) =>
+    decidingServices(snapshot, service),
   );
   return { healthy: findings.length === 0, checked: checkedLines(snapshot, findings), findings };
 }

@@ -187,3 +187,51 @@ export function withUpstreamChanges(
     return finding;
   });
 }
+
+/** How old a commit may be to lead a refusal: older ones were there while the stack worked. */
+const REFUSAL_CHANGE_MAX_AGE_MS = 24 * 3_600_000;
+
+/**
+ * The findings, where a service keeps refusing requests (`requests-refused`) and the code of a
+ * service that decides what it accepts (itself and its `mustMatch` partners: the token's issuer)
+ * changed recently, with the newest such change in the summary and at the head of `next` (trial 12:
+ * auth-service's commit changed the token issuer in its code, the gateway refused every token with
+ * "claim iss not accepted", and the settings the finding pointed at were all defaults).
+ */
+export function withRefusalChanges(
+  snapshot: Snapshot,
+  findings: Finding[],
+  deciding: (service: string) => string[],
+  source: ChangeSource = gitChanges(snapshot.ecosystem.root, snapshot.now),
+): Finding[] {
+  const folderOf = new Map(snapshot.services.map((s) => [s.entry.name, s.entry.folder]));
+  return findings.map((finding) => {
+    if (finding.kind !== 'requests-refused') return finding;
+    const firstRefusal = Math.min(...finding.evidence.map((e) => Date.parse(e.time)).filter(Number.isFinite));
+    const newest = deciding(finding.service)
+      .flatMap((service) => {
+        const folder = folderOf.get(service);
+        if (!folder) return [];
+        return source
+          .changesUnder(folder)
+          .filter(
+            (change) =>
+              snapshot.now - change.time <= REFUSAL_CHANGE_MAX_AGE_MS &&
+              (!Number.isFinite(firstRefusal) || change.time <= firstRefusal),
+          )
+          .map((change) => ({ service, change }));
+      })
+      .sort((a, b) => b.change.time - a.change.time)[0];
+    if (!newest) return finding;
+    const { service, change } = newest;
+    const whose =
+      service === finding.service
+        ? `${service}'s own code`
+        : `the code of ${service}, which decides it with ${finding.service}`;
+    return {
+      ...finding,
+      summary: `${finding.summary}; the newest change in ${whose}: ${change.file} ${ago(snapshot.now - change.time)} (${change.what})`,
+      next: `read the newest change in what decides it first: ${change.command}; or ${finding.next}`,
+    };
+  });
+}

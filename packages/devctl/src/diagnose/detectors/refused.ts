@@ -55,7 +55,7 @@ function refusalsOf(snapshot: Snapshot, service: ServiceSnapshot): Refusal[] {
 }
 
 /** The services whose settings decide what `service` accepts: itself and its mustMatch partners. */
-function decidingServices(snapshot: Snapshot, service: string): string[] {
+export function decidingServices(snapshot: Snapshot, service: string): string[] {
   const configs = snapshot.config?.configs;
   if (!configs) return [service];
   const groups = new Set(
