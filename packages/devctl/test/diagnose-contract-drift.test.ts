@@ -29,7 +29,7 @@ describe('contract drift two hops down (real gateway -> form-service -> data-ser
       'forms: Invalid input: expected array, received undefined; items: unknown field',
     );
     expect(first?.next).toMatch(
-      /^fix services\/data\/src\/routes\/forms\.ts:\d+:\d+ \(ResponseContractError: /,
+      /^fix what the handler of the route declared at services\/data\/src\/routes\/forms\.ts:\d+:\d+ returns, or its response schema there \(ResponseContractError: /,
     );
     expect(first?.affects).toEqual(expect.arrayContaining(['api-gateway', 'form-service']));
   });

@@ -168,7 +168,12 @@ export function detectExceptions(snapshot: Snapshot): Candidate[] {
         requests,
         times: errors.map((error) => error.time),
         next: location
-          ? `fix ${formatLocation(location)} (${headline(last)}), then ${restartCommand(name)}`
+          ? // The kit checks an answer after the handler returned: its stack is the route's
+            // declaration (handler and schema), not a line that ran (trial 11's reader took it for
+            // "the line that registers the route").
+            /^ResponseContractError\b/.test(headline(last))
+            ? `fix what the handler of the route declared at ${formatLocation(location)} returns, or its response schema there (${headline(last)}), then ${restartCommand(name)}`
+            : `fix ${formatLocation(location)} (${headline(last)}), then ${restartCommand(name)}`
           : `read the stack: ${logsCommand(name)}; fix it, then ${restartCommand(name)}`,
       });
     }
