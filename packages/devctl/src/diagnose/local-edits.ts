@@ -104,7 +104,7 @@ export function recentCommits(root: string, paths: string[], now = Date.now()): 
 }
 
 /** `5 min ago`, `3 h ago`, `2 days ago`. */
-function ago(ms: number): string {
+export function ago(ms: number): string {
   const minutes = Math.max(0, Math.round(ms / 60_000));
   if (minutes < 60) return `${minutes} min ago`;
   const hours = Math.round(minutes / 60);

@@ -11,7 +11,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Snapshot } from './collect';
-import { type RecentCommit, recentCommits, uncommittedEdits } from './local-edits';
+import { ago, type RecentCommit, recentCommits, uncommittedEdits } from './local-edits';
 import { type Hop, hopsOf } from './requests';
 import type { Finding } from './types';
 
@@ -88,13 +88,6 @@ export function declaredRoutes(source: string): RegExp[] {
 
 const pathOf = (url: string) => url.split('?')[0] ?? url;
 
-const ago = (ms: number) => {
-  const minutes = Math.max(0, Math.round(ms / 60_000));
-  if (minutes < 60) return `${minutes} min ago`;
-  const hours = Math.round(minutes / 60);
-  return hours < 48 ? `${hours} h ago` : `${Math.round(hours / 24)} days ago`;
-};
-
 /** Leeway for the log times of hops of one request on one machine. */
 const CLOCK_SLACK_MS = 50;
 
@@ -132,8 +125,6 @@ export function withUpstreamChanges(
     const ownFolder = folderOf.get(finding.service);
     if (!failing || failing.start === undefined || failing.end === undefined || !ownFolder) return finding;
     const failedAt = failing.end;
-    // Its own code's last change before the failure: a change of the service it called must be newer.
-    const ownChange = changesOf(ownFolder).find((change) => change.time <= failedAt);
     const answered = hops.filter(
       (h) =>
         h.requestId === finding.requestId &&
@@ -147,6 +138,9 @@ export function withUpstreamChanges(
         h.status < 300 &&
         h.url !== undefined,
     );
+    if (answered.length === 0) return finding;
+    // Its own code's last change before the failure: a change of the service it called must be newer.
+    const ownChange = changesOf(ownFolder).find((change) => change.time <= failedAt);
     // The answer closest to the failure first: the one the failing code was handling (form-service
     // fetches the form, then its submissions: the second answer is what broke it).
     for (const hop of answered.sort((a, b) => (b.end as number) - (a.end as number))) {
