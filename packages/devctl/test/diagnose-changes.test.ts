@@ -16,8 +16,10 @@ import type { DiagnoseReport } from '../src/diagnose/types';
 import {
   buildServices,
   diagnoseInProcess,
+  editFile,
   type FixtureStack,
   get,
+  gitIn,
   pm2Rpc,
   pm2StatusRpc,
   startFixtureStack,
@@ -27,15 +29,8 @@ import {
 let stack: FixtureStack;
 let healthyCommit: string;
 
-const git = (...args: string[]) =>
-  execFileSync('git', ['-c', 'user.name=devctl test', '-c', 'user.email=test@example.com', ...args], {
-    cwd: stack.root,
-    encoding: 'utf8',
-  }).trim();
-const edit = (file: string, change: (text: string) => string) => {
-  const path = join(stack.root, file);
-  writeFileSync(path, change(readFileSync(path, 'utf8')));
-};
+const git = (...args: string[]) => gitIn(stack.root, args);
+const edit = (file: string, change: (text: string) => string) => editFile(stack.root, file, change);
 const stateOf = () =>
   JSON.parse(
     readFileSync(join(stack.root, 'node_modules/.cache/devctl/last-healthy.json'), 'utf8'),

@@ -6,16 +6,17 @@
 // code, and only shop logs an error. diagnose keeps the finding on shop (the failure is there) but
 // leads with stock's commit to the route that answered. Then the opposite: stock as it was, shop's
 // own uncommitted edit breaks the label: no lead toward stock.
-import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   answersHealth,
   buildServices,
   diagnoseInProcess,
+  editFile,
   type FixtureStack,
   get,
+  gitIn,
   pm2Rpc,
   pm2StatusRpc,
   startFixtureStack,
@@ -24,30 +25,8 @@ import {
 
 let stack: FixtureStack;
 
-const git = (...args: string[]) =>
-  execFileSync('git', ['-c', 'user.name=devctl test', '-c', 'user.email=test@example.com', ...args], {
-    cwd: stack.root,
-    encoding: 'utf8',
-  }).trim();
-/** A commit an hour old: the stack as it was before today's work (commit times are in seconds). */
-const commitAnHourAgo = (message: string) => {
-  const date = new Date(Date.now() - 3_600_000).toISOString();
-  execFileSync(
-    'git',
-    ['-c', 'user.name=devctl test', '-c', 'user.email=test@example.com', 'commit', '-qm', message],
-    {
-      cwd: stack.root,
-      env: { ...process.env, GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date },
-    },
-  );
-};
-const edit = (file: string, change: (text: string) => string) => {
-  const path = join(stack.root, file);
-  const before = readFileSync(path, 'utf8');
-  const after = change(before);
-  if (after === before) throw new Error(`the edit changed nothing in ${file}`);
-  writeFileSync(path, after);
-};
+const git = (...args: string[]) => gitIn(stack.root, args);
+const edit = (file: string, change: (text: string) => string) => editFile(stack.root, file, change);
 
 /** Rebuilds a fixture folder and restarts its app under PM2, until it answers /health again. */
 async function rebuildAndRestart(name: string, folder: string): Promise<void> {
@@ -77,7 +56,12 @@ beforeAll(async () => {
   writeFileSync(join(stack.root, '.gitignore'), 'node_modules/\ndist/\nlogs/\nstack.json\n');
   git('init', '-q');
   git('add', '-A');
-  commitAnHourAgo('the stack as it works');
+  // An hour old: the stack as it was before today's work (commit times are whole seconds).
+  gitIn(
+    stack.root,
+    ['commit', '-qm', 'the stack as it works'],
+    new Date(Date.now() - 3_600_000).toISOString(),
+  );
   for (const name of ['stock', 'shop']) await waitUntil(`${name} healthy`, () => answersHealth(stack, name));
   const works = await get(stack.url('shop', '/labels/1'));
   expect(works, 'the label works before any change').toMatchObject({ status: 200 });
