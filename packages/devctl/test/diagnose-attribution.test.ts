@@ -391,6 +391,24 @@ describe('one request id that comes into a service twice', () => {
       location: { file: 'services/data/src/routes/forms.ts' },
     });
     expect(hung?.summary).toMatch(/^data-service never answered POST \/forms\/\S+\/submissions: .*12\.0 s/);
+
+    // The same request when its caller exited as it came in (trial 13: a crash of the caller with the
+    // request in flight): Fastify logs no completion for an answer nobody waits for. Not a hang.
+    for (const [offset, hungStill] of [
+      [500, false],
+      [-800, false],
+      [6000, true],
+      [-5000, true],
+    ] as const) {
+      const snapshot = snapshotOf({ ...recording, services, now: start + 12_000 });
+      const caller = snapshot.services.find((s) => s.entry.name === 'form-service');
+      if (!caller) throw new Error('no form-service in the recording');
+      caller.events = [
+        { time: start + offset, kind: 'exited', name: 'form-service', pmId: 1, text: 'exited', crash: true },
+      ];
+      const slow = diagnoseSnapshot(snapshot).filter((f) => f.kind === 'slow-request');
+      expect(slow.length, `caller exit ${offset} ms from the request's arrival`).toBe(hungStill ? 1 : 0);
+    }
   });
 });
 

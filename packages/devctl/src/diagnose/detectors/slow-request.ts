@@ -47,9 +47,23 @@ function waitedOn(snapshot: Snapshot, service: ServiceSnapshot, requestId: strin
   return undefined;
 }
 
+/**
+ * How close to a request's arrival another service's exit makes that service its likely caller that
+ * went away: Fastify logs no "request completed" for an answer whose client closed the connection,
+ * so the request of a caller that crashed (or was stopped) with it in flight looks hung (trial 13:
+ * worker-service crashed on an unhandled rejection with a POST /send to email-service in flight on
+ * its keep-alive socket, and diagnose said email-service never answered POST /send).
+ */
+const CALLER_EXIT_BEFORE_MS = 1000;
+const CALLER_EXIT_AFTER_MS = 3000;
+
 export function detectSlowRequests(snapshot: Snapshot): Candidate[] {
   const found: Candidate[] = [];
   const timeouts = callerTimeouts(snapshot.services);
+  const exitsOf = (service: ServiceSnapshot) =>
+    snapshot.services
+      .filter((other) => other !== service)
+      .flatMap((other) => other.events.filter((event) => event.kind === 'exited').map((event) => event.time));
   for (const service of snapshot.services) {
     const name = service.entry.name;
     if (service.state === 'not started') continue;
@@ -58,6 +72,7 @@ export function detectSlowRequests(snapshot: Snapshot): Candidate[] {
       typeof line.record?.pid === 'number' ? [line.record.pid] : [],
     );
     const currentPid = service.process?.pid || pids[pids.length - 1];
+    const otherExits = exitsOf(service);
     const slow: Slow[] = [];
     for (const hop of hopsOf(service)) {
       if (PROBES.has(pathOf(hop.url))) continue;
@@ -77,7 +92,14 @@ export function detectSlowRequests(snapshot: Snapshot): Candidate[] {
       } else if (hop.start !== undefined && hop.end === undefined) {
         const running = snapshot.now - hop.start;
         const sameProcess = hop.pid === undefined || currentPid === undefined || hop.pid === currentPid;
-        if (sameProcess && service.state === 'online' && running >= limit)
+        // No caller said it gave up, and a service exited as it came in: its caller went away.
+        const start = hop.start;
+        const callerGone =
+          callerTimeoutMs === undefined &&
+          otherExits.some(
+            (exit) => exit >= start - CALLER_EXIT_BEFORE_MS && exit <= start + CALLER_EXIT_AFTER_MS,
+          );
+        if (sameProcess && service.state === 'online' && running >= limit && !callerGone)
           slow.push({ hop, ms: running, hung: true, callerTimeoutMs });
       }
     }
