@@ -18,7 +18,7 @@ import { describeRestarts } from './restart-windows';
 import { attributeRootCauses } from './root-cause';
 import { writeSnapshotFile } from './snapshot-file';
 import type { Changes, DiagnoseReport, Finding } from './types';
-import { withRefusalChanges, withUpstreamChanges } from './upstream-change';
+import { withOwnChangeLeads, withRefusalChanges, withUpstreamChanges } from './upstream-change';
 
 export { type HealthySighting, recordHealthy } from './last-healthy';
 export type {
@@ -140,8 +140,11 @@ export async function diagnose(options: DiagnoseOptions = {}): Promise<DiagnoseR
     attributeRootCauses(candidates, snapshot.selected),
     options.verifying === true,
   );
-  const findings = withRefusalChanges(snapshot, withUpstreamChanges(snapshot, rooted), (service) =>
-    decidingServices(snapshot, service),
+  const findings = withOwnChangeLeads(
+    snapshot,
+    withRefusalChanges(snapshot, withUpstreamChanges(snapshot, rooted), (service) =>
+      decidingServices(snapshot, service),
+    ),
   );
   return { healthy: findings.length === 0, checked: checkedLines(snapshot, findings), findings };
 }

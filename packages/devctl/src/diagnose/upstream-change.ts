@@ -182,8 +182,8 @@ export function withUpstreamChanges(
   });
 }
 
-/** How old a commit may be to lead a refusal: older ones were there while the stack worked. */
-const REFUSAL_CHANGE_MAX_AGE_MS = 24 * 3_600_000;
+/** How old a commit may be to lead: older ones were there while the stack worked. */
+const RECENT_CHANGE_MAX_AGE_MS = 24 * 3_600_000;
 
 /**
  * The findings, where a service keeps refusing requests (`requests-refused`) and the code of a
@@ -210,7 +210,7 @@ export function withRefusalChanges(
           .changesUnder(folder)
           .filter(
             (change) =>
-              snapshot.now - change.time <= REFUSAL_CHANGE_MAX_AGE_MS &&
+              snapshot.now - change.time <= RECENT_CHANGE_MAX_AGE_MS &&
               (!Number.isFinite(firstRefusal) || change.time <= firstRefusal),
           )
           .map((change) => ({ service, change }));
@@ -226,6 +226,51 @@ export function withRefusalChanges(
       ...finding,
       summary: `${finding.summary}; the newest change in ${whose}: ${change.file} ${ago(snapshot.now - change.time)} (${change.what})`,
       next: `read the newest change in what decides it first: ${change.command}; or ${finding.next}`,
+    };
+  });
+}
+
+/** Findings of a failure in code whose stack did not say where: the service's own newest change leads. */
+const OWN_CHANGE_KINDS: ReadonlySet<Finding['kind']> = new Set([
+  'uncaught-exception',
+  'unhandled-rejection',
+  'request-error',
+]);
+
+/**
+ * The findings, where a service failed in code with no `where:` (its stack holds no line of its
+ * own: a promise nobody awaited, a shared client reading another service's answer) and nothing led
+ * its `next` yet, with its own newest change (an uncommitted edit, or a commit of the last day made
+ * before the failure) as the lead (trial 13: a worker's un-awaited send, an uncommitted edit; the
+ * change since it last worked was none, as the edit had been restarted with a healthy verdict).
+ */
+export function withOwnChangeLeads(
+  snapshot: Snapshot,
+  findings: Finding[],
+  source: ChangeSource = gitChanges(snapshot.ecosystem.root, snapshot.now),
+): Finding[] {
+  const folderOf = new Map(snapshot.services.map((s) => [s.entry.name, s.entry.folder]));
+  return findings.map((finding) => {
+    if (
+      finding.location !== null ||
+      !OWN_CHANGE_KINDS.has(finding.kind) ||
+      finding.next.startsWith('start from')
+    )
+      return finding;
+    const folder = folderOf.get(finding.service);
+    if (!folder) return finding;
+    const failedAt = Math.max(...finding.evidence.map((e) => Date.parse(e.time)).filter(Number.isFinite));
+    const change = source
+      .changesUnder(folder)
+      .find(
+        (candidate) =>
+          snapshot.now - candidate.time <= RECENT_CHANGE_MAX_AGE_MS &&
+          (!Number.isFinite(failedAt) || candidate.time <= failedAt),
+      );
+    if (!change) return finding;
+    return {
+      ...finding,
+      next: `start from ${finding.service}'s newest change, ${change.what} ${ago(snapshot.now - change.time)}: ${change.command}; then ${finding.next}`,
     };
   });
 }

@@ -61,6 +61,8 @@ interface Group {
   kind: FindingKind;
   errors: LoggedError[];
   location: SourceLocation | null;
+  /** Its stack holds only a shared client reading another service's answer (no `where:`). */
+  clientOnly?: SourceLocation;
 }
 
 const headline = (error: LoggedError) => {
@@ -125,19 +127,31 @@ export function detectExceptions(snapshot: Snapshot): Candidate[] {
       const relayed = relay !== undefined && serviceNamed(snapshot, relay.upstream) !== undefined;
       if (!kind || isModuleNotFound(error) || failureOfError(error) || relayed || isDataFault(error))
         continue;
-      const location = error.stack ? ownLocation(error.stack, root, service.entry.folder) : null;
+      const own = error.stack ? ownLocation(error.stack, root, service.entry.folder) : null;
+      // Another service's answer, as a shared package's HTTP client reports it (the kit's HttpError
+      // for a 4xx it passes on), with no frame of this service's own code on the stack: a call nobody
+      // awaited loses its caller's frames, and the client's line is where the answer was read, not
+      // where the fix goes (trial 13: "fix packages/service-kit/src/http-client.ts:123" for a
+      // worker's un-awaited send). No `where:` then; the finding's next leads with the service's
+      // own newest change (upstream-change.ts).
+      const clientOnly =
+        own !== null &&
+        (error.type === 'HttpError' || error.type === 'UpstreamError') &&
+        !own.file.startsWith(`${service.entry.folder}/`);
+      const location = clientOnly ? null : own;
       // Background errors (logged, not thrown) count only when they point at our code.
-      if (kind === 'logged-error' && !location) continue;
+      if (kind === 'logged-error' && !location && !clientOnly) continue;
       // One finding per place in the code: two inputs can fail the same line with different messages
       // (trial 6: "reading 'trim'" of undefined and "trim is not a function" at one line were two
       // findings); without a place, the message tells failures apart.
       const key = location ? `${kind}|${formatLocation(location)}` : `${kind}|${headline(error)}|`;
       const group = groups.get(key) ?? { kind, errors: [], location };
+      if (clientOnly && own) group.clientOnly = own;
       group.errors.push(error);
       groups.set(key, group);
     }
     foldWrappers(groups);
-    for (const { kind, errors, location } of groups.values()) {
+    for (const { kind, errors, location, clientOnly } of groups.values()) {
       const last = errors[errors.length - 1] as LoggedError;
       const where = location ? ` at ${formatLocation(location)}` : '';
       const requests = [...new Set(errors.flatMap((error) => error.requestId ?? []))];
@@ -174,7 +188,9 @@ export function detectExceptions(snapshot: Snapshot): Candidate[] {
             /^ResponseContractError\b/.test(headline(last))
             ? `fix what the handler of the route declared at ${formatLocation(location)} returns, or its response schema there (${headline(last)}), then ${restartCommand(name)}`
             : `fix ${formatLocation(location)} (${headline(last)}), then ${restartCommand(name)}`
-          : `read the stack: ${logsCommand(name)}; fix it, then ${restartCommand(name)}`,
+          : clientOnly
+            ? `find the call in ${name}'s own code that made this request: its stack holds only the shared client that read the answer (${formatLocation(clientOnly)}), not the caller (a promise nobody awaited?); fix it, then ${restartCommand(name)}`
+            : `read the stack: ${logsCommand(name)}; fix it, then ${restartCommand(name)}`,
       });
     }
   }
