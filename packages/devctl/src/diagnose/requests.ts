@@ -26,7 +26,7 @@ export interface Hop {
 const parsed = new WeakMap<LogLine, Record<string, unknown> | null>();
 
 /** The JSON object of a request line (info lines are not parsed by the log reader: most of a log). */
-function requestRecord(line: LogLine): Record<string, unknown> | undefined {
+export function requestRecord(line: LogLine): Record<string, unknown> | undefined {
   if (line.record) return line.record;
   if (!line.structured || !line.text.includes('"reqId"')) return undefined;
   let record = parsed.get(line);

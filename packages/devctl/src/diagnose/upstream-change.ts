@@ -8,7 +8,7 @@
 // of the caller's finding, with the command that shows it; the finding stays on the caller, where
 // the failure is, and nothing is said when the caller changed after the service it called (its own
 // change is then the likelier cause) or when the route's code did not change.
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Snapshot } from './collect';
 import { ago, type RecentCommit, recentCommits, uncommittedEdits } from './local-edits';
@@ -32,7 +32,9 @@ export interface ChangeSource {
 /** The repository's changes, from git (and the files' modification times for uncommitted edits). */
 export function gitChanges(root: string, now: number): ChangeSource {
   return {
-    changesUnder(folder) {
+    changesUnder(serviceFolder) {
+      // What runs: its src/ when it has one (a test edited alongside is no lead).
+      const folder = existsSync(join(root, serviceFolder, 'src')) ? `${serviceFolder}/src` : serviceFolder;
       const changes: SourceChange[] = [];
       for (const edit of uncommittedEdits(root, [folder]) ?? []) {
         if (edit.change === 'deleted') continue;
@@ -202,7 +204,8 @@ export function withRefusalChanges(
   return findings.map((finding) => {
     if (finding.kind !== 'requests-refused') return finding;
     const firstRefusal = Math.min(...finding.evidence.map((e) => Date.parse(e.time)).filter(Number.isFinite));
-    const newest = deciding(finding.service)
+    // Those that decide what it accepts, and its callers that it refused (a route they call).
+    const newest = [...new Set([...deciding(finding.service), ...(finding.affects ?? [])])]
       .flatMap((service) => {
         const folder = folderOf.get(service);
         if (!folder) return [];

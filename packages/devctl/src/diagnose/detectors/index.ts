@@ -11,7 +11,7 @@ import { detectMemory } from './memory';
 import { detectModuleNotFound } from './module-not-found';
 import { detectNotRunning } from './not-running';
 import { detectPortConflicts } from './port-conflict';
-import { detectRefusals } from './refused';
+import { detectRefusals, detectRouteMisses } from './refused';
 import type { Detector } from './shared';
 import { detectSlowRequests } from './slow-request';
 import { detectUnhealthy } from './unhealthy';
@@ -32,6 +32,7 @@ export const detectors: Detector[] = [
   detectDataFaults,
   detectSlowRequests,
   detectRefusals,
+  detectRouteMisses,
 ];
 
 export type { Candidate, Detector } from './shared';

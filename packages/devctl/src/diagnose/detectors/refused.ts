@@ -11,6 +11,8 @@
 import { maskValue } from '../../output/mask';
 import type { ServiceSnapshot, Snapshot } from '../collect';
 import { placeText, type ResolvedVariable } from '../config-snapshot';
+import type { LogLine } from '../log-tail';
+import { hopsOf, requestRecord } from '../requests';
 import type { Evidence } from '../types';
 import {
   type Candidate,
@@ -136,6 +138,106 @@ export function detectRefusals(snapshot: Snapshot): Candidate[] {
           settings.length > 0
             ? `check the settings above that decide "${reason}" (pnpm devctl env ${deciding.join(' ')} shows each with its source); after an edit: ${restartCommand(where)}`
             : `pnpm devctl env ${deciding.join(' ')} (what decides "${reason}"), then pnpm devctl logs ${name} --lines 50`,
+      });
+    }
+  }
+  return found;
+}
+
+/** `route GET /users/by-email/ada%40example.com not found`: the kit's answer to a path no route has. */
+const ROUTE_MISS = /^route ([A-Z]+) (\S+) not found$/;
+
+/** A path with its values made `:value` (ids, emails, numbers), so misses of one route group together. */
+export function routeShape(path: string): string {
+  return path
+    .split('/')
+    .map((segment) => (/[0-9@%]/.test(segment) || segment.length > 24 ? ':value' : segment))
+    .join('/');
+}
+
+/**
+ * Calls between the stack's services to a route the called service does not have: the kit answers
+ * 404 `route <METHOD> <path> not found` and logs it as the reason of "request completed", and the
+ * caller (the service whose hop of the same request id holds this one) may read a 404 as "no such
+ * record" and log nothing (trial 13: data-service moved GET /users/by-email/:email to a query
+ * string in a commit; auth-service kept calling the old path and answered every login 401 "wrong
+ * email or password"; no log line above info anywhere). A user's mistyped URL at the entry is no
+ * fault: only a miss with a stack service as its caller counts. One is enough: the code that runs
+ * disagrees with itself. The caller is in `affects`; upstream-change.ts adds the newest change of
+ * either side.
+ */
+export function detectRouteMisses(snapshot: Snapshot): Candidate[] {
+  const found: Candidate[] = [];
+  const allHops = snapshot.services.flatMap((service) => hopsOf(service));
+  for (const service of snapshot.services) {
+    const name = service.entry.name;
+    const callersOf = new Set(
+      snapshot.services
+        .filter((other) => other.entry.dependsOn.includes(name))
+        .map((other) => other.entry.name),
+    );
+    const latestCallerStart = Math.max(
+      0,
+      ...[...(callersOf.size > 0 ? callersOf : snapshot.services.map((other) => other.entry.name))]
+        .filter((other) => other !== name)
+        .map((other) => serviceNamed(snapshot, other)?.since ?? 0),
+    );
+    const misses = new Map<string, { callers: Set<string>; lines: LogLine[]; requests: string[] }>();
+    for (const line of service.lines) {
+      if (!line.text.includes('not found')) continue;
+      const record = requestRecord(line);
+      if (record?.msg !== 'request completed' || typeof record.reason !== 'string') continue;
+      const miss = ROUTE_MISS.exec(record.reason);
+      const requestId = record.reqId;
+      if (!miss || typeof requestId !== 'string' || !isNew(service, { time: line.time, precise: true }))
+        continue;
+      // The caller: the innermost hop of another service that holds this answer in time.
+      const caller = allHops
+        .filter(
+          (hop) =>
+            hop.requestId === requestId &&
+            hop.service !== name &&
+            hop.start !== undefined &&
+            hop.start <= line.time &&
+            (hop.end === undefined || hop.end >= line.time),
+        )
+        .sort((a, b) => (b.start as number) - (a.start as number))[0];
+      // Only a service that may call it (the ecosystem's depends_on, when any service declares it):
+      // an outer hop (the gateway) holds the answer too when the real caller's lines are gone.
+      if (!caller || (callersOf.size > 0 && !callersOf.has(caller.service))) continue;
+      // A path the caller passed on as it was asked (the gateway's forward of /api/<name>/*): the
+      // user's URL, not the code's.
+      const missPath = miss[2] as string;
+      if (caller.url !== undefined && (caller.url.split('?')[0] as string).endsWith(missPath)) continue;
+      // Misses from before a start of a service that may call it came from code that runs no more
+      // (and whose lines, read since its start, no longer show which service it was).
+      if (line.time < latestCallerStart) continue;
+      const key = `${miss[1]} ${routeShape(missPath)}`;
+      const entry = misses.get(key) ?? { callers: new Set<string>(), lines: [], requests: [] };
+      entry.callers.add(caller.service);
+      entry.lines.push(line);
+      entry.requests.push(requestId);
+      misses.set(key, entry);
+    }
+    for (const [route, { callers, lines, requests }] of misses) {
+      const last = lines[lines.length - 1] as LogLine;
+      const who = [...callers].sort();
+      const times =
+        lines.length > 1
+          ? `${lines.length} times since ${clock((lines[0] as LogLine).time)} (last at ${clock(last.time)})`
+          : `at ${clock(last.time)}`;
+      found.push({
+        kind: 'requests-refused',
+        service: name,
+        severity: 'error',
+        role: 'cause',
+        summary: `${who.join(', ')} called ${route} on ${name}, which has no such route: ${name} answered 404 ${times}; the caller and ${name}'s routes disagree`,
+        evidence: lines.slice(-2).map((line) => lineEvidence(snapshot, name, line)),
+        location: null,
+        next: `compare the path ${who.join(', ')} builds for ${route} with the routes ${name} declares (pnpm devctl trace ${requests[requests.length - 1]}), fix the side that changed, then ${restartCommand(name)} or ${who.map(restartCommand).join(' / ')}`,
+        affects: who,
+        requests,
+        times: lines.map((line) => line.time),
       });
     }
   }
