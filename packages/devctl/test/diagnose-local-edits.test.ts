@@ -170,5 +170,29 @@ describe('uncommitted edits and .env settings in the checked lines', () => {
     expect(edited.split('\n')[0]).toBe(
       '✔ nothing is crashing or logging errors; for a wrong answer, 1 lead below: uncommitted edits',
     );
+    // With a finding, the leads still follow it: a second fault that logs nothing hides there.
+    const finding = {
+      kind: 'request-error' as const,
+      service: 'data-service',
+      severity: 'error' as const,
+      summary: 'data-service answered 500 to POST /forms',
+      evidence: [],
+      location: null,
+      next: 'pnpm devctl logs data-service',
+    };
+    const checked = localEditLines(snapshotOf(root));
+    const withFinding = renderReport({ healthy: false, checked, findings: [finding] });
+    expect(withFinding).toMatch(
+      /\nfor a wrong answer the findings above do not explain, what the services run differs from the committed stack:\n {2}uncommitted edits in what the services run \(git diff HEAD -- <file>\): services\/data\/src\/index\.ts \(modified; data-service\)/,
+    );
+    // Only the leads: not every checked line.
+    expect(withFinding).not.toContain('checked:');
+    expect(
+      renderReport({
+        healthy: false,
+        checked: localEditLines(snapshotOf(repository())),
+        findings: [finding],
+      }),
+    ).not.toContain('for a wrong answer the findings above');
   });
 });

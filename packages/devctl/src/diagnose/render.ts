@@ -122,7 +122,24 @@ export function renderReport(report: DiagnoseReport): string {
     .filter(Boolean)
     .join(', ');
   const blocks = report.findings.map((finding) => renderFinding(finding).join('\n'));
-  return [`${c.bold(`diagnose: ${counts}`)} ${c.dim('(most severe first)')}`, '', blocks.join('\n\n')].join(
-    '\n',
-  );
+  // The leads for a wrong answer stay in view: a second, silent fault hides behind the first
+  // finding otherwise (trial 14: an uncommitted edit made required fields optional, with nothing
+  // logged, and was listed only in --json's checked lines while a commit's 500 was the finding).
+  const leads = report.checked.filter((line) => LEADS.some(({ line: lead }) => line.startsWith(lead)));
+  const footer =
+    leads.length > 0
+      ? [
+          '',
+          c.dim(
+            'for a wrong answer the findings above do not explain, what the services run differs from the committed stack:',
+          ),
+          ...leads.map((line) => `  ${line}`),
+        ]
+      : [];
+  return [
+    `${c.bold(`diagnose: ${counts}`)} ${c.dim('(most severe first)')}`,
+    '',
+    blocks.join('\n\n'),
+    ...footer,
+  ].join('\n');
 }
