@@ -16,6 +16,9 @@ const WRITTEN_BYTES = 90 * MIB;
 const WRITE_RATE = 4 * MIB;
 const MAX_BYTES = 10 * MIB;
 const KEEP = 5;
+/** Each numbered line's padding, as chatty.cjs writes it (passed to it, so the two agree). */
+const PADDING_LENGTH = 180;
+const PADDING = 'x'.repeat(PADDING_LENGTH);
 
 /** The rotator's entry exactly as the repository's ecosystem.config.js declares it: on by default. */
 function rotatorEntry(apps: EcosystemApp[]): EcosystemApp {
@@ -43,7 +46,11 @@ beforeAll(async () => {
           autorestart: false,
           pmx: false,
           automation: false,
-          env: { CHATTY_BYTES: String(WRITTEN_BYTES), CHATTY_RATE: String(WRITE_RATE) },
+          env: {
+            CHATTY_BYTES: String(WRITTEN_BYTES),
+            CHATTY_RATE: String(WRITE_RATE),
+            CHATTY_LINE_PADDING: String(PADDING_LENGTH),
+          },
         },
         rotator,
       ];
@@ -131,13 +138,15 @@ describe('log rotation on by default: 10 MiB x 5', () => {
 
   // PM2 itself (time: true) drops the head of a line that arrives split across two reads of the
   // app's stdout pipe: its prefixing splits each chunk at newlines and discards the last, partial
-  // piece; the rest of that line then shows as a line of its own without `seq=`. Such a missing
-  // number comes with one orphan fragment, so only missing numbers beyond the fragments count
-  // against the rotation.
+  // piece; the rest of that line then shows as a line of its own, without its head. A missing number
+  // whose line ends with such a fragment (the fragment is a suffix of `seq=<n> <padding>`) was
+  // PM2's; only missing numbers no fragment explains count against the rotation. (Fragments were
+  // first told by `x+` alone; under load most of them began inside `seq=<n> `, and a CI run counted
+  // 219 of PM2's drops as rotation losses.)
   it('no line is doubled, and rotation loses at most a line per rotation (beyond what PM2 drops)', () => {
     const numbers: number[] = [];
     const where: string[] = [];
-    let fragments = 0;
+    const fragments: string[] = [];
     for (const file of logChain()) {
       let index = 0;
       for (const line of read(file).split('\n')) {
@@ -145,30 +154,47 @@ describe('log rotation on by default: 10 MiB x 5', () => {
         if (match) {
           numbers.push(Number(match[1]));
           where.push(`${file.slice(outLog.length) || 'out.log'}:${index}`);
-        } else if (/^\S+: x+$/.test(line)) fragments++;
+        } else if (line !== '' && !/: done \d+$/.test(line)) {
+          // Without PM2's time prefix (`2026-12-07T02:04:11: `).
+          fragments.push(line.replace(/^\S+: /, ''));
+        }
         index++;
       }
     }
     const doubled: number[] = [];
     const gaps: string[] = [];
-    let missing = 0;
+    const missingNumbers: number[] = [];
     for (let i = 1; i < numbers.length; i++) {
       const step = (numbers[i] as number) - (numbers[i - 1] as number);
       if (step < 1) doubled.push(numbers[i] as number);
       else if (step > 1) {
-        missing += step - 1;
+        for (let n = (numbers[i - 1] as number) + 1; n < (numbers[i] as number); n++) missingNumbers.push(n);
         gaps.push(`${numbers[i - 1]} (${where[i - 1]}) -> ${numbers[i]} (${where[i]})`);
       }
     }
+    const unexplained = new Set(fragments);
+    const lost = missingNumbers.filter((n) => {
+      const whole = `seq=${n} ${PADDING}`;
+      const fragment = [...unexplained].find((piece) => piece.length > 0 && whole.endsWith(piece));
+      if (fragment === undefined) return true;
+      unexplained.delete(fragment);
+      return false;
+    });
     const rotations = (
       read(stack.ecosystem.logFiles['devctl-logrotate']?.out as string).match(/rotated /g) ?? []
     ).length;
-    const lostToRotation = Math.max(0, missing - fragments);
     console.log(
-      `log rotation: ${numbers.length} lines kept, seq=${numbers[0]} to seq=${numbers.at(-1)}; missing ${missing} (PM2 split-line fragments ${fragments}, so lost to rotation ${lostToRotation}), doubled ${doubled.length}, over ${rotations} rotations${gaps.length > 0 ? `; first gaps: ${gaps.slice(0, 5).join(', ')}` : ''}`,
+      `log rotation: ${numbers.length} lines kept, seq=${numbers[0]} to seq=${numbers.at(-1)}; missing ${missingNumbers.length} (${missingNumbers.length - lost.length} of them PM2's split lines, their fragments found), lost to rotation ${lost.length}, doubled ${doubled.length}, over ${rotations} rotations${gaps.length > 0 ? `; first gaps: ${gaps.slice(0, 5).join(', ')}` : ''}${
+        unexplained.size > 0
+          ? `; other lines: ${[...unexplained]
+              .slice(0, 3)
+              .map((l) => JSON.stringify(l.slice(0, 40)))
+              .join(', ')}`
+          : ''
+      }`,
     );
     expect(doubled).toEqual([]);
-    expect(lostToRotation).toBeLessThanOrEqual(rotations);
+    expect(lost.length).toBeLessThanOrEqual(rotations);
   });
 
   it('devctl logs reads across the rotation boundary, in order', async () => {
