@@ -19,8 +19,10 @@ let vite: RunningVite | undefined;
 let chrome: RunningChromium | undefined;
 
 beforeAll(async () => {
-  // Generous: seven Node processes start slowly on a loaded two-core machine.
-  stack = await startStack({ healthTimeoutMs: 120_000 });
+  // Generous: seven Node processes start slowly on a loaded two-core machine. Each call between them
+  // may wait 30 s instead of 5 (a bound, not a timing): inside the whole `pnpm test`, a sign-up
+  // (an scrypt hash at the production cost) once took auth-service past the gateway's 5 s.
+  stack = await startStack({ healthTimeoutMs: 120_000, env: { UPSTREAM_TIMEOUT_MS: '30000' } });
   vite = await startVite({ gatewayUrl: stack.gatewayUrl });
   chrome = await launchChromium();
 });
