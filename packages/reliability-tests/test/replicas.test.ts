@@ -354,10 +354,14 @@ describe('two replicas of each stateful service on one PostgreSQL', () => {
     };
     console.log(`replicas: ${JSON.stringify(report, null, 2)}`);
 
+    // Lost are only the calls the balancer routed to data-a before it saw data-a gone: at most one
+    // batch of ten after the kill (the keep-alive connections reset, then one refused connect each).
+    // A CI run under load lost 7 (all "read ECONNRESET", none acknowledged, none stored): the
+    // invariants that matter are below -- every acknowledged submission stored, none twice.
     expect(
       acknowledged,
-      'all but the few in flight to the killed replica acknowledged',
-    ).toBeGreaterThanOrEqual(sent - 5);
+      'all but the calls in flight to the killed replica acknowledged',
+    ).toBeGreaterThanOrEqual(sent - 10);
     expect(
       acknowledgedIds.filter((id) => !storedIds.includes(id)),
       'every acknowledged submission stored',
