@@ -6,9 +6,9 @@
 // leads. The worker's real fatal line, as it wrote it (root made a placeholder).
 import { describe, expect, it } from 'vitest';
 import type { Snapshot } from '../src/diagnose/collect';
-import { findErrors, parseLogLines } from '../src/diagnose/log-tail';
+import { parseLogLines } from '../src/diagnose/log-tail';
 import { type SourceChange, withOwnChangeLeads } from '../src/diagnose/upstream-change';
-import { diagnoseSnapshot } from './diagnose-recorded';
+import { diagnoseSnapshot, onlineService } from './diagnose-recorded';
 
 const at = (clock: string) => Date.parse(`2026-12-07T${clock}Z`);
 
@@ -48,21 +48,13 @@ function snapshotOf(raw: string[]): Snapshot {
     selected: new Set(['worker-service']),
     external: new Map(),
     services: [
-      {
-        entry: { name: 'worker-service', folder: 'services/worker', dependsOn: [], kind: 'service' },
-        process: { pid: 29990, name: 'worker-service', restarts: 5 },
-        state: 'online',
-        since: at('01:30:00'),
+      onlineService({
+        name: 'worker-service',
+        folder: 'services/worker',
         lines,
-        errors: findErrors(lines),
-        events: [],
-        memory: [],
-        dependencies: [],
-        health: { path: '/health', ok: true, status: 200, latencyMs: 2 },
-        ready: { path: '/ready', ok: true, status: 200, latencyMs: 2 },
-        portHolder: undefined,
-        host: '127.0.0.1',
-      },
+        since: at('01:30:00'),
+        restarts: 5,
+      }),
     ],
   } as unknown as Snapshot;
 }

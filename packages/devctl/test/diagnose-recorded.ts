@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ServiceSnapshot, ServiceState, Snapshot } from '../src/diagnose/collect';
 import { detectors } from '../src/diagnose/detectors/index';
-import { findErrors, mergeTails, parseLogLines } from '../src/diagnose/log-tail';
+import { findErrors, type LogLine, mergeTails, parseLogLines } from '../src/diagnose/log-tail';
 import { attributeRootCauses } from '../src/diagnose/root-cause';
 import type { SnapshotFile } from '../src/diagnose/snapshot-file';
 import type { Finding } from '../src/diagnose/types';
@@ -175,4 +175,38 @@ export function diagnoseSnapshot(snapshot: Snapshot): Finding[] {
     detectors.flatMap((detect) => detect(snapshot)),
     snapshot.selected,
   );
+}
+
+/**
+ * An online, healthy service of a hand-made snapshot with the given log lines (its errors found
+ * from them as collect does): the table tests that build a snapshot from real lines share it.
+ */
+export function onlineService(options: {
+  name: string;
+  folder: string;
+  dependsOn?: string[];
+  lines: LogLine[];
+  since: number | undefined;
+  restarts?: number;
+}): ServiceSnapshot {
+  return {
+    entry: {
+      name: options.name,
+      folder: options.folder,
+      dependsOn: options.dependsOn ?? [],
+      kind: 'service',
+    },
+    process: { pid: 1000, name: options.name, restarts: options.restarts ?? 0 },
+    state: 'online',
+    since: options.since,
+    lines: options.lines,
+    errors: findErrors(options.lines),
+    events: [],
+    memory: [],
+    dependencies: [],
+    health: { path: '/health', ok: true, status: 200, latencyMs: 2 },
+    ready: { path: '/ready', ok: true, status: 200, latencyMs: 2 },
+    portHolder: undefined,
+    host: '127.0.0.1',
+  } as unknown as ServiceSnapshot;
 }

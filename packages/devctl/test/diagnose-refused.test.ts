@@ -9,7 +9,7 @@ import type { ResolvedVariable, ServiceConfig } from '../src/diagnose/config-sna
 import { decidingServices, detectRefusals } from '../src/diagnose/detectors/refused';
 import type { LogLine } from '../src/diagnose/log-tail';
 import { type SourceChange, withRefusalChanges } from '../src/diagnose/upstream-change';
-import { diagnoseSnapshot } from './diagnose-recorded';
+import { diagnoseSnapshot, onlineService } from './diagnose-recorded';
 
 const at = (clock: string) => Date.parse(`2026-12-06T${clock}Z`);
 
@@ -78,21 +78,14 @@ function snapshotOf(
   lines: LogLine[],
   options: { authTtl?: 'default' | '1s'; authSince?: number; config?: boolean } = {},
 ) {
-  const service = (name: string, folder: string, since: number, own: LogLine[]) => ({
-    entry: { name, folder, dependsOn: name === 'api-gateway' ? ['auth-service'] : [] },
-    process: { pid: 1000, name },
-    state: 'online',
-    since,
-    lines: own,
-    errors: [],
-    events: [],
-    memory: [],
-    dependencies: [],
-    health: { path: '/health', ok: true, status: 200, latencyMs: 2 },
-    ready: { path: '/ready', ok: true, status: 200, latencyMs: 2 },
-    portHolder: undefined,
-    host: '127.0.0.1',
-  });
+  const service = (name: string, folder: string, since: number, own: LogLine[]) =>
+    onlineService({
+      name,
+      folder,
+      dependsOn: name === 'api-gateway' ? ['auth-service'] : [],
+      lines: own,
+      since,
+    });
   return {
     ecosystem: { root: '/repo', services: [] },
     now: at('10:30:00'),

@@ -6,9 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Snapshot } from '../src/diagnose/collect';
 import { decidingServices, detectRouteMisses } from '../src/diagnose/detectors/refused';
-import { findErrors, parseLogLines } from '../src/diagnose/log-tail';
+import { parseLogLines } from '../src/diagnose/log-tail';
 import { withRefusalChanges } from '../src/diagnose/upstream-change';
-import { diagnoseSnapshot } from './diagnose-recorded';
+import { diagnoseSnapshot, onlineService } from './diagnose-recorded';
 
 const at = (clock: string) => Date.parse(`2026-12-07T${clock}Z`);
 const line = (clock: string, record: Record<string, unknown>) =>
@@ -55,24 +55,8 @@ function snapshotOf(
   options: { callerSince?: number; caller?: string } = {},
 ): Snapshot {
   const caller = options.caller ?? 'auth-service';
-  const service = (name: string, folder: string, dependsOn: string[], raw: string[], since: number) => {
-    const lines = parseLogLines(raw, 'out', at('01:50:00'));
-    return {
-      entry: { name, folder, dependsOn, kind: 'service' },
-      process: { pid: 1, name },
-      state: 'online',
-      since,
-      lines,
-      errors: findErrors(lines),
-      events: [],
-      memory: [],
-      dependencies: [],
-      health: { path: '/health', ok: true, status: 200, latencyMs: 2 },
-      ready: { path: '/ready', ok: true, status: 200, latencyMs: 2 },
-      portHolder: undefined,
-      host: '127.0.0.1',
-    };
-  };
+  const service = (name: string, folder: string, dependsOn: string[], raw: string[], since: number) =>
+    onlineService({ name, folder, dependsOn, lines: parseLogLines(raw, 'out', at('01:50:00')), since });
   return {
     ecosystem: { root: '/repo', services: [] },
     now: at('01:50:00'),

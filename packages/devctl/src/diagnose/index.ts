@@ -18,7 +18,7 @@ import { describeRestarts } from './restart-windows';
 import { attributeRootCauses } from './root-cause';
 import { writeSnapshotFile } from './snapshot-file';
 import type { Changes, DiagnoseReport, Finding } from './types';
-import { withOwnChangeLeads, withRefusalChanges, withUpstreamChanges } from './upstream-change';
+import { gitChanges, withOwnChangeLeads, withRefusalChanges, withUpstreamChanges } from './upstream-change';
 
 export { type HealthySighting, recordHealthy } from './last-healthy';
 export type {
@@ -140,11 +140,17 @@ export async function diagnose(options: DiagnoseOptions = {}): Promise<DiagnoseR
     attributeRootCauses(candidates, snapshot.selected),
     options.verifying === true,
   );
+  // One source of git changes for the three lead steps: each folder is read from git once.
+  const changes = gitChanges(ecosystem.root, snapshot.now);
   const findings = withOwnChangeLeads(
     snapshot,
-    withRefusalChanges(snapshot, withUpstreamChanges(snapshot, rooted), (service) =>
-      decidingServices(snapshot, service),
+    withRefusalChanges(
+      snapshot,
+      withUpstreamChanges(snapshot, rooted, changes),
+      (service) => decidingServices(snapshot, service),
+      changes,
     ),
+    changes,
   );
   return { healthy: findings.length === 0, checked: checkedLines(snapshot, findings), findings };
 }

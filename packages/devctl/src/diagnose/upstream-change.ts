@@ -31,28 +31,38 @@ export interface ChangeSource {
 
 /** The repository's changes, from git (and the files' modification times for uncommitted edits). */
 export function gitChanges(root: string, now: number): ChangeSource {
+  // One diagnose asks for a folder from several steps (upstream, refusal and own-change leads): git once.
+  const known = new Map<string, SourceChange[]>();
+  const read = (serviceFolder: string): SourceChange[] => {
+    // What runs: its src/ when it has one (a test edited alongside is no lead).
+    const folder = existsSync(join(root, serviceFolder, 'src')) ? `${serviceFolder}/src` : serviceFolder;
+    const changes: SourceChange[] = [];
+    for (const edit of uncommittedEdits(root, [folder]) ?? []) {
+      if (edit.change === 'deleted') continue;
+      let time: number;
+      try {
+        time = statSync(join(root, edit.path)).mtimeMs;
+      } catch {
+        continue;
+      }
+      changes.push({
+        file: edit.path,
+        time,
+        what: 'an uncommitted edit',
+        command: `git diff HEAD -- ${edit.path}`,
+      });
+    }
+    for (const commit of recentCommits(root, [folder], now) ?? []) changes.push(...commitChanges(commit));
+    return changes.sort((a, b) => b.time - a.time);
+  };
   return {
     changesUnder(serviceFolder) {
-      // What runs: its src/ when it has one (a test edited alongside is no lead).
-      const folder = existsSync(join(root, serviceFolder, 'src')) ? `${serviceFolder}/src` : serviceFolder;
-      const changes: SourceChange[] = [];
-      for (const edit of uncommittedEdits(root, [folder]) ?? []) {
-        if (edit.change === 'deleted') continue;
-        let time: number;
-        try {
-          time = statSync(join(root, edit.path)).mtimeMs;
-        } catch {
-          continue;
-        }
-        changes.push({
-          file: edit.path,
-          time,
-          what: 'an uncommitted edit',
-          command: `git diff HEAD -- ${edit.path}`,
-        });
+      let changes = known.get(serviceFolder);
+      if (!changes) {
+        changes = read(serviceFolder);
+        known.set(serviceFolder, changes);
       }
-      for (const commit of recentCommits(root, [folder], now) ?? []) changes.push(...commitChanges(commit));
-      return changes.sort((a, b) => b.time - a.time);
+      return changes;
     },
   };
 }
@@ -107,15 +117,7 @@ export function withUpstreamChanges(
   if (candidates.length === 0) return findings;
   const folderOf = new Map(snapshot.services.map((s) => [s.entry.name, s.entry.folder]));
   const hops: Hop[] = snapshot.services.flatMap((service) => hopsOf(service));
-  const cache = new Map<string, SourceChange[]>();
-  const changesOf = (folder: string) => {
-    let changes = cache.get(folder);
-    if (!changes) {
-      changes = source.changesUnder(folder);
-      cache.set(folder, changes);
-    }
-    return changes;
-  };
+  const changesOf = (folder: string) => source.changesUnder(folder);
   const root = snapshot.ecosystem.root;
   return findings.map((finding) => {
     if (!candidates.includes(finding)) return finding;
