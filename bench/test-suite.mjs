@@ -12,6 +12,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { stripVTControlCharacters } from 'node:util';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const runs = Number(process.env.RUNS ?? 3);
@@ -43,7 +44,9 @@ for (let run = 1; run <= runs; run++) {
   const result = spawnSync('pnpm', ['test'], {
     cwd: root,
     env: { ...process.env, TURBO_FORCE: 'true' },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 1 << 30,
+    encoding: 'utf8',
   });
   const wall = (performance.now() - started) / 1000;
   // USER_HZ is 100 on Linux.
@@ -52,7 +55,15 @@ for (let run = 1; run <= runs; run++) {
     `run ${run}/${runs}: pnpm test exit ${result.status ?? result.signal}, ${wall.toFixed(0)} s wall, ${cpu.toFixed(0)} busy CPU-s`,
   );
   if (result.status !== 0) {
-    console.log('a failing run is no measurement: fix the failure first (pnpm test prints it)');
+    // The failing tests by name (vitest's FAIL lines, turbo's list of failed tasks): a bench run
+    // that failed on a load flake said only "exit 1", and its output was gone.
+    const failures = stripVTControlCharacters(result.stdout ?? '')
+      .split('\n')
+      .filter((line) => /\bFAIL\b|Failed:/.test(line));
+    for (const line of [...new Set(failures)].slice(0, 40)) console.log(`  ${line.trim()}`);
+    console.log(
+      "a failing run is no measurement: fix the failure first (each package's whole output: <package>/.turbo/turbo-test.log)",
+    );
     process.exit(1);
   }
   walls.push(wall);
