@@ -58,15 +58,17 @@ function repository(): string {
   return root;
 }
 
-function snapshotOf(root: string, configs?: Map<string, ServiceConfig>): Snapshot {
-  const service = (name: string) => ({
-    entry: { name: `${name}-service`, folder: `services/${name}`, kind: 'service' },
-  });
+function snapshotOf(
+  root: string,
+  configs?: Map<string, ServiceConfig>,
+  selected = ['data-service', 'email-service'],
+): Snapshot {
+  const entry = (name: string) => ({ name: `${name}-service`, folder: `services/${name}`, kind: 'service' });
   return {
-    ecosystem: { root },
+    ecosystem: { root, services: [entry('data'), entry('email')] },
     now: Date.now(),
-    selected: new Set(['data-service', 'email-service']),
-    services: [service('data'), service('email')],
+    selected: new Set(selected),
+    services: [{ entry: entry('data') }, { entry: entry('email') }],
     ...(configs ? { config: { configs } } : {}),
   } as unknown as Snapshot;
 }
@@ -183,7 +185,7 @@ describe('uncommitted edits and .env settings in the checked lines', () => {
     const checked = localEditLines(snapshotOf(root));
     const withFinding = renderReport({ healthy: false, checked, findings: [finding] });
     expect(withFinding).toMatch(
-      /\nfor a wrong answer the findings above do not explain, what the services run differs from the committed stack:\n {2}uncommitted edits in what the services run \(git diff HEAD -- <file>\): services\/data\/src\/index\.ts \(modified; data-service\)/,
+      /\nfor a wrong answer the findings above do not explain, what runs differs from the committed repository:\n {2}uncommitted edits in what the services run \(git diff HEAD -- <file>\): services\/data\/src\/index\.ts \(modified; data-service\)/,
     );
     // Only the leads: not every checked line.
     expect(withFinding).not.toContain('checked:');
@@ -194,5 +196,46 @@ describe('uncommitted edits and .env settings in the checked lines', () => {
         findings: [finding],
       }),
     ).not.toContain('for a wrong answer the findings above');
+  });
+
+  it("lists the frontend's own edits and commits when the whole stack is looked at, and says where its errors are", () => {
+    const root = repository();
+    write(root, 'apps/web/package.json', '{"name":"@repo/web"}\n');
+    write(root, 'apps/web/src/api/client.ts', 'export const client = 1;\n');
+    write(root, 'apps/web/src/pages/FillFormPage.tsx', 'export const page = 1;\n');
+    write(root, 'apps/web/e2e/flow.test.ts', 'export const flow = 1;\n');
+    commitAt(root, 'web: the first pages', 30);
+    // Untouched for a month: no frontend line (a frontend nobody changed is no lead).
+    expect(localEditLines(snapshotOf(root)).join('\n')).not.toContain('frontend');
+    write(root, 'apps/web/src/pages/FillFormPage.tsx', 'export const page = 2;\n');
+    commitAt(root, 'web: the thank-you card says when', 0.01);
+    // Its tests are not what the page runs: a commit of a browser test alone, an edited component test.
+    write(root, 'apps/web/e2e/flow.test.ts', 'export const flow = 2;\n');
+    commitAt(root, 'web: a slower flow test', 0.005);
+    write(root, 'apps/web/src/api/client.test.ts', 'export const mock = 2;\n');
+    write(root, 'apps/web/src/api/client.ts', 'export const client = 2;\n');
+    const lines = localEditLines(snapshotOf(root));
+    expect(lines.join('\n')).not.toMatch(/slower flow test|client\.test\.ts/);
+    expect(lines).toContain(
+      'uncommitted edits in the frontend (apps/web, not under PM2; git diff HEAD -- <file>): apps/web/src/api/client.ts (modified)',
+    );
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        /^recent commits in the frontend \(apps\/web; git show <commit> -- <file>\): [0-9a-f]{7,} \d+ min ago "web: the thank-you card says when" \(apps\/web\/src\/pages\/FillFormPage\.tsx\)$/,
+      ),
+    );
+    // The services' lines stay the services': nothing of apps/web there.
+    expect(lines[0]).toBe('uncommitted edits in what the services run (git diff HEAD): none');
+    const text = renderReport({ healthy: true, checked: lines, findings: [] });
+    expect(text.split('\n')[0]).toBe(
+      "✔ nothing is crashing or logging errors; for a wrong answer, 2 leads below: the frontend's uncommitted edits, the frontend's recent commits",
+    );
+    expect(text).toMatch(
+      /^if the page shows an error or a stale or wrong value while the services answer 2xx .*the fault is in the frontend's code/m,
+    );
+    // One service looked at (a restart's verdict, `diagnose data-service`): the frontend is not it.
+    expect(localEditLines(snapshotOf(root, undefined, ['data-service'])).join('\n')).not.toContain(
+      'frontend',
+    );
   });
 });

@@ -6,6 +6,8 @@
 // with `git diff` or by reading the .env, and diagnose said only "stack healthy". Shown in the
 // checked lines, so an agent reading `diagnose --json` has the lead without another command.
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { maskValue } from '../output/mask';
 import type { Snapshot } from './collect';
 import { placeText } from './config-snapshot';
@@ -117,7 +119,50 @@ export const EDITS_LINE = 'uncommitted edits in what the services run (git diff 
 export const SETTINGS_LINE = 'settings from .env files instead of defaults (pnpm devctl env <service>): ';
 export const COMMITS_LINE = 'recent commits in what the services run (git show <commit> -- <file>): ';
 
-/** The checked lines: uncommitted edits in what the looked-at services run, and their .env settings. */
+/** The frontend's folder: `devctl dev` runs its Vite dev server there, not under PM2. */
+export const WEB_FOLDER = 'apps/web';
+export const WEB_EDITS_LINE = `uncommitted edits in the frontend (${WEB_FOLDER}, not under PM2; git diff HEAD -- <file>): `;
+export const WEB_COMMITS_LINE = `recent commits in the frontend (${WEB_FOLDER}; git show <commit> -- <file>): `;
+
+/**
+ * The frontend's own edits and commits, when the whole stack is looked at. A fault in the page's code
+ * logs nothing in any service: its request answers 2xx (and the page misreads the answer), or it is
+ * never sent (trial 16: a thank-you card formatting a date the answer does not carry said "Invalid
+ * time value" after a 201; a cache of GET answers kept every list stale). The services' lines do not
+ * list apps/web, so diagnose said nothing crashes and named only the services' leads, none of them
+ * on the path of the fault. Listed only when there is one: a frontend nobody touched is no lead.
+ */
+function frontendLines(root: string, now: number): string[] {
+  if (!existsSync(join(root, WEB_FOLDER))) return [];
+  const lines: string[] = [];
+  // What the page runs: its tests (the browser tests in e2e/, component tests beside the code) are not.
+  const paths = [WEB_FOLDER, `:(exclude)${WEB_FOLDER}/e2e`, `:(exclude,glob)${WEB_FOLDER}/**/*.test.*`];
+  const edits = uncommittedEdits(root, paths) ?? [];
+  if (edits.length > 0) {
+    const described = edits.map((edit) => `${edit.path} (${edit.change})`);
+    lines.push(
+      `${WEB_EDITS_LINE}${described.slice(0, MAX_LISTED).join(', ')}${described.length > MAX_LISTED ? `, and ${described.length - MAX_LISTED} more` : ''}`,
+    );
+  }
+  const commits = recentCommits(root, paths, now) ?? [];
+  if (commits.length > 0)
+    lines.push(
+      `${WEB_COMMITS_LINE}${commits.map((commit) => commitText(commit, now, undefined)).join(', ')}`,
+    );
+  return lines;
+}
+
+/** `<hash> 5 min ago "<subject>" (<files>[; <who>])`, as the commit lines list one. */
+function commitText(commit: RecentCommit, now: number, who: string | undefined): string {
+  const files = commit.files.length <= 3 ? commit.files.join(' ') : `${commit.files.length} files`;
+  const subject = commit.subject.length > 80 ? `${commit.subject.slice(0, 77)}...` : commit.subject;
+  return `${commit.hash} ${ago(now - commit.time)} "${subject}" (${files}${who === undefined ? '' : `; ${who}`})`;
+}
+
+/**
+ * The checked lines: uncommitted edits in what the looked-at services run, and their .env settings;
+ * when every service is looked at, the frontend's edits and commits too.
+ */
 export function localEditLines(snapshot: Snapshot): string[] {
   const root = snapshot.ecosystem.root;
   const looked = snapshot.services.filter(
@@ -159,9 +204,7 @@ export function localEditLines(snapshot: Snapshot): string[] {
         users.length === looked.length && looked.length > 1
           ? 'every service'
           : users.map(([name]) => name).join(', ');
-      const files = commit.files.length <= 3 ? commit.files.join(' ') : `${commit.files.length} files`;
-      const subject = commit.subject.length > 80 ? `${commit.subject.slice(0, 77)}...` : commit.subject;
-      return `${commit.hash} ${ago(snapshot.now - commit.time)} "${subject}" (${files}; ${who})`;
+      return commitText(commit, snapshot.now, who);
     });
     lines.push(`${COMMITS_LINE}${described.join(', ')}`);
   }
@@ -177,5 +220,6 @@ export function localEditLines(snapshot: Snapshot): string[] {
     );
     if (settings.length > 0) lines.push(`${SETTINGS_LINE}${settings.join(', ')}`);
   }
+  if (looked.length === snapshot.ecosystem.services.length) lines.push(...frontendLines(root, snapshot.now));
   return lines;
 }

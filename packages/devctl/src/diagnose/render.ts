@@ -2,7 +2,7 @@
 // summary, evidence lines with their times, the source location, the next step), or "stack
 // healthy" with what was checked. `--json` prints the report itself instead.
 import { c } from '../output/colors';
-import { COMMITS_LINE, EDITS_LINE, SETTINGS_LINE } from './local-edits';
+import { COMMITS_LINE, EDITS_LINE, SETTINGS_LINE, WEB_COMMITS_LINE, WEB_EDITS_LINE } from './local-edits';
 import type { Changes, DiagnoseReport, Evidence, Finding } from './types';
 
 /** Evidence lines shown per item; the rest is in --json. */
@@ -89,6 +89,8 @@ const LEADS = [
   { line: EDITS_LINE, what: 'uncommitted edits' },
   { line: COMMITS_LINE, what: 'recent commits' },
   { line: SETTINGS_LINE, what: '.env settings' },
+  { line: WEB_EDITS_LINE, what: "the frontend's uncommitted edits" },
+  { line: WEB_COMMITS_LINE, what: "the frontend's recent commits" },
 ];
 
 export function renderReport(report: DiagnoseReport): string {
@@ -109,6 +111,11 @@ export function renderReport(report: DiagnoseReport): string {
       ...(local
         ? [
             "if a request still gives a wrong answer: start from the edits, recent commits and .env settings above, on the failing request's path (pnpm devctl trace <request id> shows the path and a refusal's reason)",
+            ...(leads.some(({ line }) => line === WEB_EDITS_LINE || line === WEB_COMMITS_LINE)
+              ? [
+                  "if the page shows an error or a stale or wrong value while the services answer 2xx (or get no request at all), the fault is in the frontend's code: start from the frontend's edits and commits above (its errors are in the browser's console and the terminal of pnpm dev, not in the services' logs)",
+                ]
+              : []),
           ]
         : []),
     ].join('\n');
@@ -131,7 +138,7 @@ export function renderReport(report: DiagnoseReport): string {
       ? [
           '',
           c.dim(
-            'for a wrong answer the findings above do not explain, what the services run differs from the committed stack:',
+            'for a wrong answer the findings above do not explain, what runs differs from the committed repository:',
           ),
           ...leads.map((line) => `  ${line}`),
         ]
