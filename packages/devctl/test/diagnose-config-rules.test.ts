@@ -16,6 +16,7 @@ import {
   urlMismatches,
   withPort,
 } from '../src/diagnose/detectors/config-consistency';
+import { detectConfigErrors } from '../src/diagnose/detectors/config-error';
 import { detectConfigOnDisk, maskProblem } from '../src/diagnose/detectors/config-on-disk';
 import type { ServiceEntry } from '../src/ecosystem/index';
 import type { DryRun } from '../src/ecosystem/print-config';
@@ -290,6 +291,28 @@ describe('config on disk: what is reported for a service in each state', () => {
     );
     expect(finding?.summary).toContain('the running process (pid 42');
     expect(finding?.summary).toContain('still has the old value from before services/auth/.env changed');
+  });
+
+  it("stopped on exit 78 with a log that kept none of the kit's lines: the dry run names the variable", () => {
+    // PM2 closes a process's log files on its exit, which may come before its last stderr data: a
+    // whole `pnpm test` left billing's error log empty, and diagnose said only "exit 78".
+    const [finding] = detectConfigErrors(snapshot('stopped', refused, { exitCode: 78 }));
+    expect(finding).toMatchObject({ kind: 'config-error', severity: 'error', service: 'auth-service' });
+    expect(finding?.summary).toContain(
+      'auth-service stopped on a configuration error: JWT_TTL has an invalid value "forever": expected a duration',
+    );
+    expect(finding?.location).toEqual({ file: 'services/auth/.env', line: 4, column: 1 });
+    expect(finding?.next).toMatch(
+      /^set JWT_TTL in services\/auth\/\.env.*, then pnpm devctl restart auth-service --wait$/,
+    );
+    expect(finding?.evidence.map((e) => e.text).join('\n')).toContain(
+      'config error in auth-service: JWT_TTL has an invalid value "forever"',
+    );
+    // The configuration on disk passes now: the log's silence is all there is, and it says so.
+    const [since] = detectConfigErrors(snapshot('stopped', passed, { exitCode: 78 }));
+    expect(since?.summary).toBe(
+      'auth-service exited 78 (configuration error); its log tail does not name the variable, and the configuration on disk passes its dry run now (changed since it stopped?)',
+    );
   });
 
   it('masks a refused secret even when the kit did not', () => {

@@ -3,9 +3,18 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EX_CONFIG } from '@repo/stack-contract';
-import type { Snapshot } from '../collect';
+import type { DryRun } from '../../ecosystem/print-config';
+import type { ServiceSnapshot, Snapshot } from '../collect';
 import type { SourceLocation } from '../types';
-import { type Candidate, errorEvidence, lineEvidence, newErrors, restartCommand } from './shared';
+import { maskProblem } from './config-on-disk';
+import {
+  type Candidate,
+  errorEvidence,
+  lineEvidence,
+  newErrors,
+  restartCommand,
+  systemEvidence,
+} from './shared';
 
 interface ConfigVariable {
   name: string;
@@ -43,12 +52,26 @@ export function detectConfigErrors(snapshot: Snapshot): Candidate[] {
     const exitedConfig = service.process?.exitCode === EX_CONFIG && !running;
     if (!last) {
       if (!exitedConfig) continue;
+      // PM2 writes a process's last output after its exit, or not at all (it closes the log files
+      // on the child's exit, which Node may report before the last stderr data): on a loaded
+      // machine the kit's lines never reached the file (a whole `pnpm test`: "its log tail does not
+      // name the variable"). The dry run of the configuration on disk, as the next start reads it,
+      // says the same thing unless the file changed since.
+      const run = snapshot.config?.runs.find((r) => r.service.name === name);
+      if (run?.outcome === 'refused' && (run.problems?.length ?? 0) > 0) {
+        found.push(fromDryRun(snapshot, service, run));
+        continue;
+      }
       found.push({
         kind: 'config-error',
         service: name,
         severity: 'error',
         role: 'cause',
-        summary: `${name} exited ${EX_CONFIG} (configuration error); its log tail does not name the variable`,
+        summary: `${name} exited ${EX_CONFIG} (configuration error); its log tail does not name the variable${
+          run?.outcome === 'passed'
+            ? ', and the configuration on disk passes its dry run now (changed since it stopped?)'
+            : ''
+        }`,
         evidence: [],
         location: null,
         next: `run node ${service.entry.folder}/${service.entry.script} --print-config to see the problem, fix ${service.entry.folder}/.env, then ${restartCommand(name)}`,
@@ -85,4 +108,41 @@ export function detectConfigErrors(snapshot: Snapshot): Candidate[] {
     });
   }
   return found;
+}
+
+/** Stopped on its configuration, its log without the kit's lines: what the dry run names, as the log would. */
+function fromDryRun(snapshot: Snapshot, service: ServiceSnapshot, run: DryRun): Candidate {
+  const name = service.entry.name;
+  const variables: ConfigVariable[] = (run.problems ?? []).map((problem) => ({
+    name: problem.name,
+    message: problem.message,
+    file: problem.file,
+  }));
+  const file = variables[0]?.file || `${service.entry.folder}/.env`;
+  const example = existsSync(join(service.entry.cwd, '.env.example'))
+    ? ` (see ${service.entry.folder}/.env.example)`
+    : '';
+  // As the kit's own lines say it, masked again (config-on-disk's maskProblem): no raw stderr here.
+  const said = (run.problems ?? []).map((problem) => `config error in ${name}: ${maskProblem(problem)}`);
+  return {
+    kind: 'config-error',
+    service: name,
+    severity: 'error',
+    role: 'cause',
+    summary: `${name} stopped on a configuration error: ${(run.problems ?? []).map(maskProblem).join('; ')} (exit ${EX_CONFIG}; its log kept none of it, read from the dry run of the configuration on disk)`,
+    evidence: [
+      systemEvidence(
+        snapshot,
+        name,
+        `PM2: exited with code ${EX_CONFIG}; its error log has no line since its start (PM2 writes a process's last output after the exit, and may drop it)`,
+      ),
+      systemEvidence(
+        snapshot,
+        name,
+        `dry run (node ${service.entry.folder}/${service.entry.script} --print-config, as the next start reads it): exit ${EX_CONFIG}${said.length > 0 ? `: ${said.join(' | ')}` : ''}`,
+      ),
+    ],
+    location: variables[0] ? lineOfVariable(snapshot.ecosystem.root, file, variables[0].name) : null,
+    next: `set ${variables.map((v) => v.name).join(', ')} in ${file}${example}, then ${restartCommand(name)}`,
+  };
 }
