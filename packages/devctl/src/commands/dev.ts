@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { constants } from 'node:os';
 import { join } from 'node:path';
-import { loadEcosystem } from '../ecosystem/index';
+import { loadEcosystem, WEB_FOLDER, webPortOf } from '../ecosystem/index';
 import { CLIError } from '../errors';
 import { c } from '../output/colors';
 import { describeHolder, portHolder } from '../ports/holders';
@@ -16,9 +16,6 @@ export interface DevOptions {
   root?: string;
 }
 
-/** The frontend's folder, relative to the project root. */
-export const WEB_FOLDER = join('apps', 'web');
-export const DEFAULT_WEB_PORT = 5173;
 const GATEWAY_PROBE_TIMEOUT_MS = 800;
 
 /** Where the gateway is: API_GATEWAY_URL (as the Vite config reads it), else api-gateway's port in the ecosystem. */
@@ -76,7 +73,7 @@ export async function runDev(options: DevOptions = {}): Promise<void> {
   const entry = viteEntry(webDir);
 
   // This checkout's web port (its block's: docs/side-by-side.md); WEB_PORT still wins.
-  const webPort = Number(process.env.WEB_PORT || ecosystem.stack?.web || DEFAULT_WEB_PORT);
+  const webPort = webPortOf(ecosystem);
   const holder = portHolder(webPort, ecosystem.root);
   if (holder) {
     throw new CLIError(

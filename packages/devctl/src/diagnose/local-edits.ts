@@ -8,6 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { WEB_FOLDER } from '../ecosystem/index';
 import { maskValue } from '../output/mask';
 import type { Snapshot } from './collect';
 import { placeText } from './config-snapshot';
@@ -119,8 +120,6 @@ export const EDITS_LINE = 'uncommitted edits in what the services run (git diff 
 export const SETTINGS_LINE = 'settings from .env files instead of defaults (pnpm devctl env <service>): ';
 export const COMMITS_LINE = 'recent commits in what the services run (git show <commit> -- <file>): ';
 
-/** The frontend's folder: `devctl dev` runs its Vite dev server there, not under PM2. */
-export const WEB_FOLDER = 'apps/web';
 export const WEB_EDITS_LINE = `uncommitted edits in the frontend (${WEB_FOLDER}, not under PM2; git diff HEAD -- <file>): `;
 export const WEB_COMMITS_LINE = `recent commits in the frontend (${WEB_FOLDER}; git show <commit> -- <file>): `;
 

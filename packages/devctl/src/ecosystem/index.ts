@@ -226,3 +226,13 @@ export function packageName(service: ServiceEntry): string | undefined {
     return undefined;
   }
 }
+
+/** The frontend's folder, relative to the project root: `devctl dev` runs its Vite dev server (not under PM2). */
+export const WEB_FOLDER = 'apps/web';
+/** The frontend's port when the ecosystem gives no stack (a hand-written ecosystem.config.js). */
+export const DEFAULT_WEB_PORT = 5173;
+
+/** The frontend's port: WEB_PORT (as `pnpm dev` reads it), else this checkout's block's, else 5173. */
+export function webPortOf(ecosystem: Ecosystem, env: NodeJS.ProcessEnv = process.env): number {
+  return Number(env.WEB_PORT || ecosystem.stack?.web || DEFAULT_WEB_PORT);
+}

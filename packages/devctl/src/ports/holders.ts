@@ -58,7 +58,7 @@ export interface PortHolder {
   underPm2: boolean;
 }
 
-function isUnder(path: string | undefined, root: string): boolean {
+export function isUnder(path: string | undefined, root: string): boolean {
   if (!path) return false;
   const base = root.endsWith(sep) ? root : root + sep;
   return path === root || path.startsWith(base) || path.includes(` ${base}`) || path.includes(`=${base}`);

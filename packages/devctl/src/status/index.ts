@@ -2,11 +2,13 @@
 // `status` tool returns it, `devctl graph` and `monit` read it, and the dashboard serves it. A live
 // /health probe of each running service; never an environment value (so nothing to mask here).
 
-import { type Ecosystem, resolveServices } from '../ecosystem/index';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Ecosystem, resolveServices, WEB_FOLDER, webPortOf } from '../ecosystem/index';
 import { listProcesses, pm2Home } from '../pm2/index';
 import { isRunningState, type ServiceState, serviceState } from '../pm2/state';
 import type { ProcessInfo } from '../pm2/types';
-import { isOwnLeftover, isPortListening, portHolder } from '../ports/holders';
+import { isOwnLeftover, isPortListening, isUnder, portHolder } from '../ports/holders';
 import { type HealthResult, probeHealth } from '../probe';
 
 /** One service in `devctl status --json` (documented in the README; never an environment value). */
@@ -49,12 +51,47 @@ export interface PortLeftover {
   orphan: boolean;
 }
 
+/**
+ * The frontend (`pnpm dev`: Vite with hot reload, not under PM2) on its port, in the status of the
+ * whole stack. Whether its page can be opened is part of "is my dev environment up": an agent told to
+ * check a fix in the browser found the port listed by `devctl stacks` and nothing serving it (trial 16).
+ */
+export interface WebStatus {
+  /** Repository-relative: apps/web. */
+  folder: string;
+  port: number;
+  url: string;
+  /** Something listens on the port. */
+  listening: boolean;
+  pid: number | null;
+  command: string | null;
+  /** The listener runs from this checkout (its working folder or its command line is under it). */
+  ofCheckout: boolean;
+}
+
 export interface StatusReport {
   namespace: string;
   daemon: { running: boolean; pm2Home: string };
   services: ServiceStatus[];
   /** Ports of services that are not running but are held anyway (empty when none). */
   leftovers: PortLeftover[];
+  /** The frontend, when the whole stack is asked for and the checkout has one (absent otherwise). */
+  web?: WebStatus;
+}
+
+/** Who serves the frontend's port, if anyone (one /proc/net/tcp read; the holder only when listening). */
+export function webStatus(root: string, port: number): WebStatus {
+  const url = `http://127.0.0.1:${port}`;
+  const holder = isPortListening(port) ? portHolder(port, root) : undefined;
+  return {
+    folder: WEB_FOLDER,
+    port,
+    url,
+    listening: holder !== undefined,
+    pid: holder?.pid ?? null,
+    command: holder?.command ?? null,
+    ofCheckout: holder !== undefined && (isUnder(holder.cwd, root) || isUnder(holder.command, root)),
+  };
 }
 
 const HEALTH_TIMEOUT_MS = 1500;
@@ -149,6 +186,9 @@ export async function collectStatus(
     daemon: { running: processes !== null, pm2Home: pm2Home() },
     services: statuses,
     leftovers: leftovers(ecosystem, statuses),
+    ...(!named && existsSync(join(ecosystem.root, WEB_FOLDER))
+      ? { web: webStatus(ecosystem.root, webPortOf(ecosystem)) }
+      : {}),
   };
 }
 

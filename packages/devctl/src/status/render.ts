@@ -5,7 +5,7 @@ import { renderTable } from '../output/table';
 import type { ServiceState } from '../pm2/state';
 import { describeHolder } from '../ports/holders';
 import type { HealthResult } from '../probe';
-import type { StatusReport } from './index';
+import type { StatusReport, WebStatus } from './index';
 
 function leftoverLines(report: StatusReport): string[] {
   return report.leftovers.map((left) => {
@@ -20,6 +20,23 @@ function leftoverLines(report: StatusReport): string[] {
     const advice = left.pid ? `; stop it with: ${c.bold(`kill ${left.pid}`)}` : '';
     return `${c.yellow(`${left.service} is not running but its`)} ${holder}${advice}`;
   });
+}
+
+/** The frontend's line: served, by whom, or how to serve it. */
+export function webLine(web: WebStatus): string {
+  const head = `web (frontend, ${web.folder}, not under PM2):`;
+  if (!web.listening)
+    return `${head} ${c.gray('not running')}; serve it on ${web.url} with ${c.bold('pnpm dev')}`;
+  if (web.ofCheckout) return `${head} ${c.green(web.url)} served by pid ${web.pid ?? '?'}`;
+  const holder = describeHolder({
+    port: web.port,
+    pid: web.pid ?? undefined,
+    command: web.command ?? undefined,
+    cwd: undefined,
+    orphan: false,
+    underPm2: false,
+  });
+  return `${head} ${c.yellow(`not this checkout's: ${holder}`)}; ${c.bold('pnpm dev')} says what to do`;
 }
 
 function paintStatus(status: ServiceState): string {
@@ -42,7 +59,9 @@ export function renderStatus(report: StatusReport): string {
       report.leftovers.length === 0
         ? `${c.yellow('PM2 daemon is not running')} (PM2_HOME=${report.daemon.pm2Home}): no service of ${report.namespace} runs; start them with ${c.bold('pnpm pm2:start')}`
         : `${c.yellow('PM2 daemon is not running')} (PM2_HOME=${report.daemon.pm2Home}), but processes left from an earlier run hold ports of ${report.namespace}; stop them, then start with ${c.bold('pnpm pm2:start')}`;
-    return [head, ...leftoverLines(report)].map((line) => `${line}\n`).join('');
+    return [head, ...leftoverLines(report), ...(report.web ? [webLine(report.web)] : [])]
+      .map((line) => `${line}\n`)
+      .join('');
   }
   const table = renderTable(report.services, [
     {
@@ -95,5 +114,7 @@ export function renderStatus(report: StatusReport): string {
     );
   }
   hints.push(...leftoverLines(report));
-  return table + hints.map((h) => `${h}\n`).join('');
+  // After the table and before the hints: the frontend is part of the stack a person opens.
+  const web = report.web ? `${webLine(report.web)}\n` : '';
+  return table + web + hints.map((h) => `${h}\n`).join('');
 }
