@@ -237,6 +237,8 @@ export function withRefusalChanges(
 
 /** Findings of a failure in code whose stack did not say where: the service's own newest change leads. */
 const OWN_CHANGE_KINDS: ReadonlySet<Finding['kind']> = new Set([
+  // Requests hung on several routes (a hook, a plugin): no handler's line to point at.
+  'slow-request',
   'uncaught-exception',
   'unhandled-rejection',
   'request-error',

@@ -108,6 +108,15 @@ export function detectSlowRequests(snapshot: Snapshot): Candidate[] {
       const key = `${item.hop.method} ${pathOf(item.hop.url)}`;
       groups.set(key, [...(groups.get(key) ?? []), item]);
     }
+    // Requests hung alike on several routes: what holds them is not one handler (trial 17: an
+    // onRequest hook that never called done() for requests with a user id; GET /forms and POST
+    // /forms each got a finding whose where: was its own handler's declaration, none of which was
+    // the fault). One finding, with no where:, that says what the routes share.
+    const hungRoutes = [...groups.entries()].filter(([, items]) => items.some((item) => item.hung));
+    if (hungRoutes.length >= 2) {
+      found.push(sharedHang(snapshot, service, hungRoutes));
+      for (const [key] of hungRoutes) groups.delete(key);
+    }
     for (const items of groups.values()) {
       // The request a caller gave up on speaks for the group: it is the one that failed upstream.
       const last =
@@ -189,4 +198,52 @@ export function detectSlowRequests(snapshot: Snapshot): Candidate[] {
     }
   }
   return found;
+}
+
+/**
+ * One finding for requests that never completed on several routes of one service: each route's
+ * first hung request as evidence, the callers' timeout when one was reported, and no where: (the
+ * handlers are not the common part). Its next names the code every request passes through.
+ */
+function sharedHang(snapshot: Snapshot, service: ServiceSnapshot, routes: [string, Slow[]][]): Candidate {
+  const name = service.entry.name;
+  const hung = routes.flatMap(([, items]) => items.filter((item) => item.hung));
+  const first = hung.reduce((a, b) => ((a.hop.start ?? 0) <= (b.hop.start ?? 0) ? a : b));
+  const waited = hung.find((item) => item.callerTimeoutMs !== undefined)?.callerTimeoutMs;
+  // The request a caller gave up on speaks for the finding (as for one route): its trace has the caller.
+  const last =
+    [...hung].reverse().find((item) => item.callerTimeoutMs !== undefined) ?? (hung[hung.length - 1] as Slow);
+  const keys = routes.map(([key]) => key);
+  const listed =
+    keys.length <= 4 ? keys.join(', ') : `${keys.slice(0, 4).join(', ')} and ${keys.length - 4} more`;
+  const callers = waited !== undefined ? `; its callers give up after ${waited} ms` : '';
+  const evidence: Evidence[] = routes.flatMap(([, items]) => {
+    const item = items.find((candidate) => candidate.hung) as Slow;
+    return [
+      {
+        time: iso(item.hop.start ?? snapshot.now),
+        service: name,
+        stream: 'out' as const,
+        text: `incoming request ${item.hop.method ?? '?'} ${pathOf(item.hop.url)} (request ${item.hop.requestId})`,
+      },
+    ];
+  });
+  evidence.push({
+    time: iso(snapshot.now),
+    service: name,
+    stream: 'system',
+    text: `no "request completed" for ${hung.length} request${hung.length === 1 ? '' : 's'} on ${keys.length} routes: the oldest still running after ${Math.round(first.ms)} ms`,
+  });
+  return {
+    kind: 'slow-request',
+    service: name,
+    severity: 'error',
+    role: 'cause',
+    summary: `${name} never answered requests on ${keys.length} routes (${listed}): ${hung.length} came in since ${clock(first.hop.start ?? 0)} with no "request completed" while the process runs${callers}. Requests on different routes hang alike, so what holds them is not one handler but what they pass through: a hook (onRequest, preHandler) that never calls done() or never resolves, a plugin, a shared lock or client`,
+    evidence,
+    location: null,
+    next: `find what every request of ${name} passes through before its handler (the hooks and plugins where its app is set up, in ${service.entry.folder}/src; ${traceCommand(last.hop.requestId)} shows the request across the services), fix it, then ${restartCommand(name)}`,
+    requests: [...hung.filter((item) => item !== last), last].map((item) => item.hop.requestId),
+    times: hung.map((item) => item.hop.start ?? snapshot.now),
+  };
 }
