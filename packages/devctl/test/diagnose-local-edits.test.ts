@@ -41,6 +41,7 @@ function repository(): string {
   dir = tempDir('devctl-local-edits-');
   const root = dir.path;
   write(root, 'pnpm-workspace.yaml', "packages:\n  - 'packages/*'\n  - 'services/*'\n");
+  write(root, 'ecosystem.config.js', 'module.exports = { apps: [] };\n');
   write(root, '.gitignore', '.env\n');
   write(root, 'packages/kit/package.json', '{"name":"@repo/kit"}\n');
   write(root, 'packages/kit/src/index.ts', 'export const kit = 1;\n');
@@ -95,6 +96,19 @@ describe('uncommitted edits and .env settings in the checked lines', () => {
     expect(localEditLines(snapshotOf(root))).toEqual([
       'uncommitted edits in what the services run (git diff HEAD -- <file>): packages/kit/src/index.ts (modified; every service), services/data/src/index.ts (modified; data-service), services/data/src/store.ts (added; data-service), services/email/src/index.ts (deleted; email-service)',
     ]);
+  });
+
+  it('an edit of ecosystem.config.js is an edit of what every service runs', () => {
+    // Trial 18: an uncommitted WORKER_POLL_INTERVAL_MS of a minute in worker-service's env there.
+    const root = repository();
+    write(
+      root,
+      'ecosystem.config.js',
+      "module.exports = { apps: [], env: { WORKER_POLL_INTERVAL_MS: '60000' } };\n",
+    );
+    expect(localEditLines(snapshotOf(root))[0]).toBe(
+      'uncommitted edits in what the services run (git diff HEAD -- <file>): ecosystem.config.js (modified; every service)',
+    );
   });
 
   it('lists the settings taken from .env files, secrets masked', () => {

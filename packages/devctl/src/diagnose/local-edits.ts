@@ -8,6 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { ECOSYSTEM_FILE } from '@repo/stack-contract';
 import { WEB_FOLDER } from '../ecosystem/index';
 import { maskValue } from '../output/mask';
 import type { Snapshot } from './collect';
@@ -169,8 +170,14 @@ export function localEditLines(snapshot: Snapshot): string[] {
   );
   const lines: string[] = [];
   const packages = workspacePackages(root);
+  // ecosystem.config.js is what PM2 runs every service with (its env, instances, script): an edit
+  // there is an edit of what each service runs (trial 18: an uncommitted WORKER_POLL_INTERVAL_MS
+  // of a minute in its env delayed every e-mail, and diagnose said "uncommitted edits: none").
   const pathsOf = new Map(
-    looked.map((service) => [service.entry.name, sourcePaths(root, service.entry.folder, packages)]),
+    looked.map((service) => [
+      service.entry.name,
+      [...sourcePaths(root, service.entry.folder, packages), ECOSYSTEM_FILE],
+    ]),
   );
   const edits = uncommittedEdits(root, [...new Set([...pathsOf.values()].flat())]);
   if (edits !== undefined) {
