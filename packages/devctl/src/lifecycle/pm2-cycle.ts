@@ -16,7 +16,14 @@
 // gone and that no relaunch comes back (stopping again if one does), then start it from "stopped",
 // which PM2 does without races. Taking down is the same confirmation, then delete.
 import type { ServiceEntry } from '../ecosystem/index';
-import { deleteProcess, launchApp, restartEnv, restartProcess, stopProcess } from '../pm2/index';
+import {
+  deleteProcess,
+  launchApp,
+  removedAppEnvKeys,
+  restartEnv,
+  restartProcess,
+  stopProcess,
+} from '../pm2/index';
 import type { DaemonConnection } from '../pm2/rpc';
 import { serviceState } from '../pm2/state';
 import type { ProcessWatcher } from '../pm2/supervise';
@@ -218,14 +225,23 @@ export async function bringUp(
     const startedAt = performance.now();
     const startedAtDate = new Date();
     try {
-      const launched = info
-        ? await restartProcess(context.connection, info.pmId, restartEnv(service.app))
-        : (await launchApp(context.connection, service.app, context.root))[0];
+      // A variable removed from the app's env would survive PM2's restart (it extends the stored
+      // env): the app is deleted, stopped as it is, and launched afresh on the file as it is now.
+      const removed = info ? removedAppEnvKeys(info, service.app) : [];
+      if (info && removed.length > 0) {
+        await deleteProcess(context.connection, info.pmId);
+        context.watcher.invalidate();
+      }
+      const launched =
+        info && removed.length === 0
+          ? await restartProcess(context.connection, info.pmId, restartEnv(service.app))
+          : (await launchApp(context.connection, service.app, context.root))[0];
       context.watcher.invalidate();
       return {
         ok: true,
         launched,
-        restartsBefore: info?.restarts ?? 0,
+        // A fresh launch counts its restarts from zero.
+        restartsBefore: removed.length > 0 ? 0 : (info?.restarts ?? 0),
         marks,
         startedAt,
         startedAtDate,

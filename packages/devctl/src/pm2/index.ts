@@ -42,6 +42,12 @@ interface RawPm2Env {
   version?: string;
   exec_mode?: string;
   NODE_APP_INSTANCE?: unknown;
+  /**
+   * Read for one variable only: APP_ENV_KEYS (names, never values). PM2 keeps the variables both at
+   * the top level (what the child is started with) and in `env` (which a restart rebuilds).
+   */
+  DEVCTL_APP_ENV_KEYS?: unknown;
+  env?: Record<string, unknown>;
 }
 
 export interface RawProcess {
@@ -101,7 +107,32 @@ export function toProcessInfo(raw: RawProcess): ProcessInfo {
     minUptime: typeof env.min_uptime === 'number' ? env.min_uptime : undefined,
     instance: Number(env.NODE_APP_INSTANCE) || 0,
     clustered: env.exec_mode === 'cluster_mode',
+    appEnvKeys: appEnvKeysFrom(env.DEVCTL_APP_ENV_KEYS ?? env.env?.[APP_ENV_KEYS]),
   };
+}
+
+/**
+ * The variable in which devctl names the keys of the app's own `env` (from ecosystem.config.js) when
+ * it launches or restarts it: PM2 keeps every variable a process ever had across restarts (its
+ * restartProcessId extends the stored env with the new one), so a variable removed from the file
+ * would stay set (trial 18: WORKER_POLL_INTERVAL_MS deleted from worker-service's env, restarted,
+ * still polling every minute). The names let the next restart see what was removed.
+ */
+export const APP_ENV_KEYS = 'DEVCTL_APP_ENV_KEYS';
+
+const appEnvKeysFrom = (value: unknown) =>
+  typeof value === 'string' ? value.split(',').filter(Boolean) : undefined;
+
+/** The keys of the app's own env, as APP_ENV_KEYS holds them. */
+function appEnvKeysOf(app: Record<string, unknown>): string {
+  const env = app.env && typeof app.env === 'object' ? (app.env as Record<string, unknown>) : {};
+  return Object.keys(env).sort().join(',');
+}
+
+/** The variables the app's env set at its last launch by devctl that ecosystem.config.js no longer sets. */
+export function removedAppEnvKeys(info: ProcessInfo, app: Record<string, unknown>): string[] {
+  const now = new Set(appEnvKeysOf(app).split(','));
+  return (info.appEnvKeys ?? []).filter((key) => !now.has(key));
 }
 
 /** True when a PM2 daemon answers on $PM2_HOME/rpc.sock. Never starts one. */
@@ -217,6 +248,7 @@ export async function launchApp(
   const env = (resolved.env ?? {}) as Record<string, unknown>;
   if (!hadSilent) delete env.PM2_SILENT;
   env.PM2_HOME = pm2Home();
+  env[APP_ENV_KEYS] = appEnvKeysOf(app);
   resolved.env = env;
   resolved.env = quietly(() => pm2Common().mergeEnvironmentVariables(resolved));
   delete (resolved.env as Record<string, unknown>).current_conf;
@@ -228,6 +260,7 @@ export async function launchApp(
 export function restartEnv(app: Record<string, unknown>): Record<string, unknown> {
   const [verified] = verifiedApps([app]);
   const env = quietly(() => pm2Common().mergeEnvironmentVariables(verified));
+  env[APP_ENV_KEYS] = appEnvKeysOf(app);
   env.updateEnv = true;
   return env;
 }

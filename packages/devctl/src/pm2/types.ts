@@ -57,6 +57,8 @@ export interface ProcessInfo {
    */
   instance?: number;
   clustered?: boolean;
+  /** The keys of the app's own env at its last launch or restart by devctl (APP_ENV_KEYS), names only. */
+  appEnvKeys?: string[];
   /** PM2's min_uptime: a run shorter than this counts as an unstable restart. */
   minUptime: number | undefined;
 }
