@@ -61,4 +61,18 @@ describe('devctl restart after ecosystem.config.js changed an env', () => {
     expect(again.code, again.stdout + again.stderr).toBe(0);
     expect(environ(await pidOf()).POLL_INTERVAL_MS).toBeUndefined();
   }, 90_000);
+
+  it('a variable added by a restart and removed at the next is gone too', async () => {
+    // The variable was never in the app's env at its launch: only the restart that added it knows it.
+    fixture.writeEcosystem(app({ GREETING: 'bonjour', BATCH_SIZE: '500' }));
+    const added = await fixture.devctl(['restart', 'alpha-service', '--wait']);
+    expect(added.code, added.stdout + added.stderr).toBe(0);
+    expect(environ(await pidOf()).BATCH_SIZE).toBe('500');
+    const again = await fixture.devctl(['restart', 'alpha-service', '--wait']);
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    fixture.writeEcosystem(app({ GREETING: 'bonjour' }));
+    const removed = await fixture.devctl(['restart', 'alpha-service', '--wait']);
+    expect(removed.code, removed.stdout + removed.stderr).toBe(0);
+    expect(environ(await pidOf()).BATCH_SIZE).toBeUndefined();
+  }, 90_000);
 });

@@ -43,8 +43,8 @@ interface RawPm2Env {
   exec_mode?: string;
   NODE_APP_INSTANCE?: unknown;
   /**
-   * Read for one variable only: APP_ENV_KEYS (names, never values). PM2 keeps the variables both at
-   * the top level (what the child is started with) and in `env` (which a restart rebuilds).
+   * Read for one variable only: APP_ENV_KEYS (names, never values), from `env` (what a restart
+   * replaces with the app's own env) first, else the top level (copied at the first launch).
    */
   DEVCTL_APP_ENV_KEYS?: unknown;
   env?: Record<string, unknown>;
@@ -107,7 +107,7 @@ export function toProcessInfo(raw: RawProcess): ProcessInfo {
     minUptime: typeof env.min_uptime === 'number' ? env.min_uptime : undefined,
     instance: Number(env.NODE_APP_INSTANCE) || 0,
     clustered: env.exec_mode === 'cluster_mode',
-    appEnvKeys: appEnvKeysFrom(env.DEVCTL_APP_ENV_KEYS ?? env.env?.[APP_ENV_KEYS]),
+    appEnvKeys: appEnvKeysFrom(env.env?.[APP_ENV_KEYS] ?? env.DEVCTL_APP_ENV_KEYS),
   };
 }
 
@@ -260,7 +260,15 @@ export async function launchApp(
 export function restartEnv(app: Record<string, unknown>): Record<string, unknown> {
   const [verified] = verifiedApps([app]);
   const env = quietly(() => pm2Common().mergeEnvironmentVariables(verified));
-  env[APP_ENV_KEYS] = appEnvKeysOf(app);
+  const keys = appEnvKeysOf(app);
+  env[APP_ENV_KEYS] = keys;
+  // PM2's restart then replaces the stored `env` with the app's own (current_conf.env): the names
+  // must be there too, or a process restarted once would not know them at its next restart.
+  const conf = env.current_conf as Record<string, unknown> | undefined;
+  if (conf && typeof conf === 'object') {
+    const own = conf.env && typeof conf.env === 'object' ? (conf.env as Record<string, unknown>) : {};
+    conf.env = { ...own, [APP_ENV_KEYS]: keys };
+  }
   env.updateEnv = true;
   return env;
 }
