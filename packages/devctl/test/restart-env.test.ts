@@ -53,6 +53,10 @@ describe('devctl restart after ecosystem.config.js changed an env', () => {
     fixture.writeEcosystem(app({ GREETING: 'bonjour' }));
     const restarted = await fixture.devctl(['restart', 'alpha-service', '--wait']);
     expect(restarted.code, restarted.stdout + restarted.stderr).toBe(0);
+    // Said, since the app is a new one in PM2 (its restarts count from zero).
+    expect(restarted.stdout).toContain(
+      'launched afresh: ecosystem.config.js no longer sets POLL_INTERVAL_MS (a PM2 restart keeps a removed variable)',
+    );
     const env = environ(await pidOf());
     expect(env.POLL_INTERVAL_MS).toBeUndefined();
     expect(env.GREETING).toBe('bonjour');

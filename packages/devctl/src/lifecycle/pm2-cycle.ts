@@ -183,6 +183,8 @@ export type BringUpOutcome =
       wasCrashing: boolean;
       /** A leftover of this service that held the port and was stopped, said for people. */
       replaced?: string;
+      /** Launched afresh because ecosystem.config.js no longer sets a variable, said for people. */
+      fresh?: string;
     }
   | {
       ok: false;
@@ -247,6 +249,11 @@ export async function bringUp(
         startedAtDate,
         wasCrashing,
         ...(replaced ? { replaced } : {}),
+        ...(removed.length > 0
+          ? {
+              fresh: `launched afresh: ecosystem.config.js no longer sets ${removed.join(', ')} (a PM2 restart keeps a removed variable)`,
+            }
+          : {}),
       };
     } catch (error) {
       context.watcher.invalidate();

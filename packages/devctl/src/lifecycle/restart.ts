@@ -172,11 +172,13 @@ async function restartLocked(
           startedByName.set(service.name, up.startedAtDate.getTime());
           const note = up.replaced
             ? up.replaced
-            : !before
-              ? 'was not in PM2: started'
-              : stateBefore !== 'online'
-                ? `was ${stateBefore}`
-                : null;
+            : up.fresh
+              ? up.fresh
+              : !before
+                ? 'was not in PM2: started'
+                : stateBefore !== 'online'
+                  ? `was ${stateBefore}`
+                  : null;
           if (!request.wait && !laterWavesDepend(service.name)) {
             const info = up.launched ?? (await watcher.find(service.name, 0));
             report({

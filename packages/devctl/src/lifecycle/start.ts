@@ -149,6 +149,7 @@ async function startOne(
     };
   }
   if (up.replaced) note = up.replaced;
+  else if (up.fresh) note = up.fresh;
   else if (before) note = note ?? `was ${stateBefore}`;
   if (!mustBeHealthy) {
     const info = up.launched ?? (await watcher.find(service.name, 0));
