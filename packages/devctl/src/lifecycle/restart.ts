@@ -170,15 +170,10 @@ async function restartLocked(
           marksByName.set(service.name, up.marks);
           startedAt.push(up.startedAtDate);
           startedByName.set(service.name, up.startedAtDate.getTime());
-          const note = up.replaced
-            ? up.replaced
-            : up.fresh
-              ? up.fresh
-              : !before
-                ? 'was not in PM2: started'
-                : stateBefore !== 'online'
-                  ? `was ${stateBefore}`
-                  : null;
+          const note =
+            up.replaced ??
+            up.fresh ??
+            (!before ? 'was not in PM2: started' : stateBefore !== 'online' ? `was ${stateBefore}` : null);
           if (!request.wait && !laterWavesDepend(service.name)) {
             const info = up.launched ?? (await watcher.find(service.name, 0));
             report({

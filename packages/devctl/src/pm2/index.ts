@@ -123,15 +123,14 @@ export const APP_ENV_KEYS = 'DEVCTL_APP_ENV_KEYS';
 const appEnvKeysFrom = (value: unknown) =>
   typeof value === 'string' ? value.split(',').filter(Boolean) : undefined;
 
-/** The keys of the app's own env, as APP_ENV_KEYS holds them. */
-function appEnvKeysOf(app: Record<string, unknown>): string {
-  const env = app.env && typeof app.env === 'object' ? (app.env as Record<string, unknown>) : {};
-  return Object.keys(env).sort().join(',');
+/** The keys of the app's own env. */
+function appEnvKeysOf(app: Record<string, unknown>): string[] {
+  return app.env && typeof app.env === 'object' ? Object.keys(app.env).sort() : [];
 }
 
 /** The variables the app's env set at its last launch by devctl that ecosystem.config.js no longer sets. */
 export function removedAppEnvKeys(info: ProcessInfo, app: Record<string, unknown>): string[] {
-  const now = new Set(appEnvKeysOf(app).split(','));
+  const now = new Set(appEnvKeysOf(app));
   return (info.appEnvKeys ?? []).filter((key) => !now.has(key));
 }
 
@@ -248,7 +247,7 @@ export async function launchApp(
   const env = (resolved.env ?? {}) as Record<string, unknown>;
   if (!hadSilent) delete env.PM2_SILENT;
   env.PM2_HOME = pm2Home();
-  env[APP_ENV_KEYS] = appEnvKeysOf(app);
+  env[APP_ENV_KEYS] = appEnvKeysOf(app).join(',');
   resolved.env = env;
   resolved.env = quietly(() => pm2Common().mergeEnvironmentVariables(resolved));
   delete (resolved.env as Record<string, unknown>).current_conf;
@@ -260,7 +259,7 @@ export async function launchApp(
 export function restartEnv(app: Record<string, unknown>): Record<string, unknown> {
   const [verified] = verifiedApps([app]);
   const env = quietly(() => pm2Common().mergeEnvironmentVariables(verified));
-  const keys = appEnvKeysOf(app);
+  const keys = appEnvKeysOf(app).join(',');
   env[APP_ENV_KEYS] = keys;
   // PM2's restart then replaces the stored `env` with the app's own (current_conf.env): the names
   // must be there too, or a process restarted once would not know them at its next restart.

@@ -79,10 +79,10 @@ export interface StatusReport {
   web?: WebStatus;
 }
 
-/** Who serves the frontend's port, if anyone (one /proc/net/tcp read; the holder only when listening). */
+/** Who serves the frontend's port, if anyone (portHolder: its sockets, and the holder only when listening). */
 export function webStatus(root: string, port: number): WebStatus {
   const url = `http://127.0.0.1:${port}`;
-  const holder = isPortListening(port) ? portHolder(port, root) : undefined;
+  const holder = portHolder(port, root);
   return {
     folder: WEB_FOLDER,
     port,

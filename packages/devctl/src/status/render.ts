@@ -7,16 +7,20 @@ import { describeHolder } from '../ports/holders';
 import type { HealthResult } from '../probe';
 import type { StatusReport, WebStatus } from './index';
 
+/** describeHolder's line for a holder the report keeps as port, pid and command (JSON has no more). */
+const heldBy = (port: number, pid: number | null, command: string | null, orphan = false) =>
+  describeHolder({
+    port,
+    pid: pid ?? undefined,
+    command: command ?? undefined,
+    cwd: undefined,
+    orphan,
+    underPm2: false,
+  });
+
 function leftoverLines(report: StatusReport): string[] {
   return report.leftovers.map((left) => {
-    const holder = describeHolder({
-      port: left.port,
-      pid: left.pid ?? undefined,
-      command: left.command ?? undefined,
-      cwd: undefined,
-      orphan: left.orphan,
-      underPm2: false,
-    });
+    const holder = heldBy(left.port, left.pid, left.command, left.orphan);
     const advice = left.pid ? `; stop it with: ${c.bold(`kill ${left.pid}`)}` : '';
     return `${c.yellow(`${left.service} is not running but its`)} ${holder}${advice}`;
   });
@@ -28,14 +32,7 @@ export function webLine(web: WebStatus): string {
   if (!web.listening)
     return `${head} ${c.gray('not running')}; serve it on ${web.url} with ${c.bold('pnpm dev')}`;
   if (web.ofCheckout) return `${head} ${c.green(web.url)} served by pid ${web.pid ?? '?'}`;
-  const holder = describeHolder({
-    port: web.port,
-    pid: web.pid ?? undefined,
-    command: web.command ?? undefined,
-    cwd: undefined,
-    orphan: false,
-    underPm2: false,
-  });
+  const holder = heldBy(web.port, web.pid, web.command);
   return `${head} ${c.yellow(`not this checkout's: ${holder}`)}; ${c.bold('pnpm dev')} says what to do`;
 }
 

@@ -88,11 +88,6 @@ export function detectConfigErrors(snapshot: Snapshot): Candidate[] {
         Math.abs(line.time - last.time) <= 1000,
     );
     const described = variables.map((v) => `${v.name} ${v.message}`).join('; ');
-    const file = variables[0]?.file || `${service.entry.folder}/.env`;
-    const example = existsSync(join(service.entry.cwd, '.env.example'))
-      ? ` (see ${service.entry.folder}/.env.example)`
-      : '';
-    const names = variables.map((v) => v.name).join(', ') || 'the variables named above';
     found.push({
       kind: 'config-error',
       service: name,
@@ -103,33 +98,41 @@ export function detectConfigErrors(snapshot: Snapshot): Candidate[] {
         human.length > 0
           ? human.map((line) => lineEvidence(snapshot, name, line))
           : [errorEvidence(snapshot, name, last)],
-      location: variables[0] ? lineOfVariable(snapshot.ecosystem.root, file, variables[0].name) : null,
-      next: `set ${names} in ${file}${example}, then ${restartCommand(name)}`,
+      ...whereToSet(snapshot, service, variables),
     });
   }
   return found;
 }
 
-/** Stopped on its configuration, its log without the kit's lines: what the dry run names, as the log would. */
-function fromDryRun(snapshot: Snapshot, service: ServiceSnapshot, run: DryRun): Candidate {
-  const name = service.entry.name;
-  const variables: ConfigVariable[] = (run.problems ?? []).map((problem) => ({
-    name: problem.name,
-    message: problem.message,
-    file: problem.file,
-  }));
+/** The finding's location and next step: the file the kit names (else the service's .env), and its line. */
+function whereToSet(
+  snapshot: Snapshot,
+  service: ServiceSnapshot,
+  variables: ConfigVariable[],
+): Pick<Candidate, 'location' | 'next'> {
   const file = variables[0]?.file || `${service.entry.folder}/.env`;
   const example = existsSync(join(service.entry.cwd, '.env.example'))
     ? ` (see ${service.entry.folder}/.env.example)`
     : '';
+  const names = variables.map((v) => v.name).join(', ') || 'the variables named above';
+  return {
+    location: variables[0] ? lineOfVariable(snapshot.ecosystem.root, file, variables[0].name) : null,
+    next: `set ${names} in ${file}${example}, then ${restartCommand(service.entry.name)}`,
+  };
+}
+
+/** Stopped on its configuration, its log without the kit's lines: what the dry run names, as the log would. */
+function fromDryRun(snapshot: Snapshot, service: ServiceSnapshot, run: DryRun): Candidate {
+  const name = service.entry.name;
+  const problems = run.problems ?? [];
   // As the kit's own lines say it, masked again (config-on-disk's maskProblem): no raw stderr here.
-  const said = (run.problems ?? []).map((problem) => `config error in ${name}: ${maskProblem(problem)}`);
+  const said = problems.map((problem) => `config error in ${name}: ${maskProblem(problem)}`);
   return {
     kind: 'config-error',
     service: name,
     severity: 'error',
     role: 'cause',
-    summary: `${name} stopped on a configuration error: ${(run.problems ?? []).map(maskProblem).join('; ')} (exit ${EX_CONFIG}; its log kept none of it, read from the dry run of the configuration on disk)`,
+    summary: `${name} stopped on a configuration error: ${problems.map(maskProblem).join('; ')} (exit ${EX_CONFIG}; its log kept none of it, read from the dry run of the configuration on disk)`,
     evidence: [
       systemEvidence(
         snapshot,
@@ -142,7 +145,6 @@ function fromDryRun(snapshot: Snapshot, service: ServiceSnapshot, run: DryRun): 
         `dry run (node ${service.entry.folder}/${service.entry.script} --print-config, as the next start reads it): exit ${EX_CONFIG}${said.length > 0 ? `: ${said.join(' | ')}` : ''}`,
       ),
     ],
-    location: variables[0] ? lineOfVariable(snapshot.ecosystem.root, file, variables[0].name) : null,
-    next: `set ${variables.map((v) => v.name).join(', ')} in ${file}${example}, then ${restartCommand(name)}`,
+    ...whereToSet(snapshot, service, problems),
   };
 }
