@@ -38,7 +38,7 @@ function variable(
   return { name, value, source, place: { file, line }, ...(mustMatch ? { mustMatch } : {}) };
 }
 
-const configs = (authTtl: 'default' | '1s'): Map<string, ServiceConfig> =>
+const configs = (authTtl: 'default' | '1s' | 'ecosystem'): Map<string, ServiceConfig> =>
   new Map([
     [
       'api-gateway',
@@ -66,8 +66,12 @@ const configs = (authTtl: 'default' | '1s'): Map<string, ServiceConfig> =>
             'JWT_TTL',
             authTtl === '1s'
               ? variable('JWT_TTL', '1s', 'service .env', 'services/auth/.env', 1)
-              : variable('JWT_TTL', '3600', 'default', 'services/auth/src/config.ts', null),
+              : authTtl === 'ecosystem'
+                ? { ...variable('JWT_TTL', '1m', 'process', 'ecosystem.config.js', 105), default: '1h' }
+                : variable('JWT_TTL', '3600', 'default', 'services/auth/src/config.ts', null),
           ],
+          // The wiring ecosystem.config.js gives every service: never a lead.
+          ['PORT', { ...variable('PORT', '3003', 'process', 'ecosystem.config.js', 104), default: '3000' }],
         ]),
       },
     ],
@@ -76,7 +80,7 @@ const configs = (authTtl: 'default' | '1s'): Map<string, ServiceConfig> =>
 
 function snapshotOf(
   lines: LogLine[],
-  options: { authTtl?: 'default' | '1s'; authSince?: number; config?: boolean } = {},
+  options: { authTtl?: 'default' | '1s' | 'ecosystem'; authSince?: number; config?: boolean } = {},
 ) {
   const service = (name: string, folder: string, since: number, own: LogLine[]) =>
     onlineService({
@@ -121,7 +125,7 @@ describe('requests refused again and again', () => {
     );
     const settings = finding?.evidence.find((e) => e.stream === 'system')?.text;
     expect(settings).toBe(
-      'settings set in .env files of api-gateway, auth-service (not defaults): auth-service: JWT_TTL=1s (services/auth/.env:1)',
+      'settings of api-gateway, auth-service set in .env files or ecosystem.config.js (not defaults): auth-service: JWT_TTL=1s (services/auth/.env:1)',
     );
     expect(finding?.next).toMatch(/pnpm devctl env api-gateway auth-service/);
     expect(finding?.next).toMatch(/pnpm devctl restart auth-service --wait$/);
@@ -159,7 +163,14 @@ describe('requests refused again and again', () => {
       /refused 2 requests since 10:27:00 .*: invalid token \(claim "iss" not accepted\)$/,
     );
     expect(finding?.evidence.at(-1)?.text).toBe(
-      'no setting of api-gateway, auth-service is set in a .env file: all are defaults',
+      'no setting of api-gateway, auth-service is set in a .env file or ecosystem.config.js: all are defaults',
+    );
+  });
+
+  it("a setting in the app's env in ecosystem.config.js decides too (trial 19: JWT_TTL '1m' there)", () => {
+    const [finding] = detectRefusals(snapshotOf(expiredTwice, { authTtl: 'ecosystem' }));
+    expect(finding?.evidence.at(-1)?.text).toBe(
+      'settings of api-gateway, auth-service set in .env files or ecosystem.config.js (not defaults): auth-service: JWT_TTL=1m (ecosystem.config.js:105)',
     );
   });
 

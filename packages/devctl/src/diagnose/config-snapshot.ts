@@ -5,6 +5,7 @@
 // a short hash, and nothing here prints a value.
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { ECOSYSTEM_FILE, isServiceUrlVariable } from '@repo/stack-contract';
 import type { Ecosystem, ServiceEntry } from '../ecosystem/index';
 import { type DryRun, dryRunConfigs, type PrintedVariable } from '../ecosystem/print-config';
 
@@ -19,6 +20,26 @@ export interface Place {
 export interface ResolvedVariable extends PrintedVariable {
   place: Place;
 }
+
+/**
+ * A setting someone chose, not the stack's: set in a .env file, or in the app's env in
+ * ecosystem.config.js -- there, other than the wiring the file gives every service (its PORT,
+ * NODE_ENV, the URLs of the services it calls) -- to a value other than the schema's default.
+ * Trial 19: JWT_TTL '1m' in auth-service's env in ecosystem.config.js expired every token after a
+ * minute, and diagnose said no setting was set "in a .env file: all are defaults".
+ */
+export function setByUser(variable: ResolvedVariable): boolean {
+  if (variable.value === variable.default) return false;
+  if (variable.source.endsWith('.env')) return true;
+  return (
+    variable.source === 'process' &&
+    variable.place.file === ECOSYSTEM_FILE &&
+    !WIRING.has(variable.name) &&
+    !isServiceUrlVariable(variable.name)
+  );
+}
+
+const WIRING = new Set(['PORT', 'NODE_ENV', 'HOST']);
 
 export interface ServiceConfig {
   service: string;

@@ -217,7 +217,9 @@ export function localEditLines(snapshot: Snapshot): string[] {
   if (snapshot.config) {
     const settings = looked.flatMap((service) =>
       [...(snapshot.config?.configs.get(service.entry.name)?.variables.values() ?? [])]
-        // A .env line that sets the schema's default changes nothing: not a lead.
+        // A .env line that sets the schema's default changes nothing: not a lead. (Settings in
+        // ecosystem.config.js are left to its own edits and commits lines: a fixture or project
+        // that sets them for good would never read as healthy.)
         .filter((variable) => variable.source.endsWith('.env') && variable.value !== variable.default)
         .map(
           (variable) =>

@@ -10,6 +10,7 @@
 // change is then the likelier cause) or when the route's code did not change.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { ECOSYSTEM_FILE } from '@repo/stack-contract';
 import type { Snapshot } from './collect';
 import { ago, type RecentCommit, recentCommits, uncommittedEdits } from './local-edits';
 import { type Hop, hopsOf } from './requests';
@@ -34,10 +35,13 @@ export function gitChanges(root: string, now: number): ChangeSource {
   // One diagnose asks for a folder from several steps (upstream, refusal and own-change leads): git once.
   const known = new Map<string, SourceChange[]>();
   const read = (serviceFolder: string): SourceChange[] => {
-    // What runs: its src/ when it has one (a test edited alongside is no lead).
+    // What runs: its src/ when it has one (a test edited alongside is no lead), and ecosystem.config.js,
+    // which PM2 runs every service with (trial 19: JWT_TTL '1m' added to auth-service's env there; the
+    // refusal's lead was a formatting commit of 13 h before).
     const folder = existsSync(join(root, serviceFolder, 'src')) ? `${serviceFolder}/src` : serviceFolder;
+    const paths = [folder, ECOSYSTEM_FILE];
     const changes: SourceChange[] = [];
-    for (const edit of uncommittedEdits(root, [folder]) ?? []) {
+    for (const edit of uncommittedEdits(root, paths) ?? []) {
       if (edit.change === 'deleted') continue;
       let time: number;
       try {
@@ -52,7 +56,7 @@ export function gitChanges(root: string, now: number): ChangeSource {
         command: `git diff HEAD -- ${edit.path}`,
       });
     }
-    for (const commit of recentCommits(root, [folder], now) ?? []) changes.push(...commitChanges(commit));
+    for (const commit of recentCommits(root, paths, now) ?? []) changes.push(...commitChanges(commit));
     return changes.sort((a, b) => b.time - a.time);
   };
   return {

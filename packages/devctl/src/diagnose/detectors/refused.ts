@@ -10,7 +10,7 @@
 
 import { maskValue } from '../../output/mask';
 import type { ServiceSnapshot, Snapshot } from '../collect';
-import { placeText, type ResolvedVariable } from '../config-snapshot';
+import { placeText, setByUser } from '../config-snapshot';
 import type { LogLine } from '../log-tail';
 import { hopsOf, requestRecord } from '../requests';
 import type { Evidence } from '../types';
@@ -73,12 +73,10 @@ export function decidingServices(snapshot: Snapshot, service: string): string[] 
   return [service, ...partners.sort()];
 }
 
-const setInEnvFile = (variable: ResolvedVariable) => variable.source.endsWith('.env');
-
 function settingsText(snapshot: Snapshot, services: string[]): string[] {
   return services.flatMap((name) =>
     [...(snapshot.config?.configs.get(name)?.variables.values() ?? [])]
-      .filter(setInEnvFile)
+      .filter(setByUser)
       .map((v) => `${name}: ${v.name}=${maskValue(v.name, v.value ?? '')} (${placeText(v.place)})`),
   );
 }
@@ -129,8 +127,8 @@ export function detectRefusals(snapshot: Snapshot): Candidate[] {
             snapshot,
             name,
             settings.length > 0
-              ? `settings set in .env files of ${deciding.join(', ')} (not defaults): ${settings.join('; ')}`
-              : `no setting of ${deciding.join(', ')} is set in a .env file: all are defaults`,
+              ? `settings of ${deciding.join(', ')} set in .env files or ecosystem.config.js (not defaults): ${settings.join('; ')}`
+              : `no setting of ${deciding.join(', ')} is set in a .env file or ecosystem.config.js: all are defaults`,
           ),
         ],
         location: null,
